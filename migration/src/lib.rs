@@ -1,0 +1,27 @@
+//! Schema migrations for Salve, shared by SQLite and PostgreSQL.
+//!
+//! Every migration opts into a transaction (`use_transaction`) on both engines, so a
+//! failing migration leaves the schema exactly as it was. sea-orm-migration only does that
+//! for PostgreSQL by default.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_content;
+mod m20261127_000002_links;
+mod m20261127_000003_search;
+mod m20261127_000004_api_keys;
+pub mod schema;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_content::Migration),
+            Box::new(m20261127_000002_links::Migration),
+            Box::new(m20261127_000003_search::Migration),
+            Box::new(m20261127_000004_api_keys::Migration),
+        ]
+    }
+}

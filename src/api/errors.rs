@@ -1,0 +1,77 @@
+//! Turns actix's own failures (bad JSON, bad query or path, oversized bodies, unknown
+//! routes, wrong methods) into the same problem+json body as every other error.
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::error::AppError;
+
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|error, _req| json_error(error).into())
+}
+
+fn json_error(error: JsonPayloadError) -> AppError {
+    match error {
+        JsonPayloadError::OverflowKnownLength { length, limit } => AppError::PayloadTooLarge(
+            format!("the body is {length} bytes; the limit is {limit} bytes"),
+        ),
+        JsonPayloadError::Overflow { limit } => {
+            AppError::PayloadTooLarge(format!("the body exceeds the limit of {limit} bytes"))
+        }
+        JsonPayloadError::ContentType => {
+            AppError::UnsupportedMediaType("the body must be application/json".into())
+        }
+        JsonPayloadError::Deserialize(e) => {
+            AppError::bad_request(format!("invalid JSON body: {e}"))
+        }
+        JsonPayloadError::Serialize(e) => AppError::internal(e),
+        other => AppError::bad_request(format!("cannot read the body: {other}")),
+    }
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _req| {
+        let detail = match error {
+            QueryPayloadError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        AppError::invalid_parameter(format!("invalid query string: {detail}")).into()
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|error, _req| {
+        let detail = match error {
+            PathError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        AppError::invalid_parameter(format!("invalid path: {detail}")).into()
+    })
+}
+
+/// The default service: no route matches.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound(format!("no resource at {}", req.path())))
+}
+
+/// Maps a bare error status produced outside our handlers to an [`AppError`].
+pub fn from_status(status: StatusCode) -> Option<AppError> {
+    Some(match status {
+        StatusCode::NOT_FOUND => AppError::NotFound("no such resource".into()),
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::PayloadTooLarge("the request body is too large".into())
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            AppError::UnsupportedMediaType("unsupported content type".into())
+        }
+        StatusCode::BAD_REQUEST => AppError::bad_request("the request is malformed"),
+        StatusCode::INTERNAL_SERVER_ERROR => {
+            AppError::internal(anyhow::anyhow!("unhandled internal error"))
+        }
+        _ => return None,
+    })
+}

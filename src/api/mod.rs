@@ -1,0 +1,15 @@
+//! HTTP transport: routing, extractors and middleware. Handlers stay thin and call the
+//! service layer.
+
+pub mod auth;
+pub mod errors;
+pub mod health;
+pub mod middleware;
+pub mod rest;
+
+use actix_web::web;
+
+/// Mounts every route of the service.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::configure).configure(rest::configure);
+}

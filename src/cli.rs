@@ -1,0 +1,100 @@
+//! The `salve` command line: serve, migrate, import, export, keys.
+
+use std::process::ExitCode;
+
+use crate::config::{Cli, Command, DatabaseSettings, KeysCommand, ServeSettings, Settings};
+use crate::domain::Scopes;
+use crate::service::interchange::{self, DirSource, ImportError};
+use crate::service::keys;
+use crate::startup::Application;
+
+pub async fn run(cli: Cli) -> ExitCode {
+    crate::telemetry::init(&cli.log);
+    let command = cli
+        .command
+        .unwrap_or(Command::Serve(ServeSettings::default()));
+    match execute(cli.database, command).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result<ExitCode> {
+    if let Command::Serve(serve) = command {
+        let app = Application::build(Settings { database, serve }).await?;
+        app.run_until_stopped().await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let db = crate::db::connect(&database).await?;
+    crate::db::migrate(&db).await?;
+    match command {
+        Command::Serve(_) | Command::Migrate => {
+            eprintln!("migrations are up to date");
+        }
+        Command::Import { dir } => {
+            if !dir.is_dir() {
+                anyhow::bail!("{} is not a directory", dir.display());
+            }
+            match interchange::import(&db, &DirSource(dir)).await {
+                Ok(report) => {
+                    for file in report.files {
+                        eprintln!(
+                            "{}: {} rows, {} changed",
+                            file.file, file.rows, file.changed
+                        );
+                    }
+                }
+                Err(ImportError::Rows(errors)) => {
+                    for error in &errors {
+                        eprintln!("{error}");
+                    }
+                    eprintln!("import failed: nothing was written");
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Command::Export { dir } => {
+            for (file, rows) in interchange::export(&db, &dir).await? {
+                eprintln!("{file}: {rows} rows");
+            }
+        }
+        Command::Keys(KeysCommand::Create { name, scopes }) => {
+            let scopes = Scopes::parse_list(&scopes).map_err(anyhow::Error::msg)?;
+            let key = keys::create(&db, &name, &scopes).await?;
+            eprintln!(
+                "created key {:?} with scopes {}; it is shown only once:",
+                key.info.name,
+                key.info.scopes.join(",")
+            );
+            println!("{}", key.secret);
+        }
+        Command::Keys(KeysCommand::List) => {
+            println!(
+                "{:<24} {:<18} {:<32} {:<26} revoked",
+                "name", "prefix", "scopes", "created"
+            );
+            for key in keys::list(&db).await? {
+                println!(
+                    "{:<24} {:<18} {:<32} {:<26} {}",
+                    key.name,
+                    key.prefix,
+                    key.scopes.join(","),
+                    key.created_at.to_rfc3339(),
+                    key.revoked_at
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_else(|| "-".into())
+                );
+            }
+        }
+        Command::Keys(KeysCommand::Revoke { name }) => {
+            keys::revoke(&db, &name).await?;
+            eprintln!("revoked key {name:?}");
+        }
+    }
+    db.close().await?;
+    Ok(ExitCode::SUCCESS)
+}

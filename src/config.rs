@@ -1,0 +1,198 @@
+//! All configuration in one typed structure, read from the command line and `SALVE_*`
+//! environment variables (clap), with defaults that make a bare `salve` serve the demo.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/salve.db";
+
+/// Salve: a headless content API for health publishers (REST + GraphQL over structured,
+/// evidence-based content).
+#[derive(Debug, Parser)]
+#[command(name = "salve", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+
+    #[command(flatten)]
+    pub log: LogSettings,
+
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (runs pending migrations; loads the demo content into an empty
+    /// database unless --no-demo).
+    Serve(ServeSettings),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Import a directory of NDJSON files (PRODUCT.md §2): validated, all-or-nothing,
+    /// idempotent (upsert by slug).
+    Import {
+        /// Directory holding `<collection>.ndjson` and `<link>.ndjson` files.
+        dir: PathBuf,
+    },
+    /// Export every item and link as NDJSON files into a directory (created if missing).
+    Export {
+        /// Target directory; existing interchange files in it are overwritten.
+        dir: PathBuf,
+    },
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it once; only its hash is stored.
+    Create {
+        /// Unique name of the key, e.g. the storefront or editor it belongs to.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: read, preview, write, publish, admin.
+        #[arg(long, default_value = "read")]
+        scopes: String,
+    },
+    /// List keys (names, scopes, dates; never secrets).
+    List,
+    /// Revoke a key by name; requests with it get 401 from then on.
+    Revoke { name: String },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseSettings {
+    /// Database URL: `sqlite://PATH` (embedded, the default) or `postgres://…`.
+    /// DATABASE_URL is read when SALVE_DATABASE_URL is not set.
+    #[arg(long, env = "SALVE_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Maximum number of pooled database connections.
+    #[arg(long, env = "SALVE_DB_POOL_SIZE", default_value_t = 10, global = true)]
+    pub db_pool_size: u32,
+
+    /// How long a request waits for a pooled connection before it gets 503, in milliseconds.
+    #[arg(
+        long,
+        env = "SALVE_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub db_acquire_timeout_ms: u64,
+
+    /// Longest a single SQL statement may run, in milliseconds (PostgreSQL
+    /// `statement_timeout`; SQLite lock wait `busy_timeout`).
+    #[arg(
+        long,
+        env = "SALVE_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub db_statement_timeout_ms: u64,
+}
+
+impl DatabaseSettings {
+    pub fn url(&self) -> String {
+        self.database_url
+            .clone()
+            .or_else(|| {
+                std::env::var("DATABASE_URL")
+                    .ok()
+                    .filter(|url| !url.is_empty())
+            })
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
+    }
+
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_acquire_timeout_ms.max(1))
+    }
+
+    pub fn statement_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_statement_timeout_ms.max(1))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogSettings {
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, env = "SALVE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `salve=debug,sqlx=warn`.
+    #[arg(
+        long,
+        env = "SALVE_LOG",
+        default_value = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn",
+        global = true
+    )]
+    pub log: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeSettings {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "SALVE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Do not load the bundled demo content into an empty database.
+    #[arg(long, env = "SALVE_NO_DEMO")]
+    pub no_demo: bool,
+
+    /// Require an API key for every read (anonymous callers get 401).
+    #[arg(long, env = "SALVE_NO_PUBLIC_READ")]
+    pub no_public_read: bool,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "SALVE_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "SALVE_SHUTDOWN_TIMEOUT_S", default_value_t = 30)]
+    pub shutdown_timeout_s: u64,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "SALVE_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        Self {
+            bind: ([127, 0, 0, 1], 8080).into(),
+            no_demo: false,
+            no_public_read: false,
+            workers: None,
+            shutdown_timeout_s: 30,
+            max_body_bytes: 1_048_576,
+        }
+    }
+}
+
+/// Everything the HTTP service needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub serve: ServeSettings,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            db_pool_size: 10,
+            db_acquire_timeout_ms: 2000,
+            db_statement_timeout_ms: 5000,
+        }
+    }
+}

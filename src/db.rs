@@ -1,0 +1,135 @@
+//! Database connections: one code path for the embedded SQLite default and PostgreSQL.
+
+use std::path::Path;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::PgConnectOptions;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    TransactionTrait,
+};
+
+use crate::config::DatabaseSettings;
+use crate::error::{AppError, Result};
+
+/// Opens a connection pool. For SQLite the file (and its directory) is created on first use,
+/// in WAL mode with foreign keys enforced.
+pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.url();
+    if let Some(path) = sqlite_path(&url) {
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create database directory {dir:?}: {e}"))?;
+        }
+    }
+    let statement_timeout = settings.statement_timeout();
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .max_connections(settings.db_pool_size.max(1))
+        .min_connections(0)
+        .acquire_timeout(settings.acquire_timeout())
+        .connect_timeout(settings.acquire_timeout())
+        .idle_timeout(Duration::from_secs(300))
+        .test_before_acquire(false)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(move |opts: SqliteConnectOptions| {
+            opts.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(statement_timeout)
+        })
+        .map_sqlx_postgres_opts(move |opts: PgConnectOptions| {
+            let millis = statement_timeout.as_millis().to_string();
+            opts.options([("statement_timeout", millis.as_str())])
+                .application_name("salve")
+        });
+    Database::connect(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to the database ({}): {e}", redact(&url)))
+}
+
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// The URL without its password, for logs and error messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Applies pending migrations. On PostgreSQL an advisory lock serialises instances that
+/// start at the same time against one database (each migration is its own savepoint).
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let result = if db.get_database_backend() == DbBackend::Postgres {
+        // The lock is held by this transaction's connection and released at commit.
+        let txn = db.begin().await?;
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(1514143745)")
+            .await?;
+        let result = Migrator::up(&txn, None).await;
+        if result.is_ok() {
+            txn.commit().await?;
+        }
+        result
+    } else {
+        Migrator::up(db, None).await
+    };
+    result.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+}
+
+/// Ready = the database answers and every migration this binary knows is applied.
+pub async fn check_ready(db: &DatabaseConnection, timeout: Duration) -> Result<()> {
+    let expected = Migrator::migrations().len() as i64;
+    let query = db.query_one_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT COUNT(*) AS applied FROM seaql_migrations",
+    ));
+    let row = tokio::time::timeout(timeout, query)
+        .await
+        .map_err(|_| AppError::Unavailable(None))??;
+    let applied: i64 = row
+        .map(|row| row.try_get("", "applied"))
+        .transpose()?
+        .unwrap_or(0);
+    if applied >= expected {
+        Ok(())
+    } else {
+        Err(AppError::Unavailable(None))
+    }
+}
+
+/// Whether the database holds no content yet (decides whether to load the demo).
+pub async fn is_empty(db: &DatabaseConnection) -> Result<bool> {
+    let mut total = 0i64;
+    for collection in crate::domain::Collection::ALL {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!(
+                    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {} LIMIT 1) AS t",
+                    collection.table()
+                ),
+            ))
+            .await?;
+        total += row
+            .map(|r| r.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or(0);
+    }
+    Ok(total == 0)
+}

@@ -1,0 +1,9 @@
+//! Validated domain types and the content model, independent of transport and storage.
+
+pub mod model;
+pub mod scope;
+pub mod slug;
+
+pub use model::{Collection, Field, FieldKind, LinkSpec};
+pub use scope::{Scope, Scopes};
+pub use slug::Slug;

@@ -1,0 +1,383 @@
+//! The content model of PRODUCT.md §1 as data: every collection with its fields, and every
+//! link. Import, export and validation walk these tables instead of repeating per-collection
+//! code, so adding a field is a one-line change here plus a migration.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Collection {
+    Publishers,
+    Authors,
+    Citations,
+    Conditions,
+    Techniques,
+    Benefits,
+    Products,
+    Articles,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Integer,
+    /// Text restricted to the listed values.
+    Enum(&'static [&'static str]),
+    StringList,
+    /// Condition statistics: `[{label, value, unit, year, citation}]`.
+    Statistics,
+    /// A reference by slug to an item of another collection (stored as its id).
+    Reference(Collection),
+    Timestamp,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// Name in the interchange format and the API.
+    pub name: &'static str,
+    /// Column in the collection's table.
+    pub column: &'static str,
+    pub kind: FieldKind,
+    pub required: bool,
+}
+
+const fn field(name: &'static str, kind: FieldKind, required: bool) -> Field {
+    Field {
+        name,
+        column: name,
+        kind,
+        required,
+    }
+}
+
+const fn text(name: &'static str) -> Field {
+    field(name, FieldKind::Text, false)
+}
+
+const fn reference(
+    name: &'static str,
+    column: &'static str,
+    target: Collection,
+    required: bool,
+) -> Field {
+    Field {
+        name,
+        column,
+        kind: FieldKind::Reference(target),
+        required,
+    }
+}
+
+pub const STATUSES: &[&str] = &["draft", "in_review", "published", "archived"];
+pub const TECHNIQUE_KINDS: &[&str] = &["professional", "self"];
+pub const PRESSURES: &[&str] = &["light", "moderate", "firm", "variable"];
+pub const CITATION_KINDS: &[&str] = &["study", "guideline", "review", "meta_analysis", "report"];
+
+use FieldKind::{Enum, Integer, StringList, Timestamp};
+
+const PUBLISHER_FIELDS: &[Field] = &[
+    field("name", FieldKind::Text, true),
+    text("summary"),
+    text("url"),
+    text("logo_url"),
+];
+const AUTHOR_FIELDS: &[Field] = &[
+    field("name", FieldKind::Text, true),
+    text("credentials"),
+    text("job_title"),
+    text("bio"),
+    field("specialties", StringList, false),
+    text("image_url"),
+    field("same_as", StringList, false),
+];
+const CITATION_FIELDS: &[Field] = &[
+    field("kind", Enum(CITATION_KINDS), true),
+    field("title", FieldKind::Text, true),
+    text("journal"),
+    field("year", Integer, false),
+    text("doi"),
+    text("pmid"),
+    text("url"),
+    field("authors", StringList, false),
+    field("sample_size", Integer, false),
+    text("summary"),
+];
+const CONDITION_FIELDS: &[Field] = &[
+    field("name", FieldKind::Text, true),
+    field("alternate_names", StringList, false),
+    text("summary"),
+    text("body"),
+    text("body_region"),
+    field("icd10", StringList, false),
+    field("statistics", FieldKind::Statistics, false),
+];
+const TECHNIQUE_FIELDS: &[Field] = &[
+    field("name", FieldKind::Text, true),
+    field("kind", Enum(TECHNIQUE_KINDS), true),
+    field("pressure", Enum(PRESSURES), false),
+    text("summary"),
+    text("description"),
+];
+const BENEFIT_FIELDS: &[Field] = &[
+    field("name", FieldKind::Text, true),
+    text("summary"),
+    text("mechanism"),
+];
+const PRODUCT_FIELDS: &[Field] = &[
+    field("sku", FieldKind::Text, true),
+    text("gtin"),
+    field("name", FieldKind::Text, true),
+    text("brand"),
+    text("category"),
+    text("description"),
+    text("url"),
+    text("image_url"),
+    field("price_cents", Integer, false),
+    text("currency"),
+];
+const ARTICLE_FIELDS: &[Field] = &[
+    field("title", FieldKind::Text, true),
+    text("summary"),
+    text("body"),
+    reference("author", "author_id", Collection::Authors, true),
+    reference("reviewer", "reviewer_id", Collection::Authors, false),
+    reference("publisher", "publisher_id", Collection::Publishers, false),
+    field("last_reviewed_at", Timestamp, false),
+];
+
+impl Collection {
+    /// In dependency order: a collection only references collections before it.
+    pub const ALL: [Collection; 8] = [
+        Collection::Publishers,
+        Collection::Authors,
+        Collection::Citations,
+        Collection::Conditions,
+        Collection::Techniques,
+        Collection::Benefits,
+        Collection::Products,
+        Collection::Articles,
+    ];
+
+    /// The REST path segment, table name and interchange file stem.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Collection::Publishers => "publishers",
+            Collection::Authors => "authors",
+            Collection::Citations => "citations",
+            Collection::Conditions => "conditions",
+            Collection::Techniques => "techniques",
+            Collection::Benefits => "benefits",
+            Collection::Products => "products",
+            Collection::Articles => "articles",
+        }
+    }
+
+    pub fn table(self) -> &'static str {
+        self.as_str()
+    }
+
+    /// Singular name, as used in link files (`{"condition": …, "technique": …}`).
+    pub fn singular(self) -> &'static str {
+        match self {
+            Collection::Publishers => "publisher",
+            Collection::Authors => "author",
+            Collection::Citations => "citation",
+            Collection::Conditions => "condition",
+            Collection::Techniques => "technique",
+            Collection::Benefits => "benefit",
+            Collection::Products => "product",
+            Collection::Articles => "article",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == input)
+    }
+
+    /// Fields beyond the common ones (id, slug, status, timestamps, version).
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            Collection::Publishers => PUBLISHER_FIELDS,
+            Collection::Authors => AUTHOR_FIELDS,
+            Collection::Citations => CITATION_FIELDS,
+            Collection::Conditions => CONDITION_FIELDS,
+            Collection::Techniques => TECHNIQUE_FIELDS,
+            Collection::Benefits => BENEFIT_FIELDS,
+            Collection::Products => PRODUCT_FIELDS,
+            Collection::Articles => ARTICLE_FIELDS,
+        }
+    }
+
+    pub fn field(self, name: &str) -> Option<&'static Field> {
+        self.fields().iter().find(|f| f.name == name)
+    }
+
+    /// Fields unique across the collection besides `id` and `slug`.
+    pub fn unique_fields(self) -> &'static [&'static str] {
+        match self {
+            Collection::Products => &["sku"],
+            _ => &[],
+        }
+    }
+
+    /// Links whose items are listed inline in this collection's interchange rows.
+    pub fn inline_links(self) -> impl Iterator<Item = &'static LinkSpec> {
+        LINKS
+            .iter()
+            .filter(move |link| link.inline.is_some() && link.left == self)
+    }
+}
+
+impl fmt::Display for Collection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A many-to-many link between two collections.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkSpec {
+    /// Table name, and interchange file stem for links kept in their own file.
+    pub table: &'static str,
+    pub left: Collection,
+    pub left_column: &'static str,
+    pub right: Collection,
+    pub right_column: &'static str,
+    /// `Some(key)` when the link is listed inline on the left item (articles' mentions).
+    pub inline: Option<&'static str>,
+}
+
+impl LinkSpec {
+    /// Key of the left end in a link file row (`condition`).
+    pub fn left_key(&self) -> &'static str {
+        self.left.singular()
+    }
+
+    /// Key of the right end in a link file row (`technique`).
+    pub fn right_key(&self) -> &'static str {
+        self.right.singular()
+    }
+}
+
+const fn link(
+    table: &'static str,
+    left: Collection,
+    left_column: &'static str,
+    right: Collection,
+    right_column: &'static str,
+    inline: Option<&'static str>,
+) -> LinkSpec {
+    LinkSpec {
+        table,
+        left,
+        left_column,
+        right,
+        right_column,
+        inline,
+    }
+}
+
+use Collection as C;
+
+pub const LINKS: &[LinkSpec] = &[
+    link(
+        "condition_techniques",
+        C::Conditions,
+        "condition_id",
+        C::Techniques,
+        "technique_id",
+        None,
+    ),
+    link(
+        "condition_citations",
+        C::Conditions,
+        "condition_id",
+        C::Citations,
+        "citation_id",
+        None,
+    ),
+    link(
+        "technique_benefits",
+        C::Techniques,
+        "technique_id",
+        C::Benefits,
+        "benefit_id",
+        None,
+    ),
+    link(
+        "technique_citations",
+        C::Techniques,
+        "technique_id",
+        C::Citations,
+        "citation_id",
+        None,
+    ),
+    link(
+        "benefit_citations",
+        C::Benefits,
+        "benefit_id",
+        C::Citations,
+        "citation_id",
+        None,
+    ),
+    link(
+        "technique_products",
+        C::Techniques,
+        "technique_id",
+        C::Products,
+        "product_id",
+        None,
+    ),
+    link(
+        "article_conditions",
+        C::Articles,
+        "article_id",
+        C::Conditions,
+        "condition_id",
+        Some("conditions"),
+    ),
+    link(
+        "article_techniques",
+        C::Articles,
+        "article_id",
+        C::Techniques,
+        "technique_id",
+        Some("techniques"),
+    ),
+    link(
+        "article_benefits",
+        C::Articles,
+        "article_id",
+        C::Benefits,
+        "benefit_id",
+        Some("benefits"),
+    ),
+    link(
+        "article_citations",
+        C::Articles,
+        "article_id",
+        C::Citations,
+        "citation_id",
+        Some("citations"),
+    ),
+    link(
+        "article_products",
+        C::Articles,
+        "article_id",
+        C::Products,
+        "product_id",
+        Some("products"),
+    ),
+    link(
+        "article_related",
+        C::Articles,
+        "article_id",
+        C::Articles,
+        "related_id",
+        Some("related"),
+    ),
+];
+
+/// Links kept in their own interchange file.
+pub fn file_links() -> impl Iterator<Item = &'static LinkSpec> {
+    LINKS.iter().filter(|link| link.inline.is_none())
+}

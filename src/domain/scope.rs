@@ -1,0 +1,135 @@
+use std::fmt;
+
+/// What an API key may do (PRODUCT.md §5).
+///
+/// Scopes imply weaker ones: `admin` implies every scope, `write` and `publish` imply
+/// `preview` (editors must see the drafts they work on), and `preview` implies `read`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    Read,
+    Preview,
+    Write,
+    Publish,
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 5] = [
+        Scope::Read,
+        Scope::Preview,
+        Scope::Write,
+        Scope::Publish,
+        Scope::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Preview => "preview",
+            Scope::Write => "write",
+            Scope::Publish => "publish",
+            Scope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(input: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == input)
+            .ok_or_else(|| {
+                format!(
+                    "unknown scope {input:?}; expected one of read, preview, write, publish, admin"
+                )
+            })
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    fn implied(self) -> &'static [Scope] {
+        match self {
+            Scope::Read => &[Scope::Read],
+            Scope::Preview => &[Scope::Read, Scope::Preview],
+            Scope::Write => &[Scope::Read, Scope::Preview, Scope::Write],
+            Scope::Publish => &[Scope::Read, Scope::Preview, Scope::Publish],
+            Scope::Admin => &Scope::ALL,
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The effective (implication-closed) set of scopes of a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scopes(u8);
+
+impl Scopes {
+    pub fn none() -> Self {
+        Self(0)
+    }
+
+    pub fn from_granted(granted: &[Scope]) -> Self {
+        Self(
+            granted
+                .iter()
+                .flat_map(|scope| scope.implied())
+                .fold(0, |bits, scope| bits | scope.bit()),
+        )
+    }
+
+    /// Parses a comma-separated list such as `read,preview`.
+    pub fn parse_list(input: &str) -> Result<Vec<Scope>, String> {
+        let mut scopes: Vec<Scope> = input
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Scope::parse)
+            .collect::<Result<_, _>>()?;
+        if scopes.is_empty() {
+            return Err("at least one scope is required".into());
+        }
+        scopes.sort();
+        scopes.dedup();
+        Ok(scopes)
+    }
+
+    pub fn contains(self, scope: Scope) -> bool {
+        self.0 & scope.bit() != 0
+    }
+
+    pub fn can_preview(self) -> bool {
+        self.contains(Scope::Preview)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_imply_weaker_ones() {
+        let admin = Scopes::from_granted(&[Scope::Admin]);
+        assert!(Scope::ALL.iter().all(|s| admin.contains(*s)));
+        let write = Scopes::from_granted(&[Scope::Write]);
+        assert!(write.can_preview() && write.contains(Scope::Read));
+        assert!(!write.contains(Scope::Publish));
+        let read = Scopes::from_granted(&[Scope::Read]);
+        assert!(!read.can_preview());
+        assert!(!Scopes::none().contains(Scope::Read));
+    }
+
+    #[test]
+    fn parses_scope_lists() {
+        assert_eq!(
+            Scopes::parse_list("preview, read,read").unwrap(),
+            vec![Scope::Read, Scope::Preview]
+        );
+        assert!(Scopes::parse_list("read,owner").is_err());
+        assert!(Scopes::parse_list(" , ").is_err());
+    }
+}

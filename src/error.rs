@@ -1,0 +1,231 @@
+//! One error type for the whole service, rendered as RFC 9457 `application/problem+json`
+//! with a stable machine-readable `code` (GraphQL reuses the same codes in `extensions`).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use sea_orm::DbErr;
+use serde::Serialize;
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Seconds a client should wait before retrying while the database is unavailable.
+pub const RETRY_AFTER_SECONDS: u32 = 2;
+
+/// One violated rule in a request body, located by a JSON pointer.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FieldError {
+    /// JSON pointer to the offending value, e.g. `/slug`.
+    pub pointer: String,
+    pub detail: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the request is not valid")]
+    Validation(Vec<FieldError>),
+    #[error("the database is unavailable")]
+    Unavailable(#[source] Option<DbErr>),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code: "bad_request",
+            detail: detail.into(),
+        }
+    }
+
+    pub fn invalid_parameter(detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code: "invalid_parameter",
+            detail: detail.into(),
+        }
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(error.into())
+    }
+
+    /// The stable machine-readable code, shared by REST (`code`) and GraphQL
+    /// (`extensions.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { code, .. } => code,
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::Conflict(_) => "conflict",
+            AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
+            AppError::Validation(_) => "validation_failed",
+            AppError::Unavailable(_) => "service_unavailable",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { .. } => "Bad request",
+            AppError::Unauthorized(_) => "Unauthorized",
+            AppError::Forbidden(_) => "Forbidden",
+            AppError::NotFound(_) => "Not found",
+            AppError::MethodNotAllowed => "Method not allowed",
+            AppError::Conflict(_) => "Conflict",
+            AppError::PayloadTooLarge(_) => "Payload too large",
+            AppError::UnsupportedMediaType(_) => "Unsupported media type",
+            AppError::Validation(_) => "Validation failed",
+            AppError::Unavailable(_) => "Service unavailable",
+            AppError::Internal(_) => "Internal server error",
+        }
+    }
+
+    /// Public detail: never the cause of a 5xx, which is logged instead.
+    fn detail(&self) -> String {
+        match self {
+            AppError::Unavailable(_) => {
+                "The database is temporarily unavailable; retry shortly.".into()
+            }
+            AppError::Internal(_) => "An unexpected error occurred.".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_uri: format!("urn:salve:problem:{}", self.code()),
+            title: self.title(),
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            code: self.code(),
+            errors: match self {
+                AppError::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// The body of every error response (RFC 9457).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI identifying the problem type: `urn:salve:problem:<code>`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable error code.
+    pub code: &'static str,
+    /// Every violated rule, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            AppError::Unavailable(cause) => {
+                tracing::warn!(error = ?cause, "database unavailable")
+            }
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            AppError::Unavailable(_) => {
+                response
+                    .insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
+            }
+            AppError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(error: DbErr) -> Self {
+        if is_unavailable(&error) {
+            AppError::Unavailable(Some(error))
+        } else {
+            AppError::Internal(error.into())
+        }
+    }
+}
+
+/// Whether a database error means "the database cannot be reached right now" (pool
+/// timeout, refused or dropped connection) rather than a bug or bad data.
+pub fn is_unavailable(error: &DbErr) -> bool {
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(runtime) | DbErr::Query(runtime) => {
+            let text = runtime.to_string();
+            [
+                "PoolTimedOut",
+                "pool timed out",
+                "Connection refused",
+                "connection reset",
+                "broken pipe",
+                "error communicating with database",
+                "unexpected end of file",
+                "database is locked",
+                "statement timeout",
+                "canceling statement",
+            ]
+            .iter()
+            .any(|needle| {
+                text.to_ascii_lowercase()
+                    .contains(&needle.to_ascii_lowercase())
+            })
+        }
+        _ => false,
+    }
+}
+
+impl AppError {
+    pub fn internal_msg(message: String) -> Self {
+        Self::Internal(anyhow::anyhow!(message))
+    }
+}

@@ -1,0 +1,253 @@
+//! `salve export`: every item and link as canonical NDJSON (sorted keys, every field
+//! present with null for absent values, rows ordered by slug), read in keyset batches from
+//! one consistent snapshot so memory stays flat.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::{
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    IsolationLevel, QueryResult, TransactionTrait,
+};
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+use super::sql::SqlBuilder;
+use crate::domain::model::file_links;
+use crate::domain::{Collection, FieldKind, LinkSpec};
+use crate::error::{AppError, Result};
+
+const EXPORT_BATCH: u64 = 1000;
+
+/// Writes `<collection>.ndjson` and `<link>.ndjson` into `dir`; returns (file, rows).
+pub async fn export(db: &DatabaseConnection, dir: &Path) -> Result<Vec<(String, u64)>> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| AppError::bad_request(format!("cannot create {}: {e}", dir.display())))?;
+    let backend = db.get_database_backend();
+    let (isolation, access) = match backend {
+        DbBackend::Postgres => (
+            Some(IsolationLevel::RepeatableRead),
+            Some(AccessMode::ReadOnly),
+        ),
+        _ => (None, None),
+    };
+    let txn = db.begin_with_config(isolation, access).await?;
+    let mut written = Vec::new();
+    for collection in Collection::ALL {
+        let file = format!("{collection}.ndjson");
+        let rows = write_file(dir, &file, async |out| {
+            export_items(&txn, collection, out).await
+        })
+        .await?;
+        written.push((file, rows));
+    }
+    for link in file_links() {
+        let file = format!("{}.ndjson", link.table);
+        let rows = write_file(dir, &file, async |out| export_links(&txn, link, out).await).await?;
+        written.push((file, rows));
+    }
+    txn.commit().await?;
+    Ok(written)
+}
+
+type Out = std::io::BufWriter<std::fs::File>;
+
+/// Writes to a temporary file renamed into place, so a failed export never leaves a
+/// truncated file behind.
+async fn write_file(
+    dir: &Path,
+    file: &str,
+    fill: impl AsyncFnOnce(&mut Out) -> Result<u64>,
+) -> Result<u64> {
+    let io = |e: std::io::Error| AppError::internal(anyhow::anyhow!("writing {file}: {e}"));
+    let target = dir.join(file);
+    let partial = dir.join(format!(".{file}.partial"));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&partial).map_err(io)?);
+    let rows = fill(&mut out).await?;
+    out.flush().map_err(io)?;
+    drop(out);
+    std::fs::rename(&partial, &target).map_err(io)?;
+    Ok(rows)
+}
+
+fn write_row(out: &mut Out, row: &BTreeMap<&str, Json>) -> Result<()> {
+    serde_json::to_writer(&mut *out, row).map_err(AppError::internal)?;
+    out.write_all(b"\n").map_err(AppError::internal)
+}
+
+fn timestamp(value: Option<DateTime<Utc>>) -> Json {
+    value.map_or(Json::Null, |t| {
+        Json::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    })
+}
+
+async fn export_items(
+    txn: &DatabaseTransaction,
+    collection: Collection,
+    out: &mut Out,
+) -> Result<u64> {
+    let table = collection.table();
+    let backend = txn.get_database_backend();
+    let mut select = vec![
+        "t.id".to_owned(),
+        "t.slug".into(),
+        "t.status".into(),
+        "t.published_at".into(),
+    ];
+    let mut joins = String::new();
+    for (n, field) in collection.fields().iter().enumerate() {
+        match field.kind {
+            FieldKind::Reference(target) => {
+                select.push(format!("r{n}.slug AS {}", field.name));
+                joins.push_str(&format!(
+                    " LEFT JOIN {} r{n} ON r{n}.id = t.{}",
+                    target.table(),
+                    field.column
+                ));
+            }
+            _ => select.push(format!("t.{}", field.column)),
+        }
+    }
+    let mut after: Option<String> = None;
+    let mut total = 0;
+    loop {
+        let mut sql = SqlBuilder::new(backend);
+        sql.push(&format!(
+            "SELECT {} FROM {table} t{joins}",
+            select.join(", ")
+        ));
+        if let Some(last) = after.take() {
+            sql.push(" WHERE t.slug > ").bind(last);
+        }
+        sql.push(&format!(" ORDER BY t.slug LIMIT {EXPORT_BATCH}"));
+        let rows = txn.query_all_raw(sql.build()).await?;
+        let ids: Vec<Uuid> = rows
+            .iter()
+            .map(|r| r.try_get("", "id"))
+            .collect::<Result<_, _>>()?;
+        let mut inline: Vec<(&str, HashMap<Uuid, Vec<Json>>)> = Vec::new();
+        for link in collection.inline_links() {
+            inline.push((
+                link.inline.unwrap_or_default(),
+                inline_links(txn, link, &ids).await?,
+            ));
+        }
+        for (row, id) in rows.iter().zip(&ids) {
+            let mut object = item_object(collection, row)?;
+            for (key, lists) in &mut inline {
+                object.insert(key, Json::Array(lists.remove(id).unwrap_or_default()));
+            }
+            write_row(out, &object)?;
+        }
+        total += rows.len() as u64;
+        if (rows.len() as u64) < EXPORT_BATCH {
+            return Ok(total);
+        }
+        after = rows.last().map(|r| r.try_get("", "slug")).transpose()?;
+    }
+}
+
+fn item_object(collection: Collection, row: &QueryResult) -> Result<BTreeMap<&'static str, Json>> {
+    let mut object = BTreeMap::new();
+    let id: Uuid = row.try_get("", "id")?;
+    object.insert("id", Json::String(id.to_string()));
+    object.insert("slug", Json::String(row.try_get("", "slug")?));
+    object.insert("status", Json::String(row.try_get("", "status")?));
+    object.insert("published_at", timestamp(row.try_get("", "published_at")?));
+    for field in collection.fields() {
+        let value = match field.kind {
+            FieldKind::Text | FieldKind::Enum(_) | FieldKind::Reference(_) => row
+                .try_get::<Option<String>>("", field.name)?
+                .map_or(Json::Null, Json::String),
+            FieldKind::Integer => row
+                .try_get::<Option<i64>>("", field.name)?
+                .map_or(Json::Null, Json::from),
+            FieldKind::StringList | FieldKind::Statistics => row
+                .try_get::<Option<Json>>("", field.name)?
+                .unwrap_or(Json::Array(vec![])),
+            FieldKind::Timestamp => timestamp(row.try_get("", field.name)?),
+        };
+        object.insert(field.name, value);
+    }
+    Ok(object)
+}
+
+/// The inline link lists of a batch of items, in editorial order.
+async fn inline_links(
+    txn: &DatabaseTransaction,
+    link: &LinkSpec,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Json>>> {
+    let mut lists: HashMap<Uuid, Vec<Json>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(lists);
+    }
+    let mut sql = SqlBuilder::new(txn.get_database_backend());
+    sql.push(&format!(
+        "SELECT l.{left} AS owner, r.slug AS slug FROM {table} l JOIN {right} r ON r.id = l.{rc} \
+         WHERE l.{left} IN ",
+        left = link.left_column,
+        table = link.table,
+        right = link.right.table(),
+        rc = link.right_column,
+    ));
+    sql.bind_list(ids.iter().copied());
+    sql.push(" ORDER BY l.position, r.slug");
+    for row in txn.query_all_raw(sql.build()).await? {
+        let owner: Uuid = row.try_get("", "owner")?;
+        lists
+            .entry(owner)
+            .or_default()
+            .push(Json::String(row.try_get("", "slug")?));
+    }
+    Ok(lists)
+}
+
+async fn export_links(txn: &DatabaseTransaction, link: &LinkSpec, out: &mut Out) -> Result<u64> {
+    let backend = txn.get_database_backend();
+    let (left_key, right_key) = (link.left_key(), link.right_key());
+    let mut after: Option<(String, String)> = None;
+    let mut total = 0;
+    loop {
+        let mut sql = SqlBuilder::new(backend);
+        sql.push(&format!(
+            "SELECT a.slug AS left_slug, b.slug AS right_slug, l.note FROM {table} l \
+             JOIN {lt} a ON a.id = l.{lc} JOIN {rt} b ON b.id = l.{rc}",
+            table = link.table,
+            lt = link.left.table(),
+            lc = link.left_column,
+            rt = link.right.table(),
+            rc = link.right_column,
+        ));
+        if let Some((left, right)) = after.take() {
+            sql.push(" WHERE (a.slug, b.slug) > (")
+                .bind(left)
+                .push(", ")
+                .bind(right)
+                .push(")");
+        }
+        sql.push(&format!(" ORDER BY a.slug, b.slug LIMIT {EXPORT_BATCH}"));
+        let rows = txn.query_all_raw(sql.build()).await?;
+        for row in &rows {
+            let mut object = BTreeMap::new();
+            object.insert(left_key, Json::String(row.try_get("", "left_slug")?));
+            object.insert(right_key, Json::String(row.try_get("", "right_slug")?));
+            object.insert(
+                "note",
+                row.try_get::<Option<String>>("", "note")?
+                    .map_or(Json::Null, Json::String),
+            );
+            write_row(out, &object)?;
+        }
+        total += rows.len() as u64;
+        if (rows.len() as u64) < EXPORT_BATCH {
+            return Ok(total);
+        }
+        let last = rows.last().map(|r| -> Result<(String, String)> {
+            Ok((r.try_get("", "left_slug")?, r.try_get("", "right_slug")?))
+        });
+        after = last.transpose()?;
+    }
+}

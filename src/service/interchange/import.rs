@@ -1,0 +1,278 @@
+//! `salve import`: stream a directory of NDJSON files into the database in one
+//! transaction. Rows are validated and written in batches, so memory stays flat however
+//! large the set is; duplicate detection uses a temporary table for the same reason.
+
+use std::fmt;
+use std::io::BufRead;
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
+};
+
+use super::parse::{self, InlineRow, ItemRow, LinkRow};
+use super::{BATCH_ROWS, MAX_REPORTED_ERRORS, Source};
+use crate::domain::model::file_links;
+use crate::domain::{Collection, LinkSpec};
+use crate::error::AppError;
+
+/// A rejected row: `file:line: reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub file: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.reason)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Bad input; nothing was written.
+    #[error("{} invalid row(s); nothing was imported", .0.len())]
+    Rows(Vec<RowError>),
+    #[error("cannot read {file}: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Database(#[from] AppError),
+}
+
+impl From<sea_orm::DbErr> for ImportError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ImportError::Database(e.into())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileReport {
+    pub file: String,
+    /// Rows read from the file.
+    pub rows: u64,
+    /// Rows inserted or changed (identical rows are left untouched).
+    pub changed: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportReport {
+    pub files: Vec<FileReport>,
+}
+
+pub(super) type ImportResult<T> = Result<T, ImportError>;
+
+pub(super) const SEEN_TABLE: &str = "salve_import_seen";
+
+/// Imports every interchange file `source` has, all-or-nothing.
+pub async fn import(db: &DatabaseConnection, source: &dyn Source) -> ImportResult<ImportReport> {
+    let txn = db.begin().await?;
+    let mut importer = Importer {
+        backend: db.get_database_backend(),
+        txn: &txn,
+        errors: Vec::new(),
+        report: ImportReport::default(),
+    };
+    let outcome = importer.run(source).await;
+    let errors = std::mem::take(&mut importer.errors);
+    let report = std::mem::take(&mut importer.report);
+    match outcome {
+        Ok(()) if errors.is_empty() => {
+            txn.commit().await?;
+            Ok(report)
+        }
+        Ok(()) => {
+            txn.rollback().await?;
+            Err(ImportError::Rows(errors))
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+pub(super) struct Importer<'a> {
+    pub(super) backend: DbBackend,
+    pub(super) txn: &'a DatabaseTransaction,
+    pub(super) errors: Vec<RowError>,
+    report: ImportReport,
+}
+
+/// What a file holds, deciding how its lines are parsed and written.
+#[derive(Clone, Copy)]
+enum Target {
+    Items(Collection),
+    Inline(Collection),
+    Links(&'static LinkSpec),
+}
+
+enum Row {
+    Item(ItemRow),
+    Inline(InlineRow),
+    Link(LinkRow),
+}
+
+impl Target {
+    fn file(self) -> String {
+        match self {
+            Target::Items(c) | Target::Inline(c) => format!("{c}.ndjson"),
+            Target::Links(link) => format!("{}.ndjson", link.table),
+        }
+    }
+
+    fn parse(self, line_no: usize, text: &str) -> Result<Row, String> {
+        match self {
+            Target::Items(c) => parse::parse_item(c, line_no, text).map(Row::Item),
+            Target::Inline(c) => parse::parse_inline(c, line_no, text).map(Row::Inline),
+            Target::Links(link) => parse::parse_link(link, line_no, text).map(Row::Link),
+        }
+    }
+}
+
+impl Importer<'_> {
+    async fn run(&mut self, source: &dyn Source) -> ImportResult<()> {
+        self.exec_sql(&format!("DROP TABLE IF EXISTS {SEEN_TABLE}"))
+            .await?;
+        self.exec_sql(&format!(
+            "CREATE TEMPORARY TABLE {SEEN_TABLE} (key TEXT PRIMARY KEY)"
+        ))
+        .await?;
+        for collection in Collection::ALL {
+            self.stream(source, Target::Items(collection)).await?;
+            if !self.errors.is_empty() {
+                return Ok(());
+            }
+        }
+        for collection in Collection::ALL {
+            if collection.inline_links().next().is_some() {
+                self.stream(source, Target::Inline(collection)).await?;
+                if !self.errors.is_empty() {
+                    return Ok(());
+                }
+            }
+        }
+        for link in file_links() {
+            self.stream(source, Target::Links(link)).await?;
+            if !self.errors.is_empty() {
+                return Ok(());
+            }
+        }
+        self.exec_sql(&format!("DROP TABLE {SEEN_TABLE}")).await
+    }
+
+    async fn exec_sql(&self, sql: &str) -> ImportResult<()> {
+        self.txn.execute_unprepared(sql).await?;
+        Ok(())
+    }
+
+    pub(super) fn reject(&mut self, file: &str, line: usize, reason: impl Into<String>) {
+        if self.errors.len() < MAX_REPORTED_ERRORS {
+            self.errors.push(RowError {
+                file: file.to_owned(),
+                line,
+                reason: reason.into(),
+            });
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.errors.len() >= MAX_REPORTED_ERRORS
+    }
+
+    /// Streams the target's file: each line is parsed, and every `BATCH_ROWS` valid rows
+    /// are validated against the database and written, so one batch at most is in memory.
+    async fn stream(&mut self, source: &dyn Source, target: Target) -> ImportResult<()> {
+        let file = target.file();
+        let io_error = |source| ImportError::Io {
+            file: file.clone(),
+            source,
+        };
+        let Some(mut reader) = source.open(&file).map_err(io_error)? else {
+            return Ok(());
+        };
+        let mut report = FileReport {
+            file: file.clone(),
+            ..FileReport::default()
+        };
+        let mut buffer = Vec::with_capacity(4096);
+        let mut batch = Vec::with_capacity(BATCH_ROWS);
+        let mut line_no = 0;
+        loop {
+            buffer.clear();
+            if reader.read_until(b'\n', &mut buffer).map_err(io_error)? == 0 {
+                break;
+            }
+            line_no += 1;
+            let Ok(text) = std::str::from_utf8(&buffer) else {
+                self.reject(&file, line_no, "line is not valid UTF-8");
+                continue;
+            };
+            let text = text.trim_end_matches(['\n', '\r']);
+            if text.trim().is_empty() {
+                continue;
+            }
+            report.rows += 1;
+            match target.parse(line_no, text) {
+                Ok(row) => batch.push(row),
+                Err(reason) => self.reject(&file, line_no, reason),
+            }
+            if self.full() {
+                return Ok(());
+            }
+            if batch.len() == BATCH_ROWS {
+                report.changed += self
+                    .flush(target, &file, std::mem::take(&mut batch))
+                    .await?;
+            }
+        }
+        if !batch.is_empty() {
+            report.changed += self.flush(target, &file, batch).await?;
+        }
+        if target_counts(target) {
+            self.report.files.push(report);
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, target: Target, file: &str, rows: Vec<Row>) -> ImportResult<u64> {
+        match target {
+            Target::Items(c) => {
+                let rows = rows
+                    .into_iter()
+                    .filter_map(|r| if let Row::Item(r) = r { Some(r) } else { None })
+                    .collect();
+                self.flush_items(c, file, rows).await
+            }
+            Target::Inline(c) => {
+                let rows = rows
+                    .into_iter()
+                    .filter_map(|r| {
+                        if let Row::Inline(r) = r {
+                            Some(r)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                self.flush_inline(c, file, rows).await
+            }
+            Target::Links(link) => {
+                let rows = rows
+                    .into_iter()
+                    .filter_map(|r| if let Row::Link(r) = r { Some(r) } else { None })
+                    .collect();
+                self.flush_links(link, file, rows).await
+            }
+        }
+    }
+}
+
+/// The second pass over articles re-reads a file already reported.
+fn target_counts(target: Target) -> bool {
+    !matches!(target, Target::Inline(_))
+}

@@ -1,0 +1,254 @@
+//! Row-level validation of interchange lines: syntax, required fields, types, enums,
+//! slugs. References are only collected here; they are resolved against the database in
+//! batches by the importer.
+
+use chrono::{DateTime, Utc};
+use entity::json::Statistic;
+use sea_orm::Value;
+use serde_json::{Map, Value as Json};
+use uuid::Uuid;
+
+use crate::domain::model::STATUSES;
+use crate::domain::{Collection, Field, FieldKind, LinkSpec, Slug};
+
+/// A field value ready to bind, or a reference still to resolve.
+#[derive(Debug)]
+pub enum FieldValue {
+    Ready(Value),
+    Reference {
+        target: Collection,
+        slug: Option<String>,
+    },
+}
+
+#[derive(Debug)]
+pub struct ItemRow {
+    pub line: usize,
+    pub id: Option<Uuid>,
+    pub slug: String,
+    pub status: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub values: Vec<FieldValue>,
+    /// Citation slugs named by condition statistics; they must exist.
+    pub cited: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct LinkRow {
+    pub line: usize,
+    pub left: String,
+    pub right: String,
+    pub note: Option<String>,
+}
+
+/// An article's inline mention lists, one per inline link (in `Collection::inline_links`
+/// order).
+#[derive(Debug)]
+pub struct InlineRow {
+    pub line: usize,
+    pub slug: String,
+    pub lists: Vec<Vec<String>>,
+}
+
+fn object(line: &str) -> Result<Map<String, Json>, String> {
+    match serde_json::from_str::<Json>(line) {
+        Ok(Json::Object(map)) => Ok(map),
+        Ok(_) => Err("expected a JSON object".into()),
+        Err(e) => Err(format!("malformed JSON: {e}")),
+    }
+}
+
+fn check_keys<'a>(
+    map: &Map<String, Json>,
+    allowed: impl Iterator<Item = &'a str>,
+) -> Result<(), String> {
+    let allowed: Vec<&str> = allowed.collect();
+    match map.keys().find(|key| !allowed.contains(&key.as_str())) {
+        Some(key) => Err(format!("unknown field {key:?}")),
+        None => Ok(()),
+    }
+}
+
+fn slug_at(map: &Map<String, Json>, key: &str) -> Result<String, String> {
+    match map.get(key) {
+        Some(Json::String(s)) => Slug::parse(s)
+            .map(Slug::into_string)
+            .map_err(|e| format!("field {key:?}: {e}")),
+        None | Some(Json::Null) => Err(format!("field {key:?} is required")),
+        Some(_) => Err(format!("field {key:?} must be a string")),
+    }
+}
+
+fn optional_string(map: &Map<String, Json>, key: &str) -> Result<Option<String>, String> {
+    match map.get(key) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(format!("field {key:?} must be a string or null")),
+    }
+}
+
+fn timestamp(key: &str, text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("field {key:?}: {text:?} is not an RFC 3339 timestamp"))
+}
+
+pub fn parse_item(collection: Collection, line_no: usize, line: &str) -> Result<ItemRow, String> {
+    let map = object(line)?;
+    let common = ["id", "slug", "status", "published_at"];
+    check_keys(
+        &map,
+        common
+            .into_iter()
+            .chain(collection.fields().iter().map(|f| f.name))
+            .chain(collection.inline_links().filter_map(|l| l.inline)),
+    )?;
+    let slug = slug_at(&map, "slug")?;
+    let id = optional_string(&map, "id")?
+        .map(|text| {
+            Uuid::parse_str(&text).map_err(|_| format!("field \"id\": {text:?} is not a UUID"))
+        })
+        .transpose()?;
+    let status = optional_string(&map, "status")?.unwrap_or_else(|| "published".into());
+    if !STATUSES.contains(&status.as_str()) {
+        return Err(format!(
+            "field \"status\": {status:?} is not one of {}",
+            STATUSES.join(", ")
+        ));
+    }
+    let published_at = optional_string(&map, "published_at")?
+        .map(|text| timestamp("published_at", &text))
+        .transpose()?;
+    let mut cited = Vec::new();
+    let values = collection
+        .fields()
+        .iter()
+        .map(|field| parse_field(field, map.get(field.name), &mut cited))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ItemRow {
+        line: line_no,
+        id,
+        slug,
+        status,
+        published_at,
+        values,
+        cited,
+    })
+}
+
+fn parse_field(
+    field: &Field,
+    value: Option<&Json>,
+    cited: &mut Vec<String>,
+) -> Result<FieldValue, String> {
+    let name = field.name;
+    let value = value.filter(|v| !v.is_null());
+    let blank = matches!(value, Some(Json::String(s)) if s.trim().is_empty());
+    if field.required && (value.is_none() || blank) {
+        return Err(format!("field {name:?} is required"));
+    }
+    let ready = |v: Value| Ok(FieldValue::Ready(v));
+    match (field.kind, value) {
+        (FieldKind::Text, None) => ready(Option::<String>::None.into()),
+        (FieldKind::Text, Some(Json::String(s))) => ready(s.clone().into()),
+        (FieldKind::Text, Some(_)) => Err(format!("field {name:?} must be a string")),
+        (FieldKind::Integer, None) => ready(Option::<i64>::None.into()),
+        (FieldKind::Integer, Some(Json::Number(n))) => match n.as_i64() {
+            Some(i) if i >= 0 => ready(i.into()),
+            _ => Err(format!("field {name:?} must be a non-negative integer")),
+        },
+        (FieldKind::Integer, Some(_)) => Err(format!("field {name:?} must be an integer")),
+        (FieldKind::Enum(_), None) => ready(Option::<String>::None.into()),
+        (FieldKind::Enum(allowed), Some(Json::String(s))) if allowed.contains(&s.as_str()) => {
+            ready(s.clone().into())
+        }
+        (FieldKind::Enum(allowed), Some(other)) => Err(format!(
+            "field {name:?}: {other} is not one of {}",
+            allowed.join(", ")
+        )),
+        (FieldKind::StringList, None) => ready(Json::Array(vec![]).into()),
+        (FieldKind::StringList, Some(Json::Array(items))) if items.iter().all(Json::is_string) => {
+            ready(Json::Array(items.clone()).into())
+        }
+        (FieldKind::StringList, Some(_)) => {
+            Err(format!("field {name:?} must be a list of strings"))
+        }
+        (FieldKind::Statistics, None) => ready(Json::Array(vec![]).into()),
+        (FieldKind::Statistics, Some(json)) => {
+            let stats: Vec<Statistic> =
+                serde_json::from_value(json.clone()).map_err(|e| format!("field {name:?}: {e}"))?;
+            for stat in &stats {
+                if let Some(citation) = &stat.citation {
+                    Slug::parse(citation).map_err(|e| format!("field {name:?}: {e}"))?;
+                    cited.push(citation.clone());
+                }
+            }
+            let normalized = serde_json::to_value(&stats).map_err(|e| e.to_string())?;
+            ready(normalized.into())
+        }
+        (FieldKind::Reference(target), None) => Ok(FieldValue::Reference { target, slug: None }),
+        (FieldKind::Reference(target), Some(Json::String(s))) => {
+            let slug = Slug::parse(s).map_err(|e| format!("field {name:?}: {e}"))?;
+            Ok(FieldValue::Reference {
+                target,
+                slug: Some(slug.into_string()),
+            })
+        }
+        (FieldKind::Reference(_), Some(_)) => Err(format!("field {name:?} must be a slug")),
+        (FieldKind::Timestamp, None) => ready(Option::<DateTime<Utc>>::None.into()),
+        (FieldKind::Timestamp, Some(Json::String(s))) => ready(Some(timestamp(name, s)?).into()),
+        (FieldKind::Timestamp, Some(_)) => Err(format!("field {name:?} must be a timestamp")),
+    }
+}
+
+pub fn parse_link(link: &LinkSpec, line_no: usize, line: &str) -> Result<LinkRow, String> {
+    let map = object(line)?;
+    let (left_key, right_key) = (link.left_key(), link.right_key());
+    check_keys(&map, [left_key, right_key, "note"].into_iter())?;
+    Ok(LinkRow {
+        line: line_no,
+        left: slug_at(&map, left_key)?,
+        right: slug_at(&map, right_key)?,
+        note: optional_string(&map, "note")?,
+    })
+}
+
+/// Reads only the slug and inline lists of an article line that already passed
+/// [`parse_item`].
+pub fn parse_inline(
+    collection: Collection,
+    line_no: usize,
+    line: &str,
+) -> Result<InlineRow, String> {
+    let map = object(line)?;
+    let slug = slug_at(&map, "slug")?;
+    let lists = collection
+        .inline_links()
+        .map(|link| {
+            let key = link.inline.unwrap_or_default();
+            match map.get(key) {
+                None | Some(Json::Null) => Ok(vec![]),
+                Some(Json::Array(items)) => {
+                    let mut slugs: Vec<String> = Vec::with_capacity(items.len());
+                    for item in items {
+                        let text = item
+                            .as_str()
+                            .ok_or_else(|| format!("field {key:?} must be a list of slugs"))?;
+                        let slug = Slug::parse(text).map_err(|e| format!("field {key:?}: {e}"))?;
+                        if slugs.iter().any(|s| s == slug.as_str()) {
+                            return Err(format!("field {key:?} lists {text:?} twice"));
+                        }
+                        slugs.push(slug.into_string());
+                    }
+                    Ok(slugs)
+                }
+                Some(_) => Err(format!("field {key:?} must be a list of slugs")),
+            }
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(InlineRow {
+        line: line_no,
+        slug,
+        lists,
+    })
+}

@@ -1,0 +1,8 @@
+//! The service layer: every rule about content (visibility, validation, import/export,
+//! keys) lives here, called by REST, GraphQL and the CLI alike.
+
+pub mod caller;
+pub mod interchange;
+pub mod keys;
+
+pub use caller::{Caller, Visibility};

@@ -1,0 +1,169 @@
+//! Builds and runs the HTTP service: one `AppState`, bound listener, graceful shutdown.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use sea_orm::DatabaseConnection;
+
+use crate::api;
+use crate::config::Settings;
+use crate::service::interchange;
+
+/// Shared by every request handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    shutting_down: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
+        Self {
+            db,
+            settings: Arc::new(settings),
+            shutting_down: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    pub fn public_read(&self) -> bool {
+        !self.settings.serve.no_public_read
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, loads the demo into an empty database (unless disabled) and
+    /// binds the listener; the server runs once [`Application::run_until_stopped`] is
+    /// awaited.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = crate::db::connect(&settings.database).await?;
+        crate::db::migrate(&db).await?;
+        if !settings.serve.no_demo && crate::db::is_empty(&db).await? {
+            let report = interchange::import(&db, &crate::demo::DEMO)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading the demo content failed: {e}"))?;
+            let rows: u64 = report.files.iter().map(|f| f.rows).sum();
+            tracing::info!(rows, "loaded the demo content into the empty database");
+        }
+        let listener = TcpListener::bind(settings.serve.bind)?;
+        let port = listener.local_addr()?.port();
+        let state = AppState::new(db, settings);
+        let server = server(listener, state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or SIGINT, then turns `/readyz` to 503, lets in-flight
+    /// requests finish (up to the shutdown timeout) and returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(stop_on_signal(handle, self.state.shutting_down.clone()));
+        tracing::info!(port = self.port, "salve is listening");
+        self.server.await
+    }
+
+    /// A handle tests use to trigger the same graceful shutdown as a signal.
+    pub fn shutdown_trigger(&self) -> ShutdownTrigger {
+        ShutdownTrigger {
+            handle: self.server.handle(),
+            flag: self.state.shutting_down.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ShutdownTrigger {
+    handle: ServerHandle,
+    flag: Arc<AtomicBool>,
+}
+
+impl ShutdownTrigger {
+    pub async fn shutdown(&self) {
+        begin_shutdown(&self.handle, &self.flag).await;
+    }
+}
+
+async fn begin_shutdown(handle: &ServerHandle, flag: &AtomicBool) {
+    flag.store(true, Ordering::SeqCst);
+    handle.stop(true).await;
+}
+
+async fn stop_on_signal(handle: ServerHandle, flag: Arc<AtomicBool>) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => tracing::info!("SIGINT received; shutting down gracefully"),
+        _ = terminate => tracing::info!("SIGTERM received; shutting down gracefully"),
+    }
+    begin_shutdown(&handle, &flag).await;
+}
+
+fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let serve = state.settings.serve.clone();
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(api::errors::json_config(serve.max_body_bytes))
+            .app_data(api::errors::query_config())
+            .app_data(api::errors::path_config())
+            .app_data(web::PayloadConfig::new(serve.max_body_bytes))
+            .configure(api::configure)
+            .default_service(web::to(api::errors::not_found))
+            .wrap(Compress::default())
+            .wrap(
+                Cors::default()
+                    .allow_any_origin()
+                    .allowed_methods(["GET", "HEAD", "OPTIONS"])
+                    .allow_any_header()
+                    .expose_headers(["etag", "x-request-id", "retry-after"])
+                    .max_age(3600),
+            )
+            .wrap(from_fn(api::middleware::request_context))
+    })
+    .disable_signals()
+    .shutdown_timeout(serve.shutdown_timeout_s)
+    .client_request_timeout(Duration::from_secs(10))
+    .listen(listener)?;
+    if let Some(workers) = serve.workers {
+        server = server.workers(workers.max(1));
+    }
+    Ok(server.run())
+}
