@@ -65,6 +65,10 @@ impl AppError {
         Self::Internal(error.into())
     }
 
+    pub fn internal_msg(message: String) -> Self {
+        Self::Internal(anyhow::anyhow!(message))
+    }
+
     /// The stable machine-readable code, shared by REST (`code`) and GraphQL
     /// (`extensions.code`).
     pub fn code(&self) -> &'static str {
@@ -198,34 +202,27 @@ impl From<DbErr> for AppError {
 /// Whether a database error means "the database cannot be reached right now" (pool
 /// timeout, refused or dropped connection) rather than a bug or bad data.
 pub fn is_unavailable(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
     match error {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(runtime) | DbErr::Query(runtime) => {
-            let text = runtime.to_string();
-            [
-                "PoolTimedOut",
-                "pool timed out",
-                "Connection refused",
-                "connection reset",
-                "broken pipe",
-                "error communicating with database",
-                "unexpected end of file",
-                "database is locked",
-                "statement timeout",
-                "canceling statement",
-            ]
-            .iter()
-            .any(|needle| {
-                text.to_ascii_lowercase()
-                    .contains(&needle.to_ascii_lowercase())
-            })
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                SqlxError::Io(_)
+                | SqlxError::Tls(_)
+                | SqlxError::Protocol(_)
+                | SqlxError::PoolTimedOut
+                | SqlxError::PoolClosed
+                | SqlxError::WorkerCrashed => true,
+                // SQLite busy/locked (lock wait exceeded) and PostgreSQL statement or
+                // lock timeouts, admin shutdown and "cannot connect now".
+                SqlxError::Database(db) => matches!(
+                    db.code().as_deref(),
+                    Some("5" | "6" | "517" | "57014" | "55P03" | "57P01" | "57P02" | "57P03")
+                ),
+                _ => false,
+            }
         }
         _ => false,
-    }
-}
-
-impl AppError {
-    pub fn internal_msg(message: String) -> Self {
-        Self::Internal(anyhow::anyhow!(message))
     }
 }

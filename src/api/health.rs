@@ -1,17 +1,23 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::error::{AppError, Result};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz).service(readyz);
+    for (path, handler) in [("/healthz", 0), ("/readyz", 1)] {
+        let route = if handler == 0 { web::get().to(healthz) } else { web::get().to(readyz) };
+        cfg.service(
+            web::resource(path)
+                .route(route)
+                .default_service(web::to(super::method_not_allowed)),
+        );
+    }
 }
 
 /// The process is up and serving HTTP.
-#[get("/healthz")]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
@@ -20,7 +26,6 @@ async fn healthz() -> HttpResponse {
 
 /// The service can take traffic: the database answers, every migration is applied, and
 /// the process is not shutting down.
-#[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse> {
     if state.is_shutting_down() {
         return Err(AppError::Unavailable(None));

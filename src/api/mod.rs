@@ -13,3 +13,8 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure).configure(rest::configure);
 }
+
+/// The default service of a resource: the path exists, the method does not.
+pub async fn method_not_allowed() -> crate::error::Result<actix_web::HttpResponse> {
+    Err(crate::error::AppError::MethodNotAllowed)
+}

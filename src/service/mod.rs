@@ -2,7 +2,9 @@
 //! keys) lives here, called by REST, GraphQL and the CLI alike.
 
 pub mod caller;
+pub mod content;
 pub mod interchange;
 pub mod keys;
+pub mod sql;
 
 pub use caller::{Caller, Visibility};

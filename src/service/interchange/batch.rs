@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::import::{ImportResult, Importer, SEEN_TABLE};
 use super::parse::{FieldValue, InlineRow, ItemRow, LinkRow};
-use super::sql::SqlBuilder;
+use crate::service::sql::SqlBuilder;
 use super::{BATCH_ROWS, now};
 use crate::domain::{Collection, LinkSpec};
 

@@ -6,17 +6,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    IsolationLevel, QueryResult, TransactionTrait,
+    IsolationLevel, TransactionTrait,
 };
 use serde_json::Value as Json;
 use uuid::Uuid;
 
-use super::sql::SqlBuilder;
+use crate::service::sql::SqlBuilder;
 use crate::domain::model::file_links;
-use crate::domain::{Collection, FieldKind, LinkSpec};
+use crate::domain::{Collection, LinkSpec};
+use crate::service::Visibility;
+use crate::service::content::ItemSelect;
 use crate::error::{AppError, Result};
 
 const EXPORT_BATCH: u64 = 1000;
@@ -77,65 +78,25 @@ fn write_row(out: &mut Out, row: &BTreeMap<&str, Json>) -> Result<()> {
     out.write_all(b"\n").map_err(AppError::internal)
 }
 
-fn timestamp(value: Option<DateTime<Utc>>) -> Json {
-    value.map_or(Json::Null, |t| {
-        Json::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
-    })
-}
-
-async fn export_items(
-    txn: &DatabaseTransaction,
-    collection: Collection,
-    out: &mut Out,
-) -> Result<u64> {
-    let table = collection.table();
-    let backend = txn.get_database_backend();
-    let mut select = vec![
-        "t.id".to_owned(),
-        "t.slug".into(),
-        "t.status".into(),
-        "t.published_at".into(),
-    ];
-    let mut joins = String::new();
-    for (n, field) in collection.fields().iter().enumerate() {
-        match field.kind {
-            FieldKind::Reference(target) => {
-                select.push(format!("r{n}.slug AS {}", field.name));
-                joins.push_str(&format!(
-                    " LEFT JOIN {} r{n} ON r{n}.id = t.{}",
-                    target.table(),
-                    field.column
-                ));
-            }
-            _ => select.push(format!("t.{}", field.column)),
-        }
-    }
+async fn export_items(txn: &DatabaseTransaction, collection: Collection, out: &mut Out) -> Result<u64> {
+    let select = ItemSelect::new(collection, Visibility::All);
     let mut after: Option<String> = None;
     let mut total = 0;
     loop {
-        let mut sql = SqlBuilder::new(backend);
-        sql.push(&format!(
-            "SELECT {} FROM {table} t{joins}",
-            select.join(", ")
-        ));
+        let mut sql = SqlBuilder::new(txn.get_database_backend());
+        select.push_select(&mut sql);
         if let Some(last) = after.take() {
             sql.push(" WHERE t.slug > ").bind(last);
         }
         sql.push(&format!(" ORDER BY t.slug LIMIT {EXPORT_BATCH}"));
         let rows = txn.query_all_raw(sql.build()).await?;
-        let ids: Vec<Uuid> = rows
-            .iter()
-            .map(|r| r.try_get("", "id"))
-            .collect::<Result<_, _>>()?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.try_get("", "id")).collect::<Result<_, _>>()?;
         let mut inline: Vec<(&str, HashMap<Uuid, Vec<Json>>)> = Vec::new();
         for link in collection.inline_links() {
-            inline.push((
-                link.inline.unwrap_or_default(),
-                inline_links(txn, link, &ids).await?,
-            ));
+            inline.push((link.inline.unwrap_or_default(), inline_links(txn, link, &ids).await?));
         }
         for (row, id) in rows.iter().zip(&ids) {
-            let mut object = item_object(collection, row)?;
+            let mut object = select.object(row, false)?;
             for (key, lists) in &mut inline {
                 object.insert(key, Json::Array(lists.remove(id).unwrap_or_default()));
             }
@@ -147,31 +108,6 @@ async fn export_items(
         }
         after = rows.last().map(|r| r.try_get("", "slug")).transpose()?;
     }
-}
-
-fn item_object(collection: Collection, row: &QueryResult) -> Result<BTreeMap<&'static str, Json>> {
-    let mut object = BTreeMap::new();
-    let id: Uuid = row.try_get("", "id")?;
-    object.insert("id", Json::String(id.to_string()));
-    object.insert("slug", Json::String(row.try_get("", "slug")?));
-    object.insert("status", Json::String(row.try_get("", "status")?));
-    object.insert("published_at", timestamp(row.try_get("", "published_at")?));
-    for field in collection.fields() {
-        let value = match field.kind {
-            FieldKind::Text | FieldKind::Enum(_) | FieldKind::Reference(_) => row
-                .try_get::<Option<String>>("", field.name)?
-                .map_or(Json::Null, Json::String),
-            FieldKind::Integer => row
-                .try_get::<Option<i64>>("", field.name)?
-                .map_or(Json::Null, Json::from),
-            FieldKind::StringList | FieldKind::Statistics => row
-                .try_get::<Option<Json>>("", field.name)?
-                .unwrap_or(Json::Array(vec![])),
-            FieldKind::Timestamp => timestamp(row.try_get("", field.name)?),
-        };
-        object.insert(field.name, value);
-    }
-    Ok(object)
 }
 
 /// The inline link lists of a batch of items, in editorial order.

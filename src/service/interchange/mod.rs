@@ -8,7 +8,7 @@ mod export;
 mod import;
 mod parse;
 mod source;
-mod sql;
+
 
 pub use export::export;
 pub use import::{FileReport, ImportError, ImportReport, RowError, import};

@@ -1,0 +1,116 @@
+//! Reading content items, with the visibility rule applied to the item and to every
+//! reference it carries.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+use crate::domain::{Collection, FieldKind, Slug};
+use crate::error::{AppError, Result};
+use crate::service::Visibility;
+use crate::service::sql::SqlBuilder;
+
+/// An item as a JSON object with every field (null when absent).
+pub type ItemObject = BTreeMap<&'static str, Json>;
+
+/// `SELECT … FROM <table> t` with references resolved to slugs. A reference to an item
+/// the caller cannot see reads as null.
+pub struct ItemSelect {
+    collection: Collection,
+    visibility: Visibility,
+    sql: String,
+}
+
+impl ItemSelect {
+    pub fn new(collection: Collection, visibility: Visibility) -> Self {
+        let mut columns: Vec<String> = ["id", "slug", "status", "published_at", "created_at", "updated_at", "version"]
+            .iter()
+            .map(|c| format!("t.{c}"))
+            .collect();
+        let mut joins = String::new();
+        for (n, field) in collection.fields().iter().enumerate() {
+            match field.kind {
+                FieldKind::Reference(target) => {
+                    columns.push(format!("r{n}.slug AS {}", field.name));
+                    joins.push_str(&format!(
+                        " LEFT JOIN {} r{n} ON r{n}.id = t.{} AND {}",
+                        target.table(),
+                        field.column,
+                        visibility.status_filter(&format!("r{n}"))
+                    ));
+                }
+                _ => columns.push(format!("t.{}", field.column)),
+            }
+        }
+        let sql = format!("SELECT {} FROM {} t{joins}", columns.join(", "), collection.table());
+        Self {
+            collection,
+            visibility,
+            sql,
+        }
+    }
+
+    pub fn push_select(&self, sql: &mut SqlBuilder) {
+        sql.push(&self.sql);
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        self.visibility
+    }
+
+    /// The row as a JSON object; `with_meta` adds created_at, updated_at and version.
+    pub fn object(&self, row: &QueryResult, with_meta: bool) -> Result<ItemObject> {
+        let mut object = BTreeMap::new();
+        let id: Uuid = row.try_get("", "id")?;
+        object.insert("id", Json::String(id.to_string()));
+        object.insert("slug", Json::String(row.try_get("", "slug")?));
+        object.insert("status", Json::String(row.try_get("", "status")?));
+        object.insert("published_at", timestamp(row.try_get("", "published_at")?));
+        if with_meta {
+            object.insert("created_at", timestamp(row.try_get("", "created_at")?));
+            object.insert("updated_at", timestamp(row.try_get("", "updated_at")?));
+            object.insert("version", Json::from(row.try_get::<i64>("", "version")?));
+        }
+        for field in self.collection.fields() {
+            let value = match field.kind {
+                FieldKind::Text | FieldKind::Enum(_) | FieldKind::Reference(_) => row
+                    .try_get::<Option<String>>("", field.name)?
+                    .map_or(Json::Null, Json::String),
+                FieldKind::Integer => row
+                    .try_get::<Option<i64>>("", field.name)?
+                    .map_or(Json::Null, Json::from),
+                FieldKind::StringList | FieldKind::Statistics => row
+                    .try_get::<Option<Json>>("", field.name)?
+                    .unwrap_or(Json::Array(vec![])),
+                FieldKind::Timestamp => timestamp(row.try_get("", field.name)?),
+            };
+            object.insert(field.name, value);
+        }
+        Ok(object)
+    }
+}
+
+pub fn timestamp(value: Option<DateTime<Utc>>) -> Json {
+    value.map_or(Json::Null, |t| Json::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+}
+
+/// One item by slug, if the caller may see it.
+pub async fn get_item(
+    db: &DatabaseConnection,
+    visibility: Visibility,
+    collection: Collection,
+    slug: &str,
+) -> Result<ItemObject> {
+    let not_found = || AppError::NotFound(format!("no {} with slug {slug:?}", collection.singular()));
+    let slug = Slug::parse(slug).map_err(|_| not_found())?;
+    let select = ItemSelect::new(collection, visibility);
+    let mut sql = SqlBuilder::new(db.get_database_backend());
+    select.push_select(&mut sql);
+    sql.push(" WHERE t.slug = ").bind(slug.into_string());
+    sql.push(&format!(" AND {}", visibility.status_filter("t")));
+    let row = db.query_one_raw(sql.build()).await?.ok_or_else(not_found)?;
+    select.object(&row, true)
+}

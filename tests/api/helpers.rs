@@ -1,0 +1,208 @@
+//! `TestDb` (a fresh database per test), `TestApp` (the real server on port 0) and the
+//! `engine_tests!` macro that runs every scenario on SQLite and on PostgreSQL.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use salve::config::{DatabaseSettings, ServeSettings, Settings};
+use salve::domain::Collection;
+use salve::domain::model::LINKS;
+use salve::startup::{Application, ShutdownTrigger};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+
+/// Runs each listed `async fn name(engine: Engine)` as two tests: `sqlite::name` and
+/// `postgres::name`.
+#[macro_export]
+macro_rules! engine_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::helpers::Engine::Sqlite).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name($crate::helpers::Engine::Postgres).await
+            })*
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Server for PostgreSQL test databases; each test creates its own database there.
+fn postgres_admin_url() -> String {
+    std::env::var("SALVE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A fresh, empty database (not yet migrated).
+pub struct TestDb {
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub async fn new(engine: Engine) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match engine {
+            Engine::Sqlite => Self {
+                url: format!("sqlite://{}", dir.path().join("salve.db").display()),
+                _dir: dir,
+            },
+            Engine::Postgres => {
+                let name = format!("salve_t_{}", uuid::Uuid::new_v4().simple());
+                let admin_url = postgres_admin_url();
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("PostgreSQL must be reachable at SALVE_TEST_POSTGRES_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+                Self {
+                    url: format!("{base}/{name}"),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
+    pub async fn connect(&self) -> DatabaseConnection {
+        salve::db::connect(&settings(&self.url).database)
+            .await
+            .expect("connect to test database")
+    }
+
+    /// Runs the `salve` binary against this database.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_salve"))
+            .args(args)
+            .env("SALVE_DATABASE_URL", &self.url)
+            .env("SALVE_LOG", "warn")
+            .output()
+            .expect("run salve")
+    }
+}
+
+pub fn settings(url: &str) -> Settings {
+    Settings {
+        database: DatabaseSettings {
+            database_url: Some(url.to_owned()),
+            db_pool_size: 4,
+            db_acquire_timeout_ms: 1000,
+            ..DatabaseSettings::default()
+        },
+        serve: ServeSettings {
+            bind: ([127, 0, 0, 1], 0).into(),
+            workers: Some(1),
+            shutdown_timeout_s: 5,
+            ..ServeSettings::default()
+        },
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: DatabaseConnection,
+    pub client: reqwest::Client,
+    pub shutdown: ShutdownTrigger,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(settings: Settings) -> TestApp {
+        let app = Application::build(settings).await.expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let db = app.state().db.clone();
+        let shutdown = app.shutdown_trigger();
+        let server = tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            db,
+            client: reqwest::Client::new(),
+            shutdown,
+            server,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_with_key(&self, path: &str, key: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// Spawns the server on a fresh database with the demo content.
+pub async fn spawn_app(engine: Engine) -> (TestApp, TestDb) {
+    let db = TestDb::new(engine).await;
+    let app = TestApp::spawn(settings(&db.url)).await;
+    (app, db)
+}
+
+/// Row count of every content and link table.
+pub async fn row_counts(db: &DatabaseConnection) -> BTreeMap<String, i64> {
+    let tables = Collection::ALL
+        .iter()
+        .map(|c| c.table())
+        .chain(LINKS.iter().map(|l| l.table))
+        .chain(["api_keys"]);
+    let mut counts = BTreeMap::new();
+    for table in tables {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("a row");
+        counts.insert(table.to_owned(), row.try_get::<i64>("", "n").expect("n"));
+    }
+    counts
+}
+
+/// The bundled demo set, as files on disk.
+pub fn demo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo")
+}
+
+/// Generates a synthetic set with the project's copy of the dataset generator.
+pub fn generate(scale: &str, out: &Path) -> PathBuf {
+    let status = std::process::Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/gen.py"))
+        .args(["--scale", scale, "--out"])
+        .arg(out)
+        .output()
+        .expect("python3 runs tools/gen.py");
+    assert!(status.status.success(), "gen.py failed: {status:?}");
+    out.to_path_buf()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

@@ -1,0 +1,233 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use salve::domain::model::{LINKS, file_links};
+use salve::domain::{Collection, FieldKind};
+use serde_json::{Map, Value};
+
+use crate::engine_tests;
+use crate::helpers::{Engine, TestDb, demo_dir, generate, row_counts, stderr};
+
+fn read_rows(path: &Path) -> Vec<Map<String, Value>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("valid JSON line"))
+            .collect(),
+        Err(_) => vec![],
+    }
+}
+
+/// An input row as export writes it: absent optional fields null (lists empty), absent
+/// status published.
+fn normalize_item(collection: Collection, mut row: Map<String, Value>) -> Map<String, Value> {
+    row.entry("status").or_insert_with(|| "published".into());
+    row.entry("published_at").or_insert(Value::Null);
+    for field in collection.fields() {
+        let empty = match field.kind {
+            FieldKind::StringList | FieldKind::Statistics => Value::Array(vec![]),
+            _ => Value::Null,
+        };
+        row.entry(field.name).or_insert(empty);
+    }
+    for link in collection.inline_links() {
+        row.entry(link.inline.unwrap()).or_insert(Value::Array(vec![]));
+    }
+    row
+}
+
+/// Every row of every file of `dirs`, normalized, as a sorted multiset per file.
+fn normalized_inputs(dirs: &[&Path]) -> BTreeMap<String, Vec<String>> {
+    let mut files: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for dir in dirs {
+        for collection in Collection::ALL {
+            let file = format!("{collection}.ndjson");
+            for row in read_rows(&dir.join(&file)) {
+                let row = normalize_item(collection, row);
+                files.entry(file.clone()).or_default().push(Value::Object(row).to_string());
+            }
+        }
+        for link in file_links() {
+            let file = format!("{}.ndjson", link.table);
+            for mut row in read_rows(&dir.join(&file)) {
+                row.entry("note").or_insert(Value::Null);
+                files.entry(file.clone()).or_default().push(Value::Object(row).to_string());
+            }
+        }
+    }
+    files.values_mut().for_each(|rows| rows.sort());
+    files
+}
+
+fn exported(dir: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut files = BTreeMap::new();
+    for collection in Collection::ALL {
+        let file = format!("{collection}.ndjson");
+        let mut rows: Vec<String> = read_rows(&dir.join(&file))
+            .into_iter()
+            .map(|mut row| {
+                assert!(row.remove("id").is_some_and(|id| id.is_string()), "export carries ids");
+                Value::Object(row).to_string()
+            })
+            .collect();
+        rows.sort();
+        files.insert(file, rows);
+    }
+    for link in file_links() {
+        let file = format!("{}.ndjson", link.table);
+        let mut rows: Vec<String> =
+            read_rows(&dir.join(&file)).into_iter().map(|r| Value::Object(r).to_string()).collect();
+        rows.sort();
+        files.insert(file, rows);
+    }
+    files.retain(|_, rows| !rows.is_empty());
+    files
+}
+
+async fn export_reproduces_imported_rows_and_round_trips_byte_identically(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let scale_s = generate("S", &db.dir().join("scale-s"));
+    let demo = demo_dir();
+    for dir in [&demo, &scale_s] {
+        let output = db.cli(&["import", dir.to_str().unwrap()]);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+
+    let first = db.dir().join("export-1");
+    let output = db.cli(&["export", first.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(exported(&first), normalized_inputs(&[&demo, &scale_s]));
+
+    // Importing the same sets again changes nothing.
+    let before = row_counts(&db.connect().await).await;
+    let output = db.cli(&["import", scale_s.to_str().unwrap()]);
+    assert!(output.status.success());
+    assert!(stderr(&output).lines().all(|l| l.ends_with(" 0 changed")), "{}", stderr(&output));
+    assert_eq!(row_counts(&db.connect().await).await, before);
+
+    // export → import into an empty database → export gives identical bytes.
+    let empty = TestDb::new(engine).await;
+    let output = empty.cli(&["import", first.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let second = empty.dir().join("export-2");
+    assert!(empty.cli(&["export", second.to_str().unwrap()]).status.success());
+    let names = Collection::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .chain(LINKS.iter().filter(|l| l.inline.is_none()).map(|l| l.table));
+    for name in names {
+        let file = format!("{name}.ndjson");
+        let a = std::fs::read(first.join(&file)).unwrap();
+        let b = std::fs::read(second.join(&file)).unwrap();
+        assert!(a == b, "{file} differs after a round trip");
+    }
+}
+
+/// (description, files to write, expected `file:line: reason` fragment)
+fn bad_imports() -> Vec<(&'static str, Vec<(&'static str, &'static str)>, &'static str)> {
+    let new_technique = r#"{"slug":"new-technique","name":"New","kind":"self"}"#;
+    vec![
+        (
+            "unknown reference",
+            vec![
+                ("techniques.ndjson", new_technique),
+                (
+                    "condition_techniques.ndjson",
+                    "{\"condition\":\"lower-back-pain\",\"technique\":\"new-technique\"}\n{\"condition\":\"lower-back-pain\",\"technique\":\"no-such-technique\"}",
+                ),
+            ],
+            "condition_techniques.ndjson:2: unknown technique \"no-such-technique\"",
+        ),
+        (
+            "duplicate slug",
+            vec![(
+                "benefits.ndjson",
+                "{\"slug\":\"calm\",\"name\":\"Calm\"}\n{\"slug\":\"calm\",\"name\":\"Calm again\"}",
+            )],
+            "benefits.ndjson:2: duplicate slug \"calm\"",
+        ),
+        (
+            "bad enum",
+            vec![(
+                "techniques.ndjson",
+                "{\"slug\":\"ok-one\",\"name\":\"Ok\",\"kind\":\"self\"}\n{\"slug\":\"robot\",\"name\":\"Robot\",\"kind\":\"robotic\"}",
+            )],
+            "techniques.ndjson:2: field \"kind\"",
+        ),
+        (
+            "malformed JSON line",
+            vec![("authors.ndjson", "{\"slug\":\"fine-author\",\"name\":\"Fine\"}\n{\"slug\": ")],
+            "authors.ndjson:2: malformed JSON",
+        ),
+        (
+            "bad slug",
+            vec![("conditions.ndjson", "{\"slug\":\"fine\",\"name\":\"Fine\"}\n\n{\"slug\":\"Bad Slug\",\"name\":\"Bad\"}")],
+            "conditions.ndjson:3: field \"slug\"",
+        ),
+        (
+            "unknown field",
+            vec![("benefits.ndjson", "{\"slug\":\"fine\",\"name\":\"Fine\",\"colour\":\"red\"}")],
+            "benefits.ndjson:1: unknown field \"colour\"",
+        ),
+        (
+            "missing required field",
+            vec![("citations.ndjson", "{\"slug\":\"no-title\",\"kind\":\"study\"}")],
+            "citations.ndjson:1: field \"title\" is required",
+        ),
+        (
+            "sku of another product",
+            vec![("products.ndjson", "{\"slug\":\"copycat\",\"name\":\"Copy\",\"sku\":\"DEMO-FR-SMOOTH\"}")],
+            "products.ndjson:1: sku \"DEMO-FR-SMOOTH\" already belongs to \"smooth-foam-roller\"",
+        ),
+        (
+            "unknown inline mention",
+            vec![(
+                "articles.ndjson",
+                "{\"slug\":\"a-new-article\",\"title\":\"New\",\"author\":\"maryann-depietro\",\"products\":[\"no-such-product\"]}",
+            )],
+            "articles.ndjson:1: field \"products\": unknown product \"no-such-product\"",
+        ),
+        (
+            "unknown author",
+            vec![("articles.ndjson", "{\"slug\":\"orphan\",\"title\":\"Orphan\",\"author\":\"nobody\"}")],
+            "articles.ndjson:1: field \"author\": unknown author \"nobody\"",
+        ),
+    ]
+}
+
+async fn bad_imports_name_the_line_and_change_nothing(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    assert!(db.cli(&["import", demo_dir().to_str().unwrap()]).status.success());
+    let snapshot = db.dir().join("before");
+    assert!(db.cli(&["export", snapshot.to_str().unwrap()]).status.success());
+    let counts = row_counts(&db.connect().await).await;
+
+    for (n, (case, files, expected)) in bad_imports().into_iter().enumerate() {
+        let dir = db.dir().join(format!("bad-{n}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (file, text) in files {
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+        let output = db.cli(&["import", dir.to_str().unwrap()]);
+        assert!(!output.status.success(), "{case}: import must fail");
+        assert!(stderr(&output).contains(expected), "{case}: {}", stderr(&output));
+        assert_eq!(row_counts(&db.connect().await).await, counts, "{case}: rows changed");
+    }
+
+    let after = db.dir().join("after");
+    assert!(db.cli(&["export", after.to_str().unwrap()]).status.success());
+    for entry in std::fs::read_dir(&snapshot).unwrap() {
+        let name = entry.unwrap().file_name();
+        assert_eq!(
+            std::fs::read(snapshot.join(&name)).unwrap(),
+            std::fs::read(after.join(&name)).unwrap(),
+            "{name:?} changed"
+        );
+    }
+}
+
+engine_tests!(
+    export_reproduces_imported_rows_and_round_trips_byte_identically,
+    bad_imports_name_the_line_and_change_nothing,
+);

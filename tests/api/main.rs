@@ -1,0 +1,11 @@
+//! Integration tests: each spawns the real server (or CLI) on a fresh database, once on
+//! SQLite and once on PostgreSQL (see `engine_tests!`).
+
+mod helpers;
+
+mod errors;
+mod foundation;
+mod interchange;
+mod keys;
+mod migrations;
+mod readiness;

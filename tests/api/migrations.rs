@@ -1,0 +1,107 @@
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DbErr, Statement};
+use sea_orm_migration::prelude::*;
+
+use crate::engine_tests;
+use crate::helpers::{Engine, TestDb};
+
+/// Creates a table, then fails: the table must not survive.
+#[derive(DeriveMigrationName)]
+struct FailingMigration;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for FailingMigration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Alias::new("half_done"))
+                    .col(ColumnDef::new(Alias::new("id")).integer().not_null().primary_key())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared("INSERT INTO no_such_table VALUES (1)")
+            .await?;
+        Ok(())
+    }
+}
+
+struct MigratorWithFailure;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for MigratorWithFailure {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut all = Migrator::migrations();
+        all.push(Box::new(FailingMigration));
+        all
+    }
+}
+
+async fn table_exists(db: &sea_orm::DatabaseConnection, table: &str) -> bool {
+    let sql = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => format!(
+            "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = '{table}'"
+        ),
+        _ => format!("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = '{table}'"),
+    };
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap() > 0
+}
+
+async fn migrations_run_forward_from_an_empty_database(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let conn = db.connect().await;
+    Migrator::up(&conn, None).await.expect("migrations apply");
+    assert!(Migrator::get_pending_migrations(&conn).await.unwrap().is_empty());
+    for table in ["techniques", "article_related", "api_keys", "condition_techniques"] {
+        assert!(table_exists(&conn, table).await, "{table}");
+    }
+    // Applying again is a no-op.
+    Migrator::up(&conn, None).await.expect("idempotent");
+}
+
+async fn a_failing_migration_leaves_the_schema_as_it_was(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let conn = db.connect().await;
+    let result = MigratorWithFailure::up(&conn, None).await;
+    assert!(result.is_err());
+    assert!(!table_exists(&conn, "half_done").await, "the failed migration was rolled back");
+    assert!(table_exists(&conn, "techniques").await, "earlier migrations stay applied");
+    assert_eq!(MigratorWithFailure::get_pending_migrations(&conn).await.unwrap().len(), 1);
+}
+
+async fn enumerations_are_checked_by_the_database(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let conn = db.connect().await;
+    Migrator::up(&conn, None).await.unwrap();
+    let now = "2026-01-01T00:00:00Z";
+    let insert = |status: &str, kind: &str| {
+        let id = match conn.get_database_backend() {
+            sea_orm::DbBackend::Postgres => format!("'{}'", uuid::Uuid::new_v4()),
+            _ => format!("x'{}'", uuid::Uuid::new_v4().simple()),
+        };
+        format!(
+            "INSERT INTO techniques (id, slug, status, name, kind, created_at, updated_at, version) \
+             VALUES ({id}, 's-{status}-{kind}', '{status}', 'n', '{kind}', '{now}', '{now}', 1)"
+        )
+    };
+    assert!(conn.execute_unprepared(&insert("published", "self")).await.is_ok());
+    assert!(conn.execute_unprepared(&insert("live", "self")).await.is_err());
+    assert!(conn.execute_unprepared(&insert("draft", "robotic")).await.is_err());
+}
+
+engine_tests!(
+    migrations_run_forward_from_an_empty_database,
+    a_failing_migration_leaves_the_schema_as_it_was,
+    enumerations_are_checked_by_the_database,
+);
