@@ -18,14 +18,12 @@ use crate::error::{AppError, Result};
 /// in WAL mode with foreign keys enforced.
 pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
     let url = settings.url();
-    if let Some(path) = sqlite_path(&url) {
-        if let Some(dir) = Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| anyhow::anyhow!("cannot create database directory {dir:?}: {e}"))?;
-        }
+    let sqlite_dir = sqlite_path(&url)
+        .and_then(|path| Path::new(path).parent())
+        .filter(|dir| !dir.as_os_str().is_empty());
+    if let Some(dir) = sqlite_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create database directory {dir:?}: {e}"))?;
     }
     let statement_timeout = settings.statement_timeout();
     let mut options = ConnectOptions::new(url.clone());

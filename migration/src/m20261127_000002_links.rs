@@ -111,7 +111,7 @@ impl MigrationTrait for Migration {
                 .table(iden(table))
                 .col(ColumnDef::new(iden(left)).uuid().not_null())
                 .col(ColumnDef::new(iden(right)).uuid().not_null())
-                .col(&mut text("note", false))
+                .col(text("note", false))
                 .col(
                     ColumnDef::new(iden("position"))
                         .integer()

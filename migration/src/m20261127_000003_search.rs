@@ -11,8 +11,11 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// (table, [(column, weight A–D, is JSON)]) — the order is the FTS5 column order.
-pub const SEARCHABLE: &[(&str, &[(&str, char, bool)])] = &[
+/// A searchable column: (name, weight A–D, holds JSON).
+type SearchColumn = (&'static str, char, bool);
+
+/// (table, columns) — the column order is the FTS5 column order.
+pub const SEARCHABLE: &[(&str, &[SearchColumn])] = &[
     (
         "conditions",
         &[
@@ -107,7 +110,7 @@ impl MigrationTrait for Migration {
     }
 }
 
-fn postgres_up(table: &str, columns: &[(&str, char, bool)]) -> Vec<String> {
+fn postgres_up(table: &str, columns: &[SearchColumn]) -> Vec<String> {
     let vector = columns
         .iter()
         .map(|(column, weight, is_json)| {
@@ -130,7 +133,7 @@ fn postgres_up(table: &str, columns: &[(&str, char, bool)]) -> Vec<String> {
     ]
 }
 
-fn sqlite_up(table: &str, columns: &[(&str, char, bool)]) -> Vec<String> {
+fn sqlite_up(table: &str, columns: &[SearchColumn]) -> Vec<String> {
     let names: Vec<&str> = columns.iter().map(|(c, ..)| *c).collect();
     let list = names.join(", ");
     let new = names

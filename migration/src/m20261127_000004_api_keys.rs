@@ -34,9 +34,9 @@ impl MigrationTrait for Migration {
                             .unique_key(),
                     )
                     .col(ColumnDef::new(iden("key_hash")).string_len(64).not_null())
-                    .col(&mut text("scopes", true))
-                    .col(&mut timestamp("created_at", true))
-                    .col(&mut timestamp("revoked_at", false))
+                    .col(text("scopes", true))
+                    .col(timestamp("created_at", true))
+                    .col(timestamp("revoked_at", false))
                     .to_owned(),
             )
             .await?;

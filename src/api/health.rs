@@ -8,7 +8,11 @@ use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for (path, handler) in [("/healthz", 0), ("/readyz", 1)] {
-        let route = if handler == 0 { web::get().to(healthz) } else { web::get().to(readyz) };
+        let route = if handler == 0 {
+            web::get().to(healthz)
+        } else {
+            web::get().to(readyz)
+        };
         cfg.service(
             web::resource(path)
                 .route(route)

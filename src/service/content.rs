@@ -26,10 +26,18 @@ pub struct ItemSelect {
 
 impl ItemSelect {
     pub fn new(collection: Collection, visibility: Visibility) -> Self {
-        let mut columns: Vec<String> = ["id", "slug", "status", "published_at", "created_at", "updated_at", "version"]
-            .iter()
-            .map(|c| format!("t.{c}"))
-            .collect();
+        let mut columns: Vec<String> = [
+            "id",
+            "slug",
+            "status",
+            "published_at",
+            "created_at",
+            "updated_at",
+            "version",
+        ]
+        .iter()
+        .map(|c| format!("t.{c}"))
+        .collect();
         let mut joins = String::new();
         for (n, field) in collection.fields().iter().enumerate() {
             match field.kind {
@@ -45,7 +53,11 @@ impl ItemSelect {
                 _ => columns.push(format!("t.{}", field.column)),
             }
         }
-        let sql = format!("SELECT {} FROM {} t{joins}", columns.join(", "), collection.table());
+        let sql = format!(
+            "SELECT {} FROM {} t{joins}",
+            columns.join(", "),
+            collection.table()
+        );
         Self {
             collection,
             visibility,
@@ -94,7 +106,9 @@ impl ItemSelect {
 }
 
 pub fn timestamp(value: Option<DateTime<Utc>>) -> Json {
-    value.map_or(Json::Null, |t| Json::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+    value.map_or(Json::Null, |t| {
+        Json::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    })
 }
 
 /// One item by slug, if the caller may see it.
@@ -104,7 +118,8 @@ pub async fn get_item(
     collection: Collection,
     slug: &str,
 ) -> Result<ItemObject> {
-    let not_found = || AppError::NotFound(format!("no {} with slug {slug:?}", collection.singular()));
+    let not_found =
+        || AppError::NotFound(format!("no {} with slug {slug:?}", collection.singular()));
     let slug = Slug::parse(slug).map_err(|_| not_found())?;
     let select = ItemSelect::new(collection, visibility);
     let mut sql = SqlBuilder::new(db.get_database_backend());

@@ -8,12 +8,37 @@ async fn every_error_is_problem_json(engine: Engine) {
     let cases: Vec<(reqwest::Method, &str, u16, &str)> = vec![
         (reqwest::Method::GET, "/no/such/route", 404, "not_found"),
         (reqwest::Method::GET, "/v1/unicorns/x", 404, "not_found"),
-        (reqwest::Method::GET, "/v1/techniques/no-such-technique", 404, "not_found"),
-        (reqwest::Method::GET, "/v1/techniques/NOT%20A%20SLUG", 404, "not_found"),
-        (reqwest::Method::GET, "/v1/techniques/%00%27%22", 404, "not_found"),
+        (
+            reqwest::Method::GET,
+            "/v1/techniques/no-such-technique",
+            404,
+            "not_found",
+        ),
+        (
+            reqwest::Method::GET,
+            "/v1/techniques/NOT%20A%20SLUG",
+            404,
+            "not_found",
+        ),
+        (
+            reqwest::Method::GET,
+            "/v1/techniques/%00%27%22",
+            404,
+            "not_found",
+        ),
         (reqwest::Method::POST, "/healthz", 405, "method_not_allowed"),
-        (reqwest::Method::DELETE, "/readyz", 405, "method_not_allowed"),
-        (reqwest::Method::PUT, "/v1/techniques/foam-rolling", 405, "method_not_allowed"),
+        (
+            reqwest::Method::DELETE,
+            "/readyz",
+            405,
+            "method_not_allowed",
+        ),
+        (
+            reqwest::Method::PUT,
+            "/v1/techniques/foam-rolling",
+            405,
+            "method_not_allowed",
+        ),
     ];
     for (method, path, status, code) in cases {
         let response = app
@@ -38,7 +63,12 @@ async fn every_error_is_problem_json(engine: Engine) {
 
 async fn malformed_authorization_is_401(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    for header in ["Basic abc", "Bearer ", "Bearer salve_nope", "Bearer salve_0123456789_secret"] {
+    for header in [
+        "Basic abc",
+        "Bearer ",
+        "Bearer salve_nope",
+        "Bearer salve_0123456789_secret",
+    ] {
         let response = app
             .client
             .get(format!("{}/v1/techniques/foam-rolling", app.address))
@@ -47,7 +77,10 @@ async fn malformed_authorization_is_401(engine: Engine) {
             .await
             .unwrap();
         assert_eq!(response.status(), 401, "{header}");
-        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
         assert_eq!(response.headers()["www-authenticate"], "Bearer");
     }
 }

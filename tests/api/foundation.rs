@@ -10,15 +10,28 @@ async fn fresh_database_is_migrated_and_serves_the_demo_content(engine: Engine) 
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     let article = &body["data"];
-    assert_eq!(article["title"], "Massage for Lower Back Pain: Benefits, Types, and More");
+    assert_eq!(
+        article["title"],
+        "Massage for Lower Back Pain: Benefits, Types, and More"
+    );
     assert_eq!(article["author"], "maryann-depietro");
     assert_eq!(article["publisher"], "carex-health-brands");
     assert_eq!(article["status"], "published");
     assert_eq!(article["version"], 1);
 
-    let product: Value = app.get("/v1/products/smooth-foam-roller").await.json().await.unwrap();
+    let product: Value = app
+        .get("/v1/products/smooth-foam-roller")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(product["data"]["sku"], "DEMO-FR-SMOOTH");
-    let condition: Value = app.get("/v1/conditions/lower-back-pain").await.json().await.unwrap();
+    let condition: Value = app
+        .get("/v1/conditions/lower-back-pain")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(condition["data"]["statistics"][0]["value"], 8.2);
     assert_eq!(condition["data"]["alternate_names"][1], "Lumbago");
 
@@ -32,12 +45,22 @@ async fn second_start_does_not_duplicate_the_demo_content(engine: Engine) {
     let db = TestDb::new(engine).await;
     let first = TestApp::spawn(settings(&db.url)).await;
     let before = row_counts(&first.db).await;
-    let versions_before: Value = first.get("/v1/techniques/foam-rolling").await.json().await.unwrap();
+    let versions_before: Value = first
+        .get("/v1/techniques/foam-rolling")
+        .await
+        .json()
+        .await
+        .unwrap();
     first.shutdown.shutdown().await;
 
     let second = TestApp::spawn(settings(&db.url)).await;
     assert_eq!(row_counts(&second.db).await, before);
-    let versions_after: Value = second.get("/v1/techniques/foam-rolling").await.json().await.unwrap();
+    let versions_after: Value = second
+        .get("/v1/techniques/foam-rolling")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(versions_after, versions_before);
 }
 
@@ -70,19 +93,38 @@ async fn drafts_are_invisible_to_anonymous_readers(engine: Engine) {
     )
     .unwrap();
     let output = db.cli(&["import", dir.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", crate::helpers::stderr(&output));
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::helpers::stderr(&output)
+    );
 
-    assert_eq!(app.get("/v1/techniques/draft-technique").await.status(), 404);
+    assert_eq!(
+        app.get("/v1/techniques/draft-technique").await.status(),
+        404
+    );
     assert_eq!(app.get("/v1/authors/draft-author").await.status(), 404);
-    let article: Value = app.get("/v1/articles/reviewed-by-draft").await.json().await.unwrap();
-    assert_eq!(article["data"]["reviewer"], Value::Null, "a reference to a draft reads as null");
+    let article: Value = app
+        .get("/v1/articles/reviewed-by-draft")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        article["data"]["reviewer"],
+        Value::Null,
+        "a reference to a draft reads as null"
+    );
     assert_eq!(article["data"]["author"], "maryann-depietro");
 }
 
 async fn responses_echo_a_request_id(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     let generated = app.get("/healthz").await;
-    let id = generated.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let id = generated.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(uuid::Uuid::parse_str(&id).is_ok());
 
     let given = app
@@ -109,7 +151,10 @@ async fn shutdown_turns_readiness_off_and_stops_the_server(engine: Engine) {
     assert_eq!(app.get("/readyz").await.status(), 200);
     app.shutdown.shutdown().await;
     let finished = tokio::time::timeout(std::time::Duration::from_secs(10), app.server).await;
-    assert!(matches!(finished, Ok(Ok(Ok(())))), "server stops cleanly: {finished:?}");
+    assert!(
+        matches!(finished, Ok(Ok(Ok(())))),
+        "server stops cleanly: {finished:?}"
+    );
 }
 
 engine_tests!(

@@ -68,7 +68,10 @@ impl TestDb {
                     .await
                     .expect("create test database");
                 admin.close().await.ok();
-                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .unwrap_or(&admin_url);
                 Self {
                     url: format!("{base}/{name}"),
                     _dir: dir,

@@ -32,7 +32,8 @@ fn normalize_item(collection: Collection, mut row: Map<String, Value>) -> Map<St
         row.entry(field.name).or_insert(empty);
     }
     for link in collection.inline_links() {
-        row.entry(link.inline.unwrap()).or_insert(Value::Array(vec![]));
+        row.entry(link.inline.unwrap())
+            .or_insert(Value::Array(vec![]));
     }
     row
 }
@@ -45,14 +46,20 @@ fn normalized_inputs(dirs: &[&Path]) -> BTreeMap<String, Vec<String>> {
             let file = format!("{collection}.ndjson");
             for row in read_rows(&dir.join(&file)) {
                 let row = normalize_item(collection, row);
-                files.entry(file.clone()).or_default().push(Value::Object(row).to_string());
+                files
+                    .entry(file.clone())
+                    .or_default()
+                    .push(Value::Object(row).to_string());
             }
         }
         for link in file_links() {
             let file = format!("{}.ndjson", link.table);
             for mut row in read_rows(&dir.join(&file)) {
                 row.entry("note").or_insert(Value::Null);
-                files.entry(file.clone()).or_default().push(Value::Object(row).to_string());
+                files
+                    .entry(file.clone())
+                    .or_default()
+                    .push(Value::Object(row).to_string());
             }
         }
     }
@@ -67,7 +74,10 @@ fn exported(dir: &Path) -> BTreeMap<String, Vec<String>> {
         let mut rows: Vec<String> = read_rows(&dir.join(&file))
             .into_iter()
             .map(|mut row| {
-                assert!(row.remove("id").is_some_and(|id| id.is_string()), "export carries ids");
+                assert!(
+                    row.remove("id").is_some_and(|id| id.is_string()),
+                    "export carries ids"
+                );
                 Value::Object(row).to_string()
             })
             .collect();
@@ -76,8 +86,10 @@ fn exported(dir: &Path) -> BTreeMap<String, Vec<String>> {
     }
     for link in file_links() {
         let file = format!("{}.ndjson", link.table);
-        let mut rows: Vec<String> =
-            read_rows(&dir.join(&file)).into_iter().map(|r| Value::Object(r).to_string()).collect();
+        let mut rows: Vec<String> = read_rows(&dir.join(&file))
+            .into_iter()
+            .map(|r| Value::Object(r).to_string())
+            .collect();
         rows.sort();
         files.insert(file, rows);
     }
@@ -103,7 +115,11 @@ async fn export_reproduces_imported_rows_and_round_trips_byte_identically(engine
     let before = row_counts(&db.connect().await).await;
     let output = db.cli(&["import", scale_s.to_str().unwrap()]);
     assert!(output.status.success());
-    assert!(stderr(&output).lines().all(|l| l.ends_with(" 0 changed")), "{}", stderr(&output));
+    assert!(
+        stderr(&output).lines().all(|l| l.ends_with(" 0 changed")),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(row_counts(&db.connect().await).await, before);
 
     // export → import into an empty database → export gives identical bytes.
@@ -111,7 +127,12 @@ async fn export_reproduces_imported_rows_and_round_trips_byte_identically(engine
     let output = empty.cli(&["import", first.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     let second = empty.dir().join("export-2");
-    assert!(empty.cli(&["export", second.to_str().unwrap()]).status.success());
+    assert!(
+        empty
+            .cli(&["export", second.to_str().unwrap()])
+            .status
+            .success()
+    );
     let names = Collection::ALL
         .iter()
         .map(|c| c.as_str())
@@ -125,7 +146,11 @@ async fn export_reproduces_imported_rows_and_round_trips_byte_identically(engine
 }
 
 /// (description, files to write, expected `file:line: reason` fragment)
-fn bad_imports() -> Vec<(&'static str, Vec<(&'static str, &'static str)>, &'static str)> {
+fn bad_imports() -> Vec<(
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+)> {
     let new_technique = r#"{"slug":"new-technique","name":"New","kind":"self"}"#;
     vec![
         (
@@ -157,27 +182,42 @@ fn bad_imports() -> Vec<(&'static str, Vec<(&'static str, &'static str)>, &'stat
         ),
         (
             "malformed JSON line",
-            vec![("authors.ndjson", "{\"slug\":\"fine-author\",\"name\":\"Fine\"}\n{\"slug\": ")],
+            vec![(
+                "authors.ndjson",
+                "{\"slug\":\"fine-author\",\"name\":\"Fine\"}\n{\"slug\": ",
+            )],
             "authors.ndjson:2: malformed JSON",
         ),
         (
             "bad slug",
-            vec![("conditions.ndjson", "{\"slug\":\"fine\",\"name\":\"Fine\"}\n\n{\"slug\":\"Bad Slug\",\"name\":\"Bad\"}")],
+            vec![(
+                "conditions.ndjson",
+                "{\"slug\":\"fine\",\"name\":\"Fine\"}\n\n{\"slug\":\"Bad Slug\",\"name\":\"Bad\"}",
+            )],
             "conditions.ndjson:3: field \"slug\"",
         ),
         (
             "unknown field",
-            vec![("benefits.ndjson", "{\"slug\":\"fine\",\"name\":\"Fine\",\"colour\":\"red\"}")],
+            vec![(
+                "benefits.ndjson",
+                "{\"slug\":\"fine\",\"name\":\"Fine\",\"colour\":\"red\"}",
+            )],
             "benefits.ndjson:1: unknown field \"colour\"",
         ),
         (
             "missing required field",
-            vec![("citations.ndjson", "{\"slug\":\"no-title\",\"kind\":\"study\"}")],
+            vec![(
+                "citations.ndjson",
+                "{\"slug\":\"no-title\",\"kind\":\"study\"}",
+            )],
             "citations.ndjson:1: field \"title\" is required",
         ),
         (
             "sku of another product",
-            vec![("products.ndjson", "{\"slug\":\"copycat\",\"name\":\"Copy\",\"sku\":\"DEMO-FR-SMOOTH\"}")],
+            vec![(
+                "products.ndjson",
+                "{\"slug\":\"copycat\",\"name\":\"Copy\",\"sku\":\"DEMO-FR-SMOOTH\"}",
+            )],
             "products.ndjson:1: sku \"DEMO-FR-SMOOTH\" already belongs to \"smooth-foam-roller\"",
         ),
         (
@@ -190,7 +230,10 @@ fn bad_imports() -> Vec<(&'static str, Vec<(&'static str, &'static str)>, &'stat
         ),
         (
             "unknown author",
-            vec![("articles.ndjson", "{\"slug\":\"orphan\",\"title\":\"Orphan\",\"author\":\"nobody\"}")],
+            vec![(
+                "articles.ndjson",
+                "{\"slug\":\"orphan\",\"title\":\"Orphan\",\"author\":\"nobody\"}",
+            )],
             "articles.ndjson:1: field \"author\": unknown author \"nobody\"",
         ),
     ]
@@ -198,9 +241,17 @@ fn bad_imports() -> Vec<(&'static str, Vec<(&'static str, &'static str)>, &'stat
 
 async fn bad_imports_name_the_line_and_change_nothing(engine: Engine) {
     let db = TestDb::new(engine).await;
-    assert!(db.cli(&["import", demo_dir().to_str().unwrap()]).status.success());
+    assert!(
+        db.cli(&["import", demo_dir().to_str().unwrap()])
+            .status
+            .success()
+    );
     let snapshot = db.dir().join("before");
-    assert!(db.cli(&["export", snapshot.to_str().unwrap()]).status.success());
+    assert!(
+        db.cli(&["export", snapshot.to_str().unwrap()])
+            .status
+            .success()
+    );
     let counts = row_counts(&db.connect().await).await;
 
     for (n, (case, files, expected)) in bad_imports().into_iter().enumerate() {
@@ -211,12 +262,24 @@ async fn bad_imports_name_the_line_and_change_nothing(engine: Engine) {
         }
         let output = db.cli(&["import", dir.to_str().unwrap()]);
         assert!(!output.status.success(), "{case}: import must fail");
-        assert!(stderr(&output).contains(expected), "{case}: {}", stderr(&output));
-        assert_eq!(row_counts(&db.connect().await).await, counts, "{case}: rows changed");
+        assert!(
+            stderr(&output).contains(expected),
+            "{case}: {}",
+            stderr(&output)
+        );
+        assert_eq!(
+            row_counts(&db.connect().await).await,
+            counts,
+            "{case}: rows changed"
+        );
     }
 
     let after = db.dir().join("after");
-    assert!(db.cli(&["export", after.to_str().unwrap()]).status.success());
+    assert!(
+        db.cli(&["export", after.to_str().unwrap()])
+            .status
+            .success()
+    );
     for entry in std::fs::read_dir(&snapshot).unwrap() {
         let name = entry.unwrap().file_name();
         assert_eq!(

@@ -33,7 +33,10 @@ async fn keys_authenticate_until_revoked_and_are_stored_hashed(engine: Engine) {
     let hash: String = stored[0].try_get("", "key_hash").unwrap();
     let prefix: String = stored[0].try_get("", "prefix").unwrap();
     assert_ne!(hash, key);
-    assert!(!hash.contains(&key[prefix.len() + 1..]), "the secret part is not stored");
+    assert!(
+        !hash.contains(&key[prefix.len() + 1..]),
+        "the secret part is not stored"
+    );
     assert_eq!(hash.len(), 64);
 
     let listed = db.cli(&["keys", "list"]);
@@ -74,7 +77,10 @@ async fn key_creation_rejects_bad_input(engine: Engine) {
     create_key(&db, "dup", "read");
     for (args, message) in [
         (vec!["--name", "dup", "--scopes", "read"], "already exists"),
-        (vec!["--name", "x", "--scopes", "read,owner"], "unknown scope"),
+        (
+            vec!["--name", "x", "--scopes", "read,owner"],
+            "unknown scope",
+        ),
         (vec!["--name", "bad name!", "--scopes", "read"], "key name"),
     ] {
         let mut full = vec!["keys", "create"];

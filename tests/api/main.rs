@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
 //! Integration tests: each spawns the real server (or CLI) on a fresh database, once on
 //! SQLite and once on PostgreSQL (see `engine_tests!`).
 

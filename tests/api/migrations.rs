@@ -20,7 +20,12 @@ impl MigrationTrait for FailingMigration {
             .create_table(
                 Table::create()
                     .table(Alias::new("half_done"))
-                    .col(ColumnDef::new(Alias::new("id")).integer().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Alias::new("id"))
+                            .integer()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -62,8 +67,18 @@ async fn migrations_run_forward_from_an_empty_database(engine: Engine) {
     let db = TestDb::new(engine).await;
     let conn = db.connect().await;
     Migrator::up(&conn, None).await.expect("migrations apply");
-    assert!(Migrator::get_pending_migrations(&conn).await.unwrap().is_empty());
-    for table in ["techniques", "article_related", "api_keys", "condition_techniques"] {
+    assert!(
+        Migrator::get_pending_migrations(&conn)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for table in [
+        "techniques",
+        "article_related",
+        "api_keys",
+        "condition_techniques",
+    ] {
         assert!(table_exists(&conn, table).await, "{table}");
     }
     // Applying again is a no-op.
@@ -75,9 +90,21 @@ async fn a_failing_migration_leaves_the_schema_as_it_was(engine: Engine) {
     let conn = db.connect().await;
     let result = MigratorWithFailure::up(&conn, None).await;
     assert!(result.is_err());
-    assert!(!table_exists(&conn, "half_done").await, "the failed migration was rolled back");
-    assert!(table_exists(&conn, "techniques").await, "earlier migrations stay applied");
-    assert_eq!(MigratorWithFailure::get_pending_migrations(&conn).await.unwrap().len(), 1);
+    assert!(
+        !table_exists(&conn, "half_done").await,
+        "the failed migration was rolled back"
+    );
+    assert!(
+        table_exists(&conn, "techniques").await,
+        "earlier migrations stay applied"
+    );
+    assert_eq!(
+        MigratorWithFailure::get_pending_migrations(&conn)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 async fn enumerations_are_checked_by_the_database(engine: Engine) {
@@ -95,9 +122,21 @@ async fn enumerations_are_checked_by_the_database(engine: Engine) {
              VALUES ({id}, 's-{status}-{kind}', '{status}', 'n', '{kind}', '{now}', '{now}', 1)"
         )
     };
-    assert!(conn.execute_unprepared(&insert("published", "self")).await.is_ok());
-    assert!(conn.execute_unprepared(&insert("live", "self")).await.is_err());
-    assert!(conn.execute_unprepared(&insert("draft", "robotic")).await.is_err());
+    assert!(
+        conn.execute_unprepared(&insert("published", "self"))
+            .await
+            .is_ok()
+    );
+    assert!(
+        conn.execute_unprepared(&insert("live", "self"))
+            .await
+            .is_err()
+    );
+    assert!(
+        conn.execute_unprepared(&insert("draft", "robotic"))
+            .await
+            .is_err()
+    );
 }
 
 engine_tests!(

@@ -18,7 +18,9 @@ struct Outage {
 
 impl Outage {
     async fn start(port: u16) -> Self {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind proxy");
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind proxy");
         let port = listener.local_addr().unwrap().port();
         let tasks: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
         let registry = tasks.clone();
@@ -50,7 +52,10 @@ async fn wait_for_status(app: &TestApp, path: &str, status: u16, within: Duratio
         if app.get(path).await.status() == status {
             return started.elapsed();
         }
-        assert!(started.elapsed() < within, "{path} did not turn {status} within {within:?}");
+        assert!(
+            started.elapsed() < within,
+            "{path} did not turn {status} within {within:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -61,7 +66,9 @@ async fn readiness_follows_the_database_and_recovers_without_restart(engine: Eng
     assert_eq!(engine, Engine::Postgres);
     let db = TestDb::new(engine).await;
     let proxy = Outage::start(0).await;
-    let url = db.url.replace("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port));
+    let url = db
+        .url
+        .replace("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port));
     let app = TestApp::spawn(settings(&url)).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
 
@@ -70,14 +77,24 @@ async fn readiness_follows_the_database_and_recovers_without_restart(engine: Eng
     for path in ["/readyz", "/v1/techniques/foam-rolling"] {
         let started = Instant::now();
         let response = app.get(path).await;
-        assert!(started.elapsed() < Duration::from_secs(3), "{path} answered quickly");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{path} answered quickly"
+        );
         assert_eq!(response.status(), 503, "{path}");
         assert_eq!(response.headers()["retry-after"], "2");
-        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["code"], "service_unavailable");
     }
-    assert_eq!(app.get("/healthz").await.status(), 200, "the process is still alive");
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "the process is still alive"
+    );
 
     let _restored = Outage::start(proxy.port).await;
     wait_for_status(&app, "/readyz", 200, Duration::from_secs(10)).await;
@@ -101,7 +118,9 @@ async fn readiness_requires_applied_migrations(engine: Engine) {
     let version: String = row.try_get("", "version").unwrap();
     let applied_at: i64 = row.try_get("", "applied_at").unwrap();
     app.db
-        .execute_unprepared(&format!("DELETE FROM seaql_migrations WHERE version = '{version}'"))
+        .execute_unprepared(&format!(
+            "DELETE FROM seaql_migrations WHERE version = '{version}'"
+        ))
         .await
         .unwrap();
     assert_eq!(app.get("/readyz").await.status(), 503);

@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use super::import::{ImportResult, Importer, SEEN_TABLE};
 use super::parse::{FieldValue, InlineRow, ItemRow, LinkRow};
-use crate::service::sql::SqlBuilder;
 use super::{BATCH_ROWS, now};
 use crate::domain::{Collection, LinkSpec};
+use crate::service::sql::SqlBuilder;
 
 const COMMON_COLUMNS: [&str; 4] = ["id", "slug", "status", "published_at"];
 

@@ -13,12 +13,12 @@ use sea_orm::{
 use serde_json::Value as Json;
 use uuid::Uuid;
 
-use crate::service::sql::SqlBuilder;
 use crate::domain::model::file_links;
 use crate::domain::{Collection, LinkSpec};
+use crate::error::{AppError, Result};
 use crate::service::Visibility;
 use crate::service::content::ItemSelect;
-use crate::error::{AppError, Result};
+use crate::service::sql::SqlBuilder;
 
 const EXPORT_BATCH: u64 = 1000;
 
@@ -78,7 +78,11 @@ fn write_row(out: &mut Out, row: &BTreeMap<&str, Json>) -> Result<()> {
     out.write_all(b"\n").map_err(AppError::internal)
 }
 
-async fn export_items(txn: &DatabaseTransaction, collection: Collection, out: &mut Out) -> Result<u64> {
+async fn export_items(
+    txn: &DatabaseTransaction,
+    collection: Collection,
+    out: &mut Out,
+) -> Result<u64> {
     let select = ItemSelect::new(collection, Visibility::All);
     let mut after: Option<String> = None;
     let mut total = 0;
@@ -90,10 +94,16 @@ async fn export_items(txn: &DatabaseTransaction, collection: Collection, out: &m
         }
         sql.push(&format!(" ORDER BY t.slug LIMIT {EXPORT_BATCH}"));
         let rows = txn.query_all_raw(sql.build()).await?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.try_get("", "id")).collect::<Result<_, _>>()?;
+        let ids: Vec<Uuid> = rows
+            .iter()
+            .map(|r| r.try_get("", "id"))
+            .collect::<Result<_, _>>()?;
         let mut inline: Vec<(&str, HashMap<Uuid, Vec<Json>>)> = Vec::new();
         for link in collection.inline_links() {
-            inline.push((link.inline.unwrap_or_default(), inline_links(txn, link, &ids).await?));
+            inline.push((
+                link.inline.unwrap_or_default(),
+                inline_links(txn, link, &ids).await?,
+            ));
         }
         for (row, id) in rows.iter().zip(&ids) {
             let mut object = select.object(row, false)?;

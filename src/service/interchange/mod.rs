@@ -9,7 +9,6 @@ mod import;
 mod parse;
 mod source;
 
-
 pub use export::export;
 pub use import::{FileReport, ImportError, ImportReport, RowError, import};
 pub use source::{DirSource, EmbeddedSource, Source};
