@@ -145,12 +145,14 @@ async fn export_reproduces_imported_rows_and_round_trips_byte_identically(engine
     }
 }
 
-/// (description, files to write, expected `file:line: reason` fragment)
-fn bad_imports() -> Vec<(
+/// (description, files to write as (name, text), expected `file:line: reason` fragment)
+type BadImport = (
     &'static str,
     Vec<(&'static str, &'static str)>,
     &'static str,
-)> {
+);
+
+fn bad_imports() -> Vec<BadImport> {
     let new_technique = r#"{"slug":"new-technique","name":"New","kind":"self"}"#;
     vec![
         (
