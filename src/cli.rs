@@ -42,8 +42,11 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
                 Ok(report) => {
                     for file in report.files {
                         eprintln!(
-                            "{}: {} rows, {} changed",
-                            file.file, file.rows, file.changed
+                            "{}: {} rows, {} changed ({:.2} s)",
+                            file.file,
+                            file.rows,
+                            file.changed,
+                            file.elapsed.as_secs_f64()
                         );
                     }
                 }

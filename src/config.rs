@@ -157,6 +157,11 @@ pub struct ServeSettings {
     #[arg(long, env = "SALVE_WORKERS")]
     pub workers: Option<usize>,
 
+    /// After SIGTERM/SIGINT, how long `/readyz` answers 503 while requests are still
+    /// served, so load balancers stop routing here before the listener closes (ms).
+    #[arg(long, env = "SALVE_SHUTDOWN_DRAIN_MS", default_value_t = 1000)]
+    pub shutdown_drain_ms: u64,
+
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "SALVE_SHUTDOWN_TIMEOUT_S", default_value_t = 30)]
     pub shutdown_timeout_s: u64,
@@ -173,6 +178,7 @@ impl Default for ServeSettings {
             no_demo: false,
             no_public_read: false,
             workers: None,
+            shutdown_drain_ms: 1000,
             shutdown_timeout_s: 30,
             max_body_bytes: 1_048_576,
         }

@@ -83,8 +83,7 @@ impl Application {
     /// Serves until SIGTERM or SIGINT, then turns `/readyz` to 503, lets in-flight
     /// requests finish (up to the shutdown timeout) and returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let handle = self.server.handle();
-        tokio::spawn(stop_on_signal(handle, self.state.shutting_down.clone()));
+        tokio::spawn(stop_on_signal(self.shutdown_trigger()));
         tracing::info!(port = self.port, "salve is listening");
         self.server.await
     }
@@ -94,28 +93,30 @@ impl Application {
         ShutdownTrigger {
             handle: self.server.handle(),
             flag: self.state.shutting_down.clone(),
+            drain: Duration::from_millis(self.state.settings.serve.shutdown_drain_ms),
         }
     }
 }
 
+/// Starts the graceful shutdown a signal starts: `/readyz` turns 503 at once, requests
+/// are still served for the drain period, then the listener closes and in-flight requests
+/// finish.
 #[derive(Clone)]
 pub struct ShutdownTrigger {
     handle: ServerHandle,
     flag: Arc<AtomicBool>,
+    drain: Duration,
 }
 
 impl ShutdownTrigger {
     pub async fn shutdown(&self) {
-        begin_shutdown(&self.handle, &self.flag).await;
+        self.flag.store(true, Ordering::SeqCst);
+        tokio::time::sleep(self.drain).await;
+        self.handle.stop(true).await;
     }
 }
 
-async fn begin_shutdown(handle: &ServerHandle, flag: &AtomicBool) {
-    flag.store(true, Ordering::SeqCst);
-    handle.stop(true).await;
-}
-
-async fn stop_on_signal(handle: ServerHandle, flag: Arc<AtomicBool>) {
+async fn stop_on_signal(trigger: ShutdownTrigger) {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {
@@ -132,7 +133,7 @@ async fn stop_on_signal(handle: ServerHandle, flag: Arc<AtomicBool>) {
         _ = interrupt => tracing::info!("SIGINT received; shutting down gracefully"),
         _ = terminate => tracing::info!("SIGTERM received; shutting down gracefully"),
     }
-    begin_shutdown(&handle, &flag).await;
+    trigger.shutdown().await;
 }
 
 fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {

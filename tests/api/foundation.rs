@@ -147,14 +147,83 @@ async fn responses_echo_a_request_id(engine: Engine) {
 }
 
 async fn shutdown_turns_readiness_off_and_stops_the_server(engine: Engine) {
-    let (app, _db) = spawn_app(engine).await;
+    let db = TestDb::new(engine).await;
+    let mut config = settings(&db.url);
+    config.serve.shutdown_drain_ms = 800;
+    let app = TestApp::spawn(config).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
-    app.shutdown.shutdown().await;
+
+    let trigger = app.shutdown.clone();
+    let shutting_down = tokio::spawn(async move { trigger.shutdown().await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let readiness = app.get("/readyz").await;
+    assert_eq!(readiness.status(), 503, "not ready while draining");
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        200,
+        "still serving while draining"
+    );
+    assert_eq!(app.get("/v1/techniques/foam-rolling").await.status(), 200);
+
+    shutting_down.await.unwrap();
     let finished = tokio::time::timeout(std::time::Duration::from_secs(10), app.server).await;
     assert!(
         matches!(finished, Ok(Ok(Ok(())))),
         "server stops cleanly: {finished:?}"
     );
+}
+
+/// The real binary exits cleanly on SIGTERM.
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_stops_the_binary_gracefully() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_salve"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--shutdown-drain-ms",
+            "200",
+        ])
+        .env("SALVE_DATABASE_URL", &db.url)
+        .env("SALVE_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let ready = format!("http://127.0.0.1:{port}/readyz");
+    let started = std::time::Instant::now();
+    while client
+        .get(&ready)
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "server never became ready"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let pid = child.id().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let waited = tokio::task::spawn_blocking(move || child.wait());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(15), waited)
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
 }
 
 engine_tests!(

@@ -116,7 +116,7 @@ async fn export_reproduces_imported_rows_and_round_trips_byte_identically(engine
     let output = db.cli(&["import", scale_s.to_str().unwrap()]);
     assert!(output.status.success());
     assert!(
-        stderr(&output).lines().all(|l| l.ends_with(" 0 changed")),
+        stderr(&output).lines().all(|l| l.contains(" 0 changed")),
         "{}",
         stderr(&output)
     );

@@ -11,3 +11,4 @@ mod interchange;
 mod keys;
 mod migrations;
 mod readiness;
+mod search_index;

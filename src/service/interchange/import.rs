@@ -57,6 +57,7 @@ pub struct FileReport {
     pub rows: u64,
     /// Rows inserted or changed (identical rows are left untouched).
     pub changed: u64,
+    pub elapsed: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -195,6 +196,7 @@ impl Importer<'_> {
         let Some(mut reader) = source.open(&file).map_err(io_error)? else {
             return Ok(());
         };
+        let started = std::time::Instant::now();
         let mut report = FileReport {
             file: file.clone(),
             ..FileReport::default()
@@ -233,6 +235,7 @@ impl Importer<'_> {
         if !batch.is_empty() {
             report.changed += self.flush(target, &file, batch).await?;
         }
+        report.elapsed = started.elapsed();
         if target_counts(target) {
             self.report.files.push(report);
         }
