@@ -28,7 +28,7 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
         app.run_until_stopped().await?;
         return Ok(ExitCode::SUCCESS);
     }
-    let db = crate::db::connect(&database).await?;
+    let db = crate::db::connect(&database, &crate::db::StatementCounter::default()).await?;
     crate::db::migrate(&db).await?;
     match command {
         Command::Serve(_) | Command::Migrate => {

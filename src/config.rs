@@ -166,6 +166,15 @@ pub struct ServeSettings {
     #[arg(long, env = "SALVE_SHUTDOWN_TIMEOUT_S", default_value_t = 30)]
     pub shutdown_timeout_s: u64,
 
+    /// `Cache-Control` of reads by callers without the preview scope (preview reads are
+    /// always `private, no-store`).
+    #[arg(
+        long,
+        env = "SALVE_CACHE_CONTROL",
+        default_value = "public, max-age=60, stale-while-revalidate=300"
+    )]
+    pub cache_control: String,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "SALVE_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
@@ -180,6 +189,7 @@ impl Default for ServeSettings {
             workers: None,
             shutdown_drain_ms: 1000,
             shutdown_timeout_s: 30,
+            cache_control: "public, max-age=60, stale-while-revalidate=300".into(),
             max_body_bytes: 1_048_576,
         }
     }

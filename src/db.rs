@@ -1,6 +1,8 @@
 //! Database connections: one code path for the embedded SQLite default and PostgreSQL.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -14,9 +16,22 @@ use sea_orm::{
 use crate::config::DatabaseSettings;
 use crate::error::{AppError, Result};
 
+/// Counts SQL statements run through a connection (tests assert it; metrics expose it).
+#[derive(Debug, Clone, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// Opens a connection pool. For SQLite the file (and its directory) is created on first use,
 /// in WAL mode with foreign keys enforced.
-pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
+pub async fn connect(
+    settings: &DatabaseSettings,
+    statements: &StatementCounter,
+) -> anyhow::Result<DatabaseConnection> {
     let url = settings.url();
     let sqlite_dir = sqlite_path(&url)
         .and_then(|path| Path::new(path).parent())
@@ -47,9 +62,44 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
             opts.options([("statement_timeout", millis.as_str())])
                 .application_name("salve")
         });
-    Database::connect(options)
+    let mut db = Database::connect(options)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to the database ({}): {e}", redact(&url)))
+        .map_err(|e| anyhow::anyhow!("cannot connect to the database ({}): {e}", redact(&url)))?;
+    let counter = statements.0.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok(db)
+}
+
+/// A random secret shared by every instance on this database, created on first use.
+pub async fn server_secret(db: &DatabaseConnection, name: &str) -> anyhow::Result<Vec<u8>> {
+    let backend = db.get_database_backend();
+    let fresh = hex::encode(rand::random::<[u8; 32]>());
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        match backend {
+            DbBackend::Postgres => {
+                "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+            }
+            _ => "INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        },
+        [name.into(), fresh.into()],
+    ))
+    .await?;
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            match backend {
+                DbBackend::Postgres => "SELECT value FROM server_secrets WHERE name = $1",
+                _ => "SELECT value FROM server_secrets WHERE name = ?",
+            },
+            [name.into()],
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("server secret {name} missing"))?;
+    let value: String = row.try_get("", "value")?;
+    Ok(value.into_bytes())
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {

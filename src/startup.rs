@@ -13,6 +13,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::api;
 use crate::config::Settings;
+use crate::db::StatementCounter;
+use crate::domain::cursor::CursorCodec;
 use crate::service::interchange;
 
 /// Shared by every request handler.
@@ -20,14 +22,24 @@ use crate::service::interchange;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
+    /// Signs pagination cursors with a secret shared by all instances on the database.
+    pub cursors: CursorCodec,
+    pub statements: StatementCounter,
     shutting_down: Arc<AtomicBool>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        settings: Settings,
+        cursors: CursorCodec,
+        statements: StatementCounter,
+    ) -> Self {
         Self {
             db,
             settings: Arc::new(settings),
+            cursors,
+            statements,
             shutting_down: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -52,8 +64,10 @@ impl Application {
     /// binds the listener; the server runs once [`Application::run_until_stopped`] is
     /// awaited.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = crate::db::connect(&settings.database).await?;
+        let statements = StatementCounter::default();
+        let db = crate::db::connect(&settings.database, &statements).await?;
         crate::db::migrate(&db).await?;
+        let cursors = CursorCodec::new(&crate::db::server_secret(&db, "cursor").await?);
         if !settings.serve.no_demo && crate::db::is_empty(&db).await? {
             let report = interchange::import(&db, &crate::demo::DEMO)
                 .await
@@ -63,7 +77,7 @@ impl Application {
         }
         let listener = TcpListener::bind(settings.serve.bind)?;
         let port = listener.local_addr()?.port();
-        let state = AppState::new(db, settings);
+        let state = AppState::new(db, settings, cursors, statements);
         let server = server(listener, state.clone())?;
         Ok(Self {
             port,

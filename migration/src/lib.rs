@@ -10,7 +10,11 @@ mod m20261127_000001_content;
 mod m20261127_000002_links;
 mod m20261127_000003_search;
 mod m20261127_000004_api_keys;
+mod m20261128_000005_server_secrets;
 pub mod schema;
+
+/// Searchable columns and their weights, as indexed by the search migration.
+pub use m20261127_000003_search::SEARCHABLE;
 
 pub struct Migrator;
 
@@ -22,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_links::Migration),
             Box::new(m20261127_000003_search::Migration),
             Box::new(m20261127_000004_api_keys::Migration),
+            Box::new(m20261128_000005_server_secrets::Migration),
         ]
     }
 }

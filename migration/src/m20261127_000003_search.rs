@@ -12,7 +12,7 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 pub struct Migration;
 
 /// A searchable column: (name, weight A–D, holds JSON).
-type SearchColumn = (&'static str, char, bool);
+pub type SearchColumn = (&'static str, char, bool);
 
 /// (table, columns) — the column order is the FTS5 column order.
 pub const SEARCHABLE: &[(&str, &[SearchColumn])] = &[

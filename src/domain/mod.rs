@@ -1,6 +1,9 @@
 //! Validated domain types and the content model, independent of transport and storage.
 
+pub mod cursor;
+pub mod listing;
 pub mod model;
+pub mod relations;
 pub mod scope;
 pub mod slug;
 

@@ -38,6 +38,9 @@ pub struct Field {
     pub column: &'static str,
     pub kind: FieldKind,
     pub required: bool,
+    /// For references: the name of the inverse relation on the target
+    /// (`author` → `Author.articles`).
+    pub inverse: &'static str,
 }
 
 const fn field(name: &'static str, kind: FieldKind, required: bool) -> Field {
@@ -46,6 +49,7 @@ const fn field(name: &'static str, kind: FieldKind, required: bool) -> Field {
         column: name,
         kind,
         required,
+        inverse: "",
     }
 }
 
@@ -58,12 +62,14 @@ const fn reference(
     column: &'static str,
     target: Collection,
     required: bool,
+    inverse: &'static str,
 ) -> Field {
     Field {
         name,
         column,
         kind: FieldKind::Reference(target),
         required,
+        inverse,
     }
 }
 
@@ -138,9 +144,21 @@ const ARTICLE_FIELDS: &[Field] = &[
     field("title", FieldKind::Text, true),
     text("summary"),
     text("body"),
-    reference("author", "author_id", Collection::Authors, true),
-    reference("reviewer", "reviewer_id", Collection::Authors, false),
-    reference("publisher", "publisher_id", Collection::Publishers, false),
+    reference("author", "author_id", Collection::Authors, true, "articles"),
+    reference(
+        "reviewer",
+        "reviewer_id",
+        Collection::Authors,
+        false,
+        "reviewed_articles",
+    ),
+    reference(
+        "publisher",
+        "publisher_id",
+        Collection::Publishers,
+        false,
+        "articles",
+    ),
     field("last_reviewed_at", Timestamp, false),
 ];
 
@@ -234,7 +252,7 @@ impl fmt::Display for Collection {
 }
 
 /// A many-to-many link between two collections.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkSpec {
     /// Table name, and interchange file stem for links kept in their own file.
     pub table: &'static str,

@@ -8,20 +8,31 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
+use crate::domain::listing::{IncludeNode, ItemParams};
 use crate::domain::{Collection, FieldKind, Slug};
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
+use crate::service::include;
 use crate::service::sql::SqlBuilder;
 
-/// An item as a JSON object with every field (null when absent).
+/// An item as a JSON object with every field (null when absent) and its includes.
 pub type ItemObject = BTreeMap<&'static str, Json>;
+
+/// The id of an item object built by [`ItemSelect::object`].
+pub fn item_id(item: &ItemObject) -> Option<Uuid> {
+    item.get("id")
+        .and_then(Json::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
+}
 
 /// `SELECT … FROM <table> t` with references resolved to slugs. A reference to an item
 /// the caller cannot see reads as null.
 pub struct ItemSelect {
     collection: Collection,
-    visibility: Visibility,
-    sql: String,
+    /// The item columns, on alias `t` (and `r<n>` for references).
+    pub columns: String,
+    /// Joins that resolve references to slugs.
+    pub joins: String,
 }
 
 impl ItemSelect {
@@ -53,24 +64,21 @@ impl ItemSelect {
                 _ => columns.push(format!("t.{}", field.column)),
             }
         }
-        let sql = format!(
-            "SELECT {} FROM {} t{joins}",
-            columns.join(", "),
-            collection.table()
-        );
         Self {
             collection,
-            visibility,
-            sql,
+            columns: columns.join(", "),
+            joins,
         }
     }
 
+    /// `SELECT <columns> FROM <table> t <joins>`.
     pub fn push_select(&self, sql: &mut SqlBuilder) {
-        sql.push(&self.sql);
-    }
-
-    pub fn visibility(&self) -> Visibility {
-        self.visibility
+        sql.push(&format!(
+            "SELECT {} FROM {} t{}",
+            self.columns,
+            self.collection.table(),
+            self.joins
+        ));
     }
 
     /// The row as a JSON object; `with_meta` adds created_at, updated_at and version.
@@ -111,21 +119,54 @@ pub fn timestamp(value: Option<DateTime<Utc>>) -> Json {
     })
 }
 
-/// One item by slug, if the caller may see it.
+/// How a single item is looked up.
+#[derive(Debug, Clone, Copy)]
+pub enum ItemKey<'a> {
+    Slug(&'a str),
+    /// Products only.
+    Sku(&'a str),
+}
+
+/// One item with its includes, if the caller may see it.
 pub async fn get_item(
     db: &DatabaseConnection,
     visibility: Visibility,
     collection: Collection,
-    slug: &str,
+    key: ItemKey<'_>,
+    params: &ItemParams,
 ) -> Result<ItemObject> {
-    let not_found =
-        || AppError::NotFound(format!("no {} with slug {slug:?}", collection.singular()));
-    let slug = Slug::parse(slug).map_err(|_| not_found())?;
+    let (column, value) = match key {
+        ItemKey::Slug(slug) => ("slug", slug),
+        ItemKey::Sku(sku) => ("sku", sku),
+    };
+    let not_found = || {
+        AppError::NotFound(format!(
+            "no {} with {column} {value:?}",
+            collection.singular()
+        ))
+    };
+    if (column == "slug" && Slug::parse(value).is_err()) || value.len() > 200 {
+        return Err(not_found());
+    }
     let select = ItemSelect::new(collection, visibility);
     let mut sql = SqlBuilder::new(db.get_database_backend());
     select.push_select(&mut sql);
-    sql.push(" WHERE t.slug = ").bind(slug.into_string());
+    sql.push(&format!(" WHERE t.{column} = "))
+        .bind(value.to_owned());
     sql.push(&format!(" AND {}", visibility.status_filter("t")));
     let row = db.query_one_raw(sql.build()).await?.ok_or_else(not_found)?;
-    select.object(&row, true)
+    let mut items = vec![select.object(&row, true)?];
+    include::load(db, visibility, &params.include, &mut items).await?;
+    let mut item = items.pop().ok_or_else(not_found)?;
+    retain_fields(&mut item, params.fields.as_deref(), &params.include);
+    Ok(item)
+}
+
+/// Applies a sparse fieldset, keeping requested includes.
+pub fn retain_fields(item: &mut ItemObject, fields: Option<&[String]>, include: &[IncludeNode]) {
+    if let Some(fields) = fields {
+        item.retain(|key, _| {
+            fields.iter().any(|f| f == key) || include.iter().any(|n| n.relation.name == *key)
+        });
+    }
 }

@@ -3,8 +3,10 @@
 
 pub mod caller;
 pub mod content;
+pub mod include;
 pub mod interchange;
 pub mod keys;
+pub mod listing;
 pub mod sql;
 
 pub use caller::{Caller, Visibility};

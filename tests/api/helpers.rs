@@ -85,7 +85,7 @@ impl TestDb {
     }
 
     pub async fn connect(&self) -> DatabaseConnection {
-        salve::db::connect(&settings(&self.url).database)
+        salve::db::connect(&settings(&self.url).database, &Default::default())
             .await
             .expect("connect to test database")
     }
@@ -121,6 +121,7 @@ pub fn settings(url: &str) -> Settings {
 pub struct TestApp {
     pub address: String,
     pub db: DatabaseConnection,
+    pub statements: salve::db::StatementCounter,
     pub client: reqwest::Client,
     pub shutdown: ShutdownTrigger,
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -131,11 +132,13 @@ impl TestApp {
         let app = Application::build(settings).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.state().db.clone();
+        let statements = app.state().statements.clone();
         let shutdown = app.shutdown_trigger();
         let server = tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
             db,
+            statements,
             client: reqwest::Client::new(),
             shutdown,
             server,

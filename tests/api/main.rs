@@ -11,4 +11,5 @@ mod interchange;
 mod keys;
 mod migrations;
 mod readiness;
+mod rest_reads;
 mod search_index;

@@ -1,9 +1,11 @@
-//! REST endpoints under `/v1`.
+//! REST endpoints under `/v1`: every collection is listed, read by slug (and products by
+//! SKU) through the same service layer GraphQL uses.
 
-mod items;
+mod collections;
+mod http_cache;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(items::configure);
+    cfg.configure(collections::configure);
 }

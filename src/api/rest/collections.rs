@@ -1,0 +1,102 @@
+//! `GET /v1/{collection}`, `GET /v1/{collection}/{slug}`, `GET /v1/products/sku/{sku}`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use super::http_cache::cached_json;
+use crate::domain::listing::{parse_item_params, parse_list_params};
+use crate::domain::{Collection, Scope};
+use crate::error::Result;
+use crate::service::content::{self, ItemKey};
+use crate::service::{Caller, listing};
+use crate::startup::AppState;
+
+type QueryPairs = web::Query<Vec<(String, String)>>;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let not_allowed = || web::to(crate::api::method_not_allowed);
+    for collection in Collection::ALL {
+        let base = format!("/v1/{collection}");
+        cfg.service(
+            web::resource(base.clone())
+                .app_data(web::Data::new(collection))
+                .route(web::get().to(list_items))
+                .default_service(not_allowed()),
+        );
+        cfg.service(
+            web::resource(format!("{base}/{{slug}}"))
+                .app_data(web::Data::new(collection))
+                .route(web::get().to(get_item))
+                .default_service(not_allowed()),
+        );
+    }
+    cfg.service(
+        web::resource("/v1/products/sku/{sku}")
+            .route(web::get().to(get_product_by_sku))
+            .default_service(not_allowed()),
+    );
+}
+
+/// A page of a collection: filters, `q`, `sort`, `limit`, `cursor`, `count`, `include`,
+/// `fields`.
+async fn list_items(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    collection: web::Data<Collection>,
+    query: QueryPairs,
+) -> Result<HttpResponse> {
+    caller.require(Scope::Read)?;
+    let params = parse_list_params(**collection, &query)?;
+    let page = listing::list(
+        &state.db,
+        &state.cursors,
+        caller.visibility(),
+        **collection,
+        &params,
+    )
+    .await?;
+    let mut meta = json!({ "next_cursor": page.next_cursor, "limit": page.limit });
+    if let Some(total) = page.total {
+        meta["total"] = json!(total);
+    }
+    cached_json(
+        &req,
+        &state,
+        &caller,
+        &json!({ "data": page.items, "page": meta }),
+    )
+}
+
+/// One item by slug, with `include` and `fields`.
+async fn get_item(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    collection: web::Data<Collection>,
+    path: web::Path<String>,
+    query: QueryPairs,
+) -> Result<HttpResponse> {
+    caller.require(Scope::Read)?;
+    let params = parse_item_params(**collection, &query)?;
+    let key = ItemKey::Slug(path.as_str());
+    let item =
+        content::get_item(&state.db, caller.visibility(), **collection, key, &params).await?;
+    cached_json(&req, &state, &caller, &json!({ "data": item }))
+}
+
+/// A product by SKU — the call a storefront makes from its own product page.
+async fn get_product_by_sku(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: QueryPairs,
+) -> Result<HttpResponse> {
+    caller.require(Scope::Read)?;
+    let collection = Collection::Products;
+    let params = parse_item_params(collection, &query)?;
+    let key = ItemKey::Sku(path.as_str());
+    let item = content::get_item(&state.db, caller.visibility(), collection, key, &params).await?;
+    cached_json(&req, &state, &caller, &json!({ "data": item }))
+}

@@ -1,0 +1,560 @@
+//! The query language of list endpoints — filters, sort, search, pagination, includes and
+//! sparse fieldsets — validated into typed parameters. REST parses query strings into
+//! these; GraphQL will build them from its arguments. Unknown or malformed parameters are
+//! 400 errors naming the parameter.
+
+use super::model::{Collection, FieldKind, STATUSES};
+use super::relations::{Relation, relation, relations};
+use super::slug::Slug;
+use crate::error::{AppError, Result};
+
+pub const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 100;
+pub const MAX_INCLUDE_DEPTH: usize = 3;
+const MAX_FILTER_VALUES: usize = 50;
+const MAX_SEARCH_TERMS: usize = 16;
+const MAX_QUERY_LEN: usize = 512;
+
+/// Text filters offered besides enumerations and relations.
+const TEXT_FILTERS: &[(Collection, &str)] = &[
+    (Collection::Products, "category"),
+    (Collection::Products, "brand"),
+    (Collection::Products, "gtin"),
+    (Collection::Conditions, "body_region"),
+    (Collection::Citations, "journal"),
+    (Collection::Citations, "doi"),
+    (Collection::Citations, "pmid"),
+    (Collection::Authors, "credentials"),
+];
+
+/// Integer fields filterable by exact value and `_gte` / `_lte` bounds.
+const RANGE_FILTERS: &[(Collection, &str)] = &[
+    (Collection::Citations, "year"),
+    (Collection::Citations, "sample_size"),
+    (Collection::Products, "price_cents"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortValue {
+    Text,
+    Integer,
+    Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortField {
+    pub name: &'static str,
+    pub column: &'static str,
+    pub nullable: bool,
+    pub value: SortValue,
+}
+
+const fn sort_field(name: &'static str, nullable: bool, value: SortValue) -> SortField {
+    SortField {
+        name,
+        column: name,
+        nullable,
+        value,
+    }
+}
+
+/// Sortable fields of a collection; the first is the default sort.
+pub fn sort_fields(collection: Collection) -> Vec<SortField> {
+    let title = match collection {
+        Collection::Citations | Collection::Articles => "title",
+        _ => "name",
+    };
+    let mut fields = vec![
+        sort_field(title, false, SortValue::Text),
+        sort_field("slug", false, SortValue::Text),
+        sort_field("published_at", true, SortValue::Timestamp),
+        sort_field("updated_at", false, SortValue::Timestamp),
+        sort_field("created_at", false, SortValue::Timestamp),
+    ];
+    match collection {
+        Collection::Citations => fields.push(sort_field("year", true, SortValue::Integer)),
+        Collection::Products => fields.push(sort_field("price_cents", true, SortValue::Integer)),
+        Collection::Articles => {
+            fields.push(sort_field("last_reviewed_at", true, SortValue::Timestamp))
+        }
+        _ => {}
+    }
+    fields
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    /// Column equals one of the values.
+    AnyOf {
+        column: &'static str,
+        values: Vec<String>,
+    },
+    AtLeast {
+        column: &'static str,
+        value: i64,
+    },
+    AtMost {
+        column: &'static str,
+        value: i64,
+    },
+    /// Items related to the (visible) item with this slug.
+    Related {
+        relation: Relation,
+        slug: String,
+    },
+}
+
+/// A full-text query reduced to plain words (letters and digits only), each optionally a
+/// prefix (`trig*`), so no operator or quote of either engine's syntax reaches SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchTerms(pub Vec<(String, bool)>);
+
+impl SearchTerms {
+    pub fn parse(input: &str) -> Result<Self> {
+        if input.len() > MAX_QUERY_LEN {
+            return Err(AppError::invalid_parameter(format!(
+                "q: the search query is longer than {MAX_QUERY_LEN} bytes"
+            )));
+        }
+        // A `*` right after a word makes it a prefix; every other non-alphanumeric
+        // character separates words.
+        let mut terms: Vec<(String, bool)> = Vec::new();
+        let mut word = String::new();
+        for c in input.chars().chain(std::iter::once(' ')) {
+            if c.is_alphanumeric() {
+                word.extend(c.to_lowercase());
+            } else if !word.is_empty() {
+                terms.push((std::mem::take(&mut word), c == '*'));
+            }
+        }
+        terms.dedup();
+        if terms.is_empty() {
+            return Err(AppError::invalid_parameter(
+                "q: the search query has no words",
+            ));
+        }
+        terms.truncate(MAX_SEARCH_TERMS);
+        Ok(Self(terms))
+    }
+
+    /// PostgreSQL `to_tsquery` text: `word & prefix:*`.
+    pub fn to_tsquery(&self) -> String {
+        self.0
+            .iter()
+            .map(|(w, prefix)| if *prefix { format!("{w}:*") } else { w.clone() })
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+
+    /// SQLite FTS5 MATCH text: `"word" "prefix"*` (implicit AND).
+    pub fn to_fts5(&self) -> String {
+        self.0
+            .iter()
+            .map(|(w, prefix)| {
+                if *prefix {
+                    format!("\"{w}\"*")
+                } else {
+                    format!("\"{w}\"")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncludeNode {
+    pub relation: Relation,
+    pub children: Vec<IncludeNode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListParams {
+    pub filters: Vec<Filter>,
+    pub search: Option<SearchTerms>,
+    /// Empty with a search means "by relevance".
+    pub sort: Vec<SortKey>,
+    pub limit: u32,
+    pub cursor: Option<String>,
+    pub count: bool,
+    pub include: Vec<IncludeNode>,
+    pub fields: Option<Vec<String>>,
+}
+
+/// Parameters of a single-item read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ItemParams {
+    pub include: Vec<IncludeNode>,
+    pub fields: Option<Vec<String>>,
+}
+
+fn bad(parameter: &str, detail: impl std::fmt::Display) -> AppError {
+    AppError::invalid_parameter(format!("{parameter}: {detail}"))
+}
+
+fn unique_pairs(pairs: &[(String, String)]) -> Result<()> {
+    for (i, (key, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(k, _)| k == key) {
+            return Err(bad(key, "is given more than once"));
+        }
+    }
+    Ok(())
+}
+
+pub fn parse_item_params(collection: Collection, pairs: &[(String, String)]) -> Result<ItemParams> {
+    unique_pairs(pairs)?;
+    let mut params = ItemParams::default();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "include" => params.include = parse_include(collection, value)?,
+            "fields" => params.fields = Some(parse_fields(collection, value)?),
+            other => return Err(bad(other, "unknown parameter (allowed: include, fields)")),
+        }
+    }
+    Ok(params)
+}
+
+pub fn parse_list_params(collection: Collection, pairs: &[(String, String)]) -> Result<ListParams> {
+    unique_pairs(pairs)?;
+    let mut params = ListParams {
+        filters: Vec::new(),
+        search: None,
+        sort: Vec::new(),
+        limit: DEFAULT_LIMIT,
+        cursor: None,
+        count: false,
+        include: Vec::new(),
+        fields: None,
+    };
+    let mut explicit_sort = false;
+    for (key, value) in pairs {
+        match key.as_str() {
+            "limit" => params.limit = parse_limit(value)?,
+            "cursor" => params.cursor = Some(value.clone()),
+            "count" => {
+                params.count = match value.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad("count", "must be true or false")),
+                }
+            }
+            "sort" => {
+                params.sort = parse_sort(collection, value)?;
+                explicit_sort = true;
+            }
+            "q" => params.search = Some(SearchTerms::parse(value)?),
+            "include" => params.include = parse_include(collection, value)?,
+            "fields" => params.fields = Some(parse_fields(collection, value)?),
+            other => params
+                .filters
+                .extend(parse_filter(collection, other, value)?),
+        }
+    }
+    if !explicit_sort && params.search.is_none() {
+        params.sort = vec![SortKey {
+            field: sort_fields(collection)[0],
+            descending: false,
+        }];
+    }
+    Ok(params)
+}
+
+fn parse_limit(value: &str) -> Result<u32> {
+    match value.parse::<u32>() {
+        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(bad(
+            "limit",
+            format!("must be an integer from 1 to {MAX_LIMIT}"),
+        )),
+    }
+}
+
+fn parse_sort(collection: Collection, value: &str) -> Result<Vec<SortKey>> {
+    let fields = sort_fields(collection);
+    let mut keys: Vec<SortKey> = Vec::new();
+    for part in value.split(',') {
+        let (name, descending) = match part.strip_prefix('-') {
+            Some(name) => (name, true),
+            None => (part, false),
+        };
+        let field = fields.iter().find(|f| f.name == name).ok_or_else(|| {
+            let allowed: Vec<&str> = fields.iter().map(|f| f.name).collect();
+            bad(
+                "sort",
+                format!("cannot sort by {name:?} (allowed: {})", allowed.join(", ")),
+            )
+        })?;
+        if keys.iter().any(|k| k.field.name == name) {
+            return Err(bad("sort", format!("{name:?} appears twice")));
+        }
+        keys.push(SortKey {
+            field: *field,
+            descending,
+        });
+    }
+    if keys.len() > 3 {
+        return Err(bad("sort", "at most 3 sort keys"));
+    }
+    Ok(keys)
+}
+
+/// Every field name an item of `collection` has in responses.
+pub fn field_names(collection: Collection) -> Vec<&'static str> {
+    let mut names = vec![
+        "id",
+        "slug",
+        "status",
+        "published_at",
+        "created_at",
+        "updated_at",
+        "version",
+    ];
+    names.extend(collection.fields().iter().map(|f| f.name));
+    names
+}
+
+fn parse_fields(collection: Collection, value: &str) -> Result<Vec<String>> {
+    let known = field_names(collection);
+    let mut fields = Vec::new();
+    for name in value.split(',') {
+        if !known.contains(&name) {
+            return Err(bad(
+                "fields",
+                format!("{collection} have no field {name:?}"),
+            ));
+        }
+        fields.push(name.to_owned());
+    }
+    Ok(fields)
+}
+
+fn parse_include(collection: Collection, value: &str) -> Result<Vec<IncludeNode>> {
+    let mut roots: Vec<IncludeNode> = Vec::new();
+    for path in value.split(',') {
+        let segments: Vec<&str> = path.split('.').collect();
+        if segments.len() > MAX_INCLUDE_DEPTH {
+            return Err(bad(
+                "include",
+                format!("{path:?} is deeper than {MAX_INCLUDE_DEPTH} levels"),
+            ));
+        }
+        let mut level = &mut roots;
+        let mut from = collection;
+        for segment in segments {
+            let relation = relation(from, segment).ok_or_else(|| {
+                let allowed: Vec<&str> = relations(from).iter().map(|r| r.name).collect();
+                bad(
+                    "include",
+                    format!(
+                        "{from} have no relation {segment:?} (allowed: {})",
+                        allowed.join(", ")
+                    ),
+                )
+            })?;
+            let index = match level.iter().position(|n| n.relation.name == segment) {
+                Some(i) => i,
+                None => {
+                    level.push(IncludeNode {
+                        relation,
+                        children: Vec::new(),
+                    });
+                    level.len() - 1
+                }
+            };
+            from = relation.to;
+            level = &mut level[index].children;
+        }
+    }
+    Ok(roots)
+}
+
+fn split_values(parameter: &str, value: &str) -> Result<Vec<String>> {
+    let values: Vec<String> = value.split(',').map(str::to_owned).collect();
+    if values.len() > MAX_FILTER_VALUES || values.iter().any(|v| v.is_empty() || v.len() > 200) {
+        return Err(bad(
+            parameter,
+            "expects up to 50 comma-separated, non-empty values",
+        ));
+    }
+    Ok(values)
+}
+
+fn parse_filter(collection: Collection, key: &str, value: &str) -> Result<Vec<Filter>> {
+    parse_one_filter(collection, key, value)
+}
+
+fn parse_one_filter(collection: Collection, key: &str, value: &str) -> Result<Vec<Filter>> {
+    if key == "status" {
+        let values = split_values(key, value)?;
+        if let Some(v) = values.iter().find(|v| !STATUSES.contains(&v.as_str())) {
+            return Err(bad(
+                key,
+                format!("{v:?} is not one of {}", STATUSES.join(", ")),
+            ));
+        }
+        return Ok(vec![Filter::AnyOf {
+            column: "status",
+            values,
+        }]);
+    }
+    if let Some(field) = collection.field(key) {
+        if let FieldKind::Enum(allowed) = field.kind {
+            let values = split_values(key, value)?;
+            if let Some(v) = values.iter().find(|v| !allowed.contains(&v.as_str())) {
+                return Err(bad(
+                    key,
+                    format!("{v:?} is not one of {}", allowed.join(", ")),
+                ));
+            }
+            return Ok(vec![Filter::AnyOf {
+                column: field.column,
+                values,
+            }]);
+        }
+        if TEXT_FILTERS.contains(&(collection, key)) {
+            let values = split_values(key, value)?;
+            return Ok(vec![Filter::AnyOf {
+                column: field.column,
+                values,
+            }]);
+        }
+    }
+    for (c, name) in RANGE_FILTERS {
+        if *c != collection {
+            continue;
+        }
+        let number = || {
+            value
+                .parse::<i64>()
+                .map_err(|_| bad(key, "must be an integer"))
+        };
+        if key == *name {
+            let value = number()?;
+            return Ok(vec![
+                Filter::AtLeast {
+                    column: name,
+                    value,
+                },
+                Filter::AtMost {
+                    column: name,
+                    value,
+                },
+            ]);
+        }
+        if key.strip_suffix("_gte") == Some(name) {
+            return Ok(vec![Filter::AtLeast {
+                column: name,
+                value: number()?,
+            }]);
+        }
+        if key.strip_suffix("_lte") == Some(name) {
+            return Ok(vec![Filter::AtMost {
+                column: name,
+                value: number()?,
+            }]);
+        }
+    }
+    if let Some(relation) = relations(collection)
+        .into_iter()
+        .find(|r| r.filter == Some(key))
+    {
+        let slug = Slug::parse(value).map_err(|e| bad(key, e))?;
+        return Ok(vec![Filter::Related {
+            relation,
+            slug: slug.into_string(),
+        }]);
+    }
+    Err(bad(key, "unknown parameter"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn search_terms_keep_only_words() {
+        let terms =
+            SearchTerms::parse("Trig* point'; DROP TABLE x; -- \"massage\" OR NEAR(").unwrap();
+        assert_eq!(
+            terms.to_fts5(),
+            "\"trig\"* \"point\" \"drop\" \"table\" \"x\" \"massage\" \"or\" \"near\""
+        );
+        assert_eq!(
+            SearchTerms::parse("foam rol*").unwrap().to_tsquery(),
+            "foam & rol:*"
+        );
+        for empty in ["", "***", "'\"\0", "-- ;"] {
+            assert!(SearchTerms::parse(empty).is_err(), "{empty:?}");
+        }
+        assert!(SearchTerms::parse(&"a ".repeat(5000)).is_err());
+    }
+
+    #[test]
+    fn parses_a_full_list_query() {
+        let params = parse_list_params(
+            Collection::Citations,
+            &pairs(&[
+                ("kind", "guideline,review"),
+                ("year_gte", "2015"),
+                ("technique", "foam-rolling"),
+                ("sort", "-year,title"),
+                ("limit", "50"),
+                (
+                    "include",
+                    "techniques.benefits,techniques.products,conditions",
+                ),
+                ("count", "true"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(params.filters.len(), 3);
+        let exact = parse_list_params(Collection::Citations, &pairs(&[("year", "2017")])).unwrap();
+        assert_eq!(exact.filters.len(), 2);
+        assert_eq!(params.sort.len(), 2);
+        assert!(params.sort[0].descending);
+        assert_eq!(params.include.len(), 2);
+        assert_eq!(params.include[0].children.len(), 2);
+        assert!(params.count);
+    }
+
+    #[test]
+    fn rejects_bad_parameters_naming_them() {
+        let cases = [
+            (("limit", "0"), "limit"),
+            (("limit", "101"), "limit"),
+            (("limit", "-1"), "limit"),
+            (("limit", "abc"), "limit"),
+            (("sort", "colour"), "sort"),
+            (("include", "unicorns"), "include"),
+            (
+                ("include", "techniques.benefits.citations.techniques"),
+                "include",
+            ),
+            (("fields", "colour"), "fields"),
+            (("kind", "robotic"), "kind"),
+            (("colour", "red"), "colour"),
+            (("condition", "Not A Slug"), "condition"),
+            (("count", "yes"), "count"),
+        ];
+        for ((key, value), named) in cases {
+            let error =
+                parse_list_params(Collection::Techniques, &pairs(&[(key, value)])).unwrap_err();
+            assert!(
+                error.to_string().starts_with(named),
+                "{key}={value}: {error}"
+            );
+        }
+    }
+}

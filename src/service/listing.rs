@@ -1,0 +1,423 @@
+//! List queries: filters, full-text search, keyset pagination over any whitelisted sort,
+//! counts and includes — for every collection, shared by REST and GraphQL.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Value};
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::domain::Collection;
+use crate::domain::cursor::{Cursor, CursorCodec};
+use crate::domain::listing::{Filter, ListParams, SearchTerms, SortKey, SortValue};
+use crate::domain::relations::RelationKind;
+use crate::error::{AppError, Result};
+use crate::service::Visibility;
+use crate::service::content::{ItemObject, ItemSelect, item_id, retain_fields};
+use crate::service::include;
+use crate::service::sql::SqlBuilder;
+
+/// One page of a list.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<ItemObject>,
+    pub next_cursor: Option<String>,
+    pub limit: u32,
+    pub total: Option<i64>,
+}
+
+/// A key rows are ordered by: a sort field, or the search relevance.
+#[derive(Debug, Clone)]
+struct OrderKey {
+    expr: String,
+    descending: bool,
+    nullable: bool,
+    value: SortValue,
+    /// Where the key's value is read from a result row.
+    output: KeyOutput,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum KeyOutput {
+    Field(&'static str),
+    Relevance,
+}
+
+const RELEVANCE: &str = "relevance";
+
+pub async fn list(
+    db: &DatabaseConnection,
+    codec: &CursorCodec,
+    visibility: Visibility,
+    collection: Collection,
+    params: &ListParams,
+) -> Result<Page> {
+    let backend = db.get_database_backend();
+    let search = params
+        .search
+        .as_ref()
+        .map(|terms| SearchSql::new(backend, collection, terms))
+        .transpose()?;
+    let keys = order_keys(&params.sort, search.as_ref());
+    let fingerprint = fingerprint(collection, visibility, params);
+    let cursor = params
+        .cursor
+        .as_deref()
+        .map(|text| codec.decode(text, &fingerprint))
+        .transpose()
+        .map_err(|e| AppError::invalid_parameter(format!("cursor: {e}")))?;
+    if cursor.as_ref().is_some_and(|c| c.keys.len() != keys.len()) {
+        return Err(AppError::invalid_parameter(
+            "cursor: does not match the sort",
+        ));
+    }
+
+    let select = ItemSelect::new(collection, visibility);
+    let mut sql = SqlBuilder::new(backend);
+    sql.push(&format!("SELECT {}", select.columns));
+    if let Some(search) = &search {
+        sql.push(", ");
+        search.push_score(&mut sql);
+        sql.push(&format!(" AS {RELEVANCE}"));
+    }
+    sql.push(&format!(" FROM {} t{}", collection.table(), select.joins));
+    push_conditions(&mut sql, visibility, params, search.as_ref());
+    if let Some(cursor) = &cursor {
+        sql.push(" AND ");
+        push_keyset(&mut sql, &keys, cursor, search.as_ref())?;
+    }
+    let id_descending = keys.last().is_some_and(|k| k.descending);
+    let order: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let dir = if k.descending { "DESC" } else { "ASC" };
+            if k.nullable {
+                format!("{} {dir} NULLS LAST", k.expr)
+            } else {
+                format!("{} {dir}", k.expr)
+            }
+        })
+        .chain([format!(
+            "t.id {}",
+            if id_descending { "DESC" } else { "ASC" }
+        )])
+        .collect();
+    sql.push(&format!(
+        " ORDER BY {} LIMIT {}",
+        order.join(", "),
+        params.limit + 1
+    ));
+
+    let rows = db.query_all_raw(sql.build()).await?;
+    let has_more = rows.len() > params.limit as usize;
+    let rows = &rows[..rows.len().min(params.limit as usize)];
+    let mut items = rows
+        .iter()
+        .map(|row| select.object(row, true))
+        .collect::<Result<Vec<_>>>()?;
+    let next_cursor = match (has_more, rows.last(), items.last()) {
+        (true, Some(row), Some(item)) => Some(
+            codec.encode(&Cursor {
+                keys: keys
+                    .iter()
+                    .map(|k| key_value(k, row, item))
+                    .collect::<Result<_>>()?,
+                id: item_id(item)
+                    .ok_or_else(|| AppError::internal_msg("item without id".into()))?,
+                query: fingerprint,
+            }),
+        ),
+        _ => None,
+    };
+    let total = if params.count {
+        Some(count(db, collection, visibility, params, search.as_ref()).await?)
+    } else {
+        None
+    };
+    include::load(db, visibility, &params.include, &mut items).await?;
+    for item in &mut items {
+        retain_fields(item, params.fields.as_deref(), &params.include);
+    }
+    Ok(Page {
+        items,
+        next_cursor,
+        limit: params.limit,
+        total,
+    })
+}
+
+async fn count(
+    db: &DatabaseConnection,
+    collection: Collection,
+    visibility: Visibility,
+    params: &ListParams,
+    search: Option<&SearchSql>,
+) -> Result<i64> {
+    let mut sql = SqlBuilder::new(db.get_database_backend());
+    sql.push(&format!(
+        "SELECT COUNT(*) AS n FROM {} t",
+        collection.table()
+    ));
+    push_conditions(&mut sql, visibility, params, search);
+    let row = db.query_one_raw(sql.build()).await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+/// The query a cursor belongs to: a cursor is only valid for the same collection,
+/// visibility, filters, search and sort.
+fn fingerprint(collection: Collection, visibility: Visibility, params: &ListParams) -> String {
+    let shape = format!(
+        "{collection}|{visibility:?}|{:?}|{:?}|{:?}",
+        params.filters, params.search, params.sort
+    );
+    hex::encode(&Sha256::digest(shape.as_bytes())[..12])
+}
+
+fn order_keys(sort: &[SortKey], search: Option<&SearchSql>) -> Vec<OrderKey> {
+    if let (true, Some(search)) = (sort.is_empty(), search) {
+        return vec![OrderKey {
+            expr: search.score_expr(),
+            descending: true,
+            nullable: false,
+            value: SortValue::Integer,
+            output: KeyOutput::Relevance,
+        }];
+    }
+    sort.iter()
+        .map(|key| OrderKey {
+            expr: format!("t.{}", key.field.column),
+            descending: key.descending,
+            nullable: key.field.nullable,
+            value: key.field.value,
+            output: KeyOutput::Field(key.field.name),
+        })
+        .collect()
+}
+
+/// The value of an order key in a result row, as stored in a cursor.
+fn key_value(key: &OrderKey, row: &QueryResult, item: &ItemObject) -> Result<Json> {
+    Ok(match key.output {
+        KeyOutput::Field(name) => item.get(name).cloned().unwrap_or(Json::Null),
+        KeyOutput::Relevance => Json::from(row.try_get::<f64>("", RELEVANCE)?),
+    })
+}
+
+fn bind_key(sql: &mut SqlBuilder, key: &OrderKey, value: &Json) -> Result<()> {
+    let invalid = || AppError::invalid_parameter("cursor: does not match the sort");
+    let bound: Value = match (key.output, key.value) {
+        (KeyOutput::Relevance, _) => value.as_f64().ok_or_else(invalid)?.into(),
+        (_, SortValue::Text) => value.as_str().ok_or_else(invalid)?.to_owned().into(),
+        (_, SortValue::Integer) => value.as_i64().ok_or_else(invalid)?.into(),
+        (_, SortValue::Timestamp) => {
+            let text = value.as_str().ok_or_else(invalid)?;
+            let time: DateTime<Utc> = DateTime::parse_from_rfc3339(text)
+                .map_err(|_| invalid())?
+                .with_timezone(&Utc);
+            time.into()
+        }
+    };
+    sql.bind(bound);
+    Ok(())
+}
+
+/// Rows strictly after the cursor in `ORDER BY keys…, id` order (nulls last).
+fn push_keyset(
+    sql: &mut SqlBuilder,
+    keys: &[OrderKey],
+    cursor: &Cursor,
+    search: Option<&SearchSql>,
+) -> Result<()> {
+    let id_descending = keys.last().is_some_and(|k| k.descending);
+    let uniform = keys
+        .iter()
+        .all(|k| !k.nullable && k.descending == id_descending);
+    if uniform && search.is_none() {
+        // A row-value comparison lets both engines seek the (key…, id) index directly.
+        let columns: Vec<&str> = keys.iter().map(|k| k.expr.as_str()).collect();
+        sql.push(&format!(
+            "({}, t.id) {} (",
+            columns.join(", "),
+            if id_descending { "<" } else { ">" }
+        ));
+        for (key, value) in keys.iter().zip(&cursor.keys) {
+            bind_key(sql, key, value)?;
+            sql.push(", ");
+        }
+        sql.bind(cursor.id).push(")");
+        return Ok(());
+    }
+    push_expanded(sql, keys, &cursor.keys, cursor.id, id_descending)
+}
+
+/// `k1 > v1 OR (k1 = v1 AND (…)) … OR (… AND id > last)`, with nulls sorting last.
+fn push_expanded(
+    sql: &mut SqlBuilder,
+    keys: &[OrderKey],
+    values: &[Json],
+    id: Uuid,
+    id_descending: bool,
+) -> Result<()> {
+    let Some((key, rest)) = keys.split_first() else {
+        sql.push(if id_descending { "t.id < " } else { "t.id > " });
+        sql.bind(id);
+        return Ok(());
+    };
+    let value = &values[0];
+    let expr = &key.expr;
+    if value.is_null() {
+        sql.push(&format!("({expr} IS NULL AND ("));
+        push_expanded(sql, rest, &values[1..], id, id_descending)?;
+        sql.push("))");
+        return Ok(());
+    }
+    let after = if key.descending { "<" } else { ">" };
+    sql.push(&format!("({expr} {after} "));
+    bind_key(sql, key, value)?;
+    sql.push(&format!(" OR ({expr} = "));
+    bind_key(sql, key, value)?;
+    sql.push(" AND (");
+    push_expanded(sql, rest, &values[1..], id, id_descending)?;
+    sql.push("))");
+    if key.nullable {
+        sql.push(&format!(" OR {expr} IS NULL"));
+    }
+    sql.push(")");
+    Ok(())
+}
+
+fn push_conditions(
+    sql: &mut SqlBuilder,
+    visibility: Visibility,
+    params: &ListParams,
+    search: Option<&SearchSql>,
+) {
+    sql.push(&format!(" WHERE {}", visibility.status_filter("t")));
+    if let Some(search) = search {
+        sql.push(" AND ");
+        search.push_match(sql);
+    }
+    for filter in &params.filters {
+        sql.push(" AND ");
+        match filter {
+            Filter::AnyOf { column, values } => {
+                sql.push(&format!("t.{column} IN "));
+                sql.bind_list(values.iter().cloned());
+            }
+            Filter::AtLeast { column, value } => {
+                sql.push(&format!("t.{column} >= ")).bind(*value);
+            }
+            Filter::AtMost { column, value } => {
+                sql.push(&format!("t.{column} <= ")).bind(*value);
+            }
+            Filter::Related { relation, slug } => {
+                let other = relation.to.table();
+                let visible = visibility.status_filter("o");
+                match relation.kind {
+                    RelationKind::Link {
+                        link,
+                        parent_column,
+                        child_column,
+                    } => {
+                        sql.push(&format!(
+                            "t.id IN (SELECT l.{parent_column} FROM {} l JOIN {other} o \
+                             ON o.id = l.{child_column} WHERE {visible} AND o.slug = ",
+                            link.table
+                        ));
+                    }
+                    RelationKind::ToOne { column } => {
+                        sql.push(&format!(
+                            "t.{column} IN (SELECT o.id FROM {other} o WHERE {visible} AND o.slug = "
+                        ));
+                    }
+                    RelationKind::ToMany { column } => {
+                        sql.push(&format!(
+                            "t.id IN (SELECT o.{column} FROM {other} o WHERE {visible} AND o.slug = "
+                        ));
+                    }
+                }
+                sql.bind(slug.clone()).push(")");
+            }
+        }
+    }
+}
+
+/// Full-text matching and scoring for one collection, on either engine. Higher scores are
+/// better on both.
+struct SearchSql {
+    backend: DbBackend,
+    table: &'static str,
+    query: String,
+    weights: String,
+}
+
+impl SearchSql {
+    fn new(backend: DbBackend, collection: Collection, terms: &SearchTerms) -> Result<Self> {
+        let columns = migration::SEARCHABLE
+            .iter()
+            .find(|(table, _)| *table == collection.table())
+            .map(|(_, columns)| *columns)
+            .ok_or_else(|| {
+                AppError::invalid_parameter(format!("q: {collection} are not searchable"))
+            })?;
+        let weights = columns
+            .iter()
+            .map(|(_, weight, _)| match weight {
+                'A' => "10.0",
+                'B' => "4.0",
+                'C' => "2.0",
+                _ => "1.0",
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok(Self {
+            backend,
+            table: collection.table(),
+            query: match backend {
+                DbBackend::Postgres => terms.to_tsquery(),
+                _ => terms.to_fts5(),
+            },
+            weights,
+        })
+    }
+
+    fn push_match(&self, sql: &mut SqlBuilder) {
+        match self.backend {
+            DbBackend::Postgres => {
+                sql.push("t.search @@ to_tsquery('english', ")
+                    .bind(self.query.clone())
+                    .push(")");
+            }
+            _ => {
+                sql.push(&format!(
+                    "t.rowid IN (SELECT rowid FROM {}_fts WHERE {}_fts MATCH ",
+                    self.table, self.table
+                ));
+                sql.bind(self.query.clone()).push(")");
+            }
+        }
+    }
+
+    /// A score expression with no bound parameters (the query text is escaped), so it
+    /// can be repeated in ORDER BY and keyset conditions.
+    fn score_expr(&self) -> String {
+        let literal = self.query.replace('\'', "''");
+        match self.backend {
+            DbBackend::Postgres => {
+                format!("ts_rank_cd(t.search, to_tsquery('english', '{literal}'))::float8")
+            }
+            _ => format!(
+                "(SELECT -bm25({table}_fts, {weights}) FROM {table}_fts \
+                 WHERE {table}_fts MATCH '{literal}' AND {table}_fts.rowid = t.rowid)",
+                table = self.table,
+                weights = self.weights
+            ),
+        }
+    }
+
+    fn push_score(&self, sql: &mut SqlBuilder) {
+        sql.push(&self.score_expr());
+    }
+}
