@@ -43,6 +43,12 @@ pub enum Command {
         /// Target directory; existing interchange files in it are overwritten.
         dir: PathBuf,
     },
+    /// Write the generated API contracts (`openapi/openapi.json`) into a directory.
+    GenContracts {
+        /// Target directory (the repository's `openapi/` by default).
+        #[arg(default_value = "openapi")]
+        dir: PathBuf,
+    },
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),

@@ -5,13 +5,20 @@ pub mod auth;
 pub mod errors;
 pub mod health;
 pub mod middleware;
+pub mod openapi;
 pub mod rest;
 
 use actix_web::web;
 
 /// Mounts every route of the service.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(health::configure).configure(rest::configure);
+    cfg.configure(health::configure)
+        .configure(rest::configure)
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .url("/openapi.json", openapi::document()),
+        )
+        .service(web::redirect("/docs", "/docs/"));
 }
 
 /// The default service of a resource: the path exists, the method does not.

@@ -385,26 +385,105 @@ fn split_values(parameter: &str, value: &str) -> Result<Vec<String>> {
     Ok(values)
 }
 
-fn parse_filter(collection: Collection, key: &str, value: &str) -> Result<Vec<Filter>> {
-    parse_one_filter(collection, key, value)
+/// How a filter parameter reads its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterKind {
+    /// One or more comma-separated values of an enumeration.
+    OneOf {
+        column: &'static str,
+        allowed: &'static [&'static str],
+    },
+    /// One or more comma-separated exact text values.
+    Text {
+        column: &'static str,
+    },
+    /// An integer: exact (`year`), lower bound (`year_gte`) or upper bound (`year_lte`).
+    Exactly {
+        column: &'static str,
+    },
+    AtLeast {
+        column: &'static str,
+    },
+    AtMost {
+        column: &'static str,
+    },
+    /// The slug of an item at the other end of a relation.
+    Related(Relation),
 }
 
-fn parse_one_filter(collection: Collection, key: &str, value: &str) -> Result<Vec<Filter>> {
-    if key == "status" {
-        let values = split_values(key, value)?;
-        if let Some(v) = values.iter().find(|v| !STATUSES.contains(&v.as_str())) {
-            return Err(bad(
-                key,
-                format!("{v:?} is not one of {}", STATUSES.join(", ")),
-            ));
-        }
-        return Ok(vec![Filter::AnyOf {
+/// A filter query parameter of a list endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterParam {
+    pub name: String,
+    pub kind: FilterKind,
+}
+
+/// Every filter parameter of a collection's list endpoint (parsing and the OpenAPI
+/// document both read this list).
+pub fn filter_params(collection: Collection) -> Vec<FilterParam> {
+    let mut params = vec![FilterParam {
+        name: "status".into(),
+        kind: FilterKind::OneOf {
             column: "status",
-            values,
-        }]);
-    }
-    if let Some(field) = collection.field(key) {
+            allowed: STATUSES,
+        },
+    }];
+    for field in collection.fields() {
         if let FieldKind::Enum(allowed) = field.kind {
+            params.push(FilterParam {
+                name: field.name.into(),
+                kind: FilterKind::OneOf {
+                    column: field.column,
+                    allowed,
+                },
+            });
+        }
+        if TEXT_FILTERS.contains(&(collection, field.name)) {
+            params.push(FilterParam {
+                name: field.name.into(),
+                kind: FilterKind::Text {
+                    column: field.column,
+                },
+            });
+        }
+    }
+    for (_, column) in RANGE_FILTERS.iter().filter(|(c, _)| *c == collection) {
+        params.push(FilterParam {
+            name: (*column).into(),
+            kind: FilterKind::Exactly { column },
+        });
+        params.push(FilterParam {
+            name: format!("{column}_gte"),
+            kind: FilterKind::AtLeast { column },
+        });
+        params.push(FilterParam {
+            name: format!("{column}_lte"),
+            kind: FilterKind::AtMost { column },
+        });
+    }
+    for relation in relations(collection) {
+        if let Some(name) = relation.filter {
+            params.push(FilterParam {
+                name: name.into(),
+                kind: FilterKind::Related(relation),
+            });
+        }
+    }
+    params
+}
+
+fn parse_filter(collection: Collection, key: &str, value: &str) -> Result<Vec<Filter>> {
+    let param = filter_params(collection)
+        .into_iter()
+        .find(|p| p.name == key)
+        .ok_or_else(|| bad(key, "unknown parameter"))?;
+    let number = || {
+        value
+            .parse::<i64>()
+            .map_err(|_| bad(key, "must be an integer"))
+    };
+    Ok(match param.kind {
+        FilterKind::OneOf { column, allowed } => {
             let values = split_values(key, value)?;
             if let Some(v) = values.iter().find(|v| !allowed.contains(&v.as_str())) {
                 return Err(bad(
@@ -412,65 +491,35 @@ fn parse_one_filter(collection: Collection, key: &str, value: &str) -> Result<Ve
                     format!("{v:?} is not one of {}", allowed.join(", ")),
                 ));
             }
-            return Ok(vec![Filter::AnyOf {
-                column: field.column,
-                values,
-            }]);
+            vec![Filter::AnyOf { column, values }]
         }
-        if TEXT_FILTERS.contains(&(collection, key)) {
-            let values = split_values(key, value)?;
-            return Ok(vec![Filter::AnyOf {
-                column: field.column,
-                values,
-            }]);
-        }
-    }
-    for (c, name) in RANGE_FILTERS {
-        if *c != collection {
-            continue;
-        }
-        let number = || {
-            value
-                .parse::<i64>()
-                .map_err(|_| bad(key, "must be an integer"))
-        };
-        if key == *name {
+        FilterKind::Text { column } => vec![Filter::AnyOf {
+            column,
+            values: split_values(key, value)?,
+        }],
+        FilterKind::Exactly { column } => {
             let value = number()?;
-            return Ok(vec![
-                Filter::AtLeast {
-                    column: name,
-                    value,
-                },
-                Filter::AtMost {
-                    column: name,
-                    value,
-                },
-            ]);
+            vec![
+                Filter::AtLeast { column, value },
+                Filter::AtMost { column, value },
+            ]
         }
-        if key.strip_suffix("_gte") == Some(name) {
-            return Ok(vec![Filter::AtLeast {
-                column: name,
-                value: number()?,
-            }]);
+        FilterKind::AtLeast { column } => vec![Filter::AtLeast {
+            column,
+            value: number()?,
+        }],
+        FilterKind::AtMost { column } => vec![Filter::AtMost {
+            column,
+            value: number()?,
+        }],
+        FilterKind::Related(relation) => {
+            let slug = Slug::parse(value).map_err(|e| bad(key, e))?;
+            vec![Filter::Related {
+                relation,
+                slug: slug.into_string(),
+            }]
         }
-        if key.strip_suffix("_lte") == Some(name) {
-            return Ok(vec![Filter::AtMost {
-                column: name,
-                value: number()?,
-            }]);
-        }
-    }
-    if let Some(relation) = relations(collection)
-        .into_iter()
-        .find(|r| r.filter == Some(key))
-    {
-        let slug = Slug::parse(value).map_err(|e| bad(key, e))?;
-        return Ok(vec![Filter::Related {
-            relation,
-            slug: slug.into_string(),
-        }]);
-    }
-    Err(bad(key, "unknown parameter"))
+    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod contract;
 mod errors;
 mod foundation;
 mod interchange;

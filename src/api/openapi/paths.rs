@@ -1,0 +1,260 @@
+//! Operations of the document: one list, one get per collection (plus products by SKU),
+//! health, and the document itself — the same loop that mounts the routes.
+
+use serde_json::{Map, Value, json};
+
+use super::schemas::{demo_example, schema_name, schema_ref};
+use crate::domain::Collection;
+use crate::domain::listing::{
+    FilterKind, MAX_INCLUDE_DEPTH, MAX_LIMIT, filter_params, sort_fields,
+};
+use crate::domain::relations::relations;
+
+pub fn tags() -> Value {
+    let mut tags: Vec<Value> = Collection::ALL
+        .iter()
+        .map(|c| json!({ "name": c.as_str(), "description": format!("Read {c}.") }))
+        .collect();
+    tags.push(json!({ "name": "service", "description": "Health and the API description." }));
+    Value::Array(tags)
+}
+
+fn problem(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/problem+json": { "schema": schema_ref("Problem") } },
+    })
+}
+
+fn cache_headers() -> Value {
+    json!({
+        "ETag": { "description": "Strong validator of the body.", "schema": { "type": "string" } },
+        "Cache-Control": { "schema": { "type": "string" } },
+        "Last-Modified": { "description": "Latest update of any item in the body.", "schema": { "type": "string" } },
+    })
+}
+
+fn read_responses(document: &str, with_404: bool) -> Value {
+    let mut responses = json!({
+        "200": {
+            "description": "OK",
+            "headers": cache_headers(),
+            "content": { "application/json": { "schema": schema_ref(document) } },
+        },
+        "304": { "description": "Not modified (the `If-None-Match` ETag is current).", "headers": cache_headers() },
+        "400": problem("A parameter is unknown or invalid; `detail` names it."),
+        "401": problem("The API key is unknown or revoked, or reads need a key."),
+        "503": problem("The database is unavailable; retry after `Retry-After` seconds."),
+    });
+    if with_404 {
+        responses["404"] = problem("No visible item matches.");
+    }
+    responses
+}
+
+fn query(name: &str, description: String, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
+fn include_param(collection: Collection) -> Value {
+    let names: Vec<&str> = relations(collection).iter().map(|r| r.name).collect();
+    query(
+        "include",
+        format!(
+            "Comma-separated relations to embed, dotted up to {MAX_INCLUDE_DEPTH} levels \
+             (e.g. `{}`). Relations: {}.",
+            names.first().map(|n| format!("{n}")).unwrap_or_default(),
+            names.join(", ")
+        ),
+        json!({ "type": "string" }),
+    )
+}
+
+fn fields_param(collection: Collection) -> Value {
+    query(
+        "fields",
+        format!(
+            "Comma-separated fields to return (sparse fieldset), e.g. `slug,{}`.",
+            sort_fields(collection)[0].name
+        ),
+        json!({ "type": "string" }),
+    )
+}
+
+fn demo_slug(collection: Collection) -> Value {
+    demo_example(collection)
+        .and_then(|row| row.get("slug").cloned())
+        .unwrap_or_else(|| json!("an-example-slug"))
+}
+
+fn list_parameters(collection: Collection) -> Vec<Value> {
+    let sorts: Vec<String> = sort_fields(collection)
+        .iter()
+        .flat_map(|f| [f.name.to_owned(), format!("-{}", f.name)])
+        .collect();
+    let mut params = vec![
+        query(
+            "limit",
+            format!("Page size (default 20, at most {MAX_LIMIT})."),
+            json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20 }),
+        ),
+        query(
+            "cursor",
+            "`page.next_cursor` of the previous page; valid only with the same filters, \
+             search and sort."
+                .into(),
+            json!({ "type": "string" }),
+        ),
+        query(
+            "sort",
+            format!(
+                "Comma-separated sort keys, `-` for descending, ties broken by id; default \
+                 `{}` (by relevance with `q`). Keys: {}.",
+                sort_fields(collection)[0].name,
+                sorts.join(", ")
+            ),
+            json!({ "type": "string" }),
+        ),
+        query(
+            "count",
+            "Add `page.total`, the number of matching items.".into(),
+            json!({ "type": "boolean", "default": false }),
+        ),
+        include_param(collection),
+        fields_param(collection),
+    ];
+    if migration::SEARCHABLE
+        .iter()
+        .any(|(t, _)| *t == collection.table())
+    {
+        params.push(query(
+            "q",
+            "Full-text search (stemmed; `word*` for a prefix), ranked by relevance.".into(),
+            json!({ "type": "string", "maxLength": 512 }),
+        ));
+    }
+    for filter in filter_params(collection) {
+        let (description, schema) = match &filter.kind {
+            FilterKind::OneOf { allowed, .. } => (
+                format!("One or more of {} (comma-separated).", allowed.join(", ")),
+                json!({ "type": "string" }),
+            ),
+            FilterKind::Text { .. } => (
+                "Exact value (comma-separated for several).".to_owned(),
+                json!({ "type": "string" }),
+            ),
+            FilterKind::Exactly { .. } => ("Exact value.".to_owned(), json!({ "type": "integer" })),
+            FilterKind::AtLeast { .. } => (
+                "Lower bound (inclusive).".to_owned(),
+                json!({ "type": "integer" }),
+            ),
+            FilterKind::AtMost { .. } => (
+                "Upper bound (inclusive).".to_owned(),
+                json!({ "type": "integer" }),
+            ),
+            FilterKind::Related(relation) => (
+                format!(
+                    "Only {collection} related to the {} with this slug.",
+                    relation.to.singular()
+                ),
+                json!({ "type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "examples": [demo_slug(relation.to)] }),
+            ),
+        };
+        params.push(query(&filter.name, description, schema));
+    }
+    params
+}
+
+fn operation(
+    tag: &str,
+    id: String,
+    summary: String,
+    params: Vec<Value>,
+    responses: Value,
+) -> Value {
+    json!({
+        "get": {
+            "tags": [tag],
+            "operationId": id,
+            "summary": summary,
+            "parameters": params,
+            "responses": responses,
+            "security": [{}, { "bearer": [] }],
+        }
+    })
+}
+
+pub fn paths() -> Value {
+    let mut paths = Map::new();
+    for collection in Collection::ALL {
+        let name = schema_name(collection);
+        let tag = collection.as_str();
+        paths.insert(
+            format!("/v1/{collection}"),
+            operation(
+                tag,
+                format!("list_{collection}"),
+                format!("List {collection}"),
+                list_parameters(collection),
+                read_responses(&format!("{name}Page"), false),
+            ),
+        );
+        let slug = json!({
+            "name": "slug", "in": "path", "required": true,
+            "schema": { "type": "string", "maxLength": 120, "examples": [demo_slug(collection)] },
+        });
+        paths.insert(
+            format!("/v1/{collection}/{{slug}}"),
+            operation(
+                tag,
+                format!("get_{}", collection.singular()),
+                format!("Get one {} by slug", collection.singular()),
+                vec![slug, include_param(collection), fields_param(collection)],
+                read_responses(&format!("{name}Document"), true),
+            ),
+        );
+    }
+    let sku = json!({
+        "name": "sku", "in": "path", "required": true,
+        "schema": { "type": "string", "maxLength": 200, "examples": ["DEMO-FR-SMOOTH"] },
+    });
+    paths.insert(
+        "/v1/products/sku/{sku}".into(),
+        operation(
+            "products",
+            "get_product_by_sku".into(),
+            "Get one product by SKU (for a storefront's product page)".into(),
+            vec![
+                sku,
+                include_param(Collection::Products),
+                fields_param(Collection::Products),
+            ],
+            read_responses("ProductDocument", true),
+        ),
+    );
+    let health = |summary: &str| {
+        json!({
+            "get": {
+                "tags": ["service"],
+                "summary": summary,
+                "responses": {
+                    "200": { "description": "OK", "content": { "application/json": { "schema": schema_ref("Health") } } },
+                    "503": problem("Not ready: the database is unreachable, migrations are pending, or the process is shutting down."),
+                },
+            }
+        })
+    };
+    paths.insert("/healthz".into(), health("The process is up"));
+    paths.insert("/readyz".into(), health("The service can take traffic"));
+    paths.insert(
+        "/openapi.json".into(),
+        json!({
+            "get": {
+                "tags": ["service"],
+                "summary": "This OpenAPI document",
+                "responses": { "200": { "description": "OK", "content": { "application/json": {} } } },
+            }
+        }),
+    );
+    Value::Object(paths)
+}

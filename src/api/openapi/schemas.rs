@@ -1,0 +1,220 @@
+//! JSON Schemas of the response bodies, derived from the content model.
+
+use serde_json::{Map, Value, json};
+
+use crate::domain::model::STATUSES;
+use crate::domain::relations::relations;
+use crate::domain::{Collection, FieldKind};
+use crate::error::{FieldError, Problem};
+
+/// `Technique` for techniques.
+pub fn schema_name(collection: Collection) -> String {
+    let singular = collection.singular();
+    let mut chars = singular.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+pub fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn nullable(kind: &str) -> Value {
+    json!([kind, "null"])
+}
+
+/// The first demo row of a collection, as an example.
+pub fn demo_example(collection: Collection) -> Option<Value> {
+    let file = format!("{collection}.ndjson");
+    let text = crate::demo::DEMO
+        .0
+        .iter()
+        .find(|(name, _)| *name == file)?
+        .1;
+    serde_json::from_str(text.lines().next()?).ok()
+}
+
+fn field_schema(kind: FieldKind, required: bool, name: &str) -> Value {
+    let of = |t: &str| if required { json!(t) } else { nullable(t) };
+    match kind {
+        FieldKind::Text => json!({ "type": of("string") }),
+        FieldKind::Integer => json!({ "type": of("integer"), "minimum": 0 }),
+        FieldKind::Enum(values) => {
+            let mut allowed: Vec<Value> = values.iter().map(|v| json!(v)).collect();
+            if !required {
+                allowed.push(Value::Null);
+            }
+            json!({ "type": of("string"), "enum": allowed })
+        }
+        FieldKind::StringList => json!({ "type": "array", "items": { "type": "string" } }),
+        FieldKind::Statistics => json!({ "type": "array", "items": schema_ref("Statistic") }),
+        FieldKind::Reference(target) => json!({
+            "type": of("string"),
+            "description": format!(
+                "Slug of the {} (`{name}`); null when absent or not visible to the caller. \
+                 `include={name}` embeds the item instead.",
+                target.singular()
+            ),
+        }),
+        FieldKind::Timestamp => json!({ "type": of("string"), "format": "date-time" }),
+    }
+}
+
+fn item_schema(collection: Collection) -> Value {
+    let mut properties = Map::new();
+    properties.insert(
+        "id".into(),
+        json!({ "type": "string", "format": "uuid", "description": "Stable identifier." }),
+    );
+    properties.insert(
+        "slug".into(),
+        json!({
+            "type": "string",
+            "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+            "maxLength": 120,
+            "description": format!("Unique among {collection}; used in URLs and references."),
+        }),
+    );
+    properties.insert(
+        "status".into(),
+        json!({ "type": "string", "enum": STATUSES }),
+    );
+    properties.insert(
+        "published_at".into(),
+        json!({ "type": nullable("string"), "format": "date-time" }),
+    );
+    properties.insert(
+        "created_at".into(),
+        json!({ "type": "string", "format": "date-time" }),
+    );
+    properties.insert(
+        "updated_at".into(),
+        json!({ "type": "string", "format": "date-time" }),
+    );
+    properties.insert(
+        "version".into(),
+        json!({ "type": "integer", "minimum": 1, "description": "Bumped on every change." }),
+    );
+    for field in collection.fields() {
+        properties.insert(
+            field.name.into(),
+            field_schema(field.kind, field.required, field.name),
+        );
+    }
+    properties.insert(
+        "link".into(),
+        json!({
+            "type": "object",
+            "description": "Present on items embedded through a link: the link's own data.",
+            "properties": { "note": { "type": nullable("string") } },
+        }),
+    );
+    for relation in relations(collection) {
+        let target = schema_ref(&schema_name(relation.to));
+        let schema = if relation.is_to_one() {
+            json!({ "anyOf": [target, { "type": "null" }] })
+        } else {
+            json!({ "type": "array", "items": target })
+        };
+        let mut schema = schema.as_object().cloned().unwrap_or_default();
+        schema.insert(
+            "description".into(),
+            json!(format!(
+                "Embedded with `include={}` (nested with dots).",
+                relation.name
+            )),
+        );
+        properties.insert(relation.name.into(), Value::Object(schema));
+    }
+    let mut schema = json!({
+        "type": "object",
+        "description": format!(
+            "One of {collection}. Every field is present (null when absent) unless `fields` \
+             selects some; relations appear only when included."
+        ),
+        "properties": properties,
+    });
+    if let Some(example) = demo_example(collection) {
+        schema["examples"] = json!([example]);
+    }
+    schema
+}
+
+pub fn schemas() -> Value {
+    let mut schemas = Map::new();
+    for collection in Collection::ALL {
+        let name = schema_name(collection);
+        schemas.insert(name.clone(), item_schema(collection));
+        schemas.insert(
+            format!("{name}Page"),
+            json!({
+                "type": "object",
+                "required": ["data", "page"],
+                "properties": {
+                    "data": { "type": "array", "items": schema_ref(&name) },
+                    "page": schema_ref("PageInfo"),
+                },
+            }),
+        );
+        schemas.insert(
+            format!("{name}Document"),
+            json!({
+                "type": "object",
+                "required": ["data"],
+                "properties": { "data": schema_ref(&name) },
+            }),
+        );
+    }
+    schemas.insert(
+        "PageInfo".into(),
+        json!({
+            "type": "object",
+            "required": ["next_cursor", "limit"],
+            "properties": {
+                "next_cursor": {
+                    "type": nullable("string"),
+                    "description": "Pass as `cursor` for the next page; null on the last page.",
+                },
+                "limit": { "type": "integer", "minimum": 1, "maximum": 100 },
+                "total": { "type": "integer", "minimum": 0, "description": "With `count=true`." },
+            },
+        }),
+    );
+    schemas.insert(
+        "Statistic".into(),
+        json!({
+            "type": "object",
+            "required": ["label", "value"],
+            "properties": {
+                "label": { "type": "string" },
+                "value": { "type": "number" },
+                "unit": { "type": nullable("string") },
+                "year": { "type": nullable("integer") },
+                "citation": { "type": nullable("string"), "description": "Slug of the backing citation." },
+            },
+        }),
+    );
+    schemas.insert(
+        "Health".into(),
+        json!({
+            "type": "object",
+            "required": ["status"],
+            "properties": { "status": { "type": "string" } },
+        }),
+    );
+    for (name, schema) in [
+        ("Problem", <Problem as utoipa::PartialSchema>::schema()),
+        (
+            "FieldError",
+            <FieldError as utoipa::PartialSchema>::schema(),
+        ),
+    ] {
+        schemas.insert(
+            name.into(),
+            serde_json::to_value(schema).unwrap_or_default(),
+        );
+    }
+    Value::Object(schemas)
+}
