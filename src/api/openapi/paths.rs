@@ -63,7 +63,7 @@ fn include_param(collection: Collection) -> Value {
         format!(
             "Comma-separated relations to embed, dotted up to {MAX_INCLUDE_DEPTH} levels \
              (e.g. `{}`). Relations: {}.",
-            names.first().map(|n| format!("{n}")).unwrap_or_default(),
+            names.first().copied().unwrap_or_default(),
             names.join(", ")
         ),
         json!({ "type": "string" }),
