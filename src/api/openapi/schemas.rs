@@ -114,7 +114,8 @@ fn item_schema(collection: Collection) -> Value {
     for relation in relations(collection) {
         let target = schema_ref(&schema_name(relation.to));
         let schema = if relation.is_to_one() {
-            json!({ "anyOf": [target, { "type": "null" }] })
+            // The reference field of the same name holds the slug unless included.
+            json!({ "anyOf": [{ "type": "string" }, target, { "type": "null" }] })
         } else {
             json!({ "type": "array", "items": target })
         };
