@@ -25,6 +25,12 @@ pub struct Cursor {
     pub query: String,
 }
 
+/// A short digest of a query's shape, stored in its cursors.
+pub fn fingerprint(shape: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&Sha256::digest(shape.as_bytes())[..12])
+}
+
 /// Signs and verifies cursors with a secret shared by every instance on a database.
 #[derive(Clone)]
 pub struct CursorCodec {

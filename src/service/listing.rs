@@ -2,18 +2,18 @@
 //! counts and includes — for every collection, shared by REST and GraphQL.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Value};
 use serde_json::Value as Json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::domain::Collection;
 use crate::domain::cursor::{Cursor, CursorCodec};
-use crate::domain::listing::{Filter, ListParams, SearchTerms, SortKey, SortValue};
+use crate::domain::listing::{Filter, ListParams, SortKey, SortValue};
 use crate::domain::relations::RelationKind;
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
 use crate::service::content::{ItemObject, ItemSelect, item_id, retain_fields};
+use crate::service::fulltext::SearchSql;
 use crate::service::include;
 use crate::service::sql::SqlBuilder;
 
@@ -169,11 +169,10 @@ async fn count(
 /// The query a cursor belongs to: a cursor is only valid for the same collection,
 /// visibility, filters, search and sort.
 fn fingerprint(collection: Collection, visibility: Visibility, params: &ListParams) -> String {
-    let shape = format!(
+    crate::domain::cursor::fingerprint(&format!(
         "{collection}|{visibility:?}|{:?}|{:?}|{:?}",
         params.filters, params.search, params.sort
-    );
-    hex::encode(&Sha256::digest(shape.as_bytes())[..12])
+    ))
 }
 
 fn order_keys(sort: &[SortKey], search: Option<&SearchSql>) -> Vec<OrderKey> {
@@ -341,83 +340,5 @@ fn push_conditions(
                 sql.bind(slug.clone()).push(")");
             }
         }
-    }
-}
-
-/// Full-text matching and scoring for one collection, on either engine. Higher scores are
-/// better on both.
-struct SearchSql {
-    backend: DbBackend,
-    table: &'static str,
-    query: String,
-    weights: String,
-}
-
-impl SearchSql {
-    fn new(backend: DbBackend, collection: Collection, terms: &SearchTerms) -> Result<Self> {
-        let columns = migration::SEARCHABLE
-            .iter()
-            .find(|(table, _)| *table == collection.table())
-            .map(|(_, columns)| *columns)
-            .ok_or_else(|| {
-                AppError::invalid_parameter(format!("q: {collection} are not searchable"))
-            })?;
-        let weights = columns
-            .iter()
-            .map(|(_, weight, _)| match weight {
-                'A' => "10.0",
-                'B' => "4.0",
-                'C' => "2.0",
-                _ => "1.0",
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        Ok(Self {
-            backend,
-            table: collection.table(),
-            query: match backend {
-                DbBackend::Postgres => terms.to_tsquery(),
-                _ => terms.to_fts5(),
-            },
-            weights,
-        })
-    }
-
-    fn push_match(&self, sql: &mut SqlBuilder) {
-        match self.backend {
-            DbBackend::Postgres => {
-                sql.push("t.search @@ to_tsquery('english', ")
-                    .bind(self.query.clone())
-                    .push(")");
-            }
-            _ => {
-                sql.push(&format!(
-                    "t.rowid IN (SELECT rowid FROM {}_fts WHERE {}_fts MATCH ",
-                    self.table, self.table
-                ));
-                sql.bind(self.query.clone()).push(")");
-            }
-        }
-    }
-
-    /// A score expression with no bound parameters (the query text is escaped), so it
-    /// can be repeated in ORDER BY and keyset conditions.
-    fn score_expr(&self) -> String {
-        let literal = self.query.replace('\'', "''");
-        match self.backend {
-            DbBackend::Postgres => {
-                format!("ts_rank_cd(t.search, to_tsquery('english', '{literal}'))::float8")
-            }
-            _ => format!(
-                "(SELECT -bm25({table}_fts, {weights}) FROM {table}_fts \
-                 WHERE {table}_fts MATCH '{literal}' AND {table}_fts.rowid = t.rowid)",
-                table = self.table,
-                weights = self.weights
-            ),
-        }
-    }
-
-    fn push_score(&self, sql: &mut SqlBuilder) {
-        sql.push(&self.score_expr());
     }
 }

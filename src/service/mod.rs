@@ -3,10 +3,12 @@
 
 pub mod caller;
 pub mod content;
+pub mod fulltext;
 pub mod include;
 pub mod interchange;
 pub mod keys;
 pub mod listing;
+pub mod search;
 pub mod sql;
 
 pub use caller::{Caller, Visibility};

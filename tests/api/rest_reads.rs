@@ -356,6 +356,8 @@ async fn drafts_and_links_to_drafts_never_reach_read_consumers(engine: Engine) {
         "/v1/techniques?condition=lower-back-pain&limit=100&count=true",
         "/v1/techniques?product=smooth-foam-roller&count=true",
         "/v1/techniques?q=secret&count=true",
+        "/v1/search?q=secret",
+        "/v1/search?q=rolling&type=techniques",
         "/v1/conditions/lower-back-pain?include=techniques",
         "/v1/products/smooth-foam-roller?include=techniques",
         "/v1/techniques/secret-technique",
@@ -553,7 +555,73 @@ async fn search_is_stemmed_ranked_and_supports_prefixes(engine: Engine) {
     assert!(full.len() >= 3);
 }
 
+async fn search_across_collections_ranks_types_and_paginates(engine: Engine) {
+    let (app, _db) = app_with_data(engine).await;
+    let body = json(&app, "/v1/search?q=foam&limit=100").await;
+    let hits = body["data"].as_array().unwrap();
+    let types: BTreeSet<&str> = hits.iter().map(|h| h["type"].as_str().unwrap()).collect();
+    assert!(
+        types.contains("techniques") && types.contains("products"),
+        "{types:?}"
+    );
+    let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().unwrap()).collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {scores:?}"
+    );
+    for hit in hits {
+        let kind = hit["type"].as_str().unwrap();
+        let slug = hit["item"]["slug"].as_str().unwrap();
+        assert_eq!(app.get(&format!("/v1/{kind}/{slug}")).await.status(), 200);
+    }
+
+    let only = json(&app, "/v1/search?q=foam&type=products&limit=100").await;
+    assert!(
+        only["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["type"] == "products")
+    );
+
+    let full: Vec<(String, String)> = hits
+        .iter()
+        .map(|h| {
+            (
+                h["type"].as_str().unwrap().to_owned(),
+                h["item"]["slug"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut walked = Vec::new();
+    let mut path = "/v1/search?q=foam&limit=2".to_owned();
+    loop {
+        let page = json(&app, &path).await;
+        for h in page["data"].as_array().unwrap() {
+            walked.push((
+                h["type"].as_str().unwrap().to_owned(),
+                h["item"]["slug"].as_str().unwrap().to_owned(),
+            ));
+        }
+        match page["page"]["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/search?q=foam&limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, full);
+
+    for bad in [
+        "/v1/search",
+        "/v1/search?q=foam&type=authors",
+        "/v1/search?q=foam&colour=red",
+        "/v1/search?q=***",
+    ] {
+        assert_eq!(app.get(bad).await.status(), 400, "{bad}");
+    }
+}
+
 engine_tests!(
+    search_across_collections_ranks_types_and_paginates,
     every_collection_lists_gets_and_404s,
     pagination_walks_every_row_once_in_order_for_every_sort,
     pages_stay_stable_when_rows_are_added_before_the_cursor,

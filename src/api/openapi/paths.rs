@@ -15,6 +15,7 @@ pub fn tags() -> Value {
         .iter()
         .map(|c| json!({ "name": c.as_str(), "description": format!("Read {c}.") }))
         .collect();
+    tags.push(json!({ "name": "search", "description": "Search across collections." }));
     tags.push(json!({ "name": "service", "description": "Health and the API description." }));
     Value::Array(tags)
 }
@@ -230,6 +231,36 @@ pub fn paths() -> Value {
                 fields_param(Collection::Products),
             ],
             read_responses("ProductDocument", true),
+        ),
+    );
+    let searchable: Vec<&str> = crate::service::fulltext::searchable()
+        .map(|c| c.as_str())
+        .collect();
+    paths.insert(
+        "/v1/search".into(),
+        operation(
+            "search",
+            "search".into(),
+            "Search across collections, best hits first".into(),
+            vec![
+                json!({
+                    "name": "q", "in": "query", "required": true,
+                    "description": "Words to find (stemmed; `word*` for a prefix).",
+                    "schema": { "type": "string", "minLength": 1, "maxLength": 512, "examples": ["massage"] },
+                }),
+                query(
+                    "type",
+                    format!("Comma-separated collections to search (default all): {}.", searchable.join(", ")),
+                    json!({ "type": "string" }),
+                ),
+                query(
+                    "limit",
+                    format!("Page size (default 20, at most {MAX_LIMIT})."),
+                    json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20 }),
+                ),
+                query("cursor", "`page.next_cursor` of the previous page.".into(), json!({ "type": "string" })),
+            ],
+            read_responses("SearchPage", false),
         ),
     );
     let health = |summary: &str| {

@@ -197,6 +197,34 @@ pub fn schemas() -> Value {
             },
         }),
     );
+    let hit_types: Vec<Value> = crate::service::fulltext::searchable()
+        .map(|c| {
+            json!({
+                "type": "object",
+                "required": ["type", "score", "item"],
+                "properties": {
+                    "type": { "type": "string", "enum": [c.as_str()] },
+                    "score": { "type": "number", "description": "Relevance; higher is better." },
+                    "item": schema_ref(&schema_name(c)),
+                },
+            })
+        })
+        .collect();
+    schemas.insert(
+        "SearchHit".into(),
+        json!({ "description": "A search hit: its collection, relevance and item.", "oneOf": hit_types }),
+    );
+    schemas.insert(
+        "SearchPage".into(),
+        json!({
+            "type": "object",
+            "required": ["data", "page"],
+            "properties": {
+                "data": { "type": "array", "items": schema_ref("SearchHit") },
+                "page": schema_ref("PageInfo"),
+            },
+        }),
+    );
     schemas.insert(
         "Health".into(),
         json!({

@@ -3,9 +3,11 @@
 
 mod collections;
 mod http_cache;
+mod search;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(collections::configure);
+    cfg.configure(search::configure)
+        .configure(collections::configure);
 }

@@ -1,0 +1,118 @@
+//! `GET /v1/search?q=…&type=…`: ranked full-text search across collections.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use super::http_cache::cached_json;
+use crate::domain::listing::{DEFAULT_LIMIT, MAX_LIMIT, SearchTerms};
+use crate::domain::{Collection, Scope};
+use crate::error::{AppError, Result};
+use crate::service::{Caller, fulltext, search};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/search")
+            .route(web::get().to(search_all))
+            .default_service(web::to(crate::api::method_not_allowed)),
+    );
+}
+
+/// Parsed `/v1/search` parameters.
+struct SearchParams {
+    terms: SearchTerms,
+    types: Vec<Collection>,
+    limit: u32,
+    cursor: Option<String>,
+}
+
+fn parse(pairs: &[(String, String)]) -> Result<SearchParams> {
+    let mut terms = None;
+    let mut types: Vec<Collection> = fulltext::searchable().collect();
+    let mut limit = DEFAULT_LIMIT;
+    let mut cursor = None;
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(k, _)| k == key) {
+            return Err(AppError::invalid_parameter(format!(
+                "{key}: is given more than once"
+            )));
+        }
+        match key.as_str() {
+            "q" => terms = Some(SearchTerms::parse(value)?),
+            "type" => {
+                types = value
+                    .split(',')
+                    .map(|name| {
+                        Collection::parse(name)
+                            .filter(|c| fulltext::searchable().any(|s| s == *c))
+                            .ok_or_else(|| {
+                                let allowed: Vec<&str> =
+                                    fulltext::searchable().map(|c| c.as_str()).collect();
+                                AppError::invalid_parameter(format!(
+                                    "type: {name:?} is not searchable (allowed: {})",
+                                    allowed.join(", ")
+                                ))
+                            })
+                    })
+                    .collect::<Result<_>>()?;
+                types.sort();
+                types.dedup();
+            }
+            "limit" => {
+                limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_LIMIT).contains(n))
+                    .ok_or_else(|| {
+                        AppError::invalid_parameter(format!(
+                            "limit: must be an integer from 1 to {MAX_LIMIT}"
+                        ))
+                    })?
+            }
+            "cursor" => cursor = Some(value.clone()),
+            other => {
+                return Err(AppError::invalid_parameter(format!(
+                    "{other}: unknown parameter (allowed: q, type, limit, cursor)"
+                )));
+            }
+        }
+    }
+    let terms = terms.ok_or_else(|| AppError::invalid_parameter("q: is required"))?;
+    Ok(SearchParams {
+        terms,
+        types,
+        limit,
+        cursor,
+    })
+}
+
+/// Search hits across collections, best first; each hit names its type.
+async fn search_all(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse> {
+    caller.require(Scope::Read)?;
+    let params = parse(&query)?;
+    let page = search::search(
+        &state.db,
+        &state.cursors,
+        caller.visibility(),
+        &params.terms,
+        &params.types,
+        params.limit,
+        params.cursor.as_deref(),
+    )
+    .await?;
+    let hits: Vec<_> = page
+        .hits
+        .into_iter()
+        .map(|hit| json!({ "type": hit.collection.as_str(), "score": hit.score, "item": hit.item }))
+        .collect();
+    let body = json!({
+        "data": hits,
+        "page": { "next_cursor": page.next_cursor, "limit": page.limit },
+    });
+    cached_json(&req, &state, &caller, &body)
+}
