@@ -181,6 +181,15 @@ pub struct ServeSettings {
     )]
     pub cache_control: String,
 
+    /// Origins allowed to call the API from a browser (CORS), comma-separated, or `*` for
+    /// any origin. Only GET/HEAD/OPTIONS, never with credentials.
+    #[arg(long, env = "SALVE_CORS_ORIGINS", default_value = "*")]
+    pub cors_origins: String,
+
+    /// Longest accepted query string, in bytes (longer requests get 414).
+    #[arg(long, env = "SALVE_MAX_QUERY_BYTES", default_value_t = 4096)]
+    pub max_query_bytes: usize,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "SALVE_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
@@ -196,6 +205,8 @@ impl Default for ServeSettings {
             shutdown_drain_ms: 1000,
             shutdown_timeout_s: 30,
             cache_control: "public, max-age=60, stale-while-revalidate=300".into(),
+            cors_origins: "*".into(),
+            max_query_bytes: 4096,
             max_body_bytes: 1_048_576,
         }
     }

@@ -37,6 +37,8 @@ pub enum AppError {
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("the request is not valid")]
     Validation(Vec<FieldError>),
@@ -80,6 +82,7 @@ impl AppError {
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::UriTooLong(_) => "uri_too_long",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Validation(_) => "validation_failed",
             AppError::Unavailable(_) => "service_unavailable",
@@ -96,6 +99,7 @@ impl AppError {
             AppError::MethodNotAllowed => "Method not allowed",
             AppError::Conflict(_) => "Conflict",
             AppError::PayloadTooLarge(_) => "Payload too large",
+            AppError::UriTooLong(_) => "URI too long",
             AppError::UnsupportedMediaType(_) => "Unsupported media type",
             AppError::Validation(_) => "Validation failed",
             AppError::Unavailable(_) => "Service unavailable",
@@ -157,6 +161,7 @@ impl ResponseError for AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

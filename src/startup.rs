@@ -150,6 +150,29 @@ async fn stop_on_signal(trigger: ShutdownTrigger) {
     trigger.shutdown().await;
 }
 
+/// CORS for storefront embedding: reads from the configured origins (any by default),
+/// never with credentials.
+fn cors(origins: &str) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "HEAD", "OPTIONS"])
+        .allowed_headers([
+            "authorization",
+            "if-none-match",
+            "content-type",
+            "x-request-id",
+        ])
+        .expose_headers(["etag", "last-modified", "x-request-id", "retry-after"])
+        .max_age(3600);
+    for origin in origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}
+
 fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let serve = state.settings.serve.clone();
     let data = web::Data::new(state);
@@ -163,14 +186,7 @@ fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .configure(api::configure)
             .default_service(web::to(api::errors::not_found))
             .wrap(Compress::default())
-            .wrap(
-                Cors::default()
-                    .allow_any_origin()
-                    .allowed_methods(["GET", "HEAD", "OPTIONS"])
-                    .allow_any_header()
-                    .expose_headers(["etag", "x-request-id", "retry-after"])
-                    .max_age(3600),
-            )
+            .wrap(cors(&serve.cors_origins))
             .wrap(from_fn(api::middleware::request_context))
     })
     .disable_signals()

@@ -46,12 +46,22 @@ pub async fn request_context(
         path = %req.path(),
     );
     let started = Instant::now();
+    let max_query = req
+        .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        .map_or(usize::MAX, |state| state.settings.serve.max_query_bytes);
     async move {
-        let response = next.call(req).await?;
-        let mut response = ensure_problem_body(response.map_into_boxed_body());
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
-            response.headers_mut().insert(REQUEST_ID, value);
+        if req.query_string().len() > max_query {
+            let error = crate::error::AppError::UriTooLong(format!(
+                "the query string is longer than {max_query} bytes"
+            ));
+            let response = req.into_response(error.error_response());
+            return Ok(with_request_id(response, &request_id));
         }
+        let response = next.call(req).await?;
+        let response = with_request_id(
+            ensure_problem_body(response.map_into_boxed_body()),
+            &request_id,
+        );
         let status = response.status().as_u16();
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         if status >= 500 {
@@ -63,6 +73,16 @@ pub async fn request_context(
     }
     .instrument(span)
     .await
+}
+
+fn with_request_id(
+    mut response: ServiceResponse<BoxBody>,
+    request_id: &str,
+) -> ServiceResponse<BoxBody> {
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
 }
 
 /// Error responses produced by actix itself (405 on a known path, payload limits, …)

@@ -86,3 +86,109 @@ async fn malformed_authorization_is_401(engine: Engine) {
 }
 
 engine_tests!(every_error_is_problem_json, malformed_authorization_is_401);
+
+mod cors_and_limits {
+    use super::*;
+
+    async fn cors_preflight_is_answered_for_storefronts(engine: Engine) {
+        let (app, _db) = spawn_app(engine).await;
+        let preflight = app
+            .client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/v1/techniques", app.address),
+            )
+            .header("origin", "https://shop.example")
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), 200);
+        assert_eq!(
+            preflight.headers()["access-control-allow-origin"],
+            "https://shop.example"
+        );
+        assert!(
+            !preflight
+                .headers()
+                .contains_key("access-control-allow-credentials")
+        );
+        let read = app
+            .client
+            .get(format!("{}/v1/techniques/foam-rolling", app.address))
+            .header("origin", "https://shop.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            read.headers()["access-control-allow-origin"],
+            "https://shop.example"
+        );
+        assert!(
+            read.headers()["access-control-expose-headers"]
+                .to_str()
+                .unwrap()
+                .contains("etag")
+        );
+    }
+
+    async fn cors_can_be_limited_to_configured_origins(engine: Engine) {
+        let db = crate::helpers::TestDb::new(engine).await;
+        let mut config = crate::helpers::settings(&db.url);
+        config.serve.cors_origins = "https://shop.example".into();
+        let app = crate::helpers::TestApp::spawn(config).await;
+        let foreign = app
+            .client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/v1/techniques", app.address),
+            )
+            .header("origin", "https://elsewhere.example")
+            .header("access-control-request-method", "GET")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            !foreign
+                .headers()
+                .contains_key("access-control-allow-origin")
+        );
+        let write = app
+            .client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/v1/techniques", app.address),
+            )
+            .header("origin", "https://shop.example")
+            .header("access-control-request-method", "DELETE")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            !write.status().is_success(),
+            "only reads are allowed cross-origin"
+        );
+    }
+
+    async fn overlong_query_strings_get_414(engine: Engine) {
+        let (app, _db) = spawn_app(engine).await;
+        let response = app
+            .get(&format!("/v1/techniques?q={}", "a".repeat(5000)))
+            .await;
+        assert_eq!(response.status(), 414);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        assert!(response.headers().contains_key("x-request-id"));
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "uri_too_long");
+    }
+
+    engine_tests!(
+        cors_preflight_is_answered_for_storefronts,
+        cors_can_be_limited_to_configured_origins,
+        overlong_query_strings_get_414,
+    );
+}

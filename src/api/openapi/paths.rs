@@ -45,6 +45,7 @@ fn read_responses(document: &str, with_404: bool) -> Value {
         "304": { "description": "Not modified (the `If-None-Match` ETag is current).", "headers": cache_headers() },
         "400": problem("A parameter is unknown or invalid; `detail` names it."),
         "401": problem("The API key is unknown or revoked, or reads need a key."),
+        "414": problem("The query string is too long."),
         "503": problem("The database is unavailable; retry after `Retry-After` seconds."),
     });
     if with_404 {

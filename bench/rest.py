@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""REST benchmark (issue 3): throughput and latency of the read workloads against /healthz.
+
+    python3 bench/rest.py [--engines sqlite,postgres] [--duration 20] [--scale-l]
+
+For each engine: imports scale M into a fresh database, starts the release server and
+drives it with wrk (32 connections, a warm-up run, then `--duration` seconds per workload):
+  healthz  GET /healthz (the ceiling of the HTTP stack)
+  W1       GET /v1/techniques/{random slug}?include=benefits,citations,products
+  W2       GET /v1/conditions?sort=name&limit=20, followed through 10 pages by cursor
+  W4       GET /v1/techniques?q=pain&limit=20
+Prints requests/s, p50, p99, errors and each workload's throughput as a ratio of /healthz
+measured in the same run, the server's peak RSS, and with --scale-l W1 at scale L against
+scale M. Needs wrk (installed with apt-get when missing).
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "bench", "out")
+WRK = os.path.join(ROOT, "bench", "wrk")
+PG_ADMIN = os.environ.get("SALVE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+TARGET_P99_MS = 20.0
+
+
+def binary():
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    return os.path.join(target, "release", "salve")
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+
+
+def dataset(scale):
+    path = os.path.join(OUT, scale)
+    if not os.path.exists(os.path.join(path, "technique_products.ndjson")):
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gen.py"), "--scale", scale, "--out", path],
+                       check=True)
+    return path
+
+
+def fresh_database(engine, workdir):
+    if engine == "sqlite":
+        return "sqlite://" + os.path.join(workdir, "rest-%s.db" % uuid.uuid4().hex[:8])
+    name = "salve_bench_%s" % uuid.uuid4().hex[:8]
+    subprocess.run(["psql", PG_ADMIN, "-qc", "CREATE DATABASE %s" % name], check=True)
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_databases():
+    names = subprocess.run(["psql", PG_ADMIN, "-Atc",
+                            "SELECT datname FROM pg_database WHERE datname LIKE 'salve_bench_%'"],
+                           check=True, capture_output=True, text=True).stdout.split()
+    for name in names:
+        subprocess.run(["psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS %s" % name], check=True)
+
+
+def env_for(url):
+    env = dict(os.environ, SALVE_DATABASE_URL=url, SALVE_LOG="warn")
+    return env
+
+
+class Server:
+    def __init__(self, url, port):
+        self.port = port
+        self.proc = subprocess.Popen([binary(), "serve", "--no-demo", "--bind", "127.0.0.1:%d" % port],
+                                     env=env_for(url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.base() + "/readyz", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        sys.exit("server did not become ready")
+
+    def base(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def peak_rss_mb(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+        return float("nan")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def parse_wrk(text):
+    def latency_ms(value, unit):
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    pct = {m.group(1): latency_ms(m.group(2), m.group(3))
+           for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)}
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(g) for g in sock.groups()) if sock else 0)
+    return {"rps": rps, "p50": pct.get("50", float("nan")), "p99": pct.get("99", float("nan")), "errors": errors}
+
+
+def run_wrk(server, workload, duration, env_extra):
+    env = dict(os.environ, **env_extra)
+    args = ["wrk", "-t2", "-c32", "--latency", "--timeout", "5s"]
+    script, path = workload
+    if script:
+        args += ["-s", os.path.join(WRK, script)]
+    subprocess.run(args + ["-d3s", server.base() + path], env=env, check=True, capture_output=True)  # warm-up
+    out = subprocess.run(args + ["-d%ds" % duration, server.base() + path], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return parse_wrk(out)
+
+
+def workloads(slugs_file):
+    return [
+        ("healthz", (None, "/healthz"), {}),
+        ("W1", ("slugs.lua", "/"), {"SLUGS_FILE": slugs_file, "PATH_PREFIX": "/v1/techniques/",
+                                    "PATH_SUFFIX": "?include=benefits,citations,products"}),
+        ("W2", ("pages.lua", "/"), {"FIRST_PAGE": "/v1/conditions?sort=name&limit=20", "PAGES": "10"}),
+        ("W4", (None, "/v1/techniques?q=pain&limit=20"), {}),
+    ]
+
+
+def slugs_file(scale, workdir):
+    path = os.path.join(workdir, "techniques-%s.txt" % scale)
+    with open(os.path.join(dataset(scale), "techniques.ndjson")) as src, open(path, "w") as dst:
+        for line in src:
+            dst.write(json.loads(line)["slug"] + "\n")
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--engines", default="sqlite,postgres")
+    ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--scale-l", action="store_true", help="also run W1 at scale L")
+    ap.add_argument("--no-build", action="store_true")
+    args = ap.parse_args()
+    ensure_wrk()
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--bin", "salve"], cwd=ROOT, check=True)
+    workdir = tempfile.mkdtemp(prefix="salve-rest-bench-")
+    ok = True
+    try:
+        for n, engine in enumerate(args.engines.split(",")):
+            url = fresh_database(engine, workdir)
+            subprocess.run([binary(), "import", dataset("M")], env=env_for(url), check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            server = Server(url, 18600 + n)
+            results = {}
+            try:
+                for name, workload, extra in workloads(slugs_file("M", workdir)):
+                    results[name] = run_wrk(server, workload, args.duration, extra)
+                rss = server.peak_rss_mb()
+            finally:
+                server.stop()
+            ceiling = results["healthz"]["rps"]
+            print("\n[%s, scale M, wrk -t2 -c32, %ds per workload]" % (engine, args.duration))
+            print("  %-8s %10s %9s %9s %7s %10s" % ("workload", "req/s", "p50 ms", "p99 ms", "errors", "vs healthz"))
+            for name, r in results.items():
+                print("  %-8s %10.0f %9.2f %9.2f %7d %9.2fx" % (
+                    name, r["rps"], r["p50"], r["p99"], r["errors"], r["rps"] / ceiling))
+                if name != "healthz":
+                    ok &= r["p99"] <= TARGET_P99_MS and r["errors"] == 0
+            print("  server peak RSS under load: %.1f MB (target <= 100)" % rss)
+            ok &= rss <= 100
+            if args.scale_l:
+                url = fresh_database(engine, workdir)
+                subprocess.run([binary(), "import", dataset("L")], env=env_for(url), check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                server = Server(url, 18650 + n)
+                try:
+                    w1 = workloads(slugs_file("L", workdir))[1]
+                    large = run_wrk(server, w1[1], args.duration, w1[2])
+                finally:
+                    server.stop()
+                ratio = large["p50"] / results["W1"]["p50"]
+                print("  W1 at scale L: %.0f req/s, p50 %.2f ms, p99 %.2f ms; p50 ratio L/M %.2f (target <= 1.5)"
+                      % (large["rps"], large["p50"], large["p99"], ratio))
+                ok &= ratio <= 1.5
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if "postgres" in args.engines:
+            drop_databases()
+    print("\nall targets met" if ok else "\nsome targets missed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
