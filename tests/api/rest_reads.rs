@@ -516,8 +516,15 @@ async fn bad_inputs_are_4xx_problems_never_5xx(engine: Engine) {
     // Search input that is only noise is rejected; SQL and FTS syntax is searched as words.
     assert_eq!(app.get("/v1/techniques?q=***").await.status(), 400);
     assert_eq!(app.get("/v1/techniques?limit=101").await.status(), 400);
+    // 10 kB of query string is refused before parsing; 600 bytes of words by the search rule.
     assert_eq!(
         app.get(&format!("/v1/techniques?q={long_q}"))
+            .await
+            .status(),
+        414
+    );
+    assert_eq!(
+        app.get(&format!("/v1/techniques?q={}", "foam ".repeat(120)))
             .await
             .status(),
         400
