@@ -100,6 +100,15 @@ pub struct DatabaseSettings {
         global = true
     )]
     pub db_statement_timeout_ms: u64,
+
+    /// Statements slower than this are logged at WARN with their SQL (ms; 0 = off).
+    #[arg(
+        long,
+        env = "SALVE_DB_SLOW_STATEMENT_MS",
+        default_value_t = 200,
+        global = true
+    )]
+    pub db_slow_statement_ms: u64,
 }
 
 impl DatabaseSettings {
@@ -226,6 +235,7 @@ impl Default for DatabaseSettings {
             db_pool_size: 10,
             db_acquire_timeout_ms: 2000,
             db_statement_timeout_ms: 5000,
+            db_slow_statement_ms: 200,
         }
     }
 }

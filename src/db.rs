@@ -66,8 +66,16 @@ pub async fn connect(
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to the database ({}): {e}", redact(&url)))?;
     let counter = statements.0.clone();
-    db.set_metric_callback(move |_| {
+    let slow = Duration::from_millis(settings.db_slow_statement_ms);
+    db.set_metric_callback(move |info| {
         counter.fetch_add(1, Ordering::Relaxed);
+        if !slow.is_zero() && info.elapsed >= slow {
+            tracing::warn!(
+                elapsed_ms = info.elapsed.as_secs_f64() * 1000.0,
+                sql = %info.statement.sql,
+                "slow SQL statement"
+            );
+        }
     });
     Ok(db)
 }

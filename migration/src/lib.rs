@@ -11,6 +11,7 @@ mod m20261127_000002_links;
 mod m20261127_000003_search;
 mod m20261127_000004_api_keys;
 mod m20261128_000005_server_secrets;
+mod m20261128_000006_listing_indexes;
 pub mod schema;
 
 /// Searchable columns and their weights, as indexed by the search migration.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_search::Migration),
             Box::new(m20261127_000004_api_keys::Migration),
             Box::new(m20261128_000005_server_secrets::Migration),
+            Box::new(m20261128_000006_listing_indexes::Migration),
         ]
     }
 }

@@ -54,6 +54,20 @@ impl SearchSql {
         })
     }
 
+    /// The FROM clause of a search over the collection, aliased `t`. On SQLite the FTS5
+    /// table drives the join (CROSS JOIN fixes the order): MATCH must be answered by the
+    /// full-text index, never tested row by row.
+    pub fn from(&self) -> String {
+        match self.backend {
+            DbBackend::Postgres => format!("{} t", self.table),
+            _ => format!(
+                "{0}_fts CROSS JOIN {0} t ON t.rowid = {0}_fts.rowid",
+                self.table
+            ),
+        }
+    }
+
+    /// The match condition (with [`SearchSql::from`] as the FROM clause).
     pub fn push_match(&self, sql: &mut SqlBuilder) {
         match self.backend {
             DbBackend::Postgres => {
@@ -62,33 +76,22 @@ impl SearchSql {
                     .push(")");
             }
             _ => {
-                sql.push(&format!(
-                    "t.rowid IN (SELECT rowid FROM {}_fts WHERE {}_fts MATCH ",
-                    self.table, self.table
-                ));
-                sql.bind(self.query.clone()).push(")");
+                sql.push(&format!("{}_fts MATCH ", self.table))
+                    .bind(self.query.clone());
             }
         }
     }
 
-    /// A score expression with no bound parameters (the query text is escaped), so it
-    /// can be repeated in ORDER BY and keyset conditions.
+    /// The relevance of the current row, computed in the same pass as the match (FTS5
+    /// `bm25`, PostgreSQL `ts_rank_cd`); higher is better. The query text is escaped into
+    /// the expression so it binds no parameter.
     pub fn score_expr(&self) -> String {
-        let literal = self.query.replace('\'', "''");
         match self.backend {
-            DbBackend::Postgres => {
-                format!("ts_rank_cd(t.search, to_tsquery('english', '{literal}'))::float8")
-            }
-            _ => format!(
-                "(SELECT -bm25({table}_fts, {weights}) FROM {table}_fts \
-                 WHERE {table}_fts MATCH '{literal}' AND {table}_fts.rowid = t.rowid)",
-                table = self.table,
-                weights = self.weights
+            DbBackend::Postgres => format!(
+                "ts_rank_cd(t.search, to_tsquery('english', '{}'))::float8",
+                self.query.replace('\'', "''")
             ),
+            _ => format!("-bm25({}_fts, {})", self.table, self.weights),
         }
-    }
-
-    pub fn push_score(&self, sql: &mut SqlBuilder) {
-        sql.push(&self.score_expr());
     }
 }

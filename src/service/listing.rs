@@ -58,7 +58,11 @@ pub async fn list(
         .as_ref()
         .map(|terms| SearchSql::new(backend, collection, terms))
         .transpose()?;
-    let keys = order_keys(&params.sort, search.as_ref());
+    let key_count = if params.sort.is_empty() {
+        1
+    } else {
+        params.sort.len()
+    };
     let fingerprint = fingerprint(collection, visibility, params);
     let cursor = params
         .cursor
@@ -66,7 +70,7 @@ pub async fn list(
         .map(|text| codec.decode(text, &fingerprint))
         .transpose()
         .map_err(|e| AppError::invalid_parameter(format!("cursor: {e}")))?;
-    if cursor.as_ref().is_some_and(|c| c.keys.len() != keys.len()) {
+    if cursor.as_ref().is_some_and(|c| c.keys.len() != key_count) {
         return Err(AppError::invalid_parameter(
             "cursor: does not match the sort",
         ));
@@ -74,17 +78,35 @@ pub async fn list(
 
     let select = ItemSelect::new(collection, visibility);
     let mut sql = SqlBuilder::new(backend);
-    sql.push(&format!("SELECT {}", select.columns));
-    if let Some(search) = &search {
-        sql.push(", ");
-        search.push_score(&mut sql);
-        sql.push(&format!(" AS {RELEVANCE}"));
-    }
-    sql.push(&format!(" FROM {} t{}", collection.table(), select.joins));
-    push_conditions(&mut sql, visibility, params, search.as_ref());
+    let alias = match &search {
+        // Searches rank in a subquery, so keyset conditions can name the score.
+        Some(search) => {
+            sql.push(&format!(
+                "SELECT * FROM (SELECT {}, {} AS {RELEVANCE} FROM {}{}",
+                select.columns,
+                search.score_expr(),
+                search.from(),
+                select.joins
+            ));
+            push_conditions(&mut sql, visibility, params, Some(search));
+            sql.push(") hits WHERE 1 = 1");
+            "hits"
+        }
+        None => {
+            sql.push(&format!(
+                "SELECT {} FROM {} t{}",
+                select.columns,
+                collection.table(),
+                select.joins
+            ));
+            push_conditions(&mut sql, visibility, params, None);
+            "t"
+        }
+    };
+    let keys = order_keys(&params.sort, search.is_some(), alias);
     if let Some(cursor) = &cursor {
         sql.push(" AND ");
-        push_keyset(&mut sql, &keys, cursor, search.as_ref())?;
+        push_keyset(&mut sql, &keys, cursor, alias)?;
     }
     let id_descending = keys.last().is_some_and(|k| k.descending);
     let order: Vec<String> = keys
@@ -98,7 +120,7 @@ pub async fn list(
             }
         })
         .chain([format!(
-            "t.id {}",
+            "{alias}.id {}",
             if id_descending { "DESC" } else { "ASC" }
         )])
         .collect();
@@ -154,10 +176,8 @@ async fn count(
     search: Option<&SearchSql>,
 ) -> Result<i64> {
     let mut sql = SqlBuilder::new(db.get_database_backend());
-    sql.push(&format!(
-        "SELECT COUNT(*) AS n FROM {} t",
-        collection.table()
-    ));
+    let from = search.map_or_else(|| format!("{} t", collection.table()), SearchSql::from);
+    sql.push(&format!("SELECT COUNT(*) AS n FROM {from}"));
     push_conditions(&mut sql, visibility, params, search);
     let row = db.query_one_raw(sql.build()).await?;
     Ok(row
@@ -175,10 +195,10 @@ fn fingerprint(collection: Collection, visibility: Visibility, params: &ListPara
     ))
 }
 
-fn order_keys(sort: &[SortKey], search: Option<&SearchSql>) -> Vec<OrderKey> {
-    if let (true, Some(search)) = (sort.is_empty(), search) {
+fn order_keys(sort: &[SortKey], searching: bool, alias: &str) -> Vec<OrderKey> {
+    if sort.is_empty() && searching {
         return vec![OrderKey {
-            expr: search.score_expr(),
+            expr: format!("{alias}.{RELEVANCE}"),
             descending: true,
             nullable: false,
             value: SortValue::Integer,
@@ -187,7 +207,7 @@ fn order_keys(sort: &[SortKey], search: Option<&SearchSql>) -> Vec<OrderKey> {
     }
     sort.iter()
         .map(|key| OrderKey {
-            expr: format!("t.{}", key.field.column),
+            expr: format!("{alias}.{}", key.field.column),
             descending: key.descending,
             nullable: key.field.nullable,
             value: key.field.value,
@@ -227,20 +247,17 @@ fn push_keyset(
     sql: &mut SqlBuilder,
     keys: &[OrderKey],
     cursor: &Cursor,
-    search: Option<&SearchSql>,
+    alias: &str,
 ) -> Result<()> {
     let id_descending = keys.last().is_some_and(|k| k.descending);
     let uniform = keys
         .iter()
         .all(|k| !k.nullable && k.descending == id_descending);
-    if uniform && search.is_none() {
+    if uniform {
         // A row-value comparison lets both engines seek the (key…, id) index directly.
         let columns: Vec<&str> = keys.iter().map(|k| k.expr.as_str()).collect();
-        sql.push(&format!(
-            "({}, t.id) {} (",
-            columns.join(", "),
-            if id_descending { "<" } else { ">" }
-        ));
+        let after = if id_descending { "<" } else { ">" };
+        sql.push(&format!("({}, {alias}.id) {after} (", columns.join(", ")));
         for (key, value) in keys.iter().zip(&cursor.keys) {
             bind_key(sql, key, value)?;
             sql.push(", ");
@@ -248,7 +265,7 @@ fn push_keyset(
         sql.bind(cursor.id).push(")");
         return Ok(());
     }
-    push_expanded(sql, keys, &cursor.keys, cursor.id, id_descending)
+    push_expanded(sql, keys, &cursor.keys, cursor.id, id_descending, alias)
 }
 
 /// `k1 > v1 OR (k1 = v1 AND (…)) … OR (… AND id > last)`, with nulls sorting last.
@@ -258,9 +275,13 @@ fn push_expanded(
     values: &[Json],
     id: Uuid,
     id_descending: bool,
+    alias: &str,
 ) -> Result<()> {
     let Some((key, rest)) = keys.split_first() else {
-        sql.push(if id_descending { "t.id < " } else { "t.id > " });
+        sql.push(&format!(
+            "{alias}.id {} ",
+            if id_descending { "<" } else { ">" }
+        ));
         sql.bind(id);
         return Ok(());
     };
@@ -268,7 +289,7 @@ fn push_expanded(
     let expr = &key.expr;
     if value.is_null() {
         sql.push(&format!("({expr} IS NULL AND ("));
-        push_expanded(sql, rest, &values[1..], id, id_descending)?;
+        push_expanded(sql, rest, &values[1..], id, id_descending, alias)?;
         sql.push("))");
         return Ok(());
     }
@@ -278,7 +299,7 @@ fn push_expanded(
     sql.push(&format!(" OR ({expr} = "));
     bind_key(sql, key, value)?;
     sql.push(" AND (");
-    push_expanded(sql, rest, &values[1..], id, id_descending)?;
+    push_expanded(sql, rest, &values[1..], id, id_descending, alias)?;
     sql.push("))");
     if key.nullable {
         sql.push(&format!(" OR {expr} IS NULL"));

@@ -56,9 +56,9 @@ pub async fn search(
             sql.push(" UNION ALL ");
         }
         sql.push(&format!(
-            "SELECT '{collection}' AS kind, t.id AS id, {} AS score FROM {} t WHERE {} AND ",
+            "SELECT '{collection}' AS kind, t.id AS id, {} AS score FROM {} WHERE {} AND ",
             search.score_expr(),
-            collection.table(),
+            search.from(),
             visibility.status_filter("t")
         ));
         search.push_match(&mut sql);

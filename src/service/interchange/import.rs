@@ -84,6 +84,9 @@ pub async fn import(db: &DatabaseConnection, source: &dyn Source) -> ImportResul
     match outcome {
         Ok(()) if errors.is_empty() => {
             txn.commit().await?;
+            if report.files.iter().any(|f| f.changed > 0) {
+                refresh_statistics(db).await?;
+            }
             Ok(report)
         }
         Ok(()) => {
@@ -95,6 +98,18 @@ pub async fn import(db: &DatabaseConnection, source: &dyn Source) -> ImportResul
             Err(e)
         }
     }
+}
+
+/// Refreshes the planner's statistics after a bulk load, so the first queries after an
+/// import get good plans (PostgreSQL's autovacuum would only catch up later, and SQLite
+/// has none until asked).
+async fn refresh_statistics(db: &DatabaseConnection) -> ImportResult<()> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => "ANALYZE",
+        _ => "PRAGMA optimize=0x10002",
+    };
+    db.execute_unprepared(sql).await?;
+    Ok(())
 }
 
 pub(super) struct Importer<'a> {
