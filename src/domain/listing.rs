@@ -306,15 +306,7 @@ fn parse_sort(collection: Collection, value: &str) -> Result<Vec<SortKey>> {
 
 /// Every field name an item of `collection` has in responses.
 pub fn field_names(collection: Collection) -> Vec<&'static str> {
-    let mut names = vec![
-        "id",
-        "slug",
-        "status",
-        "published_at",
-        "created_at",
-        "updated_at",
-        "version",
-    ];
+    let mut names = super::model::COMMON_FIELDS.to_vec();
     names.extend(collection.fields().iter().map(|f| f.name));
     names
 }

@@ -73,6 +73,17 @@ const fn reference(
     }
 }
 
+/// Fields every content item has, before its collection's own.
+pub const COMMON_FIELDS: [&str; 7] = [
+    "id",
+    "slug",
+    "status",
+    "published_at",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
 pub const STATUSES: &[&str] = &["draft", "in_review", "published", "archived"];
 pub const TECHNIQUE_KINDS: &[&str] = &["professional", "self"];
 pub const PRESSURES: &[&str] = &["light", "moderate", "firm", "variable"];

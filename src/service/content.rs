@@ -37,18 +37,10 @@ pub struct ItemSelect {
 
 impl ItemSelect {
     pub fn new(collection: Collection, visibility: Visibility) -> Self {
-        let mut columns: Vec<String> = [
-            "id",
-            "slug",
-            "status",
-            "published_at",
-            "created_at",
-            "updated_at",
-            "version",
-        ]
-        .iter()
-        .map(|c| format!("t.{c}"))
-        .collect();
+        let mut columns: Vec<String> = crate::domain::model::COMMON_FIELDS
+            .iter()
+            .map(|c| format!("t.{c}"))
+            .collect();
         let mut joins = String::new();
         for (n, field) in collection.fields().iter().enumerate() {
             match field.kind {
