@@ -176,6 +176,8 @@ fn cors(origins: &str) -> Cors {
 fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let serve = state.settings.serve.clone();
     let data = web::Data::new(state);
+    // Built once, not once per worker.
+    let openapi = api::openapi::document();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -183,7 +185,7 @@ fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(api::errors::query_config())
             .app_data(api::errors::path_config())
             .app_data(web::PayloadConfig::new(serve.max_body_bytes))
-            .configure(api::configure)
+            .configure(|cfg| api::configure(cfg, openapi.clone()))
             .default_service(web::to(api::errors::not_found))
             .wrap(Compress::default())
             .wrap(cors(&serve.cors_origins))

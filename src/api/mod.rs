@@ -10,14 +10,11 @@ pub mod rest;
 
 use actix_web::web;
 
-/// Mounts every route of the service.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Mounts every route of the service; `openapi` is the document built once at startup.
+pub fn configure(cfg: &mut web::ServiceConfig, openapi: utoipa::openapi::OpenApi) {
     cfg.configure(health::configure)
         .configure(rest::configure)
-        .service(
-            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-                .url("/openapi.json", openapi::document()),
-        )
+        .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
         .service(web::redirect("/docs", "/docs/"));
 }
 
