@@ -77,12 +77,8 @@ async fn get_item(
     path: web::Path<String>,
     query: QueryPairs,
 ) -> Result<HttpResponse> {
-    caller.require(Scope::Read)?;
-    let params = parse_item_params(**collection, &query)?;
     let key = ItemKey::Slug(path.as_str());
-    let item =
-        content::get_item(&state.db, caller.visibility(), **collection, key, &params).await?;
-    cached_json(&req, &state, &caller, &json!({ "data": item }))
+    respond_item(&req, &state, &caller, **collection, key, &query).await
 }
 
 /// A product by SKU — the call a storefront makes from its own product page.
@@ -93,10 +89,20 @@ async fn get_product_by_sku(
     path: web::Path<String>,
     query: QueryPairs,
 ) -> Result<HttpResponse> {
-    caller.require(Scope::Read)?;
-    let collection = Collection::Products;
-    let params = parse_item_params(collection, &query)?;
     let key = ItemKey::Sku(path.as_str());
+    respond_item(&req, &state, &caller, Collection::Products, key, &query).await
+}
+
+async fn respond_item(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Caller,
+    collection: Collection,
+    key: ItemKey<'_>,
+    query: &[(String, String)],
+) -> Result<HttpResponse> {
+    caller.require(Scope::Read)?;
+    let params = parse_item_params(collection, query)?;
     let item = content::get_item(&state.db, caller.visibility(), collection, key, &params).await?;
-    cached_json(&req, &state, &caller, &json!({ "data": item }))
+    cached_json(req, state, caller, &json!({ "data": item }))
 }
