@@ -33,6 +33,9 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
         let path = dir.join("openapi.json");
         std::fs::write(&path, crate::api::openapi::document_json())?;
         eprintln!("wrote {}", path.display());
+        let path = dir.join("schema.graphql");
+        std::fs::write(&path, crate::api::graphql::sdl())?;
+        eprintln!("wrote {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }
     let db = crate::db::connect(&database, &crate::db::StatementCounter::default()).await?;

@@ -202,6 +202,76 @@ pub struct ServeSettings {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "SALVE_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
+
+    #[command(flatten)]
+    pub graphql: GraphqlSettings,
+}
+
+/// Limits and switches of `/graphql`. Every limit is checked before any SQL runs.
+#[derive(Debug, Clone, Args)]
+pub struct GraphqlSettings {
+    /// Deepest selection nesting.
+    #[arg(long, env = "SALVE_GRAPHQL_MAX_DEPTH", default_value_t = 10)]
+    pub graphql_max_depth: usize,
+
+    /// Highest query cost: each field costs 1, list and connection fields `first` times
+    /// their children.
+    #[arg(long, env = "SALVE_GRAPHQL_MAX_COMPLEXITY", default_value_t = 1000)]
+    pub graphql_max_complexity: u64,
+
+    /// Most aliased fields in a document.
+    #[arg(long, env = "SALVE_GRAPHQL_MAX_ALIASES", default_value_t = 30)]
+    pub graphql_max_aliases: usize,
+
+    /// Most fields at the root of the operation.
+    #[arg(long, env = "SALVE_GRAPHQL_MAX_ROOT_FIELDS", default_value_t = 20)]
+    pub graphql_max_root_fields: usize,
+
+    /// Most lexical tokens in a document.
+    #[arg(long, env = "SALVE_GRAPHQL_MAX_TOKENS", default_value_t = 2000)]
+    pub graphql_max_tokens: usize,
+
+    /// Largest document in bytes (persisted queries are exempt).
+    #[arg(
+        long,
+        env = "SALVE_GRAPHQL_MAX_DOCUMENT_BYTES",
+        default_value_t = 16_384
+    )]
+    pub graphql_max_document_bytes: usize,
+
+    /// Most directives on one field.
+    #[arg(long, env = "SALVE_GRAPHQL_MAX_DIRECTIVES", default_value_t = 5)]
+    pub graphql_max_directives: usize,
+
+    /// Largest `/graphql` request body in bytes (413 beyond; never buffered).
+    #[arg(long, env = "SALVE_GRAPHQL_MAX_BODY_BYTES", default_value_t = 65_536)]
+    pub graphql_max_body_bytes: usize,
+
+    /// Turn schema introspection off (the IDE then has no schema to show).
+    #[arg(long, env = "SALVE_GRAPHQL_NO_INTROSPECTION")]
+    pub graphql_no_introspection: bool,
+
+    /// Run only persisted documents (allow-list mode): requests send the document's
+    /// SHA-256, and only admin keys may register new documents.
+    #[arg(long, env = "SALVE_GRAPHQL_PERSISTED_ONLY")]
+    pub graphql_persisted_only: bool,
+}
+
+impl Default for GraphqlSettings {
+    fn default() -> Self {
+        Self {
+            graphql_max_depth: 10,
+            graphql_max_complexity: 1000,
+            graphql_max_aliases: 30,
+            graphql_max_root_fields: 20,
+            graphql_max_tokens: 2000,
+            graphql_max_document_bytes: 16_384,
+            graphql_max_directives: 5,
+            graphql_max_body_bytes: 65_536,
+            graphql_no_introspection: false,
+            graphql_persisted_only: false,
+        }
+    }
 }
 
 impl Default for ServeSettings {
@@ -217,6 +287,7 @@ impl Default for ServeSettings {
             cors_origins: "*".into(),
             max_query_bytes: 4096,
             max_body_bytes: 1_048_576,
+            graphql: GraphqlSettings::default(),
         }
     }
 }

@@ -154,7 +154,8 @@ async fn stop_on_signal(trigger: ShutdownTrigger) {
 /// never with credentials.
 fn cors(origins: &str) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "HEAD", "OPTIONS"])
+        // POST only serves `/graphql` reads here; writes need an API key (never cookies).
+        .allowed_methods(["GET", "HEAD", "OPTIONS", "POST"])
         .allowed_headers([
             "authorization",
             "if-none-match",
@@ -178,9 +179,12 @@ fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     // Built once, not once per worker.
     let openapi = api::openapi::document();
+    let graphql = api::graphql::GraphqlApi::build(&serve.graphql)
+        .map_err(|e| std::io::Error::other(format!("GraphQL schema: {e}")))?;
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(web::Data::new(graphql.clone()))
             .app_data(api::errors::json_config(serve.max_body_bytes))
             .app_data(api::errors::query_config())
             .app_data(api::errors::path_config())

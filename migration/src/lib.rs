@@ -12,6 +12,7 @@ mod m20261127_000003_search;
 mod m20261127_000004_api_keys;
 mod m20261128_000005_server_secrets;
 mod m20261128_000006_listing_indexes;
+mod m20261128_000007_persisted_queries;
 pub mod schema;
 
 /// Searchable columns and their weights, as indexed by the search migration.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_api_keys::Migration),
             Box::new(m20261128_000005_server_secrets::Migration),
             Box::new(m20261128_000006_listing_indexes::Migration),
+            Box::new(m20261128_000007_persisted_queries::Migration),
         ]
     }
 }

@@ -3,7 +3,9 @@
 
 pub mod auth;
 pub mod errors;
+pub mod graphql;
 pub mod health;
+pub mod http_cache;
 pub mod middleware;
 pub mod openapi;
 pub mod rest;
@@ -14,6 +16,7 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig, openapi: utoipa::openapi::OpenApi) {
     cfg.configure(health::configure)
         .configure(rest::configure)
+        .configure(graphql::http::configure)
         .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
         .service(web::redirect("/docs", "/docs/"));
 }

@@ -185,6 +185,8 @@ pub struct ListParams {
     pub count: bool,
     pub include: Vec<IncludeNode>,
     pub fields: Option<Vec<String>>,
+    /// Also return a cursor for every item (GraphQL edges), not only for the page end.
+    pub edge_cursors: bool,
 }
 
 /// Parameters of a single-item read.
@@ -231,6 +233,7 @@ pub fn parse_list_params(collection: Collection, pairs: &[(String, String)]) -> 
         count: false,
         include: Vec::new(),
         fields: None,
+        edge_cursors: false,
     };
     let mut explicit_sort = false;
     for (key, value) in pairs {

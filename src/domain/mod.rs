@@ -1,6 +1,7 @@
 //! Validated domain types and the content model, independent of transport and storage.
 
 pub mod cursor;
+pub mod docs;
 pub mod listing;
 pub mod model;
 pub mod relations;

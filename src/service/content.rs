@@ -154,6 +154,41 @@ pub async fn get_item(
     Ok(item)
 }
 
+/// Any item by id, whatever its collection (ids are UUIDs, unique across collections):
+/// one statement finds the collection, one reads the item.
+pub async fn find_by_id(
+    db: &DatabaseConnection,
+    visibility: Visibility,
+    id: Uuid,
+) -> Result<Option<(Collection, ItemObject)>> {
+    let backend = db.get_database_backend();
+    let mut sql = SqlBuilder::new(backend);
+    for (n, collection) in Collection::ALL.iter().enumerate() {
+        if n > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push(&format!(
+            "SELECT '{collection}' AS kind FROM {} t WHERE t.id = ",
+            collection.table()
+        ))
+        .bind(id);
+        sql.push(&format!(" AND {}", visibility.status_filter("t")));
+    }
+    let Some(row) = db.query_one_raw(sql.build()).await? else {
+        return Ok(None);
+    };
+    let kind: String = row.try_get("", "kind")?;
+    let collection = Collection::parse(&kind)
+        .ok_or_else(|| AppError::internal_msg(format!("unknown collection {kind}")))?;
+    let select = ItemSelect::new(collection, visibility);
+    let mut sql = SqlBuilder::new(backend);
+    select.push_select(&mut sql);
+    sql.push(" WHERE t.id = ").bind(id);
+    let row = db.query_one_raw(sql.build()).await?;
+    row.map(|row| Ok((collection, select.object(&row, true)?)))
+        .transpose()
+}
+
 /// Applies a sparse fieldset, keeping requested includes.
 pub fn retain_fields(item: &mut ItemObject, fields: Option<&[String]>, include: &[IncludeNode]) {
     if let Some(fields) = fields {

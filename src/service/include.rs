@@ -8,7 +8,7 @@ use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 use crate::domain::listing::{IncludeNode, sort_fields};
-use crate::domain::relations::RelationKind;
+use crate::domain::relations::{Relation, RelationKind};
 use crate::error::Result;
 use crate::service::Visibility;
 use crate::service::content::{ItemObject, ItemSelect, item_id};
@@ -55,7 +55,7 @@ fn to_json(item: ItemObject) -> Json {
 }
 
 /// Children grouped by parent id.
-type ChildrenByParent = HashMap<Uuid, Vec<ItemObject>>;
+pub type ChildrenByParent = HashMap<Uuid, Vec<ItemObject>>;
 type BoxedLoad<'a> = std::pin::Pin<Box<dyn Future<Output = Result<ChildrenByParent>> + Send + 'a>>;
 
 /// Children of `parents` through `node.relation`, grouped by parent, with their own
@@ -67,82 +67,110 @@ fn load_node<'a>(
     parents: &'a [Uuid],
 ) -> BoxedLoad<'a> {
     Box::pin(async move {
-        let relation = node.relation;
-        let child = ItemSelect::new(relation.to, visibility);
-        let table = relation.to.table();
-        let order = sort_fields(relation.to)[0].column;
-        let mut sql = SqlBuilder::new(db.get_database_backend());
-        let (extra, from, order_by) = match relation.kind {
-            RelationKind::Link {
-                link,
-                parent_column,
-                child_column,
-            } => (
-                format!("l.{parent_column} AS parent_id, l.note AS link_note"),
-                format!("{} l JOIN {table} t ON t.id = l.{child_column}", link.table),
-                format!("l.{parent_column}, l.position, t.{order}, t.id"),
-            ),
-            RelationKind::ToOne { column } => (
-                "p.id AS parent_id, NULL AS link_note".to_owned(),
-                format!(
-                    "{} p JOIN {table} t ON t.id = p.{column}",
-                    relation.from.table()
-                ),
-                "p.id".to_owned(),
-            ),
-            RelationKind::ToMany { column } => (
-                format!("t.{column} AS parent_id, NULL AS link_note"),
-                format!("{table} t"),
-                format!("t.{column}, t.{order}, t.id"),
-            ),
-        };
-        let parent_alias = match relation.kind {
-            RelationKind::Link { parent_column, .. } => format!("l.{parent_column}"),
-            RelationKind::ToOne { .. } => "p.id".to_owned(),
-            RelationKind::ToMany { column } => format!("t.{column}"),
-        };
-        sql.push(&format!(
-            "SELECT {extra}, {} FROM {from}{} WHERE {parent_alias} IN ",
-            child.columns, child.joins
-        ));
-        sql.bind_list(parents.iter().copied());
-        sql.push(&format!(
-            " AND {} ORDER BY {order_by}",
-            visibility.status_filter("t")
-        ));
-        let rows = db.query_all_raw(sql.build()).await?;
-
-        let mut grouped: HashMap<Uuid, Vec<ItemObject>> = HashMap::new();
-        let mut children = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let parent: Uuid = row.try_get("", "parent_id")?;
-            let mut object = child.object(row, true)?;
-            if matches!(relation.kind, RelationKind::Link { .. }) {
-                let note: Option<String> = row.try_get("", "link_note")?;
-                let mut link = Map::new();
-                link.insert("note".into(), note.map_or(Json::Null, Json::String));
-                object.insert("link", Json::Object(link));
-            }
-            children.push((parent, object));
+        let mut grouped = children(db, visibility, node.relation, parents, None).await?;
+        if node.children.is_empty() {
+            return Ok(grouped);
         }
-        if !node.children.is_empty() && !children.is_empty() {
-            let mut ids: Vec<Uuid> = children.iter().filter_map(|(_, c)| item_id(c)).collect();
-            ids.sort();
-            ids.dedup();
-            for grandchild in &node.children {
-                // The same child may appear under several parents: each copy gets them.
-                let by_child = load_node(db, visibility, grandchild, &ids).await?;
-                for (_, object) in children.iter_mut() {
-                    let found = item_id(object)
-                        .and_then(|id| by_child.get(&id).cloned())
-                        .unwrap_or_default();
-                    object.insert(grandchild.relation.name, embed(grandchild, found));
-                }
-            }
+        let mut ids: Vec<Uuid> = grouped.values().flatten().filter_map(item_id).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(grouped);
         }
-        for (parent, object) in children {
-            grouped.entry(parent).or_default().push(object);
+        for grandchild in &node.children {
+            // The same child may appear under several parents: each copy gets them.
+            let by_child = load_node(db, visibility, grandchild, &ids).await?;
+            for object in grouped.values_mut().flatten() {
+                let found = item_id(object)
+                    .and_then(|id| by_child.get(&id).cloned())
+                    .unwrap_or_default();
+                object.insert(grandchild.relation.name, embed(grandchild, found));
+            }
         }
         Ok(grouped)
     })
+}
+
+/// One level of a relation for many parents in one statement: the visible children of
+/// each parent, in editorial order, at most `per_parent` each. Items reached through a
+/// link carry `link: {note}`. REST includes and GraphQL fields both load through here.
+pub async fn children(
+    db: &DatabaseConnection,
+    visibility: Visibility,
+    relation: Relation,
+    parents: &[Uuid],
+    per_parent: Option<u32>,
+) -> Result<ChildrenByParent> {
+    let mut grouped = ChildrenByParent::new();
+    if parents.is_empty() {
+        return Ok(grouped);
+    }
+    let child = ItemSelect::new(relation.to, visibility);
+    let table = relation.to.table();
+    let order = sort_fields(relation.to)[0].column;
+    let (parent_expr, note, from, order_within) = match relation.kind {
+        RelationKind::Link {
+            link,
+            parent_column,
+            child_column,
+        } => (
+            format!("l.{parent_column}"),
+            "l.note",
+            format!("{} l JOIN {table} t ON t.id = l.{child_column}", link.table),
+            format!("l.position, t.{order}, t.id"),
+        ),
+        RelationKind::ToOne { column } => (
+            "p.id".to_owned(),
+            "NULL",
+            format!(
+                "{} p JOIN {table} t ON t.id = p.{column}",
+                relation.from.table()
+            ),
+            "t.id".to_owned(),
+        ),
+        RelationKind::ToMany { column } => (
+            format!("t.{column}"),
+            "NULL",
+            format!("{table} t"),
+            format!("t.{order}, t.id"),
+        ),
+    };
+    let mut sql = SqlBuilder::new(db.get_database_backend());
+    let select = format!(
+        "SELECT {parent_expr} AS parent_id, {note} AS link_note, {}",
+        child.columns
+    );
+    match per_parent {
+        // A window numbers each parent's children so one statement can cap them all.
+        Some(_) => sql.push(&format!(
+            "SELECT * FROM ({select}, ROW_NUMBER() OVER (PARTITION BY {parent_expr} \
+             ORDER BY {order_within}) AS rn FROM {from}{} WHERE {parent_expr} IN ",
+            child.joins
+        )),
+        None => sql.push(&format!(
+            "{select} FROM {from}{} WHERE {parent_expr} IN ",
+            child.joins
+        )),
+    };
+    sql.bind_list(parents.iter().copied());
+    sql.push(&format!(" AND {}", visibility.status_filter("t")));
+    match per_parent {
+        Some(limit) => sql.push(&format!(
+            ") w WHERE w.rn <= {limit} ORDER BY w.parent_id, w.rn"
+        )),
+        None => sql.push(&format!(" ORDER BY {parent_expr}, {order_within}")),
+    };
+    let is_link = matches!(relation.kind, RelationKind::Link { .. });
+    for row in db.query_all_raw(sql.build()).await? {
+        let parent: Uuid = row.try_get("", "parent_id")?;
+        let mut object = child.object(&row, true)?;
+        if is_link {
+            let note: Option<String> = row.try_get("", "link_note")?;
+            let mut link = Map::new();
+            link.insert("note".into(), note.map_or(Json::Null, Json::String));
+            object.insert("link", Json::Object(link));
+        }
+        grouped.entry(parent).or_default().push(object);
+    }
+    Ok(grouped)
 }

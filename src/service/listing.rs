@@ -24,6 +24,8 @@ pub struct Page {
     pub next_cursor: Option<String>,
     pub limit: u32,
     pub total: Option<i64>,
+    /// The cursor after each item, when `edge_cursors` was asked for.
+    pub cursors: Vec<String>,
 }
 
 /// A key rows are ordered by: a sort field, or the search relevance.
@@ -137,18 +139,26 @@ pub async fn list(
         .iter()
         .map(|row| select.object(row, true))
         .collect::<Result<Vec<_>>>()?;
+    let cursor_after = |row: &QueryResult, item: &ItemObject| -> Result<String> {
+        Ok(codec.encode(&Cursor {
+            keys: keys
+                .iter()
+                .map(|k| key_value(k, row, item))
+                .collect::<Result<_>>()?,
+            id: item_id(item).ok_or_else(|| AppError::internal_msg("item without id".into()))?,
+            query: fingerprint.clone(),
+        }))
+    };
+    let cursors = if params.edge_cursors {
+        rows.iter()
+            .zip(&items)
+            .map(|(row, item)| cursor_after(row, item))
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
     let next_cursor = match (has_more, rows.last(), items.last()) {
-        (true, Some(row), Some(item)) => Some(
-            codec.encode(&Cursor {
-                keys: keys
-                    .iter()
-                    .map(|k| key_value(k, row, item))
-                    .collect::<Result<_>>()?,
-                id: item_id(item)
-                    .ok_or_else(|| AppError::internal_msg("item without id".into()))?,
-                query: fingerprint,
-            }),
-        ),
+        (true, Some(row), Some(item)) => Some(cursor_after(row, item)?),
         _ => None,
     };
     let total = if params.count {
@@ -165,6 +175,7 @@ pub async fn list(
         next_cursor,
         limit: params.limit,
         total,
+        cursors,
     })
 }
 

@@ -8,6 +8,7 @@ pub mod include;
 pub mod interchange;
 pub mod keys;
 pub mod listing;
+pub mod persisted_queries;
 pub mod search;
 pub mod sql;
 

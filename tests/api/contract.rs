@@ -19,6 +19,16 @@ fn committed_openapi_document_matches_the_code() {
 }
 
 #[test]
+fn committed_graphql_schema_matches_the_code() {
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/openapi/schema.graphql"
+    ))
+    .expect("openapi/schema.graphql is committed");
+    assert!(committed == salve::api::graphql::sdl(), "{STALE}");
+}
+
+#[test]
 fn document_is_openapi_3_1_and_documents_every_collection() {
     let doc: Value = serde_json::from_str(&salve::api::openapi::document_json()).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");

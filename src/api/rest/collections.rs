@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::http_cache::cached_json;
+use crate::api::http_cache::cached_json;
 use crate::domain::listing::{parse_item_params, parse_list_params};
 use crate::domain::{Collection, Scope};
 use crate::error::Result;

@@ -2,7 +2,6 @@
 //! SKU) through the same service layer GraphQL uses.
 
 mod collections;
-mod http_cache;
 mod search;
 
 use actix_web::web;

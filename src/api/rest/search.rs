@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::http_cache::cached_json;
+use crate::api::http_cache::cached_json;
 use crate::domain::listing::{DEFAULT_LIMIT, MAX_LIMIT, SearchTerms};
 use crate::domain::{Collection, Scope};
 use crate::error::{AppError, Result};

@@ -1,0 +1,262 @@
+//! `/graphql` over HTTP: `POST` with JSON (bounded body, never buffered past the limit),
+//! cacheable `GET` (queries only), the in-browser IDE, persisted queries, and every
+//! limit checked before execution.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Error, Pos, Response, ServerError, Variables};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::errors::{code, coded};
+use super::loader::RelationLoader;
+use super::{GraphqlApi, RequestData, ide, limits, persisted};
+use crate::api::http_cache::cached_json;
+use crate::domain::Scope;
+use crate::error::{AppError, Result};
+use crate::service::Caller;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/graphql")
+            .route(web::post().to(post))
+            .route(web::get().to(get))
+            .default_service(web::to(crate::api::method_not_allowed)),
+    );
+}
+
+/// A GraphQL request as sent in a JSON body (or GET parameters).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphqlRequest {
+    pub query: Option<String>,
+    pub operation_name: Option<String>,
+    pub variables: Option<Json>,
+    pub extensions: Option<Json>,
+}
+
+async fn post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    api: web::Data<GraphqlApi>,
+    caller: Caller,
+    mut payload: web::Payload,
+) -> Result<HttpResponse> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime != "application/json" && mime != "application/graphql-response+json" {
+        // Form, multipart and text/plain bodies are what cross-site forms can send.
+        return Err(AppError::UnsupportedMediaType(
+            "send GraphQL requests as application/json".into(),
+        ));
+    }
+    let limit = api.settings.graphql_max_body_bytes;
+    let too_large = || {
+        AppError::PayloadTooLarge(format!(
+            "GraphQL request bodies are limited to {limit} bytes"
+        ))
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| AppError::bad_request(format!("reading the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let value: Json = serde_json::from_slice(&body)
+        .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    if value.is_array() {
+        return Err(AppError::bad_request("batched requests are not supported"));
+    }
+    let request: GraphqlRequest = serde_json::from_value(value)
+        .map_err(|e| AppError::bad_request(format!("not a GraphQL request: {e}")))?;
+    execute(&req, &state, &api, &caller, request, Method::POST).await
+}
+
+async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    api: web::Data<GraphqlApi>,
+    caller: Caller,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse> {
+    let mut request = GraphqlRequest::default();
+    for (key, value) in query.into_inner() {
+        let json = |v: &str, what: &str| {
+            serde_json::from_str::<Json>(v)
+                .map_err(|e| AppError::invalid_parameter(format!("{what}: not valid JSON: {e}")))
+        };
+        match key.as_str() {
+            "query" => request.query = Some(value),
+            "operationName" => request.operation_name = Some(value),
+            "variables" => request.variables = Some(json(&value, "variables")?),
+            "extensions" => request.extensions = Some(json(&value, "extensions")?),
+            other => {
+                return Err(AppError::invalid_parameter(format!(
+                    "{other}: unknown parameter (allowed: query, operationName, variables, extensions)"
+                )));
+            }
+        }
+    }
+    if request.query.is_none() && request.extensions.is_none() {
+        return Ok(ide::page());
+    }
+    execute(&req, &state, &api, &caller, request, Method::GET).await
+}
+
+/// A response carrying errors raised before execution.
+fn rejected(req: &HttpRequest, error: Error) -> HttpResponse {
+    respond(
+        req,
+        &Response::from_errors(vec![error.into_server_error(Pos::default())]),
+        true,
+    )
+}
+
+fn respond(req: &HttpRequest, response: &Response, request_error: bool) -> HttpResponse {
+    let wants_graphql_response = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/graphql-response+json"));
+    let (content_type, status) = if wants_graphql_response {
+        let status = if request_error {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        ("application/graphql-response+json", status)
+    } else {
+        ("application/json", StatusCode::OK)
+    };
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(response)
+}
+
+async fn execute(
+    req: &HttpRequest,
+    state: &AppState,
+    api: &GraphqlApi,
+    caller: &Caller,
+    request: GraphqlRequest,
+    method: Method,
+) -> Result<HttpResponse> {
+    caller.require(Scope::Read)?;
+    let (document, persisted) = match persisted::resolve(state, api, caller, &request).await? {
+        Ok(found) => found,
+        Err(error) => return Ok(rejected(req, error)),
+    };
+    if let Err(error) = limits::check_text(&document, &api.settings, persisted) {
+        return Ok(rejected(req, error));
+    }
+    let parsed = match async_graphql::parser::parse_query(&document) {
+        Ok(parsed) => parsed,
+        Err(e) => return Ok(rejected(req, coded(code::PARSE_FAILED, e.to_string()))),
+    };
+    let variables = match &request.variables {
+        None | Some(Json::Null) => Variables::default(),
+        Some(value @ Json::Object(_)) => Variables::from_json(value.clone()),
+        Some(_) => {
+            return Ok(rejected(
+                req,
+                coded(code::BAD_REQUEST, "variables must be an object"),
+            ));
+        }
+    };
+    let operation = match limits::operation(&parsed, request.operation_name.as_deref()) {
+        Ok(operation) => operation,
+        Err(error) => return Ok(rejected(req, error)),
+    };
+    if method == Method::GET && operation.ty != OperationType::Query {
+        // Mutations over GET would be open to cross-site requests and caches.
+        return Ok(HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
+            .insert_header((header::CONTENT_TYPE, "application/problem+json"))
+            .json(serde_json::json!({
+                "type": "about:blank",
+                "title": "Method not allowed",
+                "status": 405,
+                "code": "method_not_allowed",
+                "detail": "only queries run over GET; send mutations with POST",
+            })));
+    }
+    if let Err(error) =
+        limits::check_operation(&parsed, operation, &variables, &api.catalog, &api.settings)
+    {
+        return Ok(rejected(req, error));
+    }
+
+    let mut gql = async_graphql::Request::new(document).variables(variables);
+    if let Some(name) = request.operation_name {
+        gql = gql.operation_name(name);
+    }
+    let visibility = caller.visibility();
+    let gql = gql.data(RequestData {
+        db: state.db.clone(),
+        visibility,
+        codec: state.cursors.clone(),
+        loader: RelationLoader::data_loader(state.db.clone(), visibility),
+    });
+    let mut response = api.schema.execute(gql).await;
+    let failed_validation = response.data == async_graphql::Value::Null;
+    for error in &mut response.errors {
+        add_default_code(error, failed_validation);
+    }
+    if method == Method::GET && response.errors.is_empty() {
+        let body = serde_json::to_value(&response).map_err(AppError::internal)?;
+        return cached_json(req, state, caller, &body);
+    }
+    Ok(respond(
+        req,
+        &response,
+        failed_validation && !response.errors.is_empty(),
+    ))
+}
+
+/// Errors raised by async-graphql itself (validation, input coercion) get a code too.
+fn add_default_code(error: &mut ServerError, failed_validation: bool) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|ext| ext.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let code = if failed_validation {
+        code::VALIDATION_FAILED
+    } else {
+        "INTERNAL_ERROR"
+    };
+    if !failed_validation {
+        tracing::error!(message = %error.message, "GraphQL execution error");
+        error.message = "internal error".into();
+    }
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+}

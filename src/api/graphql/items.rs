@@ -1,0 +1,233 @@
+//! Object types of the content collections, generated from the content model: every
+//! field of PRODUCT.md §1 and every relation in both directions, with descriptions.
+
+use async_graphql::dynamic::{
+    Enum, Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, TypeRef,
+};
+use async_graphql::{Error, Value};
+
+use super::catalog::Catalog;
+use super::errors::{gql_error, page_size};
+use super::loader::RelationKey;
+use super::values::{Item, camel, enum_type_name, enum_value, field_value, type_name};
+use super::{LINK_DEFAULT_FIRST, RequestData};
+use crate::domain::docs::{collection_description, field_description, relation_description};
+use crate::domain::model::{COMMON_FIELDS, STATUSES};
+use crate::domain::relations::{Relation, RelationKind, relations};
+use crate::domain::{Collection, FieldKind};
+
+/// The GraphQL type of a model field.
+fn field_type(collection: Collection, name: &str, kind: FieldKind, required: bool) -> TypeRef {
+    let named = match kind {
+        FieldKind::Text | FieldKind::Reference(_) => TypeRef::STRING.to_owned(),
+        FieldKind::Integer => TypeRef::INT.to_owned(),
+        FieldKind::Enum(_) if name == "status" => "Status".to_owned(),
+        FieldKind::Enum(_) => enum_type_name(collection, name),
+        FieldKind::Timestamp => "DateTime".to_owned(),
+        FieldKind::StringList => return TypeRef::named_nn_list_nn(TypeRef::STRING),
+        FieldKind::Statistics => return TypeRef::named_nn_list_nn("Statistic"),
+    };
+    if name == "id" {
+        return TypeRef::named_nn(TypeRef::ID);
+    }
+    if required {
+        TypeRef::named_nn(named)
+    } else {
+        TypeRef::named(named)
+    }
+}
+
+/// (name, kind, required) of the fields every item has.
+fn common_fields() -> Vec<(&'static str, FieldKind, bool)> {
+    COMMON_FIELDS
+        .iter()
+        .map(|&name| match name {
+            "status" => (name, FieldKind::Enum(STATUSES), true),
+            "published_at" => (name, FieldKind::Timestamp, false),
+            "created_at" | "updated_at" => (name, FieldKind::Timestamp, true),
+            "version" => (name, FieldKind::Integer, true),
+            _ => (name, FieldKind::Text, true),
+        })
+        .collect()
+}
+
+/// Enum types of the collection's enumerated fields.
+pub fn enums(collection: Collection) -> Vec<Enum> {
+    collection
+        .fields()
+        .iter()
+        .filter_map(|field| match field.kind {
+            FieldKind::Enum(values) => Some(
+                Enum::new(enum_type_name(collection, field.name))
+                    .description(field_description(collection, field.name))
+                    .items(values.iter().map(|v| enum_value(v))),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+fn scalar_field(
+    collection: Collection,
+    name: &'static str,
+    kind: FieldKind,
+    required: bool,
+) -> Field {
+    Field::new(
+        camel(name),
+        field_type(collection, name, kind, required),
+        move |ctx| {
+            let value = ctx
+                .parent_value
+                .downcast_ref::<Item>()
+                .map(|item| field_value(kind, item.object.get(name)));
+            FieldFuture::from_value(value)
+        },
+    )
+    .description(field_description(collection, name))
+}
+
+/// The object type of a collection, and the `<Type>Link` edge type of links to it.
+pub fn object_types(collection: Collection, catalog: &mut Catalog) -> Vec<Object> {
+    let name = type_name(collection);
+    let mut object = Object::new(&name)
+        .description(collection_description(collection))
+        .implement("Node");
+    for (field, kind, required) in common_fields() {
+        object = object.field(scalar_field(collection, field, kind, required));
+    }
+    for field in collection.fields() {
+        if matches!(field.kind, FieldKind::Reference(_)) {
+            continue; // exposed as the relation of the same name
+        }
+        object = object.field(scalar_field(
+            collection,
+            field.name,
+            field.kind,
+            field.required,
+        ));
+    }
+    for relation in relations(collection) {
+        object = object.field(relation_field(relation, false, catalog));
+        if matches!(relation.kind, RelationKind::Link { .. }) {
+            object = object.field(relation_field(relation, true, catalog));
+        }
+    }
+    let target = name.clone();
+    let link = Object::new(format!("{name}Link"))
+        .description(format!(
+            "A {} reached through a link, with the link's own data.",
+            collection.singular()
+        ))
+        .field(
+            Field::new("note", TypeRef::named(TypeRef::STRING), |ctx| {
+                let note = ctx.parent_value.downcast_ref::<Item>().and_then(|item| {
+                    item.object
+                        .get("link")
+                        .and_then(|link| link.get("note"))
+                        .and_then(|note| note.as_str())
+                        .map(|note| Value::String(note.to_owned()))
+                });
+                FieldFuture::from_value(note)
+            })
+            .description("Editorial note on the link, e.g. how the technique helps."),
+        )
+        .field(
+            Field::new("node", TypeRef::named_nn(&target), |ctx| {
+                FieldFuture::Value(
+                    ctx.parent_value
+                        .downcast_ref::<Item>()
+                        .map(|item| FieldValue::borrowed_any(item)),
+                )
+            })
+            .description("The linked item."),
+        );
+    catalog.add(&format!("{name}Link"), "node", &name, None);
+    vec![object, link]
+}
+
+/// `Technique.benefits(first)` (or `benefitsLinks` with `edges`), loaded in batches.
+fn relation_field(relation: Relation, edges: bool, catalog: &mut Catalog) -> Field {
+    let target = type_name(relation.to);
+    let to_one = relation.is_to_one();
+    let mut name = camel(relation.name);
+    let (ty, element) = if to_one {
+        (TypeRef::named(&target), target.clone())
+    } else if edges {
+        name.push_str("Links");
+        let link = format!("{target}Link");
+        (TypeRef::named_nn_list_nn(&link), link)
+    } else {
+        (TypeRef::named_nn_list_nn(&target), target.clone())
+    };
+    let owner = type_name(relation.from);
+    catalog.add(
+        &owner,
+        &name,
+        &element,
+        (!to_one).then_some(LINK_DEFAULT_FIRST),
+    );
+    let mut field = Field::new(name, ty, move |ctx| {
+        FieldFuture::new(async move { resolve_relation(&ctx, relation, edges).await })
+    });
+    field = if edges {
+        field.description(format!(
+            "{} Each entry carries the link's note.",
+            relation_description(&relation)
+        ))
+    } else {
+        field.description(relation_description(&relation))
+    };
+    if !to_one {
+        field = field.argument(
+            InputValue::new("first", TypeRef::named(TypeRef::INT))
+                .default_value(Value::from(LINK_DEFAULT_FIRST))
+                .description(format!(
+                    "At most this many items (1 to {}).",
+                    crate::domain::listing::MAX_LIMIT
+                )),
+        );
+    }
+    field
+}
+
+async fn resolve_relation<'a>(
+    ctx: &ResolverContext<'a>,
+    relation: Relation,
+    edges: bool,
+) -> Result<Option<FieldValue<'a>>, Error> {
+    let item = ctx.parent_value.try_downcast_ref::<Item>()?;
+    let data = ctx.data::<RequestData>()?;
+    let first = if relation.is_to_one() {
+        1
+    } else {
+        page_size(&ctx.args, LINK_DEFAULT_FIRST)?
+    };
+    let Some(parent) = item.id() else {
+        return Ok(None);
+    };
+    let key = RelationKey {
+        from: relation.from,
+        relation: relation.name,
+        first,
+        parent,
+    };
+    let children = data
+        .loader
+        .load_one(key)
+        .await
+        .map_err(|e| gql_error(&e))?
+        .unwrap_or_default();
+    let to = relation.to;
+    let wrap = |object: &std::sync::Arc<_>| {
+        FieldValue::owned_any(Item {
+            collection: to,
+            object: std::sync::Arc::clone(object),
+        })
+    };
+    if relation.is_to_one() {
+        return Ok(children.first().map(wrap));
+    }
+    let _ = edges; // items and link entries share one value; the type decides the fields
+    Ok(Some(FieldValue::list(children.iter().map(wrap))))
+}

@@ -1,0 +1,85 @@
+//! Batched loading of relation fields: every `Technique.benefits(first: 3)` requested in
+//! one execution step becomes one SQL statement, whatever the number of parents.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::domain::Collection;
+use crate::domain::relations::relation;
+use crate::error::AppError;
+use crate::service::content::ItemObject;
+use crate::service::{Visibility, include};
+
+/// One relation field of one parent, capped at `first` children.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RelationKey {
+    pub from: Collection,
+    pub relation: &'static str,
+    pub first: u32,
+    pub parent: Uuid,
+}
+
+pub type Children = Arc<Vec<Arc<ItemObject>>>;
+
+/// Loads relation children for one request, with the caller's visibility.
+pub struct RelationLoader {
+    db: DatabaseConnection,
+    visibility: Visibility,
+}
+
+impl RelationLoader {
+    /// A per-request loader. Batches are dispatched as soon as the resolvers of the
+    /// current step have queued their keys (no timer wait).
+    pub fn data_loader(db: DatabaseConnection, visibility: Visibility) -> DataLoader<Self> {
+        DataLoader::new(Self { db, visibility }, tokio::spawn)
+            .delay(std::time::Duration::ZERO)
+            .max_batch_size(1000)
+    }
+}
+
+impl Loader<RelationKey> for RelationLoader {
+    type Value = Children;
+    type Error = Arc<AppError>;
+
+    async fn load(
+        &self,
+        keys: &[RelationKey],
+    ) -> Result<HashMap<RelationKey, Children>, Self::Error> {
+        let mut groups: HashMap<(Collection, &'static str, u32), Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            groups
+                .entry((key.from, key.relation, key.first))
+                .or_default()
+                .push(key.parent);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for ((from, name, first), mut parents) in groups {
+            let rel = relation(from, name).ok_or_else(|| {
+                Arc::new(AppError::internal_msg(format!("no relation {from}.{name}")))
+            })?;
+            parents.sort();
+            parents.dedup();
+            let mut found =
+                include::children(&self.db, self.visibility, rel, &parents, Some(first))
+                    .await
+                    .map_err(Arc::new)?;
+            for parent in parents {
+                let children = found.remove(&parent).unwrap_or_default();
+                out.insert(
+                    RelationKey {
+                        from,
+                        relation: name,
+                        first,
+                        parent,
+                    },
+                    Arc::new(children.into_iter().map(Arc::new).collect()),
+                );
+            }
+        }
+        Ok(out)
+    }
+}

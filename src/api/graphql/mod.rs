@@ -1,0 +1,108 @@
+//! GraphQL API (`/graphql`): a schema generated from the content model, resolved on the
+//! service layer REST uses, batched with DataLoader, and guarded by limits that run
+//! before any SQL.
+
+pub mod catalog;
+pub mod errors;
+pub mod http;
+pub mod ide;
+pub mod items;
+pub mod limits;
+pub mod loader;
+pub mod persisted;
+pub mod root;
+pub mod types;
+pub mod values;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::dynamic::{Schema, SchemaError};
+use sea_orm::DatabaseConnection;
+
+use crate::config::GraphqlSettings;
+use crate::domain::Collection;
+use crate::domain::cursor::CursorCodec;
+use crate::service::Visibility;
+use catalog::Catalog;
+use loader::RelationLoader;
+
+/// Items a relation field returns when `first` is not given.
+pub const LINK_DEFAULT_FIRST: u32 = 10;
+/// Items a connection page holds when `first` is not given.
+pub const CONNECTION_DEFAULT_FIRST: u32 = crate::domain::listing::DEFAULT_LIMIT;
+
+/// What resolvers of one request share.
+pub struct RequestData {
+    pub db: DatabaseConnection,
+    pub visibility: Visibility,
+    pub codec: CursorCodec,
+    pub loader: DataLoader<RelationLoader>,
+}
+
+/// The executable schema and what the limits need to know about it.
+#[derive(Clone)]
+pub struct GraphqlApi {
+    pub schema: Schema,
+    pub catalog: std::sync::Arc<Catalog>,
+    pub settings: GraphqlSettings,
+    pub memo: persisted::Memo,
+}
+
+impl GraphqlApi {
+    pub fn build(settings: &GraphqlSettings) -> Result<Self, SchemaError> {
+        let mut catalog = Catalog::default();
+        let mut builder = Schema::build("Query", None, None)
+            .register(root::query(&mut catalog))
+            .register(types::node_interface())
+            .register(types::statistic())
+            .register(types::page_info());
+        for scalar in types::scalars() {
+            builder = builder.register(scalar);
+        }
+        for e in types::enums() {
+            builder = builder.register(e);
+        }
+        let (search_objects, union) = types::search_types(&mut catalog);
+        builder = builder.register(union);
+        for object in search_objects {
+            builder = builder.register(object);
+        }
+        for collection in Collection::ALL {
+            for object in items::object_types(collection, &mut catalog) {
+                builder = builder.register(object);
+            }
+            for object in types::connection_types(collection, &mut catalog) {
+                builder = builder.register(object);
+            }
+            for e in items::enums(collection) {
+                builder = builder.register(e);
+            }
+            builder = builder
+                .register(root::filter_input(collection))
+                .register(root::sort_enum(collection));
+        }
+        // Depth, cost and the other limits are ours (`limits`), checked before execution.
+        builder = builder.disable_suggestions();
+        if settings.graphql_no_introspection {
+            builder = builder.disable_introspection();
+        }
+        Ok(Self {
+            schema: builder.finish()?,
+            catalog: std::sync::Arc::new(catalog),
+            settings: settings.clone(),
+            memo: persisted::Memo::default(),
+        })
+    }
+
+    /// The SDL of this schema.
+    pub fn sdl(&self) -> String {
+        self.schema.sdl()
+    }
+}
+
+/// The SDL committed as `openapi/schema.graphql` (default settings: every type, with
+/// introspection on).
+pub fn sdl() -> String {
+    GraphqlApi::build(&GraphqlSettings::default())
+        .map(|api| api.sdl())
+        .unwrap_or_else(|e| format!("# the schema does not build: {e}\n"))
+}

@@ -1,0 +1,395 @@
+//! The `Query` root: item lookups, filtered and sorted connections, search and `node`,
+//! all on the service layer REST uses (same parsing, visibility and pagination).
+
+use async_graphql::dynamic::{
+    Enum, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, TypeRef,
+};
+use async_graphql::{Error, Value};
+use uuid::Uuid;
+
+use super::catalog::Catalog;
+use super::errors::{coded, gql_error, page_size};
+use super::values::{Item, camel, enum_type_name, stored_value, type_name};
+use super::{CONNECTION_DEFAULT_FIRST, RequestData};
+use crate::domain::Collection;
+use crate::domain::listing::ItemParams;
+use crate::domain::listing::{
+    FilterKind, SearchTerms, filter_params, parse_list_params, sort_fields,
+};
+use crate::error::AppError;
+use crate::service::content::{self, ItemKey};
+use crate::service::{fulltext, listing, search};
+
+/// One page of a connection as resolvers see it.
+pub struct ConnectionPage {
+    pub edges: Vec<Edge>,
+    pub has_next: bool,
+    pub has_previous: bool,
+    pub next_cursor: Option<String>,
+    pub total: Option<i64>,
+}
+
+pub struct Edge {
+    pub cursor: Option<String>,
+    pub item: Item,
+}
+
+pub struct SearchPage {
+    pub hits: Vec<(f64, Item)>,
+    pub has_previous: bool,
+    pub next_cursor: Option<String>,
+}
+
+pub fn query(catalog: &mut Catalog) -> Object {
+    let mut query = Object::new("Query")
+        .description("Published health content (drafts too for keys with the preview scope).");
+    for collection in Collection::ALL {
+        let name = type_name(collection);
+        query = query.field(
+            Field::new(collection.singular(), TypeRef::named(&name), move |ctx| {
+                FieldFuture::new(async move {
+                    let slug = ctx.args.try_get("slug")?.string()?.to_owned();
+                    lookup(&ctx, collection, ItemKey::Slug(&slug)).await
+                })
+            })
+            .description(format!(
+                "The {} with this slug; null when there is none the caller may see.",
+                collection.singular()
+            ))
+            .argument(InputValue::new("slug", TypeRef::named_nn(TypeRef::STRING))),
+        );
+        catalog.add("Query", collection.singular(), &name, None);
+        query = query.field(connection_field(collection));
+        catalog.add(
+            "Query",
+            &camel(collection.as_str()),
+            &format!("{name}Connection"),
+            Some(CONNECTION_DEFAULT_FIRST),
+        );
+    }
+    query = query.field(
+        Field::new("productBySku", TypeRef::named("Product"), |ctx| {
+            FieldFuture::new(async move {
+                let sku = ctx.args.try_get("sku")?.string()?.to_owned();
+                lookup(&ctx, Collection::Products, ItemKey::Sku(&sku)).await
+            })
+        })
+        .description(
+            "The product with this SKU: the call a storefront makes from its product page.",
+        )
+        .argument(InputValue::new("sku", TypeRef::named_nn(TypeRef::STRING))),
+    );
+    catalog.add("Query", "productBySku", "Product", None);
+    query = query.field(search_field());
+    catalog.add(
+        "Query",
+        "search",
+        "SearchResults",
+        Some(CONNECTION_DEFAULT_FIRST),
+    );
+    query = query.field(
+        Field::new("node", TypeRef::named("Node"), |ctx| {
+            FieldFuture::new(async move { node(&ctx).await })
+        })
+        .description("Any item by its id (ids are unique across collections).")
+        .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID))),
+    );
+    catalog.add("Query", "node", "Node", None);
+    query
+}
+
+async fn lookup<'a>(
+    ctx: &ResolverContext<'a>,
+    collection: Collection,
+    key: ItemKey<'_>,
+) -> Result<Option<FieldValue<'a>>, Error> {
+    let data = ctx.data::<RequestData>()?;
+    match content::get_item(
+        &data.db,
+        data.visibility,
+        collection,
+        key,
+        &ItemParams::default(),
+    )
+    .await
+    {
+        Ok(object) => Ok(Some(FieldValue::owned_any(Item::new(collection, object)))),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(gql_error(&e)),
+    }
+}
+
+async fn node<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'a>>, Error> {
+    let data = ctx.data::<RequestData>()?;
+    let text = ctx.args.try_get("id")?.string()?;
+    let id = Uuid::parse_str(text).map_err(|_| {
+        coded(
+            "INVALID_PARAMETER",
+            format!("id: {text:?} is not a valid id"),
+        )
+    })?;
+    let found = content::find_by_id(&data.db, data.visibility, id)
+        .await
+        .map_err(|e| gql_error(&e))?;
+    Ok(found.map(|(collection, object)| {
+        FieldValue::owned_any(Item::new(collection, object)).with_type(type_name(collection))
+    }))
+}
+
+fn connection_field(collection: Collection) -> Field {
+    let name = type_name(collection);
+    Field::new(
+        camel(collection.as_str()),
+        TypeRef::named_nn(format!("{name}Connection")),
+        move |ctx| FieldFuture::new(async move { list(&ctx, collection).await }),
+    )
+    .description(format!(
+        "A page of {}: filtered, sorted (stable, ties broken by id), searchable with `q`.",
+        collection.as_str()
+    ))
+    .argument(
+        InputValue::new("first", TypeRef::named(TypeRef::INT))
+            .default_value(Value::from(CONNECTION_DEFAULT_FIRST))
+            .description("Page size, 1 to 100."),
+    )
+    .argument(
+        InputValue::new("after", TypeRef::named(TypeRef::STRING))
+            .description("The `endCursor` of the previous page."),
+    )
+    .argument(InputValue::new("filter", TypeRef::named(format!("{name}Filter"))))
+    .argument(
+        InputValue::new("sort", TypeRef::named_nn_list(format!("{name}Sort")))
+            .description("Sort keys in order (at most 3). Default: by name or title; by relevance with `q`."),
+    )
+    .argument(
+        InputValue::new("q", TypeRef::named(TypeRef::STRING)).description(
+            "Full-text search with stemming; `word*` matches prefixes. Ranked by relevance unless `sort` is given.",
+        ),
+    )
+}
+
+/// The filter input of a collection: the REST filters under camelCase names.
+pub fn filter_input(collection: Collection) -> InputObject {
+    let mut input =
+        InputObject::new(format!("{}Filter", type_name(collection))).description(format!(
+            "Filters of {}; all given conditions must hold.",
+            collection.as_str()
+        ));
+    for param in filter_params(collection) {
+        let (ty, description) = match &param.kind {
+            FilterKind::OneOf { column, .. } => {
+                let enum_name = if *column == "status" {
+                    "Status".to_owned()
+                } else {
+                    enum_type_name(collection, column)
+                };
+                (
+                    TypeRef::named_nn_list(enum_name),
+                    "Any of these values.".to_owned(),
+                )
+            }
+            FilterKind::Text { .. } => (
+                TypeRef::named_nn_list(TypeRef::STRING),
+                "Any of these exact values.".to_owned(),
+            ),
+            FilterKind::Exactly { .. } => (TypeRef::named(TypeRef::INT), "Exactly.".to_owned()),
+            FilterKind::AtLeast { .. } => (TypeRef::named(TypeRef::INT), "At least.".to_owned()),
+            FilterKind::AtMost { .. } => (TypeRef::named(TypeRef::INT), "At most.".to_owned()),
+            FilterKind::Related(relation) => (
+                TypeRef::named(TypeRef::STRING),
+                format!("Linked to the {} with this slug.", relation.to.singular()),
+            ),
+        };
+        input = input.field(InputValue::new(camel(&param.name), ty).description(description));
+    }
+    input
+}
+
+/// `NAME_ASC`, `NAME_DESC`, … for each sortable field.
+pub fn sort_enum(collection: Collection) -> Enum {
+    let mut sort = Enum::new(format!("{}Sort", type_name(collection)))
+        .description(format!("Sort keys of {}.", collection.as_str()));
+    for field in sort_fields(collection) {
+        let upper = field.name.to_uppercase();
+        sort = sort
+            .item(format!("{upper}_ASC"))
+            .item(format!("{upper}_DESC"));
+    }
+    sort
+}
+
+/// GraphQL arguments as the REST query pairs, so both APIs parse (and reject) alike.
+fn list_pairs(
+    ctx: &ResolverContext<'_>,
+    collection: Collection,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut pairs = vec![(
+        "limit".to_owned(),
+        page_size(&ctx.args, CONNECTION_DEFAULT_FIRST)?.to_string(),
+    )];
+    if let Some(after) = ctx.args.get("after").filter(|v| !v.is_null()) {
+        pairs.push(("cursor".into(), after.string()?.to_owned()));
+    }
+    if let Some(q) = ctx.args.get("q").filter(|v| !v.is_null()) {
+        pairs.push(("q".into(), q.string()?.to_owned()));
+    }
+    if let Some(sort) = ctx.args.get("sort").filter(|v| !v.is_null()) {
+        let mut keys = Vec::new();
+        for key in sort.list()?.iter() {
+            let name = key.enum_name()?;
+            let (field, dir) = name.rsplit_once('_').unwrap_or((name, "ASC"));
+            let field = field.to_lowercase();
+            keys.push(if dir == "DESC" {
+                format!("-{field}")
+            } else {
+                field
+            });
+        }
+        if !keys.is_empty() {
+            pairs.push(("sort".into(), keys.join(",")));
+        }
+    }
+    if let Some(filter) = ctx.args.get("filter").filter(|v| !v.is_null()) {
+        let filter = filter.object()?;
+        for param in filter_params(collection) {
+            let Some(value) = filter.get(&camel(&param.name)).filter(|v| !v.is_null()) else {
+                continue;
+            };
+            let text = match &param.kind {
+                FilterKind::OneOf { .. } => value
+                    .list()?
+                    .iter()
+                    .map(|v| v.enum_name().map(stored_value))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(","),
+                FilterKind::Text { .. } => value
+                    .list()?
+                    .iter()
+                    .map(|v| v.string().map(str::to_owned))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(","),
+                FilterKind::Exactly { .. }
+                | FilterKind::AtLeast { .. }
+                | FilterKind::AtMost { .. } => value.i64()?.to_string(),
+                FilterKind::Related(_) => value.string()?.to_owned(),
+            };
+            pairs.push((param.name.clone(), text));
+        }
+    }
+    Ok(pairs)
+}
+
+async fn list<'a>(
+    ctx: &ResolverContext<'a>,
+    collection: Collection,
+) -> Result<Option<FieldValue<'a>>, Error> {
+    let data = ctx.data::<RequestData>()?;
+    let pairs = list_pairs(ctx, collection)?;
+    let mut params = parse_list_params(collection, &pairs).map_err(|e| gql_error(&e))?;
+    let look = ctx.look_ahead();
+    params.count = look.field("totalCount").exists();
+    params.edge_cursors = look.field("edges").field("cursor").exists()
+        || look.field("pageInfo").field("startCursor").exists()
+        || look.field("pageInfo").field("endCursor").exists();
+    let page = listing::list(&data.db, &data.codec, data.visibility, collection, &params)
+        .await
+        .map_err(|e| gql_error(&e))?;
+    let mut cursors = page.cursors.into_iter();
+    let edges = page
+        .items
+        .into_iter()
+        .map(|object| Edge {
+            cursor: cursors.next(),
+            item: Item::new(collection, object),
+        })
+        .collect();
+    Ok(Some(FieldValue::owned_any(ConnectionPage {
+        edges,
+        has_next: page.next_cursor.is_some(),
+        has_previous: params.cursor.is_some(),
+        next_cursor: page.next_cursor,
+        total: page.total,
+    })))
+}
+
+fn search_field() -> Field {
+    Field::new("search", TypeRef::named_nn("SearchResults"), |ctx| {
+        FieldFuture::new(async move { run_search(&ctx).await })
+    })
+    .description(
+        "Full-text search across collections, best first; each hit says its type and score.",
+    )
+    .argument(
+        InputValue::new("q", TypeRef::named_nn(TypeRef::STRING))
+            .description("Words to find (stemmed); `word*` matches prefixes."),
+    )
+    .argument(
+        InputValue::new("types", TypeRef::named_nn_list("ContentType"))
+            .description("Only these types (default: every searchable type)."),
+    )
+    .argument(
+        InputValue::new("first", TypeRef::named(TypeRef::INT))
+            .default_value(Value::from(CONNECTION_DEFAULT_FIRST))
+            .description("Page size, 1 to 100."),
+    )
+    .argument(
+        InputValue::new("after", TypeRef::named(TypeRef::STRING))
+            .description("The `endCursor` of the previous page."),
+    )
+}
+
+async fn run_search<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'a>>, Error> {
+    let data = ctx.data::<RequestData>()?;
+    let q = ctx.args.try_get("q")?.string()?;
+    let terms = SearchTerms::parse(q).map_err(|e| gql_error(&e))?;
+    let mut types: Vec<Collection> = fulltext::searchable().collect();
+    if let Some(given) = ctx.args.get("types").filter(|v| !v.is_null()) {
+        let mut chosen = Vec::new();
+        for name in given.list()?.iter() {
+            let name = name.enum_name()?.to_lowercase();
+            let collection = Collection::ALL
+                .into_iter()
+                .find(|c| c.singular() == name)
+                .ok_or_else(|| coded("INVALID_PARAMETER", format!("types: unknown type {name}")))?;
+            if !types.contains(&collection) {
+                return Err(coded(
+                    "INVALID_PARAMETER",
+                    format!("types: {collection} are not searchable"),
+                ));
+            }
+            chosen.push(collection);
+        }
+        chosen.sort();
+        chosen.dedup();
+        if !chosen.is_empty() {
+            types = chosen;
+        }
+    }
+    let first = page_size(&ctx.args, CONNECTION_DEFAULT_FIRST)?;
+    let after = ctx
+        .args
+        .get("after")
+        .filter(|v| !v.is_null())
+        .map(|v| v.string().map(str::to_owned))
+        .transpose()?;
+    let page = search::search(
+        &data.db,
+        &data.codec,
+        data.visibility,
+        &terms,
+        &types,
+        first,
+        after.as_deref(),
+    )
+    .await
+    .map_err(|e| gql_error(&e))?;
+    Ok(Some(FieldValue::owned_any(SearchPage {
+        hits: page
+            .hits
+            .into_iter()
+            .map(|hit| (hit.score, Item::new(hit.collection, hit.item)))
+            .collect(),
+        has_previous: after.is_some(),
+        next_cursor: page.next_cursor,
+    })))
+}
