@@ -25,7 +25,7 @@ fn committed_graphql_schema_matches_the_code() {
         "/openapi/schema.graphql"
     ))
     .expect("openapi/schema.graphql is committed");
-    assert!(committed == salve::api::graphql::sdl(), "{STALE}");
+    assert!(committed == salve::api::graphql::sdl(), "{REGENERATE}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod helpers;
 mod contract;
 mod errors;
 mod foundation;
+mod graphql;
 mod interchange;
 mod keys;
 mod migrations;

@@ -6,7 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Error, Pos, Response, ServerError, Variables};
+use async_graphql::{Error, Response, ServerError, Variables};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -128,11 +128,9 @@ async fn get(
 
 /// A response carrying errors raised before execution.
 fn rejected(req: &HttpRequest, error: Error) -> HttpResponse {
-    respond(
-        req,
-        &Response::from_errors(vec![error.into_server_error(Pos::default())]),
-        true,
-    )
+    let mut server_error = ServerError::new(error.message, None);
+    server_error.extensions = error.extensions;
+    respond(req, &Response::from_errors(vec![server_error]), true)
 }
 
 fn respond(req: &HttpRequest, response: &Response, request_error: bool) -> HttpResponse {
