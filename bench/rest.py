@@ -9,6 +9,10 @@ drives it with wrk (32 connections, a warm-up run, then `--duration` seconds per
   W1       GET /v1/techniques/{random slug}?include=benefits,citations,products
   W2       GET /v1/conditions?sort=name&limit=20, followed through 10 pages by cursor
   W4       GET /v1/techniques?q=pain&limit=20
+  W3       POST /graphql condition(slug) { name techniques { name benefits { name }
+           citations { title year doi } products { name sku } } } (random slugs)
+  W3-REST  its REST equivalent, GET /v1/conditions/{slug}?include=techniques.benefits,
+           techniques.citations,techniques.products (W3's target: >= 60% of its req/s)
 Prints requests/s, p50, p99, errors and each workload's throughput as a ratio of /healthz
 measured in the same run, the server's peak RSS, and with --scale-l W1 at scale L against
 scale M. Needs wrk (installed with apt-get when missing).
@@ -126,19 +130,28 @@ def run_wrk(server, workload, duration, env_extra):
     return parse_wrk(out)
 
 
-def workloads(slugs_file):
+W3_QUERY = ('{ condition(slug: "%s") { name techniques { name benefits { name } '
+            'citations { title year doi } products { name sku } } } }')
+
+
+def workloads(slugs_file, condition_slugs=None):
     return [
         ("healthz", (None, "/healthz"), {}),
         ("W1", ("slugs.lua", "/"), {"SLUGS_FILE": slugs_file, "PATH_PREFIX": "/v1/techniques/",
                                     "PATH_SUFFIX": "?include=benefits,citations,products"}),
         ("W2", ("pages.lua", "/"), {"FIRST_PAGE": "/v1/conditions?sort=name&limit=20", "PAGES": "10"}),
         ("W4", (None, "/v1/techniques?q=pain&limit=20"), {}),
+        ("W3", ("graphql.lua", "/graphql"), {"SLUGS_FILE": condition_slugs or slugs_file,
+                                              "QUERY_TEMPLATE": W3_QUERY}),
+        ("W3-REST", ("slugs.lua", "/"), {
+            "SLUGS_FILE": condition_slugs or slugs_file, "PATH_PREFIX": "/v1/conditions/",
+            "PATH_SUFFIX": "?include=techniques.benefits,techniques.citations,techniques.products"}),
     ]
 
 
-def slugs_file(scale, workdir):
-    path = os.path.join(workdir, "techniques-%s.txt" % scale)
-    with open(os.path.join(dataset(scale), "techniques.ndjson")) as src, open(path, "w") as dst:
+def slugs_file(scale, workdir, collection="techniques"):
+    path = os.path.join(workdir, "%s-%s.txt" % (collection, scale))
+    with open(os.path.join(dataset(scale), "%s.ndjson" % collection)) as src, open(path, "w") as dst:
         for line in src:
             dst.write(json.loads(line)["slug"] + "\n")
     return path
@@ -150,6 +163,7 @@ def main():
     ap.add_argument("--duration", type=int, default=20)
     ap.add_argument("--scale-l", action="store_true", help="also run W1 at scale L")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--only", help="comma-separated workloads to run (healthz always runs)")
     args = ap.parse_args()
     ensure_wrk()
     if not args.no_build:
@@ -164,7 +178,10 @@ def main():
             server = Server(url, 18600 + n)
             results = {}
             try:
-                for name, workload, extra in workloads(slugs_file("M", workdir)):
+                chosen = workloads(slugs_file("M", workdir), slugs_file("M", workdir, "conditions"))
+                for name, workload, extra in chosen:
+                    if args.only and name != "healthz" and name not in args.only.split(","):
+                        continue
                     results[name] = run_wrk(server, workload, args.duration, extra)
                 rss = server.peak_rss_mb()
             finally:
@@ -176,7 +193,12 @@ def main():
                 print("  %-8s %10.0f %9.2f %9.2f %7d %9.2fx" % (
                     name, r["rps"], r["p50"], r["p99"], r["errors"], r["rps"] / ceiling))
                 if name != "healthz":
-                    ok &= r["p99"] <= TARGET_P99_MS and r["errors"] == 0
+                    target = 25.0 if name.startswith("W3") else TARGET_P99_MS
+                    ok &= r["p99"] <= target and r["errors"] == 0
+            if "W3" in results and "W3-REST" in results:
+                ratio = results["W3"]["rps"] / results["W3-REST"]["rps"]
+                print("  W3 / W3-REST throughput: %.2f (target >= 0.60; W3 p99 target <= 25 ms)" % ratio)
+                ok &= ratio >= 0.6
             print("  server peak RSS under load: %.1f MB (target <= 100)" % rss)
             ok &= rss <= 100
             if args.scale_l:
