@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
@@ -102,99 +102,6 @@ impl ItemSelect {
             object.insert(field.name, value);
         }
         Ok(object)
-    }
-}
-
-impl ItemSelect {
-    /// The item (every field, as [`ItemSelect::object`] builds it with metadata) as one
-    /// JSON text column, built by the database: one value per row crosses the driver
-    /// instead of one per field, which is most of the cost of wide reads. Needs the
-    /// reference joins of [`ItemSelect::joins`].
-    pub fn json_expr(&self, backend: DbBackend) -> String {
-        let pg = backend == DbBackend::Postgres;
-        let mut parts: Vec<String> = Vec::with_capacity(24);
-        let uuid = if pg {
-            "t.id".to_owned()
-        } else {
-            uuid_text_sql("t.id")
-        };
-        parts.push(format!("'id', {uuid}"));
-        for column in ["slug", "status"] {
-            parts.push(format!("'{column}', t.{column}"));
-        }
-        for column in ["published_at", "created_at", "updated_at"] {
-            parts.push(format!("'{column}', {}", timestamp_sql(pg, &format!("t.{column}"))));
-        }
-        parts.push("'version', t.version".to_owned());
-        for (n, field) in self.collection.fields().iter().enumerate() {
-            let column = format!("t.{}", field.column);
-            let expr = match field.kind {
-                FieldKind::Reference(_) => format!("r{n}.slug"),
-                FieldKind::StringList | FieldKind::Statistics if pg => {
-                    format!("coalesce({column}, '[]'::jsonb)")
-                }
-                FieldKind::StringList | FieldKind::Statistics => {
-                    format!("json(coalesce({column}, '[]'))")
-                }
-                FieldKind::Timestamp => timestamp_sql(pg, &column),
-                _ => column,
-            };
-            parts.push(format!("'{}', {expr}", field.name));
-        }
-        if pg {
-            format!("json_build_object({})::text", parts.join(", "))
-        } else {
-            format!("json_object({})", parts.join(", "))
-        }
-    }
-
-    /// An item from the text of [`ItemSelect::json_expr`].
-    pub fn object_from_json(&self, text: &str) -> Result<ItemObject> {
-        self.object_from_value(serde_json::from_str(text).map_err(AppError::internal)?)
-    }
-
-    /// An item from the JSON value of [`ItemSelect::json_expr`].
-    pub fn object_from_value(&self, value: Json) -> Result<ItemObject> {
-        let Json::Object(map) = value else {
-            return Err(AppError::internal_msg("an item is not a JSON object".into()));
-        };
-        let mut object = ItemObject::new();
-        for (key, value) in map {
-            let name = crate::domain::model::COMMON_FIELDS
-                .iter()
-                .copied()
-                .chain(self.collection.fields().iter().map(|f| f.name))
-                .find(|name| *name == key)
-                .ok_or_else(|| AppError::internal_msg(format!("unexpected item key {key}")))?;
-            object.insert(name, value);
-        }
-        Ok(object)
-    }
-}
-
-/// A SQLite UUID (16-byte blob) as canonical lowercase text.
-pub fn uuid_text_sql(column: &str) -> String {
-    let hex = format!("hex({column})");
-    format!(
-        "lower(substr({hex}, 1, 8) || '-' || substr({hex}, 9, 4) || '-' || \
-         substr({hex}, 13, 4) || '-' || substr({hex}, 17, 4) || '-' || substr({hex}, 21))"
-    )
-}
-
-/// A timestamp column as the API writes it (RFC 3339, UTC, `Z`, fractional seconds in
-/// groups of 3 digits as needed), or NULL.
-fn timestamp_sql(pg: bool, column: &str) -> String {
-    if pg {
-        let utc = format!("({column} AT TIME ZONE 'UTC')");
-        let micros = format!("(extract(microseconds from {column})::bigint % 1000000)");
-        format!(
-            "(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN {micros} = 0 THEN '' \
-             WHEN {micros} % 1000 = 0 THEN '.' || to_char({utc}, 'MS') \
-             ELSE '.' || to_char({utc}, 'US') END || 'Z')"
-        )
-    } else {
-        // Stored by sqlx as RFC 3339 with `+00:00` (UTC values only).
-        format!("replace({column}, '+00:00', 'Z')")
     }
 }
 

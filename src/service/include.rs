@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 use crate::domain::listing::{IncludeNode, sort_fields};
 use crate::domain::relations::{Relation, RelationKind};
-use crate::error::{AppError, Result};
+use crate::error::Result;
 use crate::service::Visibility;
 use crate::service::content::{ItemObject, ItemSelect, item_id};
 use crate::service::sql::SqlBuilder;
@@ -135,60 +135,42 @@ pub async fn children(
             format!("t.{order}, t.id"),
         ),
     };
-    let backend = db.get_database_backend();
-    let pg = backend == DbBackend::Postgres;
-    // Every child row is folded into one JSON value, so the whole level crosses the
-    // driver as one row: per-row hand-offs between the driver and the request dominated
-    // the cost of includes. Each entry is `[parent id, link note, item, rank]`.
-    let mut sql = SqlBuilder::new(backend);
-    let parent_text = if pg {
-        "w.parent_id".to_owned()
-    } else {
-        crate::service::content::uuid_text_sql("w.parent_id")
+    let mut sql = SqlBuilder::new(db.get_database_backend());
+    let select = format!(
+        "SELECT {parent_expr} AS parent_id, {note} AS link_note, {}",
+        child.columns
+    );
+    match per_parent {
+        // A window numbers each parent's children so one statement can cap them all.
+        Some(_) => sql.push(&format!(
+            "SELECT * FROM ({select}, ROW_NUMBER() OVER (PARTITION BY {parent_expr} \
+             ORDER BY {order_within}) AS rn FROM {from}{} WHERE {parent_expr} IN ",
+            child.joins
+        )),
+        None => sql.push(&format!(
+            "{select} FROM {from}{} WHERE {parent_expr} IN ",
+            child.joins
+        )),
     };
-    let (entry, empty) = if pg {
-        (
-            format!("json_agg(json_build_array({parent_text}, w.link_note, w.item_json::json, w.rn))"),
-            "'[]'",
-        )
-    } else {
-        (
-            format!("json_group_array(json_array({parent_text}, w.link_note, json(w.item_json), w.rn))"),
-            "'[]'",
-        )
-    };
-    sql.push(&format!(
-        "SELECT coalesce({entry}, {empty}){} AS entries FROM (SELECT {parent_expr} AS parent_id, \
-         {note} AS link_note, {} AS item_json, ROW_NUMBER() OVER (PARTITION BY {parent_expr} \
-         ORDER BY {order_within}) AS rn FROM {from}{} WHERE {parent_expr} IN ",
-        if pg { "::text" } else { "" },
-        child.json_expr(backend),
-        child.joins
-    ));
     sql.bind_list(parents.iter().copied());
-    sql.push(&format!(" AND {}) w", visibility.status_filter("t")));
-    if let Some(limit) = per_parent {
-        sql.push(&format!(" WHERE w.rn <= {limit}"));
-    }
-    let Some(row) = db.query_one_raw(sql.build()).await? else {
-        return Ok(grouped);
+    sql.push(&format!(" AND {}", visibility.status_filter("t")));
+    match per_parent {
+        Some(limit) => sql.push(&format!(
+            ") w WHERE w.rn <= {limit} ORDER BY w.parent_id, w.rn"
+        )),
+        None => sql.push(&format!(" ORDER BY {parent_expr}, {order_within}")),
     };
-    let entries: Vec<(Uuid, Option<String>, Json, i64)> =
-        serde_json::from_str(&row.try_get::<String>("", "entries")?).map_err(AppError::internal)?;
     let is_link = matches!(relation.kind, RelationKind::Link { .. });
-    let mut ranked: HashMap<Uuid, Vec<(i64, ItemObject)>> = HashMap::new();
-    for (parent, note, item, rank) in entries {
-        let mut object = child.object_from_value(item)?;
+    for row in db.query_all_raw(sql.build()).await? {
+        let parent: Uuid = row.try_get("", "parent_id")?;
+        let mut object = child.object(&row, true)?;
         if is_link {
+            let note: Option<String> = row.try_get("", "link_note")?;
             let mut link = Map::new();
             link.insert("note".into(), note.map_or(Json::Null, Json::String));
             object.insert("link", Json::Object(link));
         }
-        ranked.entry(parent).or_default().push((rank, object));
-    }
-    for (parent, mut children) in ranked {
-        children.sort_by_key(|(rank, _)| *rank);
-        grouped.insert(parent, children.into_iter().map(|(_, c)| c).collect());
+        grouped.entry(parent).or_default().push(object);
     }
     Ok(grouped)
 }

@@ -10,7 +10,6 @@ mod errors;
 mod foundation;
 mod graphql;
 mod interchange;
-mod item_json;
 mod keys;
 mod migrations;
 mod readiness;
