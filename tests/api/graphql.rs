@@ -475,6 +475,71 @@ async fn persisted_queries_and_get_are_cacheable(engine: Engine) {
     );
 }
 
+/// Allow-list mode: only stored documents run, only admin keys register new ones;
+/// introspection can be switched off.
+async fn allow_list_mode_runs_only_persisted_documents(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let mut settings = crate::helpers::settings(&db.url);
+    settings.serve.graphql.graphql_persisted_only = true;
+    settings.serve.graphql.graphql_no_introspection = true;
+    let app = TestApp::spawn(settings).await;
+    let output = db.cli(&["keys", "create", "--name", "ops", "--scopes", "admin,read"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let admin = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let document = r#"{ product(slug: "smooth-foam-roller") { sku } }"#;
+    let hash = hex::encode(Sha256::digest(document.as_bytes()));
+    let with_hash = json!({ "query": document,
+        "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
+    let only_hash = json!({ "extensions": with_hash["extensions"] });
+
+    let plain = query(&app, document).await;
+    assert_eq!(error_code(&plain), "PERSISTED_QUERY_ONLY");
+    let anonymous = post(&app, &with_hash).await;
+    assert_eq!(error_code(&anonymous), "PERSISTED_QUERY_ONLY");
+    assert_eq!(
+        error_code(&post(&app, &only_hash).await),
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+    let registered: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&admin)
+        .json(&with_hash)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        registered["data"]["product"]["sku"], "DEMO-FR-SMOOTH",
+        "{registered}"
+    );
+    assert_eq!(post(&app, &only_hash).await, registered);
+    // Anyone may send the full document of a stored hash.
+    assert_eq!(post(&app, &with_hash).await, registered);
+
+    let introspection = json!({ "query": "{ __schema { queryType { name } } }",
+        "extensions": { "persistedQuery": { "version": 1,
+            "sha256Hash": hex::encode(Sha256::digest(b"{ __schema { queryType { name } } }")) } } });
+    let refused: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&admin)
+        .json(&introspection)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        refused["data"].is_null() || refused["data"]["__schema"].is_null(),
+        "{refused}"
+    );
+    assert!(!refused["errors"].is_null(), "{refused}");
+}
+
 fn urlencoding(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
@@ -487,4 +552,5 @@ engine_tests!(
     bad_input_is_a_coded_error_and_not_found_is_null,
     drafts_are_invisible_without_the_preview_scope,
     persisted_queries_and_get_are_cacheable,
+    allow_list_mode_runs_only_persisted_documents,
 );
