@@ -57,6 +57,15 @@ pub async fn connect(
                 .foreign_keys(true)
                 .busy_timeout(statement_timeout)
         })
+        .map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    let mut handle = conn.lock_handle().await?;
+                    enable_query_planner_stability(handle.as_raw_handle());
+                    Ok(())
+                })
+            })
+        })
         .map_sqlx_postgres_opts(move |opts: PgConnectOptions| {
             let millis = statement_timeout.as_millis().to_string();
             opts.options([("statement_timeout", millis.as_str())])
@@ -108,6 +117,32 @@ pub async fn server_secret(db: &DatabaseConnection, name: &str) -> anyhow::Resul
         .ok_or_else(|| anyhow::anyhow!("server secret {name} missing"))?;
     let value: String = row.try_get("", "value")?;
     Ok(value.into_bytes())
+}
+
+/// Turns on SQLite's query-planner stability guarantee for a connection. Without it, the
+/// bundled SQLite (built with STAT4) marks a prepared statement as expired whenever a
+/// newly bound value might change its plan, so cached statements were re-parsed and
+/// re-planned on almost every execution (a fifth of the CPU of include-heavy reads).
+/// Our plans come from indexes, not from the bound values.
+#[allow(
+    unsafe_code,
+    reason = "one documented FFI call; no safe binding exists"
+)]
+fn enable_query_planner_stability(db: std::ptr::NonNull<libsqlite3_sys::sqlite3>) {
+    // SAFETY: `db` is a live connection handle held under sqlx's connection lock for the
+    // duration of the call; SQLITE_DBCONFIG_ENABLE_QPSG takes an int and an optional
+    // int* for the new setting, and a null pointer is allowed.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db.as_ptr(),
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        )
+    };
+    if rc != libsqlite3_sys::SQLITE_OK {
+        tracing::warn!(rc, "could not enable SQLite query planner stability");
+    }
 }
 
 fn sqlite_path(url: &str) -> Option<&str> {
