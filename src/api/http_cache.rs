@@ -5,10 +5,12 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, Result};
+use crate::service::content::ItemObject;
 use crate::service::{Caller, Visibility};
 use crate::startup::AppState;
 
@@ -18,14 +20,50 @@ pub fn cached_json(
     caller: &Caller,
     body: &Value,
 ) -> Result<HttpResponse> {
+    cached_body(req, state, caller, body, latest_update(body))
+}
+
+/// Like [`cached_json`] for a body of items, serialized straight from the service-layer
+/// objects (no intermediate JSON tree).
+pub fn cached_items(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Caller,
+    body: &impl Serialize,
+    items: &[ItemObject],
+) -> Result<HttpResponse> {
+    let latest = items
+        .iter()
+        .flat_map(|item| {
+            item.values()
+                .filter_map(latest_update)
+                .chain(own_update(item))
+        })
+        .max();
+    cached_body(req, state, caller, body, latest)
+}
+
+fn own_update(item: &ItemObject) -> Option<DateTime<Utc>> {
+    item.get("updated_at")
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn cached_body(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Caller,
+    body: &impl Serialize,
+    latest: Option<DateTime<Utc>>,
+) -> Result<HttpResponse> {
     let bytes = serde_json::to_vec(body).map_err(AppError::internal)?;
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..16]));
     let cache_control = match caller.visibility() {
         Visibility::All => "private, no-store".to_owned(),
         Visibility::PublishedOnly => state.settings.serve.cache_control.clone(),
     };
-    let last_modified =
-        latest_update(body).map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
+    let last_modified = latest.map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
     let not_modified = req
         .headers()
         .get(header::IF_NONE_MATCH)

@@ -3,15 +3,27 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::api::http_cache::cached_json;
+use crate::api::http_cache::cached_items;
 use crate::domain::listing::{parse_item_params, parse_list_params};
 use crate::domain::{Collection, Scope};
 use crate::error::Result;
+use crate::service::content::ItemObject;
 use crate::service::content::{self, ItemKey};
 use crate::service::{Caller, listing};
 use crate::startup::AppState;
 
 type QueryPairs = web::Query<Vec<(String, String)>>;
+
+#[derive(serde::Serialize)]
+struct ListBody<'a> {
+    data: &'a [ItemObject],
+    page: serde_json::Value,
+}
+
+#[derive(serde::Serialize)]
+struct ItemBody<'a> {
+    data: &'a ItemObject,
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let not_allowed = || web::to(crate::api::method_not_allowed);
@@ -60,12 +72,11 @@ async fn list_items(
     if let Some(total) = page.total {
         meta["total"] = json!(total);
     }
-    cached_json(
-        &req,
-        &state,
-        &caller,
-        &json!({ "data": page.items, "page": meta }),
-    )
+    let body = ListBody {
+        data: &page.items,
+        page: meta,
+    };
+    cached_items(&req, &state, &caller, &body, &page.items)
 }
 
 /// One item by slug, with `include` and `fields`.
@@ -104,5 +115,11 @@ async fn respond_item(
     caller.require(Scope::Read)?;
     let params = parse_item_params(collection, query)?;
     let item = content::get_item(&state.db, caller.visibility(), collection, key, &params).await?;
-    cached_json(req, state, caller, &json!({ "data": item }))
+    cached_items(
+        req,
+        state,
+        caller,
+        &ItemBody { data: &item },
+        std::slice::from_ref(&item),
+    )
 }
