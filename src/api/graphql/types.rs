@@ -40,18 +40,21 @@ pub fn node_interface() -> Interface {
         )
 }
 
+/// A field read from the parent when the parent is a plain GraphQL object value.
+fn value_field(name: &'static str, ty: TypeRef, description: &'static str) -> Field {
+    Field::new(name, ty, move |ctx| {
+        let value = ctx.parent_value.as_value().and_then(|v| match v {
+            Value::Object(map) => map.get(name).cloned(),
+            _ => None,
+        });
+        FieldFuture::from_value(value)
+    })
+    .description(description)
+}
+
 /// `{label, value, unit, year, citation}` of a condition.
 pub fn statistic() -> Object {
-    let field = |name: &'static str, ty: TypeRef, description: &'static str| {
-        Field::new(name, ty, move |ctx| {
-            let value = ctx.parent_value.as_value().and_then(|v| match v {
-                Value::Object(map) => map.get(name).cloned(),
-                _ => None,
-            });
-            FieldFuture::from_value(value)
-        })
-        .description(description)
-    };
+    let field = value_field;
     Object::new("Statistic")
         .description("A figure about a condition, backed by a citation.")
         .field(field(
@@ -82,16 +85,7 @@ pub fn statistic() -> Object {
 }
 
 pub fn page_info() -> Object {
-    let field = |name: &'static str, ty: TypeRef, description: &'static str| {
-        Field::new(name, ty, move |ctx| {
-            let value = ctx.parent_value.as_value().and_then(|v| match v {
-                Value::Object(map) => map.get(name).cloned(),
-                _ => None,
-            });
-            FieldFuture::from_value(value)
-        })
-        .description(description)
-    };
+    let field = value_field;
     Object::new("PageInfo")
         .description("Where a page sits in its list (Relay cursor connections).")
         .field(field(
