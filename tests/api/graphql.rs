@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestApp, TestDb, generate, spawn_app, stderr};
+use crate::helpers::{
+    Engine, TestApp, TestDb, generate, import_draft_technique, spawn_app, stderr,
+};
 
 async fn post(app: &TestApp, body: &Value) -> Value {
     let response = app
@@ -19,6 +21,18 @@ async fn post(app: &TestApp, body: &Value) -> Value {
         .unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
+}
+
+/// POSTs `body` to /graphql with an optional API key; the JSON response.
+async fn post_as(app: &TestApp, key: Option<&str>, body: &Value) -> Value {
+    let mut request = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(body);
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    request.send().await.unwrap().json().await.unwrap()
 }
 
 async fn query(app: &TestApp, document: &str) -> Value {
@@ -373,19 +387,7 @@ async fn bad_input_is_a_coded_error_and_not_found_is_null(engine: Engine) {
 
 async fn drafts_are_invisible_without_the_preview_scope(engine: Engine) {
     let (app, db) = spawn_app(engine).await;
-    let dir = db.dir().join("draft");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("techniques.ndjson"),
-        r#"{"slug":"secret-technique","name":"Secret rolling","kind":"self","status":"draft","summary":"foam rolling variant"}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("condition_techniques.ndjson"),
-        r#"{"condition":"lower-back-pain","technique":"secret-technique"}"#,
-    )
-    .unwrap();
-    assert!(db.cli(&["import", dir.to_str().unwrap()]).status.success());
+    import_draft_technique(&db);
     let key = |scopes: &str| {
         let output = db.cli(&["keys", "create", "--name", scopes, "--scopes", scopes]);
         String::from_utf8(output.stdout).unwrap().trim().to_owned()
@@ -396,14 +398,7 @@ async fn drafts_are_invisible_without_the_preview_scope(engine: Engine) {
         techniques(first: 100, q: "secret") { totalCount nodes { slug } }
         search(q: "secret") { hits { item { ... on Technique { slug } } } } }"#;
     for bearer in [None, Some(read.as_str()), Some(preview.as_str())] {
-        let mut request = app
-            .client
-            .post(format!("{}/graphql", app.address))
-            .json(&json!({ "query": document }));
-        if let Some(key) = bearer {
-            request = request.bearer_auth(key);
-        }
-        let body: Value = request.send().await.unwrap().json().await.unwrap();
+        let body = post_as(&app, bearer, &json!({ "query": document })).await;
         assert!(body["errors"].is_null(), "{body}");
         let text = body.to_string();
         if bearer == Some(preview.as_str()) {
@@ -500,17 +495,7 @@ async fn allow_list_mode_runs_only_persisted_documents(engine: Engine) {
         error_code(&post(&app, &only_hash).await),
         "PERSISTED_QUERY_NOT_FOUND"
     );
-    let registered: Value = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(&admin)
-        .json(&with_hash)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let registered = post_as(&app, Some(&admin), &with_hash).await;
     assert_eq!(
         registered["data"]["product"]["sku"], "DEMO-FR-SMOOTH",
         "{registered}"
@@ -522,17 +507,7 @@ async fn allow_list_mode_runs_only_persisted_documents(engine: Engine) {
     let introspection = json!({ "query": "{ __schema { queryType { name } } }",
         "extensions": { "persistedQuery": { "version": 1,
             "sha256Hash": hex::encode(Sha256::digest(b"{ __schema { queryType { name } } }")) } } });
-    let refused: Value = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(&admin)
-        .json(&introspection)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let refused = post_as(&app, Some(&admin), &introspection).await;
     assert!(
         refused["data"].is_null() || refused["data"]["__schema"].is_null(),
         "{refused}"

@@ -212,3 +212,28 @@ pub fn generate(scale: &str, out: &Path) -> PathBuf {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// Imports a draft technique linked from the demo's lower-back-pain condition and smooth
+/// foam roller: what visibility tests look for.
+pub fn import_draft_technique(db: &TestDb) {
+    let dir = db.dir().join("draft");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, row) in [
+        (
+            "techniques.ndjson",
+            r#"{"slug":"secret-technique","name":"Secret rolling","kind":"self","status":"draft","summary":"foam rolling variant"}"#,
+        ),
+        (
+            "condition_techniques.ndjson",
+            r#"{"condition":"lower-back-pain","technique":"secret-technique"}"#,
+        ),
+        (
+            "technique_products.ndjson",
+            r#"{"technique":"secret-technique","product":"smooth-foam-roller"}"#,
+        ),
+    ] {
+        std::fs::write(dir.join(file), row).unwrap();
+    }
+    let output = db.cli(&["import", dir.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}

@@ -8,7 +8,9 @@ use salve::domain::model::file_links;
 use serde_json::Value;
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestApp, TestDb, generate, settings, spawn_app, stderr};
+use crate::helpers::{
+    Engine, TestApp, TestDb, generate, import_draft_technique, settings, spawn_app, stderr,
+};
 
 async fn json(app: &TestApp, path: &str) -> Value {
     let response = app.get(path).await;
@@ -328,24 +330,7 @@ async fn includes_run_one_statement_per_level(engine: Engine) {
 
 async fn drafts_and_links_to_drafts_never_reach_read_consumers(engine: Engine) {
     let (app, db) = spawn_app(engine).await;
-    let dir = db.dir().join("draft");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("techniques.ndjson"),
-        r#"{"slug":"secret-technique","name":"Secret rolling","kind":"self","status":"draft","summary":"foam rolling variant"}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("condition_techniques.ndjson"),
-        r#"{"condition":"lower-back-pain","technique":"secret-technique"}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("technique_products.ndjson"),
-        r#"{"technique":"secret-technique","product":"smooth-foam-roller"}"#,
-    )
-    .unwrap();
-    assert!(db.cli(&["import", dir.to_str().unwrap()]).status.success());
+    import_draft_technique(&db);
     let output = db.cli(&["keys", "create", "--name", "editor", "--scopes", "preview"]);
     let preview = String::from_utf8(output.stdout).unwrap().trim().to_owned();
     let output = db.cli(&["keys", "create", "--name", "shop", "--scopes", "read"]);

@@ -138,7 +138,7 @@ async fn node<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'a>>, E
 
 fn connection_field(collection: Collection) -> Field {
     let name = type_name(collection);
-    Field::new(
+    let field = Field::new(
         camel(collection.as_str()),
         TypeRef::named_nn(format!("{name}Connection")),
         move |ctx| FieldFuture::new(async move { list(&ctx, collection).await }),
@@ -146,16 +146,8 @@ fn connection_field(collection: Collection) -> Field {
     .description(format!(
         "A page of {}: filtered, sorted (stable, ties broken by id), searchable with `q`.",
         collection.as_str()
-    ))
-    .argument(
-        InputValue::new("first", TypeRef::named(TypeRef::INT))
-            .default_value(Value::from(CONNECTION_DEFAULT_FIRST))
-            .description("Page size, 1 to 100."),
-    )
-    .argument(
-        InputValue::new("after", TypeRef::named(TypeRef::STRING))
-            .description("The `endCursor` of the previous page."),
-    )
+    ));
+    page_arguments(field)
     .argument(InputValue::new("filter", TypeRef::named(format!("{name}Filter"))))
     .argument(
         InputValue::new("sort", TypeRef::named_nn_list(format!("{name}Sort")))
@@ -313,7 +305,7 @@ async fn list<'a>(
 }
 
 fn search_field() -> Field {
-    Field::new("search", TypeRef::named_nn("SearchResults"), |ctx| {
+    let field = Field::new("search", TypeRef::named_nn("SearchResults"), |ctx| {
         FieldFuture::new(async move { run_search(&ctx).await })
     })
     .description(
@@ -326,16 +318,22 @@ fn search_field() -> Field {
     .argument(
         InputValue::new("types", TypeRef::named_nn_list("ContentType"))
             .description("Only these types (default: every searchable type)."),
-    )
-    .argument(
-        InputValue::new("first", TypeRef::named(TypeRef::INT))
-            .default_value(Value::from(CONNECTION_DEFAULT_FIRST))
-            .description("Page size, 1 to 100."),
-    )
-    .argument(
-        InputValue::new("after", TypeRef::named(TypeRef::STRING))
-            .description("The `endCursor` of the previous page."),
-    )
+    );
+    page_arguments(field)
+}
+
+/// `first` and `after` of a paginated field.
+fn page_arguments(field: Field) -> Field {
+    field
+        .argument(
+            InputValue::new("first", TypeRef::named(TypeRef::INT))
+                .default_value(Value::from(CONNECTION_DEFAULT_FIRST))
+                .description("Page size, 1 to 100."),
+        )
+        .argument(
+            InputValue::new("after", TypeRef::named(TypeRef::STRING))
+                .description("The `endCursor` of the previous page."),
+        )
 }
 
 async fn run_search<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'a>>, Error> {
