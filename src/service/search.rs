@@ -31,6 +31,35 @@ pub struct HitPage {
     pub limit: u32,
 }
 
+/// The types a search covers: every searchable collection when none is asked for, else
+/// the asked ones (sorted, without repeats), each of which must be searchable.
+pub fn search_types(requested: &[Collection]) -> Result<Vec<Collection>> {
+    if requested.is_empty() {
+        return Ok(crate::service::fulltext::searchable().collect());
+    }
+    let mut types = Vec::with_capacity(requested.len());
+    for collection in requested {
+        if !crate::service::fulltext::searchable().any(|s| s == *collection) {
+            return Err(not_searchable(collection.as_str()));
+        }
+        types.push(*collection);
+    }
+    types.sort();
+    types.dedup();
+    Ok(types)
+}
+
+/// The error for a type that cannot be searched (or does not exist).
+pub fn not_searchable(name: &str) -> AppError {
+    let allowed: Vec<&str> = crate::service::fulltext::searchable()
+        .map(|c| c.as_str())
+        .collect();
+    AppError::invalid_parameter(format!(
+        "type: {name:?} is not searchable (allowed: {})",
+        allowed.join(", ")
+    ))
+}
+
 /// Hits for `terms` in `types`, best first (ties by type, then id), `limit` per page.
 pub async fn search(
     db: &DatabaseConnection,

@@ -18,7 +18,7 @@ use crate::domain::listing::{
 };
 use crate::error::AppError;
 use crate::service::content::{self, ItemKey};
-use crate::service::{fulltext, listing, search};
+use crate::service::{listing, search};
 
 /// One page of a connection as resolvers see it.
 pub struct ConnectionPage {
@@ -340,29 +340,19 @@ async fn run_search<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'
     let data = ctx.data::<RequestData>()?;
     let q = ctx.args.try_get("q")?.string()?;
     let terms = SearchTerms::parse(q).map_err(|e| gql_error(&e))?;
-    let mut types: Vec<Collection> = fulltext::searchable().collect();
+    let mut requested = Vec::new();
     if let Some(given) = ctx.args.get("types").filter(|v| !v.is_null()) {
-        let mut chosen = Vec::new();
         for name in given.list()?.iter() {
             let name = name.enum_name()?.to_lowercase();
             let collection = Collection::ALL
                 .into_iter()
                 .find(|c| c.singular() == name)
-                .ok_or_else(|| coded("INVALID_PARAMETER", format!("types: unknown type {name}")))?;
-            if !types.contains(&collection) {
-                return Err(coded(
-                    "INVALID_PARAMETER",
-                    format!("types: {collection} are not searchable"),
-                ));
-            }
-            chosen.push(collection);
-        }
-        chosen.sort();
-        chosen.dedup();
-        if !chosen.is_empty() {
-            types = chosen;
+                .ok_or_else(|| search::not_searchable(&name))
+                .map_err(|e| gql_error(&e))?;
+            requested.push(collection);
         }
     }
+    let types = search::search_types(&requested).map_err(|e| gql_error(&e))?;
     let first = page_size(&ctx.args, CONNECTION_DEFAULT_FIRST)?;
     let after = ctx
         .args

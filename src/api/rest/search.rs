@@ -40,23 +40,11 @@ fn parse(pairs: &[(String, String)]) -> Result<SearchParams> {
         match key.as_str() {
             "q" => terms = Some(SearchTerms::parse(value)?),
             "type" => {
-                types = value
+                let requested = value
                     .split(',')
-                    .map(|name| {
-                        Collection::parse(name)
-                            .filter(|c| fulltext::searchable().any(|s| s == *c))
-                            .ok_or_else(|| {
-                                let allowed: Vec<&str> =
-                                    fulltext::searchable().map(|c| c.as_str()).collect();
-                                AppError::invalid_parameter(format!(
-                                    "type: {name:?} is not searchable (allowed: {})",
-                                    allowed.join(", ")
-                                ))
-                            })
-                    })
-                    .collect::<Result<_>>()?;
-                types.sort();
-                types.dedup();
+                    .map(|name| Collection::parse(name).ok_or_else(|| search::not_searchable(name)))
+                    .collect::<Result<Vec<_>>>()?;
+                types = search::search_types(&requested)?;
             }
             "limit" => {
                 limit = value
