@@ -164,6 +164,12 @@ pub struct ServeSettings {
     #[arg(long, env = "SALVE_NO_DEMO")]
     pub no_demo: bool,
 
+    /// Days from publication (or from a recorded medical review) until an article's next
+    /// review is due.
+    #[arg(long, env = "SALVE_REVIEW_INTERVAL_DAYS", default_value_t = 365,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub review_interval_days: u32,
+
     /// Require an API key for every read (anonymous callers get 401).
     #[arg(long, env = "SALVE_NO_PUBLIC_READ")]
     pub no_public_read: bool,
@@ -279,6 +285,7 @@ impl Default for ServeSettings {
         Self {
             bind: ([127, 0, 0, 1], 8080).into(),
             no_demo: false,
+            review_interval_days: 365,
             no_public_read: false,
             workers: None,
             shutdown_drain_ms: 1000,

@@ -34,6 +34,15 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("{0}")]
     Conflict(String),
+    /// A workflow step refused because of the listed blockers (409).
+    #[error("{0}")]
+    Blocked(String, Vec<FieldError>),
+    /// `If-Match` / `expectedVersion` names a version that is no longer current (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// A write without `If-Match` (428).
+    #[error("{0}")]
+    PreconditionRequired(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -81,6 +90,9 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
+            AppError::Blocked(..) => "blocked",
+            AppError::PreconditionFailed(_) => "precondition_failed",
+            AppError::PreconditionRequired(_) => "precondition_required",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UriTooLong(_) => "uri_too_long",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -98,6 +110,9 @@ impl AppError {
             AppError::NotFound(_) => "Not found",
             AppError::MethodNotAllowed => "Method not allowed",
             AppError::Conflict(_) => "Conflict",
+            AppError::Blocked(..) => "Blocked",
+            AppError::PreconditionFailed(_) => "Precondition failed",
+            AppError::PreconditionRequired(_) => "Precondition required",
             AppError::PayloadTooLarge(_) => "Payload too large",
             AppError::UriTooLong(_) => "URI too long",
             AppError::UnsupportedMediaType(_) => "Unsupported media type",
@@ -126,7 +141,7 @@ impl AppError {
             detail: self.detail(),
             code: self.code(),
             errors: match self {
-                AppError::Validation(errors) => Some(errors.clone()),
+                AppError::Validation(errors) | AppError::Blocked(_, errors) => Some(errors.clone()),
                 _ => None,
             },
         }
@@ -159,7 +174,9 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Blocked(..) => StatusCode::CONFLICT,
+            AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -198,9 +215,29 @@ impl From<DbErr> for AppError {
     fn from(error: DbErr) -> Self {
         if is_unavailable(&error) {
             AppError::Unavailable(Some(error))
+        } else if is_unique_violation(&error) {
+            // A concurrent write took the slug (or SKU) between our check and our insert.
+            AppError::Conflict("another item already uses this slug or unique value".into())
         } else {
             AppError::Internal(error.into())
         }
+    }
+}
+
+/// A unique-constraint violation (PostgreSQL 23505, SQLite 2067 / 1555).
+pub fn is_unique_violation(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    match error {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                SqlxError::Database(db) => {
+                    matches!(db.code().as_deref(), Some("23505" | "2067" | "1555"))
+                }
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 

@@ -154,15 +154,25 @@ async fn stop_on_signal(trigger: ShutdownTrigger) {
 /// never with credentials.
 fn cors(origins: &str) -> Cors {
     let mut cors = Cors::default()
-        // POST only serves `/graphql` reads here; writes need an API key (never cookies).
-        .allowed_methods(["GET", "HEAD", "OPTIONS", "POST"])
+        // Writes authenticate with a bearer API key, never cookies, so allowing them
+        // cross-origin exposes nothing a page could not already do with the key.
+        .allowed_methods(["GET", "HEAD", "OPTIONS", "POST", "PATCH", "PUT", "DELETE"])
         .allowed_headers([
             "authorization",
             "if-none-match",
+            "if-match",
+            "idempotency-key",
             "content-type",
             "x-request-id",
         ])
-        .expose_headers(["etag", "last-modified", "x-request-id", "retry-after"])
+        .expose_headers([
+            "etag",
+            "last-modified",
+            "location",
+            "x-request-id",
+            "retry-after",
+            "idempotent-replayed",
+        ])
         .max_age(3600);
     for origin in origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
         cors = if origin == "*" {

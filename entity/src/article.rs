@@ -15,6 +15,7 @@ pub struct Model {
     pub reviewer_id: Option<Uuid>,
     pub publisher_id: Option<Uuid>,
     pub last_reviewed_at: Option<DateTimeUtc>,
+    pub next_review_due: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,

@@ -13,6 +13,7 @@ mod m20261127_000004_api_keys;
 mod m20261128_000005_server_secrets;
 mod m20261128_000006_listing_indexes;
 mod m20261128_000007_persisted_queries;
+mod m20261130_000008_editorial;
 pub mod schema;
 
 /// Searchable columns and their weights, as indexed by the search migration.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_server_secrets::Migration),
             Box::new(m20261128_000006_listing_indexes::Migration),
             Box::new(m20261128_000007_persisted_queries::Migration),
+            Box::new(m20261130_000008_editorial::Migration),
         ]
     }
 }

@@ -7,10 +7,9 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, Result};
-use crate::service::content::ItemObject;
+use crate::service::content::{ItemObject, strong_etag};
 use crate::service::{Caller, Visibility};
 use crate::startup::AppState;
 
@@ -58,7 +57,7 @@ fn cached_body(
     latest: Option<DateTime<Utc>>,
 ) -> Result<HttpResponse> {
     let bytes = serde_json::to_vec(body).map_err(AppError::internal)?;
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..16]));
+    let etag = strong_etag(&bytes);
     let cache_control = match caller.visibility() {
         Visibility::All => "private, no-store".to_owned(),
         Visibility::PublishedOnly => state.settings.serve.cache_control.clone(),

@@ -76,6 +76,9 @@ pub fn field_description(collection: Collection, field: &str) -> String {
         (_, "reviewer") => "The author who medically reviewed the article.",
         (_, "publisher") => "The publisher of the article.",
         (_, "last_reviewed_at") => "When the article was last medically reviewed.",
+        (_, "next_review_due") => {
+            "When the next medical review is due (set on publish and on each recorded review)."
+        }
         _ => return format!("The {one}'s {}.", field.replace('_', " ")),
     };
     text.to_owned()

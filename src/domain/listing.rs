@@ -75,7 +75,8 @@ pub fn sort_fields(collection: Collection) -> Vec<SortField> {
         Collection::Citations => fields.push(sort_field("year", true, SortValue::Integer)),
         Collection::Products => fields.push(sort_field("price_cents", true, SortValue::Integer)),
         Collection::Articles => {
-            fields.push(sort_field("last_reviewed_at", true, SortValue::Timestamp))
+            fields.push(sort_field("last_reviewed_at", true, SortValue::Timestamp));
+            fields.push(sort_field("next_review_due", true, SortValue::Timestamp));
         }
         _ => {}
     }
@@ -102,6 +103,13 @@ pub enum Filter {
     AtMost {
         column: &'static str,
         value: i64,
+    },
+    /// A nullable timestamp column is set and before (`strict`) or at most `days` from
+    /// the time of the query. Relative, so a cursor stays valid from page to page.
+    DueBy {
+        column: &'static str,
+        days: i64,
+        strict: bool,
     },
     /// Items related to the (visible) item with this slug.
     Related {
@@ -404,7 +412,19 @@ pub enum FilterKind {
     },
     /// The slug of an item at the other end of a relation.
     Related(Relation),
+    /// `review=overdue`: the review date in `column` has passed.
+    ReviewOverdue {
+        column: &'static str,
+    },
+    /// `due_within=30d`: the review date in `column` falls within that many days from
+    /// now (overdue items included).
+    DueWithin {
+        column: &'static str,
+    },
 }
+
+/// The longest `due_within` window, in days.
+pub const MAX_DUE_WITHIN_DAYS: i64 = 3650;
 
 /// A filter query parameter of a list endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -454,6 +474,20 @@ pub fn filter_params(collection: Collection) -> Vec<FilterParam> {
         params.push(FilterParam {
             name: format!("{column}_lte"),
             kind: FilterKind::AtMost { column },
+        });
+    }
+    if collection == Collection::Articles {
+        params.push(FilterParam {
+            name: "review".into(),
+            kind: FilterKind::ReviewOverdue {
+                column: "next_review_due",
+            },
+        });
+        params.push(FilterParam {
+            name: "due_within".into(),
+            kind: FilterKind::DueWithin {
+                column: "next_review_due",
+            },
         });
     }
     for relation in relations(collection) {
@@ -507,6 +541,35 @@ fn parse_filter(collection: Collection, key: &str, value: &str) -> Result<Vec<Fi
             column,
             value: number()?,
         }],
+        FilterKind::ReviewOverdue { column } => {
+            if value != "overdue" {
+                return Err(bad(key, "the only value is `overdue`"));
+            }
+            vec![Filter::DueBy {
+                column,
+                days: 0,
+                strict: true,
+            }]
+        }
+        FilterKind::DueWithin { column } => {
+            let days = value
+                .strip_suffix('d')
+                .and_then(|n| n.parse::<i64>().ok())
+                .filter(|n| (0..=MAX_DUE_WITHIN_DAYS).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        key,
+                        format!(
+                            "expects a number of days such as `30d` (0d to {MAX_DUE_WITHIN_DAYS}d)"
+                        ),
+                    )
+                })?;
+            vec![Filter::DueBy {
+                column,
+                days,
+                strict: false,
+            }]
+        }
         FilterKind::Related(relation) => {
             let slug = Slug::parse(value).map_err(|e| bad(key, e))?;
             vec![Filter::Related {

@@ -171,6 +171,7 @@ const ARTICLE_FIELDS: &[Field] = &[
         "articles",
     ),
     field("last_reviewed_at", Timestamp, false),
+    field("next_review_due", Timestamp, false),
 ];
 
 impl Collection {

@@ -2,8 +2,9 @@ use std::fmt;
 
 /// What an API key may do (PRODUCT.md §5).
 ///
-/// Scopes imply weaker ones: `admin` implies every scope, `write` and `publish` imply
-/// `preview` (editors must see the drafts they work on), and `preview` implies `read`.
+/// Scopes imply weaker ones: `admin` implies every scope, `publish` implies `write`
+/// (a publisher may correct what they publish), `write` implies `preview` (editors must
+/// see the drafts they work on), and `preview` implies `read`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     Read,
@@ -52,7 +53,7 @@ impl Scope {
             Scope::Read => &[Scope::Read],
             Scope::Preview => &[Scope::Read, Scope::Preview],
             Scope::Write => &[Scope::Read, Scope::Preview, Scope::Write],
-            Scope::Publish => &[Scope::Read, Scope::Preview, Scope::Publish],
+            Scope::Publish => &[Scope::Read, Scope::Preview, Scope::Write, Scope::Publish],
             Scope::Admin => &Scope::ALL,
         }
     }

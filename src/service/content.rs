@@ -18,6 +18,24 @@ use crate::service::sql::SqlBuilder;
 /// An item as a JSON object with every field (null when absent) and its includes.
 pub type ItemObject = BTreeMap<&'static str, Json>;
 
+/// The body of a single-item response: `{"data": {...}}`.
+#[derive(serde::Serialize)]
+pub struct ItemBody<'a> {
+    pub data: &'a ItemObject,
+}
+
+/// A strong ETag of a response body: the same bytes give the same tag on every instance.
+pub fn strong_etag(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..16]))
+}
+
+/// The ETag `GET /v1/{collection}/{slug}` sends for this item (no `include` or `fields`):
+/// what a write's `If-Match` must carry.
+pub fn item_etag(item: &ItemObject) -> String {
+    strong_etag(&serde_json::to_vec(&ItemBody { data: item }).unwrap_or_default())
+}
+
 /// The id of an item object built by [`ItemSelect::object`].
 pub fn item_id(item: &ItemObject) -> Option<Uuid> {
     item.get("id")

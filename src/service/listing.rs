@@ -343,6 +343,16 @@ fn push_conditions(
             Filter::AtMost { column, value } => {
                 sql.push(&format!("t.{column} <= ")).bind(*value);
             }
+            Filter::DueBy {
+                column,
+                days,
+                strict,
+            } => {
+                let op = if *strict { "<" } else { "<=" };
+                let at = Utc::now() + chrono::Duration::days(*days);
+                sql.push(&format!("t.{column} IS NOT NULL AND t.{column} {op} "))
+                    .bind(at);
+            }
             Filter::Related { relation, slug } => {
                 let other = relation.to.table();
                 let visible = visibility.status_filter("o");

@@ -3,6 +3,7 @@
 
 pub mod caller;
 pub mod content;
+pub mod editing;
 pub mod fulltext;
 pub mod include;
 pub mod interchange;

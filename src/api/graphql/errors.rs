@@ -41,7 +41,32 @@ pub fn gql_error(error: &AppError) -> Error {
         AppError::Unavailable(cause) => tracing::warn!(error = ?cause, "database unavailable"),
         _ => {}
     }
-    coded(&error.code().to_uppercase(), error.to_string())
+    let code = error.code().to_uppercase();
+    let message = error.to_string();
+    match error {
+        AppError::Validation(errors) | AppError::Blocked(_, errors) => {
+            let list: Vec<async_graphql::Value> = errors
+                .iter()
+                .map(|e| {
+                    let mut map = async_graphql::indexmap::IndexMap::new();
+                    map.insert(
+                        async_graphql::Name::new("pointer"),
+                        async_graphql::Value::from(e.pointer.clone()),
+                    );
+                    map.insert(
+                        async_graphql::Name::new("detail"),
+                        async_graphql::Value::from(e.detail.clone()),
+                    );
+                    async_graphql::Value::Object(map)
+                })
+                .collect();
+            Error::new(message).extend_with(|_, ext| {
+                ext.set("code", code);
+                ext.set("errors", async_graphql::Value::List(list));
+            })
+        }
+        _ => coded(&code, message),
+    }
 }
 
 /// The `first` argument: `default` when absent, else 1 to `MAX_LIMIT`.

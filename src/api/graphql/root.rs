@@ -191,6 +191,16 @@ pub fn filter_input(collection: Collection) -> InputObject {
                 TypeRef::named(TypeRef::STRING),
                 format!("Linked to the {} with this slug.", relation.to.singular()),
             ),
+            FilterKind::ReviewOverdue { .. } => (
+                TypeRef::named(TypeRef::STRING),
+                "`overdue`: the next medical review date has passed.".to_owned(),
+            ),
+            FilterKind::DueWithin { .. } => (
+                TypeRef::named(TypeRef::STRING),
+                "A number of days such as `30d`: the next medical review is due within it \
+                 (overdue included)."
+                    .to_owned(),
+            ),
         };
         input = input.field(InputValue::new(camel(&param.name), ty).description(description));
     }
@@ -263,7 +273,9 @@ fn list_pairs(
                 FilterKind::Exactly { .. }
                 | FilterKind::AtLeast { .. }
                 | FilterKind::AtMost { .. } => value.i64()?.to_string(),
-                FilterKind::Related(_) => value.string()?.to_owned(),
+                FilterKind::Related(_)
+                | FilterKind::ReviewOverdue { .. }
+                | FilterKind::DueWithin { .. } => value.string()?.to_owned(),
             };
             pairs.push((param.name.clone(), text));
         }

@@ -161,6 +161,16 @@ fn list_parameters(collection: Collection) -> Vec<Value> {
                 ),
                 json!({ "type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "examples": [demo_slug(relation.to)] }),
             ),
+            FilterKind::ReviewOverdue { .. } => (
+                "`overdue`: only items whose next medical review date has passed.".to_owned(),
+                json!({ "type": "string", "enum": ["overdue"] }),
+            ),
+            FilterKind::DueWithin { .. } => (
+                "Only items whose next medical review is due within this many days \
+                 (overdue included), e.g. `30d`."
+                    .to_owned(),
+                json!({ "type": "string", "pattern": "^[0-9]{1,4}d$", "examples": ["30d"] }),
+            ),
         };
         params.push(query(&filter.name, description, schema));
     }

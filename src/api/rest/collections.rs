@@ -1,14 +1,17 @@
-//! `GET /v1/{collection}`, `GET /v1/{collection}/{slug}`, `GET /v1/products/sku/{sku}`.
+//! `GET /v1/{collection}`, `GET /v1/{collection}/{slug}`, `GET /v1/products/sku/{sku}`,
+//! and the writes mounted on the same resources (handlers in `writes.rs`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use super::writes;
 use crate::api::http_cache::cached_items;
 use crate::domain::listing::{parse_item_params, parse_list_params};
 use crate::domain::{Collection, Scope};
 use crate::error::Result;
-use crate::service::content::ItemObject;
 use crate::service::content::{self, ItemKey};
+use crate::service::content::{ItemBody, ItemObject};
+use crate::service::editing::document::link_relations;
 use crate::service::{Caller, listing};
 use crate::startup::AppState;
 
@@ -20,11 +23,6 @@ struct ListBody<'a> {
     page: serde_json::Value,
 }
 
-#[derive(serde::Serialize)]
-struct ItemBody<'a> {
-    data: &'a ItemObject,
-}
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let not_allowed = || web::to(crate::api::method_not_allowed);
     for collection in Collection::ALL {
@@ -33,12 +31,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource(base.clone())
                 .app_data(web::Data::new(collection))
                 .route(web::get().to(list_items))
+                .route(web::post().to(writes::create))
                 .default_service(not_allowed()),
         );
         cfg.service(
             web::resource(format!("{base}/{{slug}}"))
                 .app_data(web::Data::new(collection))
                 .route(web::get().to(get_item))
+                .route(web::patch().to(writes::patch))
+                .route(web::delete().to(writes::delete))
                 .default_service(not_allowed()),
         );
     }
@@ -47,6 +48,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(get_product_by_sku))
             .default_service(not_allowed()),
     );
+    for collection in Collection::ALL {
+        for relation in link_relations(collection) {
+            cfg.service(
+                web::resource(format!(
+                    "/v1/{collection}/{{slug}}/{{link:{}}}",
+                    relation.name
+                ))
+                .app_data(web::Data::new(collection))
+                .route(web::put().to(writes::put_links))
+                .default_service(not_allowed()),
+            );
+        }
+    }
 }
 
 /// A page of a collection: filters, `q`, `sort`, `limit`, `cursor`, `count`, `include`,

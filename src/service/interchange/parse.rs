@@ -9,7 +9,7 @@ use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 use crate::domain::model::STATUSES;
-use crate::domain::{Collection, Field, FieldKind, LinkSpec, Slug};
+use crate::domain::{Collection, Field, FieldKind, LinkSpec, Slug, validate};
 
 /// A field value ready to bind, or a reference still to resolve.
 #[derive(Debug)]
@@ -143,6 +143,12 @@ fn parse_field(
 ) -> Result<FieldValue, String> {
     let name = field.name;
     let value = value.filter(|v| !v.is_null());
+    // The same field rules as the write APIs.
+    if let Some(value) = value
+        && let Some((pointer, detail)) = validate::check_value(field, value).into_iter().next()
+    {
+        return Err(format!("field \"{name}{pointer}\" {detail}"));
+    }
     let blank = matches!(value, Some(Json::String(s)) if s.trim().is_empty());
     if field.required && (value.is_none() || blank) {
         return Err(format!("field {name:?} is required"));

@@ -1,0 +1,189 @@
+//! The editorial workflow over REST: `POST /v1/{collection}/{slug}/{submit|publish|
+//! unpublish|archive}`, `POST /v1/articles/{slug}/reviews`, and revisions
+//! (`…/revisions`, `…/revisions/{n}`, `…/revisions/{n}/diff`, `…/revisions/{n}/restore`).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use super::writes::{editor, item_response, object_body, precondition, request_id};
+use crate::domain::Collection;
+use crate::domain::listing::DEFAULT_LIMIT;
+use crate::error::{AppError, Result};
+use crate::service::Caller;
+use crate::service::editing::history;
+use crate::service::editing::workflow::Transition;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let not_allowed = || web::to(crate::api::method_not_allowed);
+    for collection in Collection::ALL {
+        let base = format!("/v1/{collection}/{{slug}}");
+        for step in Transition::ALL {
+            cfg.service(
+                web::resource(format!("{base}/{}", step.name()))
+                    .app_data(web::Data::new(collection))
+                    .app_data(web::Data::new(step))
+                    .route(web::post().to(transition))
+                    .default_service(not_allowed()),
+            );
+        }
+        cfg.service(
+            web::resource(format!("{base}/revisions"))
+                .app_data(web::Data::new(collection))
+                .route(web::get().to(list_revisions))
+                .default_service(not_allowed()),
+        );
+        cfg.service(
+            web::resource(format!("{base}/revisions/{{number}}"))
+                .app_data(web::Data::new(collection))
+                .route(web::get().to(get_revision))
+                .default_service(not_allowed()),
+        );
+        cfg.service(
+            web::resource(format!("{base}/revisions/{{number}}/diff"))
+                .app_data(web::Data::new(collection))
+                .route(web::get().to(diff_revisions))
+                .default_service(not_allowed()),
+        );
+        cfg.service(
+            web::resource(format!("{base}/revisions/{{number}}/restore"))
+                .app_data(web::Data::new(collection))
+                .route(web::post().to(restore_revision))
+                .default_service(not_allowed()),
+        );
+    }
+    cfg.service(
+        web::resource("/v1/articles/{slug}/reviews")
+            .route(web::post().to(record_review))
+            .default_service(not_allowed()),
+    );
+}
+
+async fn transition(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    collection: web::Data<Collection>,
+    step: web::Data<Transition>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let request_id = request_id(&req);
+    let written = editor(&state, &caller, request_id.as_deref())
+        .transition(**collection, &path, **step, &precondition(&req))
+        .await?;
+    item_response(StatusCode::OK, &written)
+}
+
+async fn record_review(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    caller.require(crate::domain::Scope::Publish)?;
+    let review = if body.is_empty() {
+        Default::default()
+    } else {
+        object_body(&req, &body, &["application/json"])?
+    };
+    let request_id = request_id(&req);
+    let written = editor(&state, &caller, request_id.as_deref())
+        .record_review(&path, review)
+        .await?;
+    item_response(StatusCode::OK, &written)
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevisionPage {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+fn revision_number(text: &str, name: &str) -> Result<i64> {
+    text.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        AppError::invalid_parameter(format!("{name}: must be a revision number (1, 2, …)"))
+    })
+}
+
+fn private_json(body: serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(body)
+}
+
+async fn list_revisions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    collection: web::Data<Collection>,
+    path: web::Path<String>,
+    query: web::Query<RevisionPage>,
+) -> Result<HttpResponse> {
+    let before = query
+        .cursor
+        .as_deref()
+        .map(|c| revision_number(c, "cursor"))
+        .transpose()?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    let (revisions, next) =
+        history::list(&state.db, &caller, **collection, &path, limit, before).await?;
+    Ok(private_json(json!({
+        "data": revisions,
+        "page": { "next_cursor": next.map(|n| n.to_string()), "limit": limit },
+    })))
+}
+
+async fn get_revision(
+    state: web::Data<AppState>,
+    caller: Caller,
+    collection: web::Data<Collection>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (slug, number) = path.into_inner();
+    let number = revision_number(&number, "number")?;
+    let revision = history::get(&state.db, &caller, **collection, &slug, number).await?;
+    Ok(private_json(json!({ "data": revision })))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiffParams {
+    from: Option<String>,
+}
+
+async fn diff_revisions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    collection: web::Data<Collection>,
+    path: web::Path<(String, String)>,
+    query: web::Query<DiffParams>,
+) -> Result<HttpResponse> {
+    let (slug, number) = path.into_inner();
+    let to = revision_number(&number, "number")?;
+    let from = match query.from.as_deref() {
+        None => None,
+        Some("0") => Some(0),
+        Some(text) => Some(revision_number(text, "from")?),
+    };
+    let diff = history::diff(&state.db, &caller, **collection, &slug, to, from).await?;
+    Ok(private_json(json!({ "data": diff })))
+}
+
+async fn restore_revision(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    collection: web::Data<Collection>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (slug, number) = path.into_inner();
+    let number = revision_number(&number, "number")?;
+    let request_id = request_id(&req);
+    let written = editor(&state, &caller, request_id.as_deref())
+        .restore(**collection, &slug, number, &precondition(&req))
+        .await?;
+    item_response(StatusCode::OK, &written)
+}

@@ -1,0 +1,513 @@
+//! The editable document of an item: its slug, its writable fields (references by slug)
+//! and its link sets (`{"benefits": [{"slug": …, "note": …}]}`). Write bodies are merge
+//! patches of it, revisions are snapshots of it, and restore writes one back.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ConnectionTrait, Value};
+use serde_json::{Map, Value as Json, json};
+use uuid::Uuid;
+
+use crate::domain::model::COMMON_FIELDS;
+use crate::domain::relations::{Relation, RelationKind, relations};
+use crate::domain::validate::{self, cited_citations};
+use crate::domain::{Collection, FieldKind, Slug};
+use crate::error::{FieldError, Result};
+use crate::service::Visibility;
+use crate::service::content::{ItemObject, ItemSelect};
+use crate::service::sql::SqlBuilder;
+
+pub type Document = Map<String, Json>;
+
+/// Most entries of one link set.
+pub const MAX_LINKS: usize = 500;
+/// Longest link note.
+pub const MAX_NOTE: usize = 2_000;
+
+/// Fields set only by the review operation, never by a write body.
+pub fn review_fields(collection: Collection) -> &'static [&'static str] {
+    match collection {
+        Collection::Articles => &["last_reviewed_at", "next_review_due"],
+        _ => &[],
+    }
+}
+
+/// The many-to-many relations of a collection, writable as link sets.
+pub fn link_relations(collection: Collection) -> Vec<Relation> {
+    relations(collection)
+        .into_iter()
+        .filter(|r| matches!(r.kind, RelationKind::Link { .. }))
+        .collect()
+}
+
+pub fn link_relation(collection: Collection, name: &str) -> Option<Relation> {
+    link_relations(collection)
+        .into_iter()
+        .find(|r| r.name == name)
+}
+
+fn error(pointer: impl Into<String>, detail: impl Into<String>) -> FieldError {
+    FieldError {
+        pointer: pointer.into(),
+        detail: detail.into(),
+    }
+}
+
+/// Rejects keys a body may not carry: read-only fields (no mass assignment) and
+/// anything the collection does not have.
+pub fn check_keys(collection: Collection, body: &Document, errors: &mut Vec<FieldError>) {
+    let links: Vec<&str> = link_relations(collection).iter().map(|r| r.name).collect();
+    for key in body.keys() {
+        let pointer = format!("/{}", escape(key));
+        if key == "slug" || links.contains(&key.as_str()) {
+            continue;
+        }
+        if COMMON_FIELDS.contains(&key.as_str()) {
+            let detail = match key.as_str() {
+                "status" | "published_at" => {
+                    "is read-only; change it with submit, publish, unpublish or archive"
+                }
+                _ => "is read-only; the server sets it",
+            };
+            errors.push(error(pointer, detail));
+        } else if review_fields(collection).contains(&key.as_str()) {
+            errors.push(error(
+                pointer,
+                "is read-only; record a medical review (POST /v1/articles/{slug}/reviews)",
+            ));
+        } else if collection.field(key).is_none() {
+            errors.push(error(pointer, format!("is not a field of {collection}")));
+        }
+    }
+}
+
+/// JSON-pointer escaping of one reference token (RFC 6901).
+pub fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Applies an RFC 7396 merge patch at the top level (no field of a document is an
+/// object, so deeper merging never applies): `null` clears a field or empties a link set.
+pub fn merge(document: &mut Document, patch: &Document) {
+    for (key, value) in patch {
+        document.insert(key.clone(), value.clone());
+    }
+}
+
+/// Every rule a whole document must satisfy before it is stored. Link sets are
+/// normalized in place to `[{slug, note}]`.
+pub fn validate(collection: Collection, document: &mut Document) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    match document.get("slug") {
+        Some(Json::String(s)) => {
+            if let Err(e) = Slug::parse(s) {
+                errors.push(error("/slug", e.to_string()));
+            }
+        }
+        None | Some(Json::Null) => errors.push(error("/slug", "is required")),
+        Some(_) => errors.push(error("/slug", "must be a string")),
+    }
+    for field in collection.fields() {
+        if review_fields(collection).contains(&field.name) {
+            continue;
+        }
+        let pointer = format!("/{}", field.name);
+        if document.get(field.name).is_some_and(Json::is_null) {
+            document.insert(field.name.into(), empty_value(field.kind));
+        }
+        match document.get(field.name) {
+            None | Some(Json::Null) if field.required => errors.push(error(pointer, "is required")),
+            None | Some(Json::Null) => {}
+            Some(value) => {
+                for (suffix, detail) in validate::check_value(field, value) {
+                    errors.push(error(format!("{pointer}{suffix}"), detail));
+                }
+            }
+        }
+    }
+    for relation in link_relations(collection) {
+        if let Some(value) = document.get_mut(relation.name) {
+            let pointer = format!("/{}", relation.name);
+            match normalize_links(&pointer, value, relation.to) {
+                Ok(normalized) => *value = normalized,
+                Err(mut found) => errors.append(&mut found),
+            }
+        }
+    }
+    errors
+}
+
+fn normalize_links(
+    pointer: &str,
+    value: &Json,
+    target: Collection,
+) -> Result<Json, Vec<FieldError>> {
+    let items = match value {
+        Json::Null => return Ok(Json::Array(vec![])),
+        Json::Array(items) if items.len() <= MAX_LINKS => items,
+        Json::Array(_) => {
+            return Err(vec![error(
+                pointer,
+                format!("has more than {MAX_LINKS} links"),
+            )]);
+        }
+        _ => {
+            return Err(vec![error(
+                pointer,
+                format!(
+                    "must be a list of {} slugs or {{\"slug\", \"note\"}} objects",
+                    target.singular()
+                ),
+            )]);
+        }
+    };
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{pointer}/{i}");
+        let (slug, note) = match item {
+            Json::String(slug) => (Some(slug.as_str()), None),
+            Json::Object(map) => {
+                if let Some(key) = map.keys().find(|k| *k != "slug" && *k != "note") {
+                    errors.push(error(
+                        format!("{at}/{}", escape(key)),
+                        "is not a link field",
+                    ));
+                }
+                let note = match map.get("note") {
+                    None | Some(Json::Null) => None,
+                    Some(Json::String(n)) if n.chars().count() <= MAX_NOTE => Some(n.clone()),
+                    Some(_) => {
+                        errors.push(error(
+                            format!("{at}/note"),
+                            format!("must be a string of at most {MAX_NOTE} characters"),
+                        ));
+                        None
+                    }
+                };
+                (map.get("slug").and_then(Json::as_str), note)
+            }
+            _ => (None, None),
+        };
+        match slug.map(Slug::parse) {
+            Some(Ok(slug)) => {
+                if !seen.insert(slug.as_str().to_owned()) {
+                    errors.push(error(&at, format!("links {:?} twice", slug.as_str())));
+                }
+                out.push(json!({ "slug": slug.as_str(), "note": note }));
+            }
+            Some(Err(e)) => errors.push(error(&at, e.to_string())),
+            None => errors.push(error(
+                &at,
+                format!("must be the slug of a {}", target.singular()),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(Json::Array(out))
+    } else {
+        Err(errors)
+    }
+}
+
+/// An item as stored now.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub id: Uuid,
+    pub version: i64,
+    pub status: String,
+    /// The item as a reader with the preview scope gets it.
+    pub item: ItemObject,
+}
+
+pub async fn load_current(
+    conn: &impl ConnectionTrait,
+    collection: Collection,
+    slug: &str,
+) -> Result<Option<Current>> {
+    if Slug::parse(slug).is_err() {
+        return Ok(None);
+    }
+    let select = ItemSelect::new(collection, Visibility::All);
+    let mut sql = SqlBuilder::new(conn.get_database_backend());
+    select.push_select(&mut sql);
+    sql.push(" WHERE t.slug = ").bind(slug.to_owned());
+    let Some(row) = conn.query_one_raw(sql.build()).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Current {
+        id: row.try_get("", "id")?,
+        version: row.try_get("", "version")?,
+        status: row.try_get("", "status")?,
+        item: select.object(&row, true)?,
+    }))
+}
+
+/// Link sets of an item: relation name → `[{slug, note}]`, in stored order. One
+/// statement for all relations.
+pub async fn load_links(
+    conn: &impl ConnectionTrait,
+    collection: Collection,
+    id: Uuid,
+) -> Result<Document> {
+    let relations = link_relations(collection);
+    let mut out: Document = relations
+        .iter()
+        .map(|r| (r.name.to_owned(), Json::Array(vec![])))
+        .collect();
+    let mut sql = SqlBuilder::new(conn.get_database_backend());
+    for (n, relation) in relations.iter().enumerate() {
+        let RelationKind::Link {
+            link,
+            parent_column,
+            child_column,
+        } = relation.kind
+        else {
+            continue;
+        };
+        if n > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push(&format!(
+            "SELECT '{}' AS relation, o.slug AS slug, l.note AS note, l.position AS position \
+             FROM {} l JOIN {} o ON o.id = l.{child_column} WHERE l.{parent_column} = ",
+            relation.name,
+            link.table,
+            relation.to.table()
+        ))
+        .bind(id);
+    }
+    if relations.is_empty() {
+        return Ok(out);
+    }
+    sql.push(" ORDER BY relation, position, slug");
+    for row in conn.query_all_raw(sql.build()).await? {
+        let relation: String = row.try_get("", "relation")?;
+        let slug: String = row.try_get("", "slug")?;
+        let note: Option<String> = row.try_get("", "note")?;
+        if let Some(Json::Array(list)) = out.get_mut(&relation) {
+            list.push(json!({ "slug": slug, "note": note }));
+        }
+    }
+    Ok(out)
+}
+
+/// The editable document of a stored item.
+pub fn document_of(collection: Collection, item: &ItemObject, links: Document) -> Document {
+    let mut document = Document::new();
+    document.insert(
+        "slug".into(),
+        item.get("slug").cloned().unwrap_or(Json::Null),
+    );
+    for field in collection.fields() {
+        if review_fields(collection).contains(&field.name) {
+            continue;
+        }
+        document.insert(
+            field.name.into(),
+            item.get(field.name).cloned().unwrap_or(Json::Null),
+        );
+    }
+    document.extend(links);
+    document
+}
+
+/// What an unset field reads as: `[]` for lists, else null.
+fn empty_value(kind: FieldKind) -> Json {
+    match kind {
+        FieldKind::StringList | FieldKind::Statistics => Json::Array(vec![]),
+        _ => Json::Null,
+    }
+}
+
+/// A document with every writable field null and every link set empty.
+pub fn empty(collection: Collection) -> Document {
+    let mut document = Document::new();
+    document.insert("slug".into(), Json::Null);
+    for field in collection.fields() {
+        if !review_fields(collection).contains(&field.name) {
+            document.insert(field.name.into(), empty_value(field.kind));
+        }
+    }
+    for relation in link_relations(collection) {
+        document.insert(relation.name.into(), Json::Array(vec![]));
+    }
+    document
+}
+
+/// A validated document with every slug resolved to an id, ready to bind.
+pub struct Resolved {
+    /// `(column, value)` for every writable field.
+    pub columns: Vec<(&'static str, Value)>,
+    /// Link sets present in the document: relation and `(target id, note)` in order.
+    pub links: Vec<(Relation, Vec<(Uuid, Option<String>)>)>,
+}
+
+/// Resolves references, link targets and cited citations (any status: drafts may link
+/// to drafts); an unknown slug is a violation at its pointer.
+pub async fn resolve(
+    conn: &impl ConnectionTrait,
+    collection: Collection,
+    document: &Document,
+    self_id: Option<Uuid>,
+) -> Result<Result<Resolved, Vec<FieldError>>> {
+    let mut wanted: HashMap<Collection, HashSet<String>> = HashMap::new();
+    for field in collection.fields() {
+        match (field.kind, document.get(field.name)) {
+            (FieldKind::Reference(target), Some(Json::String(slug))) => {
+                wanted.entry(target).or_default().insert(slug.clone());
+            }
+            (FieldKind::Statistics, Some(value)) => wanted
+                .entry(Collection::Citations)
+                .or_default()
+                .extend(cited_citations(value)),
+            _ => {}
+        }
+    }
+    let relations = link_relations(collection);
+    for relation in &relations {
+        for slug in link_slugs(document.get(relation.name)) {
+            wanted
+                .entry(relation.to)
+                .or_default()
+                .insert(slug.to_owned());
+        }
+    }
+    let mut ids: HashMap<Collection, HashMap<String, (Uuid, Option<String>)>> = HashMap::new();
+    for (target, slugs) in wanted {
+        ids.insert(target, lookup(conn, target, &slugs).await?);
+    }
+    let known = |target: Collection, slug: &str| ids.get(&target).and_then(|m| m.get(slug));
+
+    let mut errors = Vec::new();
+    let mut columns = Vec::new();
+    columns.push((
+        "slug",
+        Value::from(
+            document
+                .get("slug")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
+        ),
+    ));
+    for field in collection.fields() {
+        if review_fields(collection).contains(&field.name) {
+            continue;
+        }
+        let value = document.get(field.name).filter(|v| !v.is_null());
+        let pointer = format!("/{}", field.name);
+        let bound = match (field.kind, value) {
+            (FieldKind::Reference(target), Some(Json::String(slug))) => match known(target, slug) {
+                Some((id, credentials)) => {
+                    if field.name == "reviewer" && credentials.as_deref().is_none_or(str::is_empty)
+                    {
+                        errors.push(error(
+                            pointer,
+                            format!("{slug:?} has no credentials; a medical reviewer needs them"),
+                        ));
+                    }
+                    Value::from(Some(*id))
+                }
+                None => {
+                    errors.push(error(
+                        pointer,
+                        format!("unknown {} {slug:?}", target.singular()),
+                    ));
+                    Value::from(Option::<Uuid>::None)
+                }
+            },
+            (FieldKind::Reference(_), _) => Value::from(Option::<Uuid>::None),
+            (FieldKind::Statistics, Some(stats)) => {
+                for (i, stat) in stats.as_array().into_iter().flatten().enumerate() {
+                    if let Some(slug) = stat.get("citation").and_then(Json::as_str)
+                        && known(Collection::Citations, slug).is_none()
+                    {
+                        errors.push(error(
+                            format!("{pointer}/{i}/citation"),
+                            format!("unknown citation {slug:?}"),
+                        ));
+                    }
+                }
+                Value::from(stats.clone())
+            }
+            (FieldKind::Statistics | FieldKind::StringList, None) => Value::from(json!([])),
+            (FieldKind::StringList, Some(list)) => Value::from(list.clone()),
+            (FieldKind::Integer, v) => Value::from(v.and_then(Json::as_i64)),
+            (FieldKind::Timestamp, v) => Value::from(
+                v.and_then(Json::as_str)
+                    .and_then(|s| validate::parse_timestamp(s).ok()),
+            ),
+            (FieldKind::Text | FieldKind::Enum(_), v) => {
+                Value::from(v.and_then(Json::as_str).map(str::to_owned))
+            }
+        };
+        columns.push((field.column, bound));
+    }
+    let mut links = Vec::new();
+    for relation in relations {
+        let Some(list) = document.get(relation.name) else {
+            continue;
+        };
+        let mut targets = Vec::new();
+        for (i, entry) in list.as_array().into_iter().flatten().enumerate() {
+            let slug = entry.get("slug").and_then(Json::as_str).unwrap_or_default();
+            let note = entry.get("note").and_then(Json::as_str).map(str::to_owned);
+            match known(relation.to, slug) {
+                Some((id, _)) if Some(*id) == self_id => errors.push(error(
+                    format!("/{}/{i}", relation.name),
+                    "an item cannot be linked to itself",
+                )),
+                Some((id, _)) => targets.push((*id, note)),
+                None => errors.push(error(
+                    format!("/{}/{i}", relation.name),
+                    format!("unknown {} {slug:?}", relation.to.singular()),
+                )),
+            }
+        }
+        links.push((relation, targets));
+    }
+    Ok(if errors.is_empty() {
+        Ok(Resolved { columns, links })
+    } else {
+        Err(errors)
+    })
+}
+
+fn link_slugs(value: Option<&Json>) -> impl Iterator<Item = &str> {
+    value
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.get("slug").and_then(Json::as_str))
+}
+
+/// slug → (id, credentials for authors) for the `slugs` that exist in `collection`.
+async fn lookup(
+    conn: &impl ConnectionTrait,
+    collection: Collection,
+    slugs: &HashSet<String>,
+) -> Result<HashMap<String, (Uuid, Option<String>)>> {
+    if slugs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let credentials = if collection == Collection::Authors {
+        "credentials"
+    } else {
+        "CAST(NULL AS TEXT)"
+    };
+    let mut sql = SqlBuilder::new(conn.get_database_backend());
+    sql.push(&format!(
+        "SELECT slug, id, {credentials} AS credentials FROM {} WHERE slug IN ",
+        collection.table()
+    ));
+    sql.bind_list(slugs.iter().cloned());
+    let mut out = HashMap::new();
+    for row in conn.query_all_raw(sql.build()).await? {
+        out.insert(
+            row.try_get("", "slug")?,
+            (row.try_get("", "id")?, row.try_get("", "credentials")?),
+        );
+    }
+    Ok(out)
+}

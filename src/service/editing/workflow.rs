@@ -1,0 +1,432 @@
+//! The editorial workflow (`draft → in_review → published → archived`, and back to
+//! `draft` for corrections), what blocks a publication or a deletion, and recording a
+//! medical review.
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use serde_json::{Value as Json, json};
+use uuid::Uuid;
+
+use super::document::{Current, Document, escape};
+use super::{Editor, Precondition, Written, audit, check_precondition, current, now};
+use crate::domain::relations::{RelationKind, relations};
+use crate::domain::validate::parse_timestamp;
+use crate::domain::{Collection, FieldKind, Scope, Slug};
+use crate::error::{AppError, FieldError, Result};
+use crate::service::sql::SqlBuilder;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Submit,
+    Publish,
+    Unpublish,
+    Archive,
+}
+
+impl Transition {
+    pub const ALL: [Transition; 4] = [
+        Transition::Submit,
+        Transition::Publish,
+        Transition::Unpublish,
+        Transition::Archive,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Transition::Submit => "submit",
+            Transition::Publish => "publish",
+            Transition::Unpublish => "unpublish",
+            Transition::Archive => "archive",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// `write` submits drafts for review; everything that changes what readers see
+    /// needs `publish`.
+    pub fn scope(self) -> Scope {
+        match self {
+            Transition::Submit => Scope::Write,
+            _ => Scope::Publish,
+        }
+    }
+
+    pub fn from(self) -> &'static [&'static str] {
+        match self {
+            Transition::Submit => &["draft"],
+            Transition::Publish => &["draft", "in_review"],
+            Transition::Unpublish => &["in_review", "published", "archived"],
+            Transition::Archive => &["draft", "in_review", "published"],
+        }
+    }
+
+    pub fn to(self) -> &'static str {
+        match self {
+            Transition::Submit => "in_review",
+            Transition::Publish => "published",
+            Transition::Unpublish => "draft",
+            Transition::Archive => "archived",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Transition::Submit => "Submits a draft for review (`draft → in_review`).",
+            Transition::Publish => {
+                "Publishes (`draft | in_review → published`); refused with the list of \
+                 blockers while a reference or cited citation is unpublished, or an article \
+                 has no medical reviewer. Sets `published_at` on first publication and an \
+                 article's `next_review_due`."
+            }
+            Transition::Unpublish => {
+                "Takes an item back to `draft` for corrections (from in_review, published or \
+                 archived); readers stop seeing it at once."
+            }
+            Transition::Archive => "Archives (`→ archived`); readers stop seeing it.",
+        }
+    }
+}
+
+fn blocker(pointer: String, detail: String) -> FieldError {
+    FieldError { pointer, detail }
+}
+
+impl Editor<'_> {
+    pub async fn transition(
+        &self,
+        collection: Collection,
+        slug: &str,
+        step: Transition,
+        precondition: &Precondition,
+    ) -> Result<Written> {
+        self.caller.require(step.scope())?;
+        let txn = self.begin().await?;
+        let stored = current(&txn, collection, slug).await?;
+        check_precondition(precondition, &stored)?;
+        if !step.from().contains(&stored.status.as_str()) {
+            return Err(AppError::Conflict(format!(
+                "cannot {} a {} {}; allowed from: {}",
+                step.name(),
+                stored.status,
+                collection.singular(),
+                step.from().join(", ")
+            )));
+        }
+        if step == Transition::Publish {
+            let blockers = publish_blockers(&txn, collection, &stored).await?;
+            if !blockers.is_empty() {
+                return Err(AppError::Blocked(
+                    format!(
+                        "the {} cannot be published yet: {} blocker(s)",
+                        collection.singular(),
+                        blockers.len()
+                    ),
+                    blockers,
+                ));
+            }
+        }
+        let at = now();
+        let mut sql = SqlBuilder::new(txn.get_database_backend());
+        sql.push(&format!("UPDATE {} SET status = ", collection.table()))
+            .bind(step.to().to_owned());
+        sql.push(", updated_at = ").bind(at);
+        if step == Transition::Publish {
+            sql.push(", published_at = COALESCE(published_at, ")
+                .bind(at)
+                .push(")");
+            if collection == Collection::Articles {
+                let due = at + chrono::Duration::days(i64::from(self.review_interval_days));
+                sql.push(", next_review_due = COALESCE(next_review_due, ")
+                    .bind(due)
+                    .push(")");
+            }
+        }
+        sql.push(", version = version + 1 WHERE id = ")
+            .bind(stored.id)
+            .push(" AND version = ")
+            .bind(stored.version);
+        if txn.execute_raw(sql.build()).await?.rows_affected() != 1 {
+            return Err(AppError::PreconditionFailed(
+                "the item changed while this step was applied; GET it again".into(),
+            ));
+        }
+        let detail =
+            json!({ "from": stored.status, "to": step.to(), "version": stored.version + 1 });
+        audit::record(
+            &txn,
+            self,
+            step.name(),
+            collection,
+            Some(stored.id),
+            slug,
+            detail,
+        )
+        .await?;
+        txn.commit().await?;
+        super::written(self.db, collection, slug).await
+    }
+
+    /// Records a medical review of an article: reviewer, date, and the next due date
+    /// (date + the review interval). Content, version and `updated_at` are untouched.
+    pub async fn record_review(&self, slug: &str, body: Document) -> Result<Written> {
+        self.caller.require(Scope::Publish)?;
+        let collection = Collection::Articles;
+        let mut errors = Vec::new();
+        for key in body.keys() {
+            if !["reviewer", "reviewed_at", "note"].contains(&key.as_str()) {
+                errors.push(blocker(
+                    format!("/{}", escape(key)),
+                    "is not a review field (reviewer, reviewed_at, note)".into(),
+                ));
+            }
+        }
+        let reviewed_at = match body.get("reviewed_at") {
+            None | Some(Json::Null) => Some(now()),
+            Some(Json::String(text)) => match parse_timestamp(text) {
+                Ok(at) if at <= now() + chrono::Duration::minutes(5) => Some(at),
+                Ok(_) => {
+                    errors.push(blocker("/reviewed_at".into(), "is in the future".into()));
+                    None
+                }
+                Err(e) => {
+                    errors.push(blocker("/reviewed_at".into(), e));
+                    None
+                }
+            },
+            Some(_) => {
+                errors.push(blocker("/reviewed_at".into(), "must be a timestamp".into()));
+                None
+            }
+        };
+        let note = match body.get("note") {
+            None | Some(Json::Null) => None,
+            Some(Json::String(n)) if n.chars().count() <= 2_000 => Some(n.clone()),
+            Some(_) => {
+                errors.push(blocker(
+                    "/note".into(),
+                    "must be a string of at most 2000 characters".into(),
+                ));
+                None
+            }
+        };
+        let txn = self.begin().await?;
+        let stored = current(&txn, collection, slug).await?;
+        let reviewer_slug = match body.get("reviewer") {
+            Some(Json::String(s)) => Some(s.clone()),
+            None | Some(Json::Null) => stored
+                .item
+                .get("reviewer")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
+            Some(_) => {
+                errors.push(blocker(
+                    "/reviewer".into(),
+                    "must be the slug of an author".into(),
+                ));
+                None
+            }
+        };
+        let mut reviewer = None;
+        match &reviewer_slug {
+            None => errors.push(blocker(
+                "/reviewer".into(),
+                "is required: the article has no reviewer yet".into(),
+            )),
+            Some(s) if Slug::parse(s).is_err() => {
+                errors.push(blocker("/reviewer".into(), format!("{s:?} is not a slug")))
+            }
+            Some(s) => {
+                let mut sql = SqlBuilder::new(txn.get_database_backend());
+                sql.push("SELECT id, credentials FROM authors WHERE slug = ")
+                    .bind(s.clone());
+                match txn.query_one_raw(sql.build()).await? {
+                    None => {
+                        errors.push(blocker("/reviewer".into(), format!("unknown author {s:?}")))
+                    }
+                    Some(row) => {
+                        let credentials: Option<String> = row.try_get("", "credentials")?;
+                        if credentials.as_deref().is_none_or(str::is_empty) {
+                            errors.push(blocker(
+                                "/reviewer".into(),
+                                format!("{s:?} has no credentials; a medical reviewer needs them"),
+                            ));
+                        }
+                        reviewer = Some(row.try_get::<Uuid>("", "id")?);
+                    }
+                }
+            }
+        }
+        let (Some(reviewed_at), Some(reviewer), true) = (reviewed_at, reviewer, errors.is_empty())
+        else {
+            return Err(AppError::Validation(errors));
+        };
+        let due = reviewed_at + chrono::Duration::days(i64::from(self.review_interval_days));
+        let mut sql = SqlBuilder::new(txn.get_database_backend());
+        sql.push("UPDATE articles SET reviewer_id = ")
+            .bind(reviewer);
+        sql.push(", last_reviewed_at = ").bind(reviewed_at);
+        sql.push(", next_review_due = ").bind(due);
+        sql.push(" WHERE id = ").bind(stored.id);
+        txn.execute_raw(sql.build()).await?;
+        let detail = json!({
+            "reviewer": reviewer_slug,
+            "reviewed_at": crate::service::content::timestamp(Some(reviewed_at)),
+            "next_review_due": crate::service::content::timestamp(Some(due)),
+            "note": note,
+        });
+        audit::record(
+            &txn,
+            self,
+            "review",
+            collection,
+            Some(stored.id),
+            slug,
+            detail,
+        )
+        .await?;
+        txn.commit().await?;
+        super::written(self.db, collection, slug).await
+    }
+}
+
+/// Why an item cannot be published: unpublished references and cited citations, and
+/// for articles a missing medical reviewer.
+async fn publish_blockers(
+    txn: &DatabaseTransaction,
+    collection: Collection,
+    stored: &Current,
+) -> Result<Vec<FieldError>> {
+    let mut wanted: Vec<(String, Collection, String)> = Vec::new();
+    for field in collection.fields() {
+        let value = stored.item.get(field.name);
+        match (field.kind, value) {
+            (FieldKind::Reference(target), Some(Json::String(slug))) => {
+                wanted.push((format!("/{}", field.name), target, slug.clone()));
+            }
+            (FieldKind::Statistics, Some(Json::Array(stats))) => {
+                for (i, stat) in stats.iter().enumerate() {
+                    if let Some(slug) = stat.get("citation").and_then(Json::as_str) {
+                        wanted.push((
+                            format!("/statistics/{i}/citation"),
+                            Collection::Citations,
+                            slug.to_owned(),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut blockers = Vec::new();
+    if collection == Collection::Articles && stored.item.get("reviewer").is_none_or(Json::is_null) {
+        blockers.push(blocker(
+            "/reviewer".into(),
+            "an article needs a medical reviewer (an author with credentials) before it is \
+             published"
+                .into(),
+        ));
+    }
+    for (pointer, target, slug) in wanted {
+        let mut sql = SqlBuilder::new(txn.get_database_backend());
+        sql.push(&format!(
+            "SELECT status FROM {} WHERE slug = ",
+            target.table()
+        ))
+        .bind(slug.clone());
+        let status: Option<String> = match txn.query_one_raw(sql.build()).await? {
+            Some(row) => Some(row.try_get("", "status")?),
+            None => None,
+        };
+        if status.as_deref() != Some("published") {
+            blockers.push(blocker(
+                pointer,
+                format!(
+                    "{} {slug:?} is {}; publish it first",
+                    target.singular(),
+                    status.as_deref().unwrap_or("missing")
+                ),
+            ));
+        }
+    }
+    Ok(blockers)
+}
+
+/// What points at an item that is about to be deleted: links from published items
+/// (cleared when `cascade_links`), and references (an item naming it as a required
+/// reference always blocks; a published item naming it as an optional one blocks
+/// unless `cascade_links`, which clears that reference).
+pub async fn inbound_blockers(
+    txn: &DatabaseTransaction,
+    collection: Collection,
+    id: Uuid,
+    cascade_links: bool,
+) -> Result<Vec<FieldError>> {
+    let mut blockers = Vec::new();
+    for relation in relations(collection) {
+        let mut referencing_field = "";
+        let (sql_text, required) = match relation.kind {
+            RelationKind::Link {
+                link,
+                parent_column,
+                child_column,
+            } if !cascade_links => (
+                format!(
+                    "SELECT o.slug FROM {} l JOIN {} o ON o.id = l.{child_column} \
+                     WHERE o.status = 'published' AND l.{parent_column} = ",
+                    link.table,
+                    relation.to.table()
+                ),
+                false,
+            ),
+            RelationKind::ToMany { column } => {
+                let required = relation
+                    .to
+                    .fields()
+                    .iter()
+                    .any(|f| f.column == column && f.required);
+                referencing_field = relation
+                    .to
+                    .fields()
+                    .iter()
+                    .find(|f| f.column == column)
+                    .map_or(column, |f| f.name);
+                if !required && cascade_links {
+                    continue;
+                }
+                let published = if required {
+                    ""
+                } else {
+                    "o.status = 'published' AND "
+                };
+                (
+                    format!(
+                        "SELECT o.slug FROM {} o WHERE {published}o.{column} = ",
+                        relation.to.table()
+                    ),
+                    required,
+                )
+            }
+            _ => continue,
+        };
+        let mut sql = SqlBuilder::new(txn.get_database_backend());
+        sql.push(&sql_text)
+            .bind(id)
+            .push(" ORDER BY o.slug LIMIT 10");
+        for row in txn.query_all_raw(sql.build()).await? {
+            let slug: String = row.try_get("", "slug")?;
+            let detail = if required {
+                format!(
+                    "{} {slug:?} names this {} as its {}; change that first",
+                    relation.to.singular(),
+                    collection.singular(),
+                    referencing_field
+                )
+            } else {
+                format!("published {} {slug:?} links to it", relation.to.singular())
+            };
+            blockers.push(blocker(format!("/{}", relation.name), detail));
+        }
+    }
+    Ok(blockers)
+}

@@ -1,0 +1,349 @@
+//! Create, merge-patch, replace a link set, restore a document, and delete.
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use serde_json::{Value as Json, json};
+use uuid::Uuid;
+
+use super::document::{
+    self, Document, Resolved, check_keys, document_of, link_relation, load_links, merge, resolve,
+    validate,
+};
+use super::{Editor, Precondition, Written, audit, check_precondition, current, history, now};
+use crate::domain::relations::RelationKind;
+use crate::domain::{Collection, Scope};
+use crate::error::{AppError, FieldError, Result};
+use crate::service::sql::SqlBuilder;
+
+fn invalid(errors: Vec<FieldError>) -> AppError {
+    AppError::Validation(errors)
+}
+
+impl Editor<'_> {
+    /// Creates a draft. Links may be given inline (`"benefits": ["slug", …]`).
+    pub async fn create(&self, collection: Collection, body: Document) -> Result<Written> {
+        self.caller.require(Scope::Write)?;
+        let mut errors = Vec::new();
+        check_keys(collection, &body, &mut errors);
+        // Start from an empty document, so a revision always holds every field and link set.
+        let mut document = document::empty(collection);
+        merge(&mut document, &body);
+        errors.extend(validate(collection, &mut document));
+        if !errors.is_empty() {
+            return Err(invalid(errors));
+        }
+        let txn = self.begin().await?;
+        let mut errors = check_unique(&txn, collection, &document, None).await?;
+        let resolved = match resolve(&txn, collection, &document, None).await? {
+            Ok(resolved) if errors.is_empty() => resolved,
+            Ok(_) => return Err(invalid(errors)),
+            Err(found) => {
+                errors.extend(found);
+                return Err(invalid(errors));
+            }
+        };
+        let id = Uuid::now_v7();
+        let at = now();
+        let mut sql = SqlBuilder::new(txn.get_database_backend());
+        sql.push(&format!(
+            "INSERT INTO {} (id, status, created_at, updated_at, version",
+            collection.table()
+        ));
+        for (column, _) in &resolved.columns {
+            sql.push(", ").push(column);
+        }
+        sql.push(") VALUES (").bind(id).push(", 'draft', ");
+        sql.bind(at).push(", ").bind(at).push(", 1");
+        for (_, value) in resolved.columns.iter().cloned() {
+            sql.push(", ").bind(value);
+        }
+        sql.push(")");
+        txn.execute_raw(sql.build()).await?;
+        write_links(&txn, id, &resolved, None).await?;
+        let slug = slug_of(&document);
+        history::record(&txn, self, collection, id, &document, "draft", 1, "created").await?;
+        audit::record(&txn, self, "create", collection, Some(id), &slug, json!({})).await?;
+        txn.commit().await?;
+        super::written(self.db, collection, &slug).await
+    }
+
+    /// Applies a JSON merge patch (RFC 7396) to the item's document.
+    pub async fn update(
+        &self,
+        collection: Collection,
+        slug: &str,
+        patch: Document,
+        precondition: &Precondition,
+    ) -> Result<Written> {
+        self.caller.require(Scope::Write)?;
+        let mut errors = Vec::new();
+        check_keys(collection, &patch, &mut errors);
+        if patch.is_empty() {
+            errors.push(FieldError {
+                pointer: String::new(),
+                detail: "the patch is empty; send the fields to change".into(),
+            });
+        }
+        let txn = self.begin().await?;
+        let stored = current(&txn, collection, slug).await?;
+        self.require_edit(&stored.status)?;
+        check_precondition(precondition, &stored)?;
+        if !errors.is_empty() {
+            return Err(invalid(errors));
+        }
+        let links = load_links(&txn, collection, stored.id).await?;
+        let before = document_of(collection, &stored.item, links);
+        let mut after = before.clone();
+        merge(&mut after, &patch);
+        let changed: Vec<String> = patch.keys().cloned().collect();
+        self.replace(txn, collection, stored, before, after, &changed, "update")
+            .await
+    }
+
+    /// Replaces one link set (`PUT /v1/{collection}/{slug}/{link}`).
+    pub async fn replace_links(
+        &self,
+        collection: Collection,
+        slug: &str,
+        link: &str,
+        links: Json,
+        precondition: &Precondition,
+    ) -> Result<Written> {
+        let Some(relation) = link_relation(collection, link) else {
+            let names: Vec<&str> = document::link_relations(collection)
+                .iter()
+                .map(|r| r.name)
+                .collect();
+            return Err(AppError::NotFound(format!(
+                "{collection} have no link set {link:?} (link sets: {})",
+                names.join(", ")
+            )));
+        };
+        let mut patch = Document::new();
+        patch.insert(relation.name.to_owned(), links);
+        self.update(collection, slug, patch, precondition).await
+    }
+
+    /// Validates `after` and stores it over `stored` (whose document is `before`) as one
+    /// new version, with a revision and an audit entry; only link sets named in
+    /// `changed` are rewritten.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn replace(
+        &self,
+        txn: DatabaseTransaction,
+        collection: Collection,
+        stored: document::Current,
+        before: Document,
+        mut after: Document,
+        changed: &[String],
+        action: &str,
+    ) -> Result<Written> {
+        let mut errors = validate(collection, &mut after);
+        if errors.is_empty() {
+            errors = check_unique(&txn, collection, &after, Some(stored.id)).await?;
+        }
+        let resolved = match resolve(&txn, collection, &after, Some(stored.id)).await? {
+            Ok(resolved) if errors.is_empty() => resolved,
+            Ok(_) => return Err(invalid(errors)),
+            Err(found) => {
+                errors.extend(found);
+                return Err(invalid(errors));
+            }
+        };
+        let slug = slug_of(&after);
+        if after == before {
+            txn.commit().await?;
+            return super::written(self.db, collection, &slug).await;
+        }
+        let mut sql = SqlBuilder::new(txn.get_database_backend());
+        sql.push(&format!("UPDATE {} SET ", collection.table()));
+        for (column, value) in resolved.columns.iter().cloned() {
+            sql.push(column).push(" = ").bind(value).push(", ");
+        }
+        sql.push("updated_at = ").bind(now());
+        sql.push(", version = version + 1 WHERE id = ")
+            .bind(stored.id)
+            .push(" AND version = ")
+            .bind(stored.version);
+        if txn.execute_raw(sql.build()).await?.rows_affected() != 1 {
+            return Err(AppError::PreconditionFailed(
+                "the item changed while this write was applied; GET it again".into(),
+            ));
+        }
+        write_links(&txn, stored.id, &resolved, Some(changed)).await?;
+        let version = stored.version + 1;
+        let keys: Vec<&str> = after
+            .keys()
+            .filter(|k| before.get(*k) != after.get(*k))
+            .map(String::as_str)
+            .collect();
+        let summary = match action {
+            "update" => format!("updated {}", keys.join(", ")),
+            other => format!("{other}: {}", keys.join(", ")),
+        };
+        history::record(
+            &txn,
+            self,
+            collection,
+            stored.id,
+            &after,
+            &stored.status,
+            version,
+            &summary,
+        )
+        .await?;
+        let action = action.split(' ').next().unwrap_or("update");
+        audit::record(
+            &txn,
+            self,
+            action,
+            collection,
+            Some(stored.id),
+            &slug,
+            json!({ "changed": keys, "version": version }),
+        )
+        .await?;
+        txn.commit().await?;
+        super::written(self.db, collection, &slug).await
+    }
+
+    /// Deletes for good (admin). Refused while published items link to or reference the
+    /// item, unless `cascade_links` (links are removed; a required reference such as an
+    /// article's author still blocks).
+    pub async fn hard_delete(
+        &self,
+        collection: Collection,
+        slug: &str,
+        cascade_links: bool,
+        precondition: &Precondition,
+    ) -> Result<()> {
+        self.caller.require(Scope::Admin)?;
+        let txn = self.begin().await?;
+        let stored = current(&txn, collection, slug).await?;
+        check_precondition(precondition, &stored)?;
+        let blockers =
+            super::workflow::inbound_blockers(&txn, collection, stored.id, cascade_links).await?;
+        if !blockers.is_empty() {
+            return Err(AppError::Blocked(
+                format!(
+                    "published items still point at this {}; pass cascade=links to remove \
+                     the links (required references must be changed first)",
+                    collection.singular()
+                ),
+                blockers,
+            ));
+        }
+        let mut sql = SqlBuilder::new(txn.get_database_backend());
+        sql.push(&format!("DELETE FROM {} WHERE id = ", collection.table()))
+            .bind(stored.id)
+            .push(" AND version = ")
+            .bind(stored.version);
+        if txn.execute_raw(sql.build()).await?.rows_affected() != 1 {
+            return Err(AppError::PreconditionFailed(
+                "the item changed while it was being deleted".into(),
+            ));
+        }
+        audit::record(
+            &txn,
+            self,
+            "delete",
+            collection,
+            Some(stored.id),
+            slug,
+            json!({ "version": stored.version, "cascade_links": cascade_links }),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+pub(super) fn slug_of(document: &Document) -> String {
+    document
+        .get("slug")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Slug and unique fields (SKU) must not belong to another item.
+async fn check_unique(
+    txn: &DatabaseTransaction,
+    collection: Collection,
+    document: &Document,
+    self_id: Option<Uuid>,
+) -> Result<Vec<FieldError>> {
+    let mut errors = Vec::new();
+    for column in std::iter::once("slug").chain(collection.unique_fields().iter().copied()) {
+        let Some(value) = document.get(column).and_then(Json::as_str) else {
+            continue;
+        };
+        let mut sql = SqlBuilder::new(txn.get_database_backend());
+        sql.push(&format!(
+            "SELECT id FROM {} WHERE {column} = ",
+            collection.table()
+        ))
+        .bind(value.to_owned());
+        if let Some(id) = self_id {
+            sql.push(" AND id <> ").bind(id);
+        }
+        if txn.query_one_raw(sql.build()).await?.is_some() {
+            errors.push(FieldError {
+                pointer: format!("/{column}"),
+                detail: format!(
+                    "{value:?} is already used by another {}",
+                    collection.singular()
+                ),
+            });
+        }
+    }
+    Ok(errors)
+}
+
+/// Rewrites the link sets of `id` (all of them, or those named in `only`), keeping the
+/// given order in `position`.
+async fn write_links(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    resolved: &Resolved,
+    only: Option<&[String]>,
+) -> Result<()> {
+    let backend = txn.get_database_backend();
+    for (relation, targets) in &resolved.links {
+        if only.is_some_and(|names| !names.iter().any(|n| n == relation.name)) {
+            continue;
+        }
+        let RelationKind::Link {
+            link,
+            parent_column,
+            child_column,
+        } = relation.kind
+        else {
+            continue;
+        };
+        let mut sql = SqlBuilder::new(backend);
+        sql.push(&format!(
+            "DELETE FROM {} WHERE {parent_column} = ",
+            link.table
+        ))
+        .bind(id);
+        txn.execute_raw(sql.build()).await?;
+        // Order is the left end's (an article's mentions); a set written from the right
+        // end leaves it neutral.
+        let ordered = parent_column == link.left_column;
+        for (start, chunk) in (0..).step_by(200).zip(targets.chunks(200)) {
+            let mut sql = SqlBuilder::new(backend);
+            sql.push(&format!(
+                "INSERT INTO {} ({parent_column}, {child_column}, note, position) VALUES ",
+                link.table
+            ));
+            for (n, (target, note)) in chunk.iter().enumerate() {
+                let position = if ordered { start + n as i32 } else { 0 };
+                sql.push(if n == 0 { "(" } else { ", (" });
+                sql.bind(id).push(", ").bind(*target).push(", ");
+                sql.bind(note.clone()).push(", ").bind(position).push(")");
+            }
+            txn.execute_raw(sql.build()).await?;
+        }
+    }
+    Ok(())
+}
