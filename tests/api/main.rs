@@ -6,6 +6,7 @@
 mod helpers;
 
 mod contract;
+mod editing;
 mod errors;
 mod foundation;
 mod graphql;

@@ -3,8 +3,10 @@
 //! route and parameter is documented and cannot drift. Served at `/openapi.json`, rendered
 //! at `/docs` by the vendored Swagger UI, and committed as `openapi/openapi.json`.
 
+mod admin;
 mod paths;
 mod schemas;
+mod writes;
 
 use serde_json::{Value, json};
 use utoipa::openapi::OpenApi;
@@ -26,9 +28,10 @@ pub fn document() -> OpenApi {
         },
         "servers": [{ "url": "/" }],
         "tags": paths::tags(),
-        "paths": paths::paths(),
+        "paths": all_paths(),
         "components": {
-            "schemas": schemas::schemas(),
+            "schemas": all_schemas(),
+            "responses": shared_responses(),
             "securitySchemes": {
                 "bearer": {
                     "type": "http",
@@ -42,6 +45,28 @@ pub fn document() -> OpenApi {
     });
     // Going through utoipa's model checks the document's shape.
     serde_json::from_value(value).unwrap_or_else(|e| panic!("invalid OpenAPI document: {e}"))
+}
+
+fn all_paths() -> Value {
+    let mut paths = paths::paths();
+    if let Some(map) = paths.as_object_mut() {
+        writes::add_paths(map);
+    }
+    paths
+}
+
+fn shared_responses() -> Value {
+    let mut responses = serde_json::Map::new();
+    writes::add_responses(&mut responses);
+    Value::Object(responses)
+}
+
+fn all_schemas() -> Value {
+    let mut schemas = schemas::schemas();
+    if let Some(map) = schemas.as_object_mut() {
+        writes::add_schemas(map);
+    }
+    schemas
 }
 
 /// The document as committed (`openapi/openapi.json`): pretty JSON with a final newline.

@@ -13,10 +13,11 @@ use crate::domain::relations::relations;
 pub fn tags() -> Value {
     let mut tags: Vec<Value> = Collection::ALL
         .iter()
-        .map(|c| json!({ "name": c.as_str(), "description": format!("Read {c}.") }))
+        .map(|c| json!({ "name": c.as_str(), "description": format!("Read and edit {c}.") }))
         .collect();
     tags.push(json!({ "name": "search", "description": "Search across collections." }));
     tags.push(json!({ "name": "service", "description": "Health and the API description." }));
+    tags.push(json!({ "name": "admin", "description": "API keys and the audit log." }));
     Value::Array(tags)
 }
 

@@ -1,0 +1,153 @@
+//! Admin operations of the document: API keys and the audit log.
+
+use serde_json::{Map, Value, json};
+
+use super::schemas::schema_ref;
+
+fn problem(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/problem+json": { "schema": schema_ref("Problem") } },
+    })
+}
+
+fn admin_op(
+    id: &str,
+    summary: &str,
+    params: Vec<Value>,
+    body: Option<&str>,
+    ok: (&str, &str, Option<&str>),
+    extra: &[(&str, &str)],
+) -> Value {
+    let (code, description, schema) = ok;
+    let mut responses = Map::new();
+    responses.insert(code.into(), match schema {
+        Some(schema) => json!({ "description": description, "content": { "application/json": { "schema": schema_ref(schema) } } }),
+        None => json!({ "description": description }),
+    });
+    for (code, description) in [
+        ("400", "An invalid parameter or malformed JSON."),
+        ("401", "No API key, or it is unknown or revoked."),
+        ("403", "The API key lacks the `admin` scope."),
+        (
+            "503",
+            "The database is unavailable; retry after `Retry-After` seconds.",
+        ),
+    ]
+    .iter()
+    .chain(extra)
+    {
+        responses.insert((*code).into(), problem(description));
+    }
+    let mut op = json!({
+        "tags": ["admin"],
+        "operationId": id,
+        "summary": summary,
+        "description": "Needs the `admin` scope.",
+        "x-required-scope": "admin",
+        "parameters": params,
+        "responses": responses,
+        "security": [{ "bearer": [] }],
+    });
+    if let Some(schema) = body {
+        op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema_ref(schema) } } });
+    }
+    op
+}
+
+fn query(name: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "schema": schema })
+}
+
+pub fn add_paths(paths: &mut Map<String, Value>) {
+    paths.insert("/v1/keys".into(), json!({
+        "get": admin_op("list_keys", "List API keys (never their secrets)", vec![], None, ("200", "Every key.", Some("KeyList")), &[]),
+        "post": admin_op(
+            "create_key",
+            "Create an API key; the secret is in this response only",
+            vec![],
+            Some("KeyInput"),
+            ("201", "The new key, with its secret in `key`.", Some("NewKeyDocument")),
+            &[("409", "A key with this name exists."), ("413", "The body is too large."), ("415", "The body is not JSON."), ("422", "Invalid name or scopes.")],
+        ),
+    }));
+    paths.insert("/v1/keys/{name}".into(), json!({
+        "delete": admin_op(
+            "revoke_key",
+            "Revoke an API key; requests with it get 401 from then on",
+            vec![json!({ "name": "name", "in": "path", "required": true, "schema": { "type": "string", "maxLength": 100 } })],
+            None,
+            ("200", "The revoked key.", Some("KeyDocument")),
+            &[("404", "No key with this name.")],
+        ),
+    }));
+    paths.insert("/v1/audit".into(), json!({
+        "get": admin_op(
+            "list_audit",
+            "Read the audit log, newest first",
+            vec![
+                query("collection", json!({ "type": "string", "enum": crate::domain::Collection::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>() })),
+                query("slug", json!({ "type": "string" })),
+                query("action", json!({ "type": "string" })),
+                query("limit", json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 })),
+                query("cursor", json!({ "type": "string", "format": "uuid" })),
+            ],
+            None,
+            ("200", "Entries.", Some("AuditPage")),
+            &[],
+        ),
+    }));
+}
+
+pub fn add_schemas(schemas: &mut Map<String, Value>) {
+    let scopes = json!({ "type": "array", "items": { "type": "string", "enum": ["read", "preview", "write", "publish", "admin"] } });
+    let key = json!({
+        "type": "object",
+        "required": ["name", "prefix", "scopes", "created_at", "revoked_at"],
+        "properties": {
+            "name": { "type": "string" },
+            "prefix": { "type": "string", "description": "Public start of the key, to recognise it." },
+            "scopes": scopes,
+            "created_at": { "type": "string", "format": "date-time" },
+            "revoked_at": { "type": ["string", "null"], "format": "date-time" },
+        },
+    });
+    let mut new_key = key.clone();
+    new_key["properties"]["key"] =
+        json!({ "type": "string", "description": "The secret: shown once." });
+    schemas.insert("Key".into(), key);
+    schemas.insert("KeyList".into(), json!({ "type": "object", "required": ["data"], "properties": { "data": { "type": "array", "items": schema_ref("Key") } } }));
+    schemas.insert("KeyDocument".into(), json!({ "type": "object", "required": ["data"], "properties": { "data": schema_ref("Key") } }));
+    schemas.insert(
+        "NewKeyDocument".into(),
+        json!({ "type": "object", "required": ["data"], "properties": { "data": new_key } }),
+    );
+    schemas.insert("KeyInput".into(), json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["name", "scopes"],
+        "properties": {
+            "name": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,100}$" },
+            "scopes": { "type": "array", "minItems": 1, "items": { "type": "string", "enum": ["read", "preview", "write", "publish", "admin"] } },
+        },
+    }));
+    schemas.insert("AuditEntry".into(), json!({
+        "type": "object",
+        "required": ["id", "at", "action", "detail"],
+        "properties": {
+            "id": { "type": "string", "format": "uuid" },
+            "at": { "type": "string", "format": "date-time" },
+            "actor": { "type": ["string", "null"], "description": "API key name; null for the CLI." },
+            "action": { "type": "string" },
+            "collection": { "type": ["string", "null"] },
+            "item_id": { "type": ["string", "null"] },
+            "slug": { "type": ["string", "null"] },
+            "request_id": { "type": ["string", "null"] },
+            "detail": { "type": "object" },
+        },
+    }));
+    schemas.insert("AuditPage".into(), json!({
+        "type": "object", "required": ["data", "page"],
+        "properties": { "data": { "type": "array", "items": schema_ref("AuditEntry") }, "page": schema_ref("PageInfo") },
+    }));
+}

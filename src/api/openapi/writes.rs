@@ -1,0 +1,565 @@
+//! Write, workflow, revision and admin operations of the document, generated from the
+//! same tables that mount the routes. Every one names the scope it needs in
+//! `x-required-scope` (the scope-matrix test calls each operation as each kind of caller).
+
+use serde_json::{Map, Value, json};
+
+use super::schemas::{schema_name, schema_ref};
+use crate::domain::validate::{MAX_LIST_ITEMS, max_length};
+use crate::domain::{Collection, FieldKind};
+use crate::service::editing::document::{MAX_LINKS, MAX_NOTE, link_relations, review_fields};
+use crate::service::editing::workflow::Transition;
+
+fn problem(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/problem+json": { "schema": schema_ref("Problem") } },
+    })
+}
+
+fn item_headers() -> Value {
+    json!({
+        "ETag": { "description": "The new version's ETag: send it as `If-Match` next time.", "schema": { "type": "string" } },
+    })
+}
+
+fn item_response(collection: Collection, description: &str) -> Value {
+    json!({
+        "description": description,
+        "headers": item_headers(),
+        "content": { "application/json": { "schema": schema_ref(&format!("{}Document", schema_name(collection))) } },
+    })
+}
+
+fn if_match() -> Value {
+    json!({
+        "name": "If-Match", "in": "header", "required": false,
+        "description": "The item's current ETag (from GET or the previous write). Required: \
+            428 without it, 412 when the item has changed since.",
+        "schema": { "type": "string" },
+    })
+}
+
+fn slug_param() -> Value {
+    json!({
+        "name": "slug", "in": "path", "required": true,
+        "schema": { "type": "string", "maxLength": 120 },
+    })
+}
+
+fn number_param() -> Value {
+    json!({
+        "name": "number", "in": "path", "required": true,
+        "description": "Revision number (1 is the creation).",
+        "schema": { "type": "integer", "minimum": 1 },
+    })
+}
+
+/// Error responses shared by every write, as `components.responses` (status, name,
+/// description).
+const SHARED: [(&str, &str, &str); 11] = [
+    (
+        "400",
+        "BadRequest",
+        "Malformed JSON or an invalid parameter.",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "No API key, or it is unknown or revoked.",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "The API key lacks the scope this operation needs (for edits of non-drafts: `publish`).",
+    ),
+    (
+        "404",
+        "NotFound",
+        "No item (or revision) with this slug (or number).",
+    ),
+    (
+        "409",
+        "Conflict",
+        "Not allowed from the item's current status, blocked (`errors` lists the blockers), or an Idempotency-Key still in flight.",
+    ),
+    (
+        "412",
+        "Stale",
+        "`If-Match` is not the item's current ETag: GET it and retry.",
+    ),
+    ("413", "PayloadTooLarge", "The body is too large."),
+    ("415", "UnsupportedMediaType", "The body is not JSON."),
+    (
+        "422",
+        "Invalid",
+        "The body breaks a rule; `errors` lists every violation with a JSON pointer.",
+    ),
+    ("428", "PreconditionRequired", "`If-Match` is missing."),
+    (
+        "503",
+        "Unavailable",
+        "The database is unavailable; retry after `Retry-After` seconds.",
+    ),
+];
+
+pub fn add_responses(responses: &mut Map<String, Value>) {
+    for (_, name, description) in SHARED {
+        responses.insert(name.into(), problem(description));
+    }
+}
+
+/// `ok` plus the shared error responses: the common ones and the `extra` status codes.
+fn write_responses(mut ok: Map<String, Value>, extra: &[&str]) -> Value {
+    for (code, name, _) in SHARED {
+        if ["400", "401", "403", "413", "415", "503"].contains(&code) || extra.contains(&code) {
+            ok.insert(
+                code.into(),
+                json!({ "$ref": format!("#/components/responses/{name}") }),
+            );
+        }
+    }
+    Value::Object(ok)
+}
+
+const VALIDATION: &str = "422";
+const NOT_FOUND: &str = "404";
+const STALE: &str = "412";
+const NO_PRECONDITION: &str = "428";
+const CONFLICT: &str = "409";
+
+#[allow(clippy::too_many_arguments)]
+fn op(
+    tag: &str,
+    id: String,
+    summary: String,
+    description: &str,
+    scope: &str,
+    params: Vec<Value>,
+    body: Option<Value>,
+    responses: Value,
+) -> Value {
+    let mut op = json!({
+        "tags": [tag],
+        "operationId": id,
+        "summary": summary,
+        "description": format!("{description}\n\nNeeds the `{scope}` scope."),
+        "x-required-scope": scope,
+        "parameters": params,
+        "responses": responses,
+        "security": [{ "bearer": [] }],
+    });
+    if let Some(schema) = body {
+        op["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": schema } } });
+    }
+    op
+}
+
+fn add(paths: &mut Map<String, Value>, path: String, method: &str, operation: Value) {
+    let item = paths.entry(path).or_insert_with(|| json!({}));
+    item[method] = operation;
+}
+
+fn ok(code: &str, response: Value) -> Map<String, Value> {
+    let mut map = Map::new();
+    map.insert(code.into(), response);
+    map
+}
+
+pub fn add_paths(paths: &mut Map<String, Value>) {
+    for collection in Collection::ALL {
+        let (tag, one, name) = (
+            collection.as_str(),
+            collection.singular(),
+            schema_name(collection),
+        );
+        let base = format!("/v1/{collection}");
+        let item = format!("{base}/{{slug}}");
+        add(
+            paths,
+            base.clone(),
+            "post",
+            op(
+                tag,
+                format!("create_{one}"),
+                format!("Create a {one} (as a draft)"),
+                "Creates a draft. Link sets may be given inline. With `Idempotency-Key`, a retry \
+             of the same request gets the first response again (kept 24 h).",
+                "write",
+                vec![json!({
+                    "name": "Idempotency-Key", "in": "header", "required": false,
+                    "description": "A unique key per logical request (1-255 visible ASCII characters).",
+                    "schema": { "type": "string", "minLength": 1, "maxLength": 255 },
+                })],
+                Some(schema_ref(&format!("{name}Input"))),
+                write_responses(
+                    ok(
+                        "201",
+                        item_response(collection, "Created; `Location` names the new item."),
+                    ),
+                    &[CONFLICT, VALIDATION],
+                ),
+            ),
+        );
+        let mut patch = op(
+            tag,
+            format!("update_{one}"),
+            format!("Change a {one} (JSON merge patch)"),
+            "RFC 7396 merge patch: fields present are set, `null` clears, link sets given are \
+             replaced. Drafts need `write`; items in review, published or archived need \
+             `publish`.",
+            "write",
+            vec![slug_param(), if_match()],
+            None,
+            write_responses(
+                ok("200", item_response(collection, "The changed item.")),
+                &[NOT_FOUND, STALE, VALIDATION, NO_PRECONDITION],
+            ),
+        );
+        patch["requestBody"] = json!({ "required": true, "content": {
+            "application/merge-patch+json": { "schema": schema_ref(&format!("{name}Patch")) },
+            "application/json": { "schema": schema_ref(&format!("{name}Patch")) },
+        } });
+        add(paths, item.clone(), "patch", patch);
+        let mut delete_responses = ok("200", item_response(collection, "Archived."));
+        delete_responses.insert(
+            "204".into(),
+            json!({ "description": "Deleted for good (`hard=true`)." }),
+        );
+        add(
+            paths,
+            item.clone(),
+            "delete",
+            op(
+                tag,
+                format!("delete_{one}"),
+                format!("Archive a {one}, or delete it for good"),
+                "Archives the item. `hard=true` (admin scope) deletes it, refused (409, with the \
+             blockers) while published items link to it unless `cascade=links`.",
+                "publish",
+                vec![
+                    slug_param(),
+                    if_match(),
+                    json!({ "name": "hard", "in": "query", "required": false, "schema": { "type": "boolean", "default": false } }),
+                    json!({ "name": "cascade", "in": "query", "required": false, "schema": { "type": "string", "enum": ["links"] } }),
+                ],
+                None,
+                write_responses(
+                    delete_responses,
+                    &[NOT_FOUND, CONFLICT, STALE, NO_PRECONDITION],
+                ),
+            ),
+        );
+        for relation in link_relations(collection) {
+            add(
+                paths,
+                format!("{item}/{}", relation.name),
+                "put",
+                op(
+                    tag,
+                    format!("replace_{one}_{}", relation.name),
+                    format!("Replace the {} of a {one}", relation.name),
+                    "Replaces the whole link set, in the given order.",
+                    "write",
+                    vec![slug_param(), if_match()],
+                    Some(schema_ref("LinkList")),
+                    write_responses(
+                        ok(
+                            "200",
+                            item_response(collection, "The item, with its new version."),
+                        ),
+                        &[NOT_FOUND, STALE, VALIDATION, NO_PRECONDITION],
+                    ),
+                ),
+            );
+        }
+        for step in Transition::ALL {
+            add(
+                paths,
+                format!("{item}/{}", step.name()),
+                "post",
+                op(
+                    tag,
+                    format!("{}_{one}", step.name()),
+                    format!("{} a {one}", capitalized(step.name())),
+                    step.description(),
+                    step.scope().as_str(),
+                    vec![slug_param(), if_match()],
+                    None,
+                    write_responses(
+                        ok(
+                            "200",
+                            item_response(collection, "The item in its new status."),
+                        ),
+                        &[NOT_FOUND, CONFLICT, STALE, NO_PRECONDITION],
+                    ),
+                ),
+            );
+        }
+        add_revision_paths(paths, collection, &item);
+    }
+    add(
+        paths,
+        "/v1/articles/{slug}/reviews".into(),
+        "post",
+        op(
+            "articles",
+            "record_article_review".into(),
+            "Record a medical review of an article".into(),
+            "Sets the reviewer, `last_reviewed_at` and `next_review_due` (review date + the \
+         review interval). Does not change the content, its version or `updated_at`.",
+            "publish",
+            vec![slug_param()],
+            Some(schema_ref("ReviewInput")),
+            write_responses(
+                ok(
+                    "200",
+                    item_response(Collection::Articles, "The article with its review dates."),
+                ),
+                &[NOT_FOUND, VALIDATION],
+            ),
+        ),
+    );
+    super::admin::add_paths(paths);
+}
+
+fn add_revision_paths(paths: &mut Map<String, Value>, collection: Collection, item: &str) {
+    let (tag, one) = (collection.as_str(), collection.singular());
+    let json_ok = |schema: &str, description: &str| {
+        ok(
+            "200",
+            json!({ "description": description, "content": { "application/json": { "schema": schema_ref(schema) } } }),
+        )
+    };
+    let read_errors = [NOT_FOUND];
+    add(
+        paths,
+        format!("{item}/revisions"),
+        "get",
+        op(
+            tag,
+            format!("list_{one}_revisions"),
+            format!("List the revisions of a {one}"),
+            "Newest first.",
+            "preview",
+            vec![
+                slug_param(),
+                json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }),
+                json!({ "name": "cursor", "in": "query", "required": false, "schema": { "type": "string" } }),
+            ],
+            None,
+            write_responses(
+                json_ok("RevisionPage", "Revisions, without their documents."),
+                &read_errors,
+            ),
+        ),
+    );
+    add(
+        paths,
+        format!("{item}/revisions/{{number}}"),
+        "get",
+        op(
+            tag,
+            format!("get_{one}_revision"),
+            format!("Get one revision of a {one}"),
+            "With the full document.",
+            "preview",
+            vec![slug_param(), number_param()],
+            None,
+            write_responses(json_ok("RevisionDocument", "The revision."), &read_errors),
+        ),
+    );
+    add(
+        paths,
+        format!("{item}/revisions/{{number}}/diff"),
+        "get",
+        op(
+            tag,
+            format!("diff_{one}_revisions"),
+            format!("Compare two revisions of a {one}"),
+            "What changed from revision `from` (default: the previous one; 0 = nothing) to this one.",
+            "preview",
+            vec![
+                slug_param(),
+                number_param(),
+                json!({ "name": "from", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0 } }),
+            ],
+            None,
+            write_responses(json_ok("DiffDocument", "The changes."), &read_errors),
+        ),
+    );
+    add(
+        paths,
+        format!("{item}/revisions/{{number}}/restore"),
+        "post",
+        op(
+            tag,
+            format!("restore_{one}_revision"),
+            format!("Restore a revision of a {one}"),
+            "Writes the revision's document back as a new version and a new revision.",
+            "write",
+            vec![slug_param(), number_param(), if_match()],
+            None,
+            write_responses(
+                ok("200", item_response(collection, "The item as restored.")),
+                &[NOT_FOUND, STALE, VALIDATION, NO_PRECONDITION],
+            ),
+        ),
+    );
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn input_field(name: &str, kind: FieldKind) -> Value {
+    let text = || json!({ "type": ["string", "null"], "maxLength": max_length(name) });
+    let mut schema = match kind {
+        FieldKind::Text => text(),
+        FieldKind::Integer => json!({ "type": ["integer", "null"], "minimum": 0 }),
+        FieldKind::Enum(values) => {
+            let mut allowed: Vec<Value> = values.iter().map(|v| json!(v)).collect();
+            allowed.push(Value::Null);
+            json!({ "type": ["string", "null"], "enum": allowed })
+        }
+        FieldKind::StringList => json!({
+            "type": ["array", "null"], "maxItems": MAX_LIST_ITEMS,
+            "items": { "type": "string", "minLength": 1, "maxLength": max_length(name) },
+        }),
+        FieldKind::Statistics => {
+            json!({ "type": ["array", "null"], "maxItems": MAX_LIST_ITEMS, "items": schema_ref("Statistic") })
+        }
+        FieldKind::Reference(target) => json!({
+            "type": ["string", "null"], "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 120,
+            "description": format!("Slug of an existing {}.", target.singular()),
+        }),
+        FieldKind::Timestamp => json!({ "type": ["string", "null"], "format": "date-time" }),
+    };
+    let format_note = match name {
+        "doi" => Some("A DOI: `10.NNNN/suffix`."),
+        "pmid" => Some("A PubMed id (digits)."),
+        "currency" => Some("An ISO 4217 code, e.g. `USD`."),
+        "gtin" => Some("A GTIN-8/12/13/14 with a valid check digit."),
+        "url" | "logo_url" | "image_url" => Some("An `https://` URL."),
+        "same_as" => Some("`https://` profile URLs."),
+        "icd10" => Some("ICD-10 codes, e.g. `M54.5`."),
+        "year" => Some("A year from 1800 to next year."),
+        _ => None,
+    };
+    if let Some(note) = format_note {
+        schema["description"] = json!(note);
+    }
+    schema
+}
+
+fn input_schema(collection: Collection, patch: bool) -> Value {
+    let mut properties = Map::new();
+    properties.insert(
+        "slug".into(),
+        json!({ "type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 120 }),
+    );
+    let mut required = vec![json!("slug")];
+    for field in collection.fields() {
+        if review_fields(collection).contains(&field.name) {
+            continue;
+        }
+        properties.insert(field.name.into(), input_field(field.name, field.kind));
+        if field.required {
+            required.push(json!(field.name));
+        }
+    }
+    for relation in link_relations(collection) {
+        properties.insert(relation.name.into(), schema_ref("LinkList"));
+    }
+    let mut schema = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": properties,
+        "description": format!(
+            "Writable fields of {collection}; `id`, `status`, `version`, timestamps and review \
+             dates are read-only (a body carrying them is refused with 422). Link sets \
+             (`{}`) list slugs of the other end.",
+            link_relations(collection).iter().map(|r| r.name).collect::<Vec<_>>().join("`, `")
+        ),
+    });
+    if patch {
+        schema["minProperties"] = json!(1);
+    } else {
+        schema["required"] = Value::Array(required);
+    }
+    schema
+}
+
+pub fn add_schemas(schemas: &mut Map<String, Value>) {
+    for collection in Collection::ALL {
+        let name = schema_name(collection);
+        schemas.insert(format!("{name}Input"), input_schema(collection, false));
+        schemas.insert(format!("{name}Patch"), input_schema(collection, true));
+    }
+    schemas.insert("LinkList".into(), json!({
+        "type": ["array", "null"],
+        "maxItems": MAX_LINKS,
+        "description": "Linked items in order: slugs, or objects with the link's note.",
+        "items": { "oneOf": [
+            { "type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 120 },
+            {
+                "type": "object", "additionalProperties": false, "required": ["slug"],
+                "properties": {
+                    "slug": { "type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 120 },
+                    "note": { "type": ["string", "null"], "maxLength": MAX_NOTE },
+                },
+            },
+        ] },
+    }));
+    schemas.insert("ReviewInput".into(), json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "reviewer": { "type": ["string", "null"], "description": "Slug of an author with credentials (default: the current reviewer)." },
+            "reviewed_at": { "type": ["string", "null"], "format": "date-time", "description": "Default: now; not in the future." },
+            "note": { "type": ["string", "null"], "maxLength": 2000 },
+        },
+    }));
+    let revision = json!({
+        "type": "object",
+        "required": ["number", "version", "status", "created_at", "actor", "summary"],
+        "properties": {
+            "number": { "type": "integer", "minimum": 1 },
+            "version": { "type": "integer" },
+            "status": { "type": "string" },
+            "created_at": { "type": "string", "format": "date-time" },
+            "actor": { "type": ["string", "null"], "description": "Name of the API key that wrote it." },
+            "summary": { "type": "string" },
+            "request_id": { "type": ["string", "null"] },
+            "document": { "type": "object", "description": "The full editable document (single revision only)." },
+        },
+    });
+    schemas.insert("Revision".into(), revision);
+    schemas.insert("RevisionPage".into(), json!({
+        "type": "object", "required": ["data", "page"],
+        "properties": { "data": { "type": "array", "items": schema_ref("Revision") }, "page": schema_ref("PageInfo") },
+    }));
+    schemas.insert("RevisionDocument".into(), json!({
+        "type": "object", "required": ["data"], "properties": { "data": schema_ref("Revision") },
+    }));
+    schemas.insert("DiffDocument".into(), json!({
+        "type": "object", "required": ["data"],
+        "properties": { "data": {
+            "type": "object", "required": ["from", "to", "changes"],
+            "properties": {
+                "from": { "type": "integer" },
+                "to": { "type": "integer" },
+                "changes": { "type": "array", "items": {
+                    "type": "object", "required": ["pointer", "before", "after"],
+                    "properties": { "pointer": { "type": "string" }, "before": {}, "after": {} },
+                } },
+            },
+        } },
+    }));
+    super::admin::add_schemas(schemas);
+}

@@ -1,0 +1,715 @@
+//! Editing (issue 5): the editorial story, scopes for every write operation, mass
+//! assignment, optimistic concurrency, idempotency, atomicity and bad bodies — on SQLite
+//! and PostgreSQL.
+
+use std::collections::BTreeMap;
+
+use reqwest::{Method, StatusCode};
+use salve::domain::Scope;
+use serde_json::{Value, json};
+
+use crate::engine_tests;
+use crate::helpers::{Engine, TestApp, TestDb, row_counts, settings, spawn_app};
+
+pub async fn key(app: &TestApp, name: &str, scope: Scope) -> String {
+    salve::service::keys::create(&app.db, name, &[scope])
+        .await
+        .unwrap()
+        .secret
+}
+
+/// Keys for every scope, by scope name.
+pub async fn keys(app: &TestApp) -> BTreeMap<&'static str, String> {
+    let mut out = BTreeMap::new();
+    for scope in Scope::ALL {
+        out.insert(scope.as_str(), key(app, scope.as_str(), scope).await);
+    }
+    out
+}
+
+pub struct Call<'a> {
+    pub app: &'a TestApp,
+    pub method: Method,
+    pub path: String,
+    pub key: Option<&'a str>,
+    pub if_match: Option<String>,
+    pub body: Option<Value>,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(app: &'a TestApp, method: Method, path: impl Into<String>) -> Self {
+        Self {
+            app,
+            method,
+            path: path.into(),
+            key: None,
+            if_match: None,
+            body: None,
+        }
+    }
+
+    pub fn key(mut self, key: &'a str) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    pub fn if_match(mut self, etag: &str) -> Self {
+        self.if_match = Some(etag.to_owned());
+        self
+    }
+
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    pub async fn send(self) -> (StatusCode, Option<String>, Value) {
+        let mut request = self
+            .app
+            .client
+            .request(self.method, format!("{}{}", self.app.address, self.path));
+        if let Some(key) = self.key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(etag) = self.if_match {
+            request = request.header("if-match", etag);
+        }
+        if let Some(body) = self.body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let etag = response
+            .headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, etag, body)
+    }
+}
+
+/// The current ETag of an item, as a preview reader sees it.
+pub async fn etag(app: &TestApp, key: &str, path: &str) -> String {
+    let response = app.get_with_key(path, key).await;
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.headers()["etag"].to_str().unwrap().to_owned()
+}
+
+async fn visible(app: &TestApp, key: Option<&str>, slug: &str) -> Vec<&'static str> {
+    let mut seen = Vec::new();
+    let get = |path: String| async move {
+        match key {
+            Some(key) => app.get_with_key(&path, key).await,
+            None => app.get(&path).await,
+        }
+    };
+    if get(format!("/v1/techniques/{slug}")).await.status() == 200 {
+        seen.push("get");
+    }
+    let list: Value = get("/v1/techniques?fields=slug&limit=100".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    if list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["slug"] == slug)
+    {
+        seen.push("list");
+    }
+    let condition: Value = get("/v1/conditions/lower-back-pain?include=techniques".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let included = condition["data"]["techniques"].as_array().unwrap();
+    if included.iter().any(|t| t["slug"] == slug) {
+        seen.push("include");
+    }
+    let search: Value = get("/v1/search?q=zebrafoam".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    if !search["data"].as_array().unwrap().is_empty() {
+        seen.push("search");
+    }
+    let counted: Value = get("/v1/techniques?count=true&condition=lower-back-pain&limit=1".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let total = counted["page"]["total"].as_i64().unwrap();
+    let demo_total = 6;
+    if total > demo_total {
+        seen.push("count");
+    }
+    let mut request = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": format!("{{ technique(slug: \"{slug}\") {{ slug }} }}") }));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    let graphql: Value = request.send().await.unwrap().json().await.unwrap();
+    if !graphql["data"]["technique"].is_null() {
+        seen.push("graphql");
+    }
+    seen
+}
+
+const EVERYWHERE: [&str; 6] = ["get", "list", "include", "search", "count", "graphql"];
+
+async fn editorial_story(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = keys(&app).await;
+    let (write, publish, read) = (&keys["write"], &keys["publish"], &keys["read"]);
+    let base_total: Value = app
+        .get("/v1/techniques?count=true&condition=lower-back-pain&limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        base_total["page"]["total"], 6,
+        "the demo links 6 techniques"
+    );
+
+    let (status, etag1, created) = Call::new(&app, Method::POST, "/v1/techniques")
+        .key(write)
+        .json(
+            json!({ "slug": "story-rolling", "name": "Story rolling", "kind": "self",
+                      "summary": "A zebrafoam routine." }),
+        )
+        .send()
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["data"]["status"], "draft");
+    assert_eq!(created["data"]["version"], 1);
+    let (status, _, linked) =
+        Call::new(&app, Method::PUT, "/v1/techniques/story-rolling/conditions")
+            .key(write)
+            .if_match(&etag1.unwrap())
+            .json(json!([{ "slug": "lower-back-pain", "note": "helps" }]))
+            .send()
+            .await;
+    assert_eq!(status, 200, "{linked}");
+    assert_eq!(linked["data"]["version"], 2);
+
+    for key in [None, Some(read.as_str())] {
+        assert_eq!(
+            visible(&app, key, "story-rolling").await,
+            Vec::<&str>::new()
+        );
+    }
+    assert_eq!(
+        visible(&app, Some(&keys["preview"]), "story-rolling").await,
+        EVERYWHERE
+    );
+
+    let path = "/v1/techniques/story-rolling";
+    let current = etag(&app, write, path).await;
+    let (status, _, body) = Call::new(&app, Method::POST, format!("{path}/submit"))
+        .key(write)
+        .if_match(&current)
+        .send()
+        .await;
+    assert_eq!(
+        (status, body["data"]["status"].as_str()),
+        (StatusCode::OK, Some("in_review"))
+    );
+    let current = etag(&app, write, path).await;
+    let (status, _, _) = Call::new(&app, Method::POST, format!("{path}/publish"))
+        .key(write)
+        .if_match(&current)
+        .send()
+        .await;
+    assert_eq!(status, 403, "a write key cannot publish");
+    let (status, _, body) = Call::new(&app, Method::POST, format!("{path}/publish"))
+        .key(publish)
+        .if_match(&current)
+        .send()
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["status"], "published");
+    assert!(body["data"]["published_at"].is_string());
+    for key in [None, Some(read.as_str())] {
+        assert_eq!(visible(&app, key, "story-rolling").await, EVERYWHERE);
+    }
+
+    // `current` is now stale: publishing made a new version.
+    let (status, _, body) = Call::new(&app, Method::PATCH, path)
+        .key(publish)
+        .if_match(&current)
+        .json(json!({ "summary": "Edited" }))
+        .send()
+        .await;
+    assert_eq!(status, 412, "{body}");
+    let fresh = etag(&app, publish, path).await;
+    let (status, _, _) = Call::new(&app, Method::PATCH, path)
+        .key(write)
+        .if_match(&fresh)
+        .json(json!({ "summary": "Edited" }))
+        .send()
+        .await;
+    assert_eq!(status, 403, "write keys edit drafts only");
+    let (status, etag4, body) = Call::new(&app, Method::PATCH, path)
+        .key(publish)
+        .if_match(&fresh)
+        .json(json!({ "summary": "A corrected zebrafoam routine." }))
+        .send()
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["summary"], "A corrected zebrafoam routine.");
+    assert_eq!(
+        etag4.unwrap(),
+        etag(&app, publish, path).await,
+        "write ETag = GET ETag"
+    );
+
+    let (_, _, revisions) = Call::new(&app, Method::GET, format!("{path}/revisions"))
+        .key(write)
+        .send()
+        .await;
+    let numbers: Vec<i64> = revisions["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["number"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, [3, 2, 1], "{revisions}");
+    assert_eq!(revisions["data"][2]["summary"], "created");
+    let (_, _, diff) = Call::new(&app, Method::GET, format!("{path}/revisions/3/diff"))
+        .key(write)
+        .send()
+        .await;
+    assert_eq!(
+        diff["data"]["changes"],
+        json!([{ "pointer": "/summary", "before": "A zebrafoam routine.",
+                 "after": "A corrected zebrafoam routine." }])
+    );
+    let (status, _, _) = Call::new(&app, Method::GET, format!("{path}/revisions"))
+        .key(read)
+        .send()
+        .await;
+    assert_eq!(status, 403, "revisions need the preview scope");
+
+    let current = etag(&app, publish, path).await;
+    let (status, _, restored) =
+        Call::new(&app, Method::POST, format!("{path}/revisions/1/restore"))
+            .key(publish)
+            .if_match(&current)
+            .send()
+            .await;
+    assert_eq!(status, 200, "{restored}");
+    assert_eq!(restored["data"]["summary"], "A zebrafoam routine.");
+    let (_, _, revision) = Call::new(&app, Method::GET, format!("{path}/revisions/4"))
+        .key(write)
+        .send()
+        .await;
+    assert_eq!(
+        revision["data"]["summary"],
+        "restore revision 1: conditions, summary"
+    );
+    assert_eq!(revision["data"]["document"]["conditions"], json!([]));
+
+    let current = etag(&app, publish, path).await;
+    let (status, _, _) = Call::new(&app, Method::POST, format!("{path}/unpublish"))
+        .key(publish)
+        .if_match(&current)
+        .send()
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.get(path).await.status(), 404);
+    assert!(!visible(&app, None, "story-rolling").await.contains(&"get"));
+
+    let (_, _, audit) = Call::new(&app, Method::GET, "/v1/audit?slug=story-rolling&limit=100")
+        .key(&keys["admin"])
+        .send()
+        .await;
+    let actions: Vec<&str> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "unpublish",
+            "restore",
+            "update",
+            "publish",
+            "submit",
+            "update",
+            "create"
+        ]
+    );
+    assert_eq!(audit["data"][3]["actor"], "publish");
+    assert!(audit["data"][3]["request_id"].is_string());
+    let (status, _, _) = Call::new(&app, Method::GET, "/v1/audit")
+        .key(publish)
+        .send()
+        .await;
+    assert_eq!(status, 403, "the audit log is for admins");
+}
+
+/// Every operation that names a required scope in the OpenAPI document, called by
+/// each kind of caller: without the scope → 401 (anonymous) or 403; with it → neither.
+async fn scope_matrix_follows_the_openapi_document(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = keys(&app).await;
+    let document: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let mut checked = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let Some(required) = operation["x-required-scope"].as_str() else {
+                assert!(
+                    method == Method::GET || path == "/graphql",
+                    "{method} {path} documents no x-required-scope"
+                );
+                continue;
+            };
+            let required = Scope::parse(required).unwrap();
+            let concrete = path
+                .replace("{slug}", "no-such-item")
+                .replace("{number}", "1")
+                .replace("{name}", "no-such-key");
+            for (caller, key) in std::iter::once(("anonymous", None))
+                .chain(keys.iter().map(|(name, key)| (*name, Some(key.as_str()))))
+            {
+                let mut call = Call::new(&app, method.clone(), concrete.clone()).json(json!({}));
+                if let Some(key) = key {
+                    call = call.key(key);
+                }
+                let (status, _, body) = call.send().await;
+                let granted = key.is_some()
+                    && salve::domain::Scopes::from_granted(&[Scope::parse(caller).unwrap()])
+                        .contains(required);
+                let expected_denial = if key.is_none() { 401 } else { 403 };
+                if granted {
+                    assert!(
+                        status != 401 && status != 403 && !status.is_server_error(),
+                        "{method} {concrete} as {caller}: {status} {body}"
+                    );
+                } else {
+                    assert_eq!(
+                        status.as_u16(),
+                        expected_denial,
+                        "{method} {concrete} as {caller}: {body}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 6 * 40,
+        "only {checked} calls: are the write operations documented?"
+    );
+}
+
+async fn read_only_fields_are_refused(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let write = key(&app, "writer", Scope::Write).await;
+    for (field, value) in [
+        ("id", json!("01a229ee-3631-7239-9c73-a24e35f7a582")),
+        ("status", json!("published")),
+        ("published_at", json!("2020-01-01T00:00:00Z")),
+        ("version", json!(7)),
+        ("created_at", json!("2020-01-01T00:00:00Z")),
+        ("updated_at", json!("2020-01-01T00:00:00Z")),
+    ] {
+        let mut body = json!({ "slug": "sneaky", "name": "Sneaky", "kind": "self" });
+        body[field] = value.clone();
+        let (status, _, problem) = Call::new(&app, Method::POST, "/v1/techniques")
+            .key(&write)
+            .json(body)
+            .send()
+            .await;
+        assert_eq!(status, 422, "{field}: {problem}");
+        assert_eq!(problem["errors"][0]["pointer"], format!("/{field}"));
+        let (status, _, problem) = Call::new(&app, Method::PATCH, "/v1/techniques/foam-rolling")
+            .key(&write)
+            .if_match("\"x\"")
+            .json(json!({ field: value }))
+            .send()
+            .await;
+        // Published: the write key is refused before the body is looked at.
+        assert_eq!(status, 403, "{field}: {problem}");
+    }
+    let (_, etag1, _) = Call::new(&app, Method::POST, "/v1/techniques")
+        .key(&write)
+        .json(json!({ "slug": "plain", "name": "Plain", "kind": "self" }))
+        .send()
+        .await;
+    let (status, _, problem) = Call::new(&app, Method::PATCH, "/v1/techniques/plain")
+        .key(&write)
+        .if_match(&etag1.unwrap())
+        .json(json!({ "status": "published", "version": 9, "name": "" }))
+        .send()
+        .await;
+    assert_eq!(status, 422);
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, ["/status", "/version"], "{problem}");
+    assert_eq!(
+        app.get("/v1/techniques/plain").await.status(),
+        404,
+        "still a draft"
+    );
+}
+
+async fn concurrent_patches_with_one_etag_let_exactly_one_win(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let mut config = settings(&db.url);
+    config.database.db_pool_size = 8;
+    config.database.db_acquire_timeout_ms = 30_000;
+    config.database.db_statement_timeout_ms = 30_000;
+    config.serve.workers = Some(2);
+    let app = TestApp::spawn(config).await;
+    let write = key(&app, "writer", Scope::Write).await;
+    let (_, etag1, _) = Call::new(&app, Method::POST, "/v1/benefits")
+        .key(&write)
+        .json(json!({ "slug": "contended", "name": "Contended" }))
+        .send()
+        .await;
+    let etag1 = etag1.unwrap();
+    let calls = (0..100).map(|i| {
+        let (app, write, etag1) = (&app, &write, &etag1);
+        async move {
+            Call::new(app, Method::PATCH, "/v1/benefits/contended")
+                .key(write)
+                .if_match(etag1)
+                .json(json!({ "summary": format!("writer {i}") }))
+                .send()
+                .await
+                .0
+        }
+    });
+    let statuses = futures_util::future::join_all(calls).await;
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    let stale = statuses.iter().filter(|s| **s == 412).count();
+    assert_eq!((ok, stale), (1, 99), "{statuses:?}");
+    let item: Value = app
+        .get_with_key("/v1/benefits/contended", &write)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(item["data"]["version"], 2);
+    let (_, _, revisions) = Call::new(&app, Method::GET, "/v1/benefits/contended/revisions")
+        .key(&write)
+        .send()
+        .await;
+    assert_eq!(revisions["data"].as_array().unwrap().len(), 2);
+}
+
+async fn idempotency_key_creates_once(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let write = key(&app, "writer", Scope::Write).await;
+    let body = json!({ "slug": "once-only", "name": "Once only" });
+    let post = |body: Value| {
+        let (app, write) = (&app, &write);
+        async move {
+            let response = app
+                .client
+                .post(format!("{}/v1/benefits", app.address))
+                .bearer_auth(write)
+                .header("idempotency-key", "create-once-only")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let replayed = response.headers().contains_key("idempotent-replayed");
+            (status, replayed, response.json::<Value>().await.unwrap())
+        }
+    };
+    let results = futures_util::future::join_all((0..10).map(|_| post(body.clone()))).await;
+    let created = results.iter().filter(|(s, _, _)| *s == 201).count();
+    assert!(created >= 1, "{results:?}");
+    assert!(
+        results.iter().all(|(s, _, _)| *s == 201 || *s == 409),
+        "{results:?}"
+    );
+    let counts = row_counts(&app.db).await;
+    assert_eq!(counts["benefits"], 7 + 1, "exactly one row was created");
+    let (status, replayed, replay) = post(body.clone()).await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, true));
+    assert_eq!(replay["data"]["slug"], "once-only");
+    let (status, _, problem) = post(json!({ "slug": "other", "name": "Other" })).await;
+    assert_eq!(status, 422, "{problem}");
+    // Without a key, the same body is a conflict on the slug: it exists.
+    let (status, _, problem) = Call::new(&app, Method::POST, "/v1/benefits")
+        .key(&write)
+        .json(body)
+        .send()
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["pointer"], "/slug");
+}
+
+async fn count_history(db: &sea_orm::DatabaseConnection) -> (i64, i64) {
+    use sea_orm::ConnectionTrait;
+    let mut out = Vec::new();
+    for table in ["revisions", "audit_log"] {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        out.push(row.try_get::<i64>("", "n").unwrap());
+    }
+    (out[0], out[1])
+}
+
+/// A write that fails after the item row is written (a link insert made to fail by a
+/// trigger) leaves every table as it was; so does one with an unknown link target.
+async fn a_write_failing_halfway_changes_nothing(engine: Engine) {
+    use sea_orm::ConnectionTrait;
+    let (app, _db) = spawn_app(engine).await;
+    let write = key(&app, "writer", Scope::Write).await;
+    let before = (row_counts(&app.db).await, count_history(&app.db).await);
+    let body = json!({ "slug": "half-written", "name": "Half", "kind": "self",
+                       "benefits": ["released-knots", "no-such-benefit"] });
+    let (status, _, problem) = Call::new(&app, Method::POST, "/v1/techniques")
+        .key(&write)
+        .json(body)
+        .send()
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"][0]["pointer"], "/benefits/1");
+    assert_eq!(
+        (row_counts(&app.db).await, count_history(&app.db).await),
+        before
+    );
+
+    let trigger = match engine {
+        Engine::Sqlite => vec![
+            "CREATE TRIGGER inject_failure BEFORE INSERT ON technique_benefits \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+                .to_owned(),
+        ],
+        Engine::Postgres => vec![
+            "CREATE FUNCTION inject_failure() RETURNS trigger AS $$ BEGIN \
+             RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql"
+                .to_owned(),
+            "CREATE TRIGGER inject_failure BEFORE INSERT ON technique_benefits \
+             FOR EACH ROW EXECUTE FUNCTION inject_failure()"
+                .to_owned(),
+        ],
+    };
+    for statement in trigger {
+        app.db.execute_unprepared(&statement).await.unwrap();
+    }
+    let body = json!({ "slug": "half-written", "name": "Half", "kind": "self",
+                       "conditions": ["lower-back-pain"], "benefits": ["released-knots"] });
+    let (status, _, _) = Call::new(&app, Method::POST, "/v1/techniques")
+        .key(&write)
+        .json(body)
+        .send()
+        .await;
+    assert_eq!(status, 500, "the injected failure is a server error");
+    assert_eq!(
+        (row_counts(&app.db).await, count_history(&app.db).await),
+        before
+    );
+}
+
+async fn bad_bodies_are_client_errors(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let write = key(&app, "writer", Scope::Write).await;
+    let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    let huge = format!(
+        r#"{{"slug":"big","name":"{}"}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let cases: Vec<(&str, &str, Vec<u8>, u16)> = vec![
+        ("wrong types", "application/json", br#"{"slug":5,"name":["x"],"kind":true}"#.to_vec(), 422),
+        ("long name", "application/json",
+         format!(r#"{{"slug":"long","name":"{}","kind":"self"}}"#, "x".repeat(10_000)).into_bytes(), 422),
+        ("bad slug", "application/json", br#"{"slug":"Not A Slug","name":"x","kind":"self"}"#.to_vec(), 422),
+        ("bad enum", "application/json", br#"{"slug":"a","name":"x","kind":"deep"}"#.to_vec(), 422),
+        ("nul", "application/json", b"{\"slug\":\"a\",\"name\":\"x\\u0000\",\"kind\":\"self\"}".to_vec(), 422),
+        ("deep JSON", "application/json", deep.into_bytes(), 400),
+        ("invalid UTF-8", "application/json", b"{\"slug\":\"a\xff\xfe\",\"name\":\"x\"}".to_vec(), 400),
+        ("not JSON", "application/json", b"slug=a".to_vec(), 400),
+        ("array", "application/json", b"[1,2]".to_vec(), 422),
+        ("empty", "application/json", Vec::new(), 400),
+        ("form", "application/x-www-form-urlencoded", b"slug=a".to_vec(), 415),
+        ("2 MiB", "application/json", huge.into_bytes(), 413),
+        ("links not a list", "application/json", br#"{"slug":"a","name":"x","kind":"self","benefits":"x"}"#.to_vec(), 422),
+        ("link object", "application/json", br#"{"slug":"a","name":"x","kind":"self","benefits":[{"slug":"released-knots","weight":3}]}"#.to_vec(), 422),
+    ];
+    for (name, content_type, body, expected) in cases {
+        let response = app
+            .client
+            .post(format!("{}/v1/techniques", app.address))
+            .bearer_auth(&write)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), expected, "{name}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{name}"
+        );
+    }
+    for (field, value) in [
+        ("doi", "not-a-doi"),
+        ("pmid", "PMC1"),
+        ("url", "http://insecure.example"),
+    ] {
+        let (status, _, problem) = Call::new(&app, Method::POST, "/v1/citations")
+            .key(&write)
+            .json(json!({ "slug": "c", "kind": "study", "title": "T", field: value }))
+            .send()
+            .await;
+        assert_eq!(status, 422, "{field}");
+        assert_eq!(problem["errors"][0]["pointer"], format!("/{field}"));
+    }
+    let (status, _, problem) = Call::new(&app, Method::POST, "/v1/products")
+        .key(&write)
+        .json(
+            json!({ "slug": "p", "sku": "DEMO-FR-SMOOTH", "name": "Dup", "currency": "usd",
+                      "gtin": "4006381333932", "price_cents": -5 }),
+        )
+        .send()
+        .await;
+    assert_eq!(status, 422);
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        ["/gtin", "/price_cents", "/currency"],
+        "{problem}"
+    );
+}
+
+engine_tests!(
+    editorial_story,
+    scope_matrix_follows_the_openapi_document,
+    read_only_fields_are_refused,
+    concurrent_patches_with_one_etag_let_exactly_one_win,
+    idempotency_key_creates_once,
+    a_write_failing_halfway_changes_nothing,
+    bad_bodies_are_client_errors,
+);
