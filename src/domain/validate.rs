@@ -21,12 +21,16 @@ pub const MAX_LONG_TEXT: usize = 200_000;
 /// Most entries of a list field.
 pub const MAX_LIST_ITEMS: usize = 100;
 
-static DOI: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^10\.\d{4,9}/\S{1,200}$").unwrap());
-static PMID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[1-9][0-9]{0,8}$").unwrap());
-static ICD10: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$").unwrap());
-static GTIN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^([0-9]{8}|[0-9]{12}|[0-9]{13}|[0-9]{14})$").unwrap());
+static DOI: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^10\.\d{4,9}/\S{1,200}$").expect("a valid pattern"));
+static PMID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[1-9][0-9]{0,8}$").expect("a valid pattern"));
+static ICD10: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$").expect("a valid pattern")
+});
+static GTIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^([0-9]{8}|[0-9]{12}|[0-9]{13}|[0-9]{14})$").expect("a valid pattern")
+});
 
 /// Active ISO 4217 codes.
 const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND \

@@ -16,3 +16,4 @@ mod migrations;
 mod readiness;
 mod rest_reads;
 mod search_index;
+mod workflow;

@@ -215,6 +215,9 @@ async fn execute(
     let visibility = caller.visibility();
     let gql = gql.data(RequestData {
         db: state.db.clone(),
+        caller: caller.clone(),
+        request_id: crate::api::rest::writes::request_id(req),
+        review_interval_days: state.settings.serve.review_interval_days,
         visibility,
         codec: state.cursors.clone(),
         loader: RelationLoader::data_loader(state.db.clone(), visibility),

@@ -9,6 +9,7 @@ pub mod ide;
 pub mod items;
 pub mod limits;
 pub mod loader;
+pub mod mutation;
 pub mod persisted;
 pub mod root;
 pub mod types;
@@ -33,6 +34,10 @@ pub const CONNECTION_DEFAULT_FIRST: u32 = crate::domain::listing::DEFAULT_LIMIT;
 /// What resolvers of one request share.
 pub struct RequestData {
     pub db: DatabaseConnection,
+    /// Who is calling (mutations check scopes and record the key in revisions).
+    pub caller: crate::service::Caller,
+    pub request_id: Option<String>,
+    pub review_interval_days: u32,
     pub visibility: Visibility,
     pub codec: CursorCodec,
     pub loader: DataLoader<RelationLoader>,
@@ -50,8 +55,9 @@ pub struct GraphqlApi {
 impl GraphqlApi {
     pub fn build(settings: &GraphqlSettings) -> Result<Self, SchemaError> {
         let mut catalog = Catalog::default();
-        let mut builder = Schema::build("Query", None, None)
+        let mut builder = Schema::build("Query", Some("Mutation"), None)
             .register(root::query(&mut catalog))
+            .register(mutation::mutation(&mut catalog))
             .register(types::node_interface())
             .register(types::statistic())
             .register(types::page_info());
@@ -60,6 +66,9 @@ impl GraphqlApi {
         }
         for e in types::enums() {
             builder = builder.register(e);
+        }
+        for input in mutation::shared_inputs() {
+            builder = builder.register(input);
         }
         let (search_objects, union) = types::search_types(&mut catalog);
         builder = builder.register(union);
@@ -75,6 +84,13 @@ impl GraphqlApi {
             }
             for e in items::enums(collection) {
                 builder = builder.register(e);
+            }
+            let (inputs, link_sets) = mutation::types(collection);
+            for input in inputs {
+                builder = builder.register(input);
+            }
+            if let Some(link_sets) = link_sets {
+                builder = builder.register(link_sets);
             }
             builder = builder
                 .register(root::filter_input(collection))

@@ -336,12 +336,15 @@ pub fn empty(collection: Collection) -> Document {
     document
 }
 
+/// A linked item's id and the link's note.
+pub type LinkTarget = (Uuid, Option<String>);
+
 /// A validated document with every slug resolved to an id, ready to bind.
 pub struct Resolved {
     /// `(column, value)` for every writable field.
     pub columns: Vec<(&'static str, Value)>,
-    /// Link sets present in the document: relation and `(target id, note)` in order.
-    pub links: Vec<(Relation, Vec<(Uuid, Option<String>)>)>,
+    /// Link sets present in the document, each in order.
+    pub links: Vec<(Relation, Vec<LinkTarget>)>,
 }
 
 /// Resolves references, link targets and cited citations (any status: drafts may link
