@@ -97,6 +97,18 @@ pub fn merge(document: &mut Document, patch: &Document) {
 /// Every rule a whole document must satisfy before it is stored. Link sets are
 /// normalized in place to `[{slug, note}]`.
 pub fn validate(collection: Collection, document: &mut Document) -> Vec<FieldError> {
+    check(collection, document, true)
+}
+
+/// The rules that apply to the fields a patch carries, checked before anything is read:
+/// a malformed patch is 422 whatever the stored item looks like.
+pub fn validate_patch(collection: Collection, patch: &mut Document) -> Vec<FieldError> {
+    check(collection, patch, false)
+}
+
+/// `whole`: the document must be complete (missing required fields are violations);
+/// otherwise only the keys present are checked.
+fn check(collection: Collection, document: &mut Document, whole: bool) -> Vec<FieldError> {
     let mut errors = Vec::new();
     match document.get("slug") {
         Some(Json::String(s)) => {
@@ -104,6 +116,7 @@ pub fn validate(collection: Collection, document: &mut Document) -> Vec<FieldErr
                 errors.push(error("/slug", e.to_string()));
             }
         }
+        None if !whole => {}
         None | Some(Json::Null) => errors.push(error("/slug", "is required")),
         Some(_) => errors.push(error("/slug", "must be a string")),
     }
@@ -112,10 +125,11 @@ pub fn validate(collection: Collection, document: &mut Document) -> Vec<FieldErr
             continue;
         }
         let pointer = format!("/{}", field.name);
-        if document.get(field.name).is_some_and(Json::is_null) {
+        if document.get(field.name).is_some_and(Json::is_null) && !field.required {
             document.insert(field.name.into(), empty_value(field.kind));
         }
         match document.get(field.name) {
+            None if !whole => {}
             None | Some(Json::Null) if field.required => errors.push(error(pointer, "is required")),
             None | Some(Json::Null) => {}
             Some(value) => {

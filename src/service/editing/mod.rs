@@ -101,6 +101,11 @@ pub fn check_precondition(precondition: &Precondition, current: &Current) -> Res
         Precondition::IfMatch(None) => Err(AppError::PreconditionRequired(
             "this write needs `If-Match` with the item's current ETag (from GET)".into(),
         )),
+        Precondition::IfMatch(Some(header)) if header.trim().is_empty() => {
+            Err(AppError::PreconditionRequired(
+                "`If-Match` is empty: send the item's current ETag (from GET)".into(),
+            ))
+        }
         Precondition::IfMatch(Some(header)) => {
             let etag = item_etag(&current.item);
             let tags: Vec<&str> = header.split(',').map(str::trim).collect();

@@ -75,6 +75,7 @@ impl Editor<'_> {
         precondition: &Precondition,
     ) -> Result<Written> {
         self.caller.require(Scope::Write)?;
+        let mut patch = patch;
         let mut errors = Vec::new();
         check_keys(collection, &patch, &mut errors);
         if patch.is_empty() {
@@ -83,13 +84,14 @@ impl Editor<'_> {
                 detail: "the patch is empty; send the fields to change".into(),
             });
         }
+        errors.extend(document::validate_patch(collection, &mut patch));
+        if !errors.is_empty() {
+            return Err(invalid(errors));
+        }
         let txn = self.begin().await?;
         let stored = current(&txn, collection, slug).await?;
         self.require_edit(&stored.status)?;
         check_precondition(precondition, &stored)?;
-        if !errors.is_empty() {
-            return Err(invalid(errors));
-        }
         let links = load_links(&txn, collection, stored.id).await?;
         let before = document_of(collection, &stored.item, links);
         let mut after = before.clone();
