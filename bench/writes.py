@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Write benchmark (issue 5): an editorial PATCH + publish mix, and reads beside it.
+
+    python3 bench/writes.py [--engines sqlite,postgres] [--duration 20] [--no-build]
+
+For each engine: imports scale M into a fresh database, starts the release server, creates
+a publish key and runs, in this order (wrk, a warm-up run before each):
+  reads        W1 alone (GET /v1/techniques/{random slug}?include=benefits,citations,products,
+               32 connections): the read baseline of this run
+  writes       bench/wrk/edit.lua alone, 32 connections over 200 techniques: GET to learn an
+               item's ETag, then PATCH / publish / unpublish with If-Match (412 when another
+               connection changed the item first: expected, not an error)
+  mixed        the same writes and W1 at the same time (two wrk processes, 32 connections each)
+Prints requests/s, p50, p99, write outcomes, and the read p99 under writes as a ratio of the
+read p99 alone. Targets: write p99 <= 50 ms with no errors but 412s; read p99 under writes
+<= 1.5x the baseline.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rest  # noqa: E402  (the same harness: datasets, server, wrk parsing)
+
+WRITE_P99_MS = 50.0
+READ_P99_RATIO = 1.5
+ITEMS = 200
+
+
+def publish_key(url):
+    out = subprocess.run([rest.binary(), "keys", "create", "--name", "bench-editor", "--scopes", "publish"],
+                         env=rest.env_for(url), check=True, capture_output=True, text=True)
+    return re.search(r"salve_[A-Za-z0-9_]+", out.stdout + out.stderr).group(0)
+
+
+def wrk(server, script, path, duration, env_extra, connections=32):
+    env = dict(os.environ, **env_extra)
+    args = ["wrk", "-t2", "-c%d" % connections, "--latency", "--timeout", "5s",
+            "-s", os.path.join(rest.WRK, script)]
+    subprocess.run(args + ["-d3s", server.base() + path], env=env, check=True, capture_output=True)
+    out = subprocess.run(args + ["-d%ds" % duration, server.base() + path], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    result = rest.parse_wrk(out)
+    outcomes = re.search(r"outcomes: writes (\d+) stale (\d+) errors (\d+) reads (\d+)", out)
+    if outcomes:
+        result.update(writes=int(outcomes.group(1)), stale=int(outcomes.group(2)),
+                      write_errors=int(outcomes.group(3)), reads=int(outcomes.group(4)))
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--engines", default="sqlite,postgres")
+    ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--no-build", action="store_true")
+    args = ap.parse_args()
+    rest.ensure_wrk()
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--bin", "salve"], cwd=rest.ROOT, check=True)
+    workdir = tempfile.mkdtemp(prefix="salve-write-bench-")
+    ok = True
+    try:
+        for n, engine in enumerate(args.engines.split(",")):
+            url = rest.fresh_database(engine, workdir)
+            subprocess.run([rest.binary(), "import", rest.dataset("M")], env=rest.env_for(url), check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            key = publish_key(url)
+            slugs = rest.slugs_file("M", workdir)
+            edited = os.path.join(workdir, "edited.txt")
+            with open(slugs) as src, open(edited, "w") as dst:
+                dst.writelines(src.readlines()[:ITEMS])
+            read_env = {"SLUGS_FILE": slugs, "PATH_PREFIX": "/v1/techniques/",
+                        "PATH_SUFFIX": "?include=benefits,citations,products"}
+            write_env = {"SLUGS_FILE": edited, "API_KEY": key}
+            server = rest.Server(url, 18700 + n)
+            try:
+                reads = wrk(server, "slugs.lua", "/", args.duration, read_env)
+                writes = wrk(server, "edit.lua", "/", args.duration, write_env)
+                mixed = {}
+
+                def run(name, script, env):
+                    mixed[name] = wrk(server, script, "/", args.duration, env)
+                threads = [threading.Thread(target=run, args=("writes", "edit.lua", write_env)),
+                           threading.Thread(target=run, args=("reads", "slugs.lua", read_env))]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                rss = server.peak_rss_mb()
+            finally:
+                server.stop()
+            print("\n[%s, scale M, wrk -t2 -c32, %ds per run]" % (engine, args.duration))
+            print("  %-16s %9s %9s %9s  %s" % ("run", "req/s", "p50 ms", "p99 ms", "outcomes"))
+            rows = [("reads alone", reads), ("writes alone", writes),
+                    ("writes + reads", mixed["writes"]), ("reads + writes", mixed["reads"])]
+            for name, r in rows:
+                outcome = ""
+                if "writes" in r:
+                    outcome = "%d writes ok, %d stale (412), %d errors, %d GETs" % (
+                        r["writes"], r["stale"], r["write_errors"], r["reads"])
+                else:
+                    outcome = "%d errors" % r["errors"]
+                print("  %-16s %9.0f %9.2f %9.2f  %s" % (name, r["rps"], r["p50"], r["p99"], outcome))
+            ratio = mixed["reads"]["p99"] / reads["p99"]
+            print("  read p99 under writes / alone: %.2f (target <= %.1f); write p99 target <= %.0f ms"
+                  % (ratio, READ_P99_RATIO, WRITE_P99_MS))
+            print("  server peak RSS: %.1f MB" % rss)
+            for r in (writes, mixed["writes"]):
+                ok &= r["p99"] <= WRITE_P99_MS and r["write_errors"] == 0
+            ok &= ratio <= READ_P99_RATIO and reads["errors"] == 0 and mixed["reads"]["errors"] == 0
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if "postgres" in args.engines:
+            rest.drop_databases()
+    print("\nall targets met" if ok else "\nsome targets missed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
