@@ -6,7 +6,7 @@
 For each engine: imports scale M into a fresh database, starts the release server, creates
 a publish key and runs, in this order (wrk, a warm-up run before each):
   reads        W1 alone (GET /v1/techniques/{random slug}?include=benefits,citations,products,
-               32 connections): the read baseline of this run
+               32 connections, over the techniques the writers do not touch): the baseline
   writes       bench/wrk/edit.lua alone, 32 connections over 200 techniques: GET to learn an
                item's ETag, then PATCH / publish / unpublish with If-Match (412 when another
                connection changed the item first: expected, not an error)
@@ -70,10 +70,16 @@ def main():
             subprocess.run([rest.binary(), "import", rest.dataset("M")], env=rest.env_for(url), check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             key = publish_key(url)
-            slugs = rest.slugs_file("M", workdir)
+            # Writers edit the first ITEMS techniques (unpublishing some at times); readers
+            # read the others, so every read is a 200.
+            with open(rest.slugs_file("M", workdir)) as src:
+                lines = src.readlines()
             edited = os.path.join(workdir, "edited.txt")
-            with open(slugs) as src, open(edited, "w") as dst:
-                dst.writelines(src.readlines()[:ITEMS])
+            slugs = os.path.join(workdir, "read.txt")
+            with open(edited, "w") as dst:
+                dst.writelines(lines[:ITEMS])
+            with open(slugs, "w") as dst:
+                dst.writelines(lines[ITEMS:])
             read_env = {"SLUGS_FILE": slugs, "PATH_PREFIX": "/v1/techniques/",
                         "PATH_SUFFIX": "?include=benefits,citations,products"}
             write_env = {"SLUGS_FILE": edited, "API_KEY": key}

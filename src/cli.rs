@@ -50,6 +50,16 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
             }
             match interchange::import(&db, &DirSource(dir)).await {
                 Ok(report) => {
+                    let changed: u64 = report.files.iter().map(|f| f.changed).sum();
+                    if changed > 0 {
+                        let files: Vec<serde_json::Value> = report
+                            .files
+                            .iter()
+                            .map(|f| serde_json::json!({ "file": f.file, "rows": f.rows, "changed": f.changed }))
+                            .collect();
+                        cli_audit(&db, "import", None, serde_json::json!({ "files": files }))
+                            .await?;
+                    }
                     for file in report.files {
                         eprintln!(
                             "{}: {} rows, {} changed ({:.2} s)",
@@ -78,6 +88,8 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
         Command::Keys(KeysCommand::Create { name, scopes }) => {
             let scopes = Scopes::parse_list(&scopes).map_err(anyhow::Error::msg)?;
             let key = keys::create(&db, &name, &scopes).await?;
+            let detail = serde_json::json!({ "scopes": key.info.scopes });
+            cli_audit(&db, "key.create", Some(&name), detail).await?;
             eprintln!(
                 "created key {:?} with scopes {}; it is shown only once:",
                 key.info.name,
@@ -105,9 +117,23 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
         }
         Command::Keys(KeysCommand::Revoke { name }) => {
             keys::revoke(&db, &name).await?;
+            cli_audit(&db, "key.revoke", Some(&name), serde_json::json!({})).await?;
             eprintln!("revoked key {name:?}");
         }
     }
     db.close().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// An audit entry for a change made from the command line (no API key: `actor` is null).
+async fn cli_audit(
+    db: &sea_orm::DatabaseConnection,
+    action: &str,
+    subject: Option<&str>,
+    mut detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    detail["via"] = serde_json::json!("cli");
+    crate::service::editing::audit::record_raw(db, None, None, action, None, None, subject, detail)
+        .await?;
+    Ok(())
 }

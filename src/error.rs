@@ -215,12 +215,34 @@ impl From<DbErr> for AppError {
     fn from(error: DbErr) -> Self {
         if is_unavailable(&error) {
             AppError::Unavailable(Some(error))
+        } else if is_foreign_key_violation(&error) {
+            // An item this write refers to was deleted between the check and the write.
+            AppError::Conflict("an item this write refers to was deleted meanwhile; retry".into())
         } else if is_unique_violation(&error) {
             // A concurrent write took the slug (or SKU) between our check and our insert.
             AppError::Conflict("another item already uses this slug or unique value".into())
         } else {
             AppError::Internal(error.into())
         }
+    }
+}
+
+/// A foreign-key violation (PostgreSQL 23503, SQLite 787).
+pub fn is_foreign_key_violation(error: &DbErr) -> bool {
+    database_code(error).is_some_and(|code| code == "23503" || code == "787")
+}
+
+fn database_code(error: &DbErr) -> Option<String> {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    match error {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                SqlxError::Database(db) => db.code().map(|c| c.into_owned()),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 

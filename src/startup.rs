@@ -25,6 +25,8 @@ pub struct AppState {
     /// Signs pagination cursors with a secret shared by all instances on the database.
     pub cursors: CursorCodec,
     pub statements: StatementCounter,
+    /// Queues this process's write transactions (SQLite takes one writer at a time).
+    pub writes: crate::service::editing::WriteGate,
     shutting_down: Arc<AtomicBool>,
 }
 
@@ -40,6 +42,7 @@ impl AppState {
             settings: Arc::new(settings),
             cursors,
             statements,
+            writes: Default::default(),
             shutting_down: Arc::new(AtomicBool::new(false)),
         }
     }

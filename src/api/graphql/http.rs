@@ -218,6 +218,7 @@ async fn execute(
         caller: caller.clone(),
         request_id: crate::api::rest::writes::request_id(req),
         review_interval_days: state.settings.serve.review_interval_days,
+        writes: state.writes.clone(),
         visibility,
         codec: state.cursors.clone(),
         loader: RelationLoader::data_loader(state.db.clone(), visibility),

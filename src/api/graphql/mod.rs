@@ -38,6 +38,7 @@ pub struct RequestData {
     pub caller: crate::service::Caller,
     pub request_id: Option<String>,
     pub review_interval_days: u32,
+    pub writes: crate::service::editing::WriteGate,
     pub visibility: Visibility,
     pub codec: CursorCodec,
     pub loader: DataLoader<RelationLoader>,

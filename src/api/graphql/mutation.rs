@@ -25,6 +25,7 @@ use crate::service::editing::{Editor, Precondition, Written};
 fn editor(data: &RequestData) -> Editor<'_> {
     Editor {
         db: &data.db,
+        gate: &data.writes,
         caller: &data.caller,
         request_id: data.request_id.as_deref(),
         review_interval_days: data.review_interval_days,

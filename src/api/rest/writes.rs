@@ -26,6 +26,7 @@ pub fn editor<'a>(
 ) -> Editor<'a> {
     Editor {
         db: &state.db,
+        gate: &state.writes,
         caller,
         request_id,
         review_interval_days: state.settings.serve.review_interval_days,

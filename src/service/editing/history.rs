@@ -26,30 +26,27 @@ pub async fn record(
     status: &str,
     version: i64,
     summary: &str,
-) -> Result<i64> {
-    let backend = conn.get_database_backend();
-    let mut sql = SqlBuilder::new(backend);
-    sql.push("SELECT COALESCE(MAX(number), 0) + 1 AS next FROM revisions WHERE item_id = ")
-        .bind(item_id);
-    let number: i64 = match conn.query_one_raw(sql.build()).await? {
-        Some(row) => row.try_get("", "next")?,
-        None => 1,
-    };
+) -> Result<()> {
     let snapshot = json!({ "status": status, "version": version, "document": document });
-    let mut sql = SqlBuilder::new(backend);
+    // The next number is computed by the insert itself: one statement under the write lock.
+    let mut sql = SqlBuilder::new(conn.get_database_backend());
     sql.push(
         "INSERT INTO revisions (item_id, number, collection, snapshot, actor, summary, \
-         request_id, created_at) VALUES (",
+         request_id, created_at) SELECT ",
     );
-    sql.bind(item_id).push(", ").bind(number).push(", ");
-    sql.bind(collection.as_str().to_owned()).push(", ");
+    sql.bind(item_id)
+        .push(", COALESCE(MAX(number), 0) + 1, ")
+        .bind(collection.as_str().to_owned())
+        .push(", ");
     sql.bind(snapshot).push(", ");
     sql.bind(editor.actor().map(str::to_owned)).push(", ");
     sql.bind(summary.to_owned()).push(", ");
     sql.bind(editor.request_id.map(str::to_owned)).push(", ");
-    sql.bind(now()).push(")");
+    sql.bind(now())
+        .push(" FROM revisions WHERE item_id = ")
+        .bind(item_id);
     conn.execute_raw(sql.build()).await?;
-    Ok(number)
+    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -226,24 +223,23 @@ impl Editor<'_> {
         precondition: &Precondition,
     ) -> Result<Written> {
         self.caller.require(Scope::Write)?;
-        let txn = self.begin().await?;
-        let stored = current(&txn, collection, slug).await?;
+        let stored = current(self.db, collection, slug).await?;
         self.require_edit(&stored.status)?;
         check_precondition(precondition, &stored)?;
-        let revision = load(&txn, stored.id, number, slug).await?;
+        let revision = load(self.db, stored.id, number, slug).await?;
         let Some(Json::Object(after)) = revision.document else {
             return Err(AppError::internal_msg(format!(
                 "revision {number} of {slug:?} has no document"
             )));
         };
-        let links = load_links(&txn, collection, stored.id).await?;
+        let links = load_links(self.db, collection, stored.id).await?;
         let before = document_of(collection, &stored.item, links);
         let changed: Vec<String> = link_relations(collection)
             .iter()
             .map(|r| r.name.to_owned())
             .collect();
         let summary = format!("restore revision {number}");
-        self.replace(txn, collection, stored, before, after, &changed, &summary)
+        self.replace(collection, stored, before, after, &changed, &summary)
             .await
     }
 }

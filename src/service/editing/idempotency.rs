@@ -63,6 +63,10 @@ pub async fn claim(
     let backend = db.get_database_backend();
     let at = now();
     let mut sql = SqlBuilder::new(backend);
+    sql.push("DELETE FROM idempotency_keys WHERE expires_at < ")
+        .bind(at);
+    db.execute_raw(sql.build()).await?;
+    let mut sql = SqlBuilder::new(backend);
     sql.push(
         "INSERT INTO idempotency_keys (key_hash, request_hash, status, created_at, expires_at) \
          VALUES (",

@@ -14,10 +14,14 @@ pub mod idempotency;
 pub mod workflow;
 pub mod write;
 
+use std::ops::Deref;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
 };
+use tokio::sync::{Mutex, MutexGuard};
 
 use crate::domain::{Collection, Scope};
 use crate::error::{AppError, Result};
@@ -25,10 +29,37 @@ use crate::service::Caller;
 use crate::service::content::{ItemObject, item_etag};
 use document::Current;
 
+/// Queues this process's writers for SQLite, which takes one writer at a time: waiting
+/// here is first come, first served and holds no pooled connection, where waiting on
+/// SQLite's lock would hold a connection (starving readers) and poll with growing sleeps.
+#[derive(Clone, Default)]
+pub struct WriteGate(Arc<Mutex<()>>);
+
+/// A write transaction, holding its place in the [`WriteGate`] (SQLite) until it ends.
+pub struct WriteTxn<'a> {
+    txn: DatabaseTransaction,
+    _turn: Option<MutexGuard<'a, ()>>,
+}
+
+impl Deref for WriteTxn<'_> {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl WriteTxn<'_> {
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.txn.commit().await?)
+    }
+}
+
 /// Who writes, from which request, under which editorial settings.
 #[derive(Clone, Copy)]
 pub struct Editor<'a> {
     pub db: &'a DatabaseConnection,
+    pub gate: &'a WriteGate,
     pub caller: &'a Caller,
     pub request_id: Option<&'a str>,
     pub review_interval_days: u32,
@@ -61,15 +92,47 @@ impl Editor<'_> {
     /// that reads first and writes later fails with SQLITE_BUSY_SNAPSHOT when another
     /// writer commits in between, instead of waiting its turn. The statement also drops
     /// expired idempotency records.
-    pub(crate) async fn begin(&self) -> Result<DatabaseTransaction> {
+    pub(crate) async fn begin(&self) -> Result<WriteTxn<'_>> {
+        self.begin_with(true).await
+    }
+
+    /// Like [`Editor::begin`]; `reads_first: false` when the transaction's first
+    /// statement is a write anyway (it then takes the lock itself).
+    pub(crate) async fn begin_with(&self, reads_first: bool) -> Result<WriteTxn<'_>> {
+        let sqlite = self.db.get_database_backend() == DbBackend::Sqlite;
+        let turn = if sqlite {
+            Some(self.gate.0.lock().await)
+        } else {
+            None
+        };
         let txn = self.db.begin().await?;
-        if self.db.get_database_backend() == DbBackend::Sqlite {
+        if sqlite && reads_first {
             let mut sql = crate::service::sql::SqlBuilder::new(DbBackend::Sqlite);
             sql.push("DELETE FROM idempotency_keys WHERE expires_at < ")
                 .bind(now());
             txn.execute_raw(sql.build()).await?;
         }
-        Ok(txn)
+        Ok(WriteTxn { txn, _turn: turn })
+    }
+
+    /// On SQLite, checks before queueing for the write lock what fails without it (no
+    /// such item, not allowed, stale `If-Match`), so doomed requests never take a turn;
+    /// the transaction checks again. (PostgreSQL writers do not queue: no need.)
+    pub(crate) async fn precheck(
+        &self,
+        collection: Collection,
+        slug: &str,
+        precondition: &Precondition,
+        editing: bool,
+    ) -> Result<()> {
+        if self.db.get_database_backend() != DbBackend::Sqlite {
+            return Ok(());
+        }
+        let stored = current(self.db, collection, slug).await?;
+        if editing {
+            self.require_edit(&stored.status)?;
+        }
+        check_precondition(precondition, &stored)
     }
 
     pub fn actor(&self) -> Option<&str> {

@@ -101,8 +101,9 @@ impl Editor<'_> {
         precondition: &Precondition,
     ) -> Result<Written> {
         self.caller.require(step.scope())?;
+        self.precheck(collection, slug, precondition, false).await?;
         let txn = self.begin().await?;
-        let stored = current(&txn, collection, slug).await?;
+        let stored = current(&*txn, collection, slug).await?;
         check_precondition(precondition, &stored)?;
         if !step.from().contains(&stored.status.as_str()) {
             return Err(AppError::Conflict(format!(
@@ -154,7 +155,7 @@ impl Editor<'_> {
         let detail =
             json!({ "from": stored.status, "to": step.to(), "version": stored.version + 1 });
         audit::record(
-            &txn,
+            &*txn,
             self,
             step.name(),
             collection,
@@ -211,7 +212,7 @@ impl Editor<'_> {
             }
         };
         let txn = self.begin().await?;
-        let stored = current(&txn, collection, slug).await?;
+        let stored = current(&*txn, collection, slug).await?;
         let reviewer_slug = match body.get("reviewer") {
             Some(Json::String(s)) => Some(s.clone()),
             None | Some(Json::Null) => stored
@@ -276,7 +277,7 @@ impl Editor<'_> {
             "note": note,
         });
         audit::record(
-            &txn,
+            &*txn,
             self,
             "review",
             collection,

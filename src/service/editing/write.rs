@@ -31,9 +31,10 @@ impl Editor<'_> {
         if !errors.is_empty() {
             return Err(invalid(errors));
         }
-        let txn = self.begin().await?;
-        let mut errors = check_unique(&txn, collection, &document, None).await?;
-        let resolved = match resolve(&txn, collection, &document, None).await? {
+        // Checked before the transaction (so the write lock is held only for the writes);
+        // a slug taken meanwhile still fails on the unique index (409).
+        let mut errors = check_unique(self.db, collection, &document, None).await?;
+        let resolved = match resolve(self.db, collection, &document, None).await? {
             Ok(resolved) if errors.is_empty() => resolved,
             Ok(_) => return Err(invalid(errors)),
             Err(found) => {
@@ -43,6 +44,7 @@ impl Editor<'_> {
         };
         let id = Uuid::now_v7();
         let at = now();
+        let txn = self.begin_with(false).await?;
         let mut sql = SqlBuilder::new(txn.get_database_backend());
         sql.push(&format!(
             "INSERT INTO {} (id, status, created_at, updated_at, version",
@@ -60,8 +62,20 @@ impl Editor<'_> {
         txn.execute_raw(sql.build()).await?;
         write_links(&txn, id, &resolved, None).await?;
         let slug = slug_of(&document);
-        history::record(&txn, self, collection, id, &document, "draft", 1, "created").await?;
-        audit::record(&txn, self, "create", collection, Some(id), &slug, json!({})).await?;
+        history::record(
+            &*txn, self, collection, id, &document, "draft", 1, "created",
+        )
+        .await?;
+        audit::record(
+            &*txn,
+            self,
+            "create",
+            collection,
+            Some(id),
+            &slug,
+            json!({}),
+        )
+        .await?;
         txn.commit().await?;
         super::written(self.db, collection, &slug).await
     }
@@ -88,16 +102,17 @@ impl Editor<'_> {
         if !errors.is_empty() {
             return Err(invalid(errors));
         }
-        let txn = self.begin().await?;
-        let stored = current(&txn, collection, slug).await?;
+        // Everything up to the writes runs outside the transaction; the update applies
+        // only `WHERE version = <the version read here>`, so nothing is lost meanwhile.
+        let stored = current(self.db, collection, slug).await?;
         self.require_edit(&stored.status)?;
         check_precondition(precondition, &stored)?;
-        let links = load_links(&txn, collection, stored.id).await?;
+        let links = load_links(self.db, collection, stored.id).await?;
         let before = document_of(collection, &stored.item, links);
         let mut after = before.clone();
         merge(&mut after, &patch);
         let changed: Vec<String> = patch.keys().cloned().collect();
-        self.replace(txn, collection, stored, before, after, &changed, "update")
+        self.replace(collection, stored, before, after, &changed, "update")
             .await
     }
 
@@ -131,7 +146,6 @@ impl Editor<'_> {
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn replace(
         &self,
-        txn: DatabaseTransaction,
         collection: Collection,
         stored: document::Current,
         before: Document,
@@ -140,10 +154,13 @@ impl Editor<'_> {
         action: &str,
     ) -> Result<Written> {
         let mut errors = validate(collection, &mut after);
-        if errors.is_empty() {
-            errors = check_unique(&txn, collection, &after, Some(stored.id)).await?;
+        let renamed = std::iter::once("slug")
+            .chain(collection.unique_fields().iter().copied())
+            .any(|column| before.get(column) != after.get(column));
+        if errors.is_empty() && renamed {
+            errors = check_unique(self.db, collection, &after, Some(stored.id)).await?;
         }
-        let resolved = match resolve(&txn, collection, &after, Some(stored.id)).await? {
+        let resolved = match resolve(self.db, collection, &after, Some(stored.id)).await? {
             Ok(resolved) if errors.is_empty() => resolved,
             Ok(_) => return Err(invalid(errors)),
             Err(found) => {
@@ -153,9 +170,9 @@ impl Editor<'_> {
         };
         let slug = slug_of(&after);
         if after == before {
-            txn.commit().await?;
             return super::written(self.db, collection, &slug).await;
         }
+        let txn = self.begin_with(false).await?;
         let mut sql = SqlBuilder::new(txn.get_database_backend());
         sql.push(&format!("UPDATE {} SET ", collection.table()));
         for (column, value) in resolved.columns.iter().cloned() {
@@ -183,7 +200,7 @@ impl Editor<'_> {
             other => format!("{other}: {}", keys.join(", ")),
         };
         history::record(
-            &txn,
+            &*txn,
             self,
             collection,
             stored.id,
@@ -195,7 +212,7 @@ impl Editor<'_> {
         .await?;
         let action = action.split(' ').next().unwrap_or("update");
         audit::record(
-            &txn,
+            &*txn,
             self,
             action,
             collection,
@@ -219,8 +236,9 @@ impl Editor<'_> {
         precondition: &Precondition,
     ) -> Result<()> {
         self.caller.require(Scope::Admin)?;
+        self.precheck(collection, slug, precondition, false).await?;
         let txn = self.begin().await?;
-        let stored = current(&txn, collection, slug).await?;
+        let stored = current(&*txn, collection, slug).await?;
         check_precondition(precondition, &stored)?;
         let blockers =
             super::workflow::inbound_blockers(&txn, collection, stored.id, cascade_links).await?;
@@ -245,7 +263,7 @@ impl Editor<'_> {
             ));
         }
         audit::record(
-            &txn,
+            &*txn,
             self,
             "delete",
             collection,
@@ -269,7 +287,7 @@ pub(super) fn slug_of(document: &Document) -> String {
 
 /// Slug and unique fields (SKU) must not belong to another item.
 async fn check_unique(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     collection: Collection,
     document: &Document,
     self_id: Option<Uuid>,
