@@ -170,6 +170,15 @@ pub struct ServeSettings {
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub review_interval_days: u32,
 
+    /// Turn the read cache off (every read goes to the database).
+    #[arg(long, env = "SALVE_NO_CACHE")]
+    pub no_cache: bool,
+
+    /// Memory the read cache may use, in MiB.
+    #[arg(long, env = "SALVE_CACHE_MB", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub cache_mb: u32,
+
     /// Require an API key for every read (anonymous callers get 401).
     #[arg(long, env = "SALVE_NO_PUBLIC_READ")]
     pub no_public_read: bool,
@@ -286,6 +295,8 @@ impl Default for ServeSettings {
             bind: ([127, 0, 0, 1], 8080).into(),
             no_demo: false,
             review_interval_days: 365,
+            no_cache: false,
+            cache_mb: 64,
             no_public_read: false,
             workers: None,
             shutdown_drain_ms: 1000,

@@ -27,6 +27,8 @@ pub struct AppState {
     pub statements: StatementCounter,
     /// Queues this process's write transactions (SQLite takes one writer at a time).
     pub writes: crate::service::editing::WriteGate,
+    /// Published-content responses, invalidated by writes (`service::cache`).
+    pub cache: Arc<crate::service::cache::ReadCache>,
     shutting_down: Arc<AtomicBool>,
 }
 
@@ -37,12 +39,17 @@ impl AppState {
         cursors: CursorCodec,
         statements: StatementCounter,
     ) -> Self {
+        let cache = crate::service::cache::ReadCache::new(
+            settings.serve.cache_mb as usize * 1024 * 1024,
+            !settings.serve.no_cache,
+        );
         Self {
             db,
             settings: Arc::new(settings),
             cursors,
             statements,
             writes: Default::default(),
+            cache: Arc::new(cache),
             shutting_down: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -81,6 +88,11 @@ impl Application {
         let listener = TcpListener::bind(settings.serve.bind)?;
         let port = listener.local_addr()?.port();
         let state = AppState::new(db, settings, cursors, statements);
+        crate::service::changes::spawn_watcher(
+            &state.settings.database,
+            state.db.clone(),
+            state.cache.clone(),
+        );
         let server = server(listener, state.clone())?;
         Ok(Self {
             port,

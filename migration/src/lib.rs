@@ -14,6 +14,7 @@ mod m20261128_000005_server_secrets;
 mod m20261128_000006_listing_indexes;
 mod m20261128_000007_persisted_queries;
 mod m20261130_000008_editorial;
+mod m20261130_000009_change_log;
 pub mod schema;
 
 /// Searchable columns and their weights, as indexed by the search migration.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_listing_indexes::Migration),
             Box::new(m20261128_000007_persisted_queries::Migration),
             Box::new(m20261130_000008_editorial::Migration),
+            Box::new(m20261130_000009_change_log::Migration),
         ]
     }
 }

@@ -1,36 +1,103 @@
 //! HTTP caching for reads: a strong ETag derived from the body (so the same content has
 //! the same ETag on every instance and after restarts), `If-None-Match` → 304,
-//! `Last-Modified`, and `Cache-Control` by audience.
+//! `Last-Modified`, `Cache-Control` by audience, `Surrogate-Key` / `Cache-Tag` naming the
+//! items shown (for CDN purges), and the server's own read cache for published content.
 
-use actix_web::http::header::{self, HeaderValue};
+use std::future::Future;
+use std::sync::Arc;
+
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{AppError, Result};
+use crate::service::cache::Cached;
 use crate::service::content::{ItemObject, strong_etag};
 use crate::service::{Caller, Visibility};
 use crate::startup::AppState;
 
-pub fn cached_json(
+const SURROGATE_KEY: HeaderName = HeaderName::from_static("surrogate-key");
+const CACHE_TAG: HeaderName = HeaderName::from_static("cache-tag");
+/// CDNs cap these headers (Fastly: 16 KB); past this, collection-level keys are sent.
+const MAX_SURROGATE_BYTES: usize = 16_000;
+
+/// A rendered response and the cache tags of what it shows.
+pub type Rendered = (Cached, Vec<String>);
+
+/// Serves a read: from the read cache when the caller sees only published content and
+/// the response is cached, else computed by `compute` (and cached for the next reader).
+/// Preview readers never touch the cache, so nothing a draft-seeing key sees can reach
+/// a reader without that scope.
+pub async fn read_through<F, Fut>(
     req: &HttpRequest,
     state: &AppState,
     caller: &Caller,
-    body: &Value,
-) -> Result<HttpResponse> {
-    cached_body(req, state, caller, body, latest_update(body))
+    compute: F,
+) -> Result<HttpResponse>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Rendered>>,
+{
+    let cache = &state.cache;
+    if caller.visibility() != Visibility::PublishedOnly || !cache.enabled() {
+        cache
+            .stats
+            .bypasses
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (cached, _) = compute().await?;
+        return Ok(respond(req, state, caller, &cached));
+    }
+    let key = format!("{} {}?{}", req.method(), req.path(), req.query_string());
+    let ticket = match cache.get(&key) {
+        Ok(hit) => return Ok(respond(req, state, caller, &hit)),
+        Err(ticket) => ticket,
+    };
+    let (cached, tags) = compute().await?;
+    let cached = Arc::new(cached);
+    cache.put(&key, &tags, cached.clone(), ticket);
+    Ok(respond(req, state, caller, &cached))
 }
 
-/// Like [`cached_json`] for a body of items, serialized straight from the service-layer
-/// objects (no intermediate JSON tree).
-pub fn cached_items(
-    req: &HttpRequest,
-    state: &AppState,
-    caller: &Caller,
+/// Serializes `body` once: its bytes, ETag, `Last-Modified` and surrogate keys.
+pub fn render(
+    body: &impl Serialize,
+    latest: Option<DateTime<Utc>>,
+    tags: Vec<String>,
+) -> Result<Rendered> {
+    let bytes = serde_json::to_vec(body).map_err(AppError::internal)?;
+    let cached = Cached {
+        etag: strong_etag(&bytes),
+        body: bytes,
+        last_modified: latest.map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
+        surrogate_keys: surrogate_keys(&tags),
+    };
+    Ok((cached, tags))
+}
+
+/// Tags as a header value; when too long for CDNs, the collection-level keys they imply
+/// (`technique:foam-rolling` → `technique`), which a purge on publish also sends.
+fn surrogate_keys(tags: &[String]) -> String {
+    let all = tags.join(" ");
+    if all.len() <= MAX_SURROGATE_BYTES {
+        return all;
+    }
+    let mut coarse: Vec<&str> = tags
+        .iter()
+        .map(|t| t.split_once(':').map_or(t.as_str(), |(kind, _)| kind))
+        .collect();
+    coarse.sort_unstable();
+    coarse.dedup();
+    coarse.join(" ")
+}
+
+/// A body of items (REST item and list responses).
+pub fn render_items(
     body: &impl Serialize,
     items: &[ItemObject],
-) -> Result<HttpResponse> {
+    tags: Vec<String>,
+) -> Result<Rendered> {
     let latest = items
         .iter()
         .flat_map(|item| {
@@ -39,7 +106,12 @@ pub fn cached_items(
                 .chain(own_update(item))
         })
         .max();
-    cached_body(req, state, caller, body, latest)
+    render(body, latest, tags)
+}
+
+/// A JSON body (search pages, GraphQL responses).
+pub fn render_json(body: &Value, tags: Vec<String>) -> Result<Rendered> {
+    render(body, latest_update(body), tags)
 }
 
 fn own_update(item: &ItemObject) -> Option<DateTime<Utc>> {
@@ -49,20 +121,17 @@ fn own_update(item: &ItemObject) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-fn cached_body(
+/// Sends `cached` with its validators; 304 without a body when `If-None-Match` matches.
+pub fn respond(
     req: &HttpRequest,
     state: &AppState,
     caller: &Caller,
-    body: &impl Serialize,
-    latest: Option<DateTime<Utc>>,
-) -> Result<HttpResponse> {
-    let bytes = serde_json::to_vec(body).map_err(AppError::internal)?;
-    let etag = strong_etag(&bytes);
+    cached: &Cached,
+) -> HttpResponse {
     let cache_control = match caller.visibility() {
         Visibility::All => "private, no-store".to_owned(),
         Visibility::PublishedOnly => state.settings.serve.cache_control.clone(),
     };
-    let last_modified = latest.map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
     let not_modified = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -70,7 +139,7 @@ fn cached_body(
         .is_some_and(|list| {
             list.split(',')
                 .map(|tag| tag.trim().trim_start_matches("W/"))
-                .any(|tag| tag == etag || tag == "*")
+                .any(|tag| tag == cached.etag || tag == "*")
         });
     let mut response = if not_modified {
         HttpResponse::NotModified()
@@ -78,19 +147,26 @@ fn cached_body(
         HttpResponse::Ok()
     };
     response
-        .insert_header((header::ETAG, etag))
+        .insert_header((header::ETAG, cached.etag.clone()))
         .insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((
             header::VARY,
             HeaderValue::from_static("Authorization, Accept"),
         ));
-    if let Some(last_modified) = last_modified {
-        response.insert_header((header::LAST_MODIFIED, last_modified));
+    if let Some(last_modified) = &cached.last_modified {
+        response.insert_header((header::LAST_MODIFIED, last_modified.clone()));
+    }
+    if !cached.surrogate_keys.is_empty() {
+        response
+            .insert_header((SURROGATE_KEY, cached.surrogate_keys.clone()))
+            .insert_header((CACHE_TAG, cached.surrogate_keys.replace(' ', ",")));
     }
     if not_modified {
-        return Ok(response.finish());
+        return response.finish();
     }
-    Ok(response.content_type("application/json").body(bytes))
+    response
+        .content_type("application/json")
+        .body(cached.body.clone())
 }
 
 /// The latest `updated_at` anywhere in the body (items and their includes).

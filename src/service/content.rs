@@ -145,6 +145,19 @@ pub async fn get_item(
     key: ItemKey<'_>,
     params: &ItemParams,
 ) -> Result<ItemObject> {
+    Ok(get_item_tagged(db, visibility, collection, key, params)
+        .await?
+        .0)
+}
+
+/// [`get_item`] with the cache tags of what the response shows.
+pub async fn get_item_tagged(
+    db: &DatabaseConnection,
+    visibility: Visibility,
+    collection: Collection,
+    key: ItemKey<'_>,
+    params: &ItemParams,
+) -> Result<(ItemObject, Vec<String>)> {
     let (column, value) = match key {
         ItemKey::Slug(slug) => ("slug", slug),
         ItemKey::Sku(sku) => ("sku", sku),
@@ -167,9 +180,11 @@ pub async fn get_item(
     let row = db.query_one_raw(sql.build()).await?.ok_or_else(not_found)?;
     let mut items = vec![select.object(&row, true)?];
     include::load(db, visibility, &params.include, &mut items).await?;
+    let mut tags = std::collections::BTreeSet::new();
+    collect_tags(collection, &items, &params.include, &mut tags);
     let mut item = items.pop().ok_or_else(not_found)?;
     retain_fields(&mut item, params.fields.as_deref(), &params.include);
-    Ok(item)
+    Ok((item, tags.into_iter().collect()))
 }
 
 /// Any item by id, whatever its collection (ids are UUIDs, unique across collections):
@@ -213,5 +228,52 @@ pub fn retain_fields(item: &mut ItemObject, fields: Option<&[String]>, include: 
         item.retain(|key, _| {
             fields.iter().any(|f| f == key) || include.iter().any(|n| n.relation.name == *key)
         });
+    }
+}
+
+/// Adds the cache tags of `items` (of `collection`) to `tags`: each item, each item it
+/// references, and everything embedded through `include`, recursively.
+pub fn collect_tags(
+    collection: Collection,
+    items: &[ItemObject],
+    include: &[IncludeNode],
+    tags: &mut std::collections::BTreeSet<String>,
+) {
+    for item in items {
+        tag_item(collection, &|key| item.get(key), include, tags);
+    }
+}
+
+fn tag_item<'a>(
+    collection: Collection,
+    get: &dyn Fn(&str) -> Option<&'a Json>,
+    include: &[IncludeNode],
+    tags: &mut std::collections::BTreeSet<String>,
+) {
+    use crate::service::cache::item_tag;
+    if let Some(Json::String(slug)) = get("slug") {
+        tags.insert(item_tag(collection.singular(), slug));
+    }
+    for field in collection.fields() {
+        if let (FieldKind::Reference(target), Some(Json::String(slug))) =
+            (field.kind, get(field.name))
+        {
+            tags.insert(item_tag(target.singular(), slug));
+        }
+    }
+    for node in include {
+        let children: Vec<&serde_json::Map<String, Json>> = match get(node.relation.name) {
+            Some(Json::Array(list)) => list.iter().filter_map(Json::as_object).collect(),
+            Some(Json::Object(map)) => vec![map],
+            _ => vec![],
+        };
+        for child in children {
+            tag_item(
+                node.relation.to,
+                &|key| child.get(key),
+                &node.children,
+                tags,
+            );
+        }
     }
 }

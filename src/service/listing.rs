@@ -26,6 +26,8 @@ pub struct Page {
     pub total: Option<i64>,
     /// The cursor after each item, when `edge_cursors` was asked for.
     pub cursors: Vec<String>,
+    /// Cache tags: the items shown, the items filtered by, and the collection's lists.
+    pub tags: Vec<String>,
 }
 
 /// A key rows are ordered by: a sort field, or the search relevance.
@@ -167,10 +169,22 @@ pub async fn list(
         None
     };
     include::load(db, visibility, &params.include, &mut items).await?;
+    let mut tags = std::collections::BTreeSet::new();
+    tags.insert(crate::service::cache::list_tag(collection.as_str()));
+    for filter in &params.filters {
+        if let Filter::Related { relation, slug } = filter {
+            tags.insert(crate::service::cache::item_tag(
+                relation.to.singular(),
+                slug,
+            ));
+        }
+    }
+    crate::service::content::collect_tags(collection, &items, &params.include, &mut tags);
     for item in &mut items {
         retain_fields(item, params.fields.as_deref(), &params.include);
     }
     Ok(Page {
+        tags: tags.into_iter().collect(),
         items,
         next_cursor,
         limit: params.limit,

@@ -1,7 +1,9 @@
 //! The service layer: every rule about content (visibility, validation, import/export,
 //! keys) lives here, called by REST, GraphQL and the CLI alike.
 
+pub mod cache;
 pub mod caller;
+pub mod changes;
 pub mod content;
 pub mod editing;
 pub mod fulltext;

@@ -29,6 +29,8 @@ pub struct HitPage {
     pub hits: Vec<Hit>,
     pub next_cursor: Option<String>,
     pub limit: u32,
+    /// Cache tags: every hit, and the lists of every searched collection.
+    pub tags: Vec<String>,
 }
 
 /// The types a search covers: every searchable collection when none is asked for, else
@@ -152,7 +154,7 @@ pub async fn search(
         })),
         _ => None,
     };
-    let hits = ranked
+    let hits: Vec<Hit> = ranked
         .into_iter()
         .filter_map(|(collection, id, score)| {
             items.remove(&id).map(|item| Hit {
@@ -162,7 +164,20 @@ pub async fn search(
             })
         })
         .collect();
+    let mut tags: std::collections::BTreeSet<String> = types
+        .iter()
+        .map(|c| crate::service::cache::list_tag(c.as_str()))
+        .collect();
+    for hit in &hits {
+        crate::service::content::collect_tags(
+            hit.collection,
+            std::slice::from_ref(&hit.item),
+            &[],
+            &mut tags,
+        );
+    }
     Ok(HitPage {
+        tags: tags.into_iter().collect(),
         hits,
         next_cursor,
         limit,

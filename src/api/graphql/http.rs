@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 use super::errors::{code, coded};
 use super::loader::RelationLoader;
 use super::{GraphqlApi, RequestData, ide, limits, persisted};
-use crate::api::http_cache::cached_json;
+use crate::api::http_cache::{render_json, respond as respond_cached};
 use crate::domain::Scope;
 use crate::error::{AppError, Result};
 use crate::service::Caller;
@@ -208,29 +208,66 @@ async fn execute(
         return Ok(rejected(req, error));
     }
 
+    // Published-content queries are served from the read cache, keyed by the document,
+    // variables and operation (whatever the transport).
+    let cacheable = operation.ty == OperationType::Query
+        && caller.visibility() == crate::service::Visibility::PublishedOnly
+        && state.cache.enabled();
+    let cache_key = cacheable.then(|| {
+        format!(
+            "graphql {}",
+            crate::service::content::strong_etag(
+                serde_json::json!([document, variables, request.operation_name])
+                    .to_string()
+                    .as_bytes()
+            )
+        )
+    });
+    let mut ticket = None;
+    if let Some(key) = &cache_key {
+        match state.cache.get(key) {
+            Ok(hit) => return Ok(cached_response(req, state, caller, &hit, method)),
+            Err(t) => ticket = Some(t),
+        }
+    }
     let mut gql = async_graphql::Request::new(document).variables(variables);
     if let Some(name) = request.operation_name {
         gql = gql.operation_name(name);
     }
     let visibility = caller.visibility();
+    let tags = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
     let gql = gql.data(RequestData {
         db: state.db.clone(),
         caller: caller.clone(),
         request_id: crate::api::rest::writes::request_id(req),
         review_interval_days: state.settings.serve.review_interval_days,
         writes: state.writes.clone(),
+        cache: state.cache.clone(),
         visibility,
         codec: state.cursors.clone(),
         loader: RelationLoader::data_loader(state.db.clone(), visibility),
+        tags: tags.clone(),
     });
     let mut response = api.schema.execute(gql).await;
     let failed_validation = response.data == async_graphql::Value::Null;
     for error in &mut response.errors {
         add_default_code(error, failed_validation);
     }
-    if method == Method::GET && response.errors.is_empty() {
+    if response.errors.is_empty() && (method == Method::GET || cacheable) {
         let body = serde_json::to_value(&response).map_err(AppError::internal)?;
-        return cached_json(req, state, caller, &body);
+        let tags: Vec<String> = std::mem::take(
+            &mut *tags
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .into_iter()
+        .collect();
+        let (rendered, tags) = render_json(&body, tags)?;
+        let rendered = std::sync::Arc::new(rendered);
+        if let (Some(key), Some(ticket)) = (&cache_key, ticket) {
+            state.cache.put(key, &tags, rendered.clone(), ticket);
+        }
+        return Ok(cached_response(req, state, caller, &rendered, method));
     }
     Ok(respond(
         req,
@@ -261,4 +298,26 @@ fn add_default_code(error: &mut ServerError, failed_validation: bool) {
         .extensions
         .get_or_insert_with(Default::default)
         .set("code", code);
+}
+
+/// A successful query response: with validators over GET (cacheable by browsers and
+/// CDNs), as an ordinary `no-store` JSON body over POST.
+fn cached_response(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Caller,
+    cached: &crate::service::cache::Cached,
+    method: Method,
+) -> HttpResponse {
+    if method == Method::GET {
+        return respond_cached(req, state, caller, cached);
+    }
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    if !cached.surrogate_keys.is_empty() {
+        response.insert_header(("surrogate-key", cached.surrogate_keys.clone()));
+    }
+    response.body(cached.body.clone())
 }

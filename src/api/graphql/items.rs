@@ -219,6 +219,7 @@ async fn resolve_relation<'a>(
         .map_err(|e| gql_error(&e))?
         .unwrap_or_default();
     let to = relation.to;
+    data.note_items(to, children.iter().map(|c| &**c));
     let wrap = |object: &std::sync::Arc<_>| {
         FieldValue::owned_any(Item {
             collection: to,

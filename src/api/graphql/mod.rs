@@ -39,9 +39,42 @@ pub struct RequestData {
     pub request_id: Option<String>,
     pub review_interval_days: u32,
     pub writes: crate::service::editing::WriteGate,
+    pub cache: std::sync::Arc<crate::service::cache::ReadCache>,
+    /// Cache tags of every item the response shows (see `service::cache`).
+    pub tags: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
     pub visibility: Visibility,
     pub codec: CursorCodec,
     pub loader: DataLoader<RelationLoader>,
+}
+
+impl RequestData {
+    fn tags(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<String>> {
+        self.tags
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Notes the cache tags of items a resolver returns.
+    pub fn note_items<'a>(
+        &self,
+        collection: Collection,
+        items: impl IntoIterator<Item = &'a crate::service::content::ItemObject>,
+    ) {
+        let mut tags = self.tags();
+        for item in items {
+            crate::service::content::collect_tags(
+                collection,
+                std::slice::from_ref(item),
+                &[],
+                &mut tags,
+            );
+        }
+    }
+
+    /// Notes cache tags a service call reported.
+    pub fn note_tags(&self, tags: &[String]) {
+        self.tags().extend(tags.iter().cloned());
+    }
 }
 
 /// The executable schema and what the limits need to know about it.

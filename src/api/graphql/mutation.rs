@@ -26,6 +26,7 @@ fn editor(data: &RequestData) -> Editor<'_> {
     Editor {
         db: &data.db,
         gate: &data.writes,
+        cache: &data.cache,
         caller: &data.caller,
         request_id: data.request_id.as_deref(),
         review_interval_days: data.review_interval_days,

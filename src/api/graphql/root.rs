@@ -49,6 +49,11 @@ pub fn query(catalog: &mut Catalog) -> Object {
             Field::new(collection.singular(), TypeRef::named(&name), move |ctx| {
                 FieldFuture::new(async move {
                     let slug = ctx.args.try_get("slug")?.string()?.to_owned();
+                    // Tagged even when nothing is found: publishing it must reach this answer.
+                    ctx.data::<RequestData>()?.note_tags(&[crate::service::cache::item_tag(
+                        collection.singular(),
+                        &slug,
+                    )]);
                     lookup(&ctx, collection, ItemKey::Slug(&slug)).await
                 })
             })
@@ -71,6 +76,8 @@ pub fn query(catalog: &mut Catalog) -> Object {
         Field::new("productBySku", TypeRef::named("Product"), |ctx| {
             FieldFuture::new(async move {
                 let sku = ctx.args.try_get("sku")?.string()?.to_owned();
+                ctx.data::<RequestData>()?
+                    .note_tags(&[crate::service::cache::list_tag(Collection::Products.as_str())]);
                 lookup(&ctx, Collection::Products, ItemKey::Sku(&sku)).await
             })
         })
@@ -113,7 +120,10 @@ async fn lookup<'a>(
     )
     .await
     {
-        Ok(object) => Ok(Some(FieldValue::owned_any(Item::new(collection, object)))),
+        Ok(object) => {
+            data.note_items(collection, [&object]);
+            Ok(Some(FieldValue::owned_any(Item::new(collection, object))))
+        }
         Err(AppError::NotFound(_)) => Ok(None),
         Err(e) => Err(gql_error(&e)),
     }
@@ -131,7 +141,15 @@ async fn node<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'a>>, E
     let found = content::find_by_id(&data.db, data.visibility, id)
         .await
         .map_err(|e| gql_error(&e))?;
+    if found.is_none() {
+        let lists: Vec<String> = Collection::ALL
+            .iter()
+            .map(|c| crate::service::cache::list_tag(c.as_str()))
+            .collect();
+        data.note_tags(&lists);
+    }
     Ok(found.map(|(collection, object)| {
+        data.note_items(collection, [&object]);
         FieldValue::owned_any(Item::new(collection, object)).with_type(type_name(collection))
     }))
 }
@@ -298,6 +316,7 @@ async fn list<'a>(
     let page = listing::list(&data.db, &data.codec, data.visibility, collection, &params)
         .await
         .map_err(|e| gql_error(&e))?;
+    data.note_tags(&page.tags);
     let mut cursors = page.cursors.into_iter();
     let edges = page
         .items
@@ -383,6 +402,7 @@ async fn run_search<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'
     )
     .await
     .map_err(|e| gql_error(&e))?;
+    data.note_tags(&page.tags);
     Ok(Some(FieldValue::owned_any(SearchPage {
         hits: page
             .hits

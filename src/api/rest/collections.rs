@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::writes;
-use crate::api::http_cache::cached_items;
+use crate::api::http_cache::{read_through, render_items};
 use crate::domain::listing::{parse_item_params, parse_list_params};
 use crate::domain::{Collection, Scope};
 use crate::error::Result;
@@ -73,24 +73,27 @@ async fn list_items(
     query: QueryPairs,
 ) -> Result<HttpResponse> {
     caller.require(Scope::Read)?;
-    let params = parse_list_params(**collection, &query)?;
-    let page = listing::list(
-        &state.db,
-        &state.cursors,
-        caller.visibility(),
-        **collection,
-        &params,
-    )
-    .await?;
-    let mut meta = json!({ "next_cursor": page.next_cursor, "limit": page.limit });
-    if let Some(total) = page.total {
-        meta["total"] = json!(total);
-    }
-    let body = ListBody {
-        data: &page.items,
-        page: meta,
-    };
-    cached_items(&req, &state, &caller, &body, &page.items)
+    read_through(&req, &state, &caller, || async {
+        let params = parse_list_params(**collection, &query)?;
+        let page = listing::list(
+            &state.db,
+            &state.cursors,
+            caller.visibility(),
+            **collection,
+            &params,
+        )
+        .await?;
+        let mut meta = json!({ "next_cursor": page.next_cursor, "limit": page.limit });
+        if let Some(total) = page.total {
+            meta["total"] = json!(total);
+        }
+        let body = ListBody {
+            data: &page.items,
+            page: meta,
+        };
+        render_items(&body, &page.items, page.tags)
+    })
+    .await
 }
 
 /// One item by slug, with `include` and `fields`.
@@ -127,13 +130,12 @@ async fn respond_item(
     query: &[(String, String)],
 ) -> Result<HttpResponse> {
     caller.require(Scope::Read)?;
-    let params = parse_item_params(collection, query)?;
-    let item = content::get_item(&state.db, caller.visibility(), collection, key, &params).await?;
-    cached_items(
-        req,
-        state,
-        caller,
-        &ItemBody { data: &item },
-        std::slice::from_ref(&item),
-    )
+    read_through(req, state, caller, || async {
+        let params = parse_item_params(collection, query)?;
+        let (item, tags) =
+            content::get_item_tagged(&state.db, caller.visibility(), collection, key, &params)
+                .await?;
+        render_items(&ItemBody { data: &item }, std::slice::from_ref(&item), tags)
+    })
+    .await
 }

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::api::http_cache::cached_json;
+use crate::api::http_cache::{read_through, render_json};
 use crate::domain::listing::{DEFAULT_LIMIT, MAX_LIMIT, SearchTerms};
 use crate::domain::{Collection, Scope};
 use crate::error::{AppError, Result};
@@ -82,25 +82,28 @@ async fn search_all(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse> {
     caller.require(Scope::Read)?;
-    let params = parse(&query)?;
-    let page = search::search(
-        &state.db,
-        &state.cursors,
-        caller.visibility(),
-        &params.terms,
-        &params.types,
-        params.limit,
-        params.cursor.as_deref(),
-    )
-    .await?;
-    let hits: Vec<_> = page
-        .hits
-        .into_iter()
-        .map(|hit| json!({ "type": hit.collection.as_str(), "score": hit.score, "item": hit.item }))
-        .collect();
-    let body = json!({
-        "data": hits,
-        "page": { "next_cursor": page.next_cursor, "limit": page.limit },
-    });
-    cached_json(&req, &state, &caller, &body)
+    read_through(&req, &state, &caller, || async {
+        let params = parse(&query)?;
+        let page = search::search(
+            &state.db,
+            &state.cursors,
+            caller.visibility(),
+            &params.terms,
+            &params.types,
+            params.limit,
+            params.cursor.as_deref(),
+        )
+        .await?;
+        let hits: Vec<_> = page
+            .hits
+            .into_iter()
+            .map(|hit| json!({ "type": hit.collection.as_str(), "score": hit.score, "item": hit.item }))
+            .collect();
+        let body = json!({
+            "data": hits,
+            "page": { "next_cursor": page.next_cursor, "limit": page.limit },
+        });
+        render_json(&body, page.tags)
+    })
+    .await
 }

@@ -27,6 +27,7 @@ pub fn editor<'a>(
     Editor {
         db: &state.db,
         gate: &state.writes,
+        cache: &state.cache,
         caller,
         request_id,
         review_interval_days: state.settings.serve.review_interval_days,

@@ -23,9 +23,11 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::domain::{Collection, Scope};
+use crate::domain::relations::RelationKind;
+use crate::domain::{Collection, FieldKind, Scope};
 use crate::error::{AppError, Result};
 use crate::service::Caller;
+use crate::service::cache::{ReadCache, item_tag, list_tag};
 use crate::service::content::{ItemObject, item_etag};
 use document::Current;
 
@@ -60,6 +62,9 @@ impl WriteTxn<'_> {
 pub struct Editor<'a> {
     pub db: &'a DatabaseConnection,
     pub gate: &'a WriteGate,
+    /// This instance's read cache, invalidated when a write commits (other instances
+    /// learn of it through `service::changes`).
+    pub cache: &'a ReadCache,
     pub caller: &'a Caller,
     pub request_id: Option<&'a str>,
     pub review_interval_days: u32,
@@ -133,6 +138,15 @@ impl Editor<'_> {
             self.require_edit(&stored.status)?;
         }
         check_precondition(precondition, &stored)
+    }
+
+    /// Commits `txn` with `stale` recorded in it for the other instances, then drops the
+    /// stale entries of this instance's cache: the next read here sees the write.
+    pub(crate) async fn finish(&self, txn: WriteTxn<'_>, stale: &[String]) -> Result<()> {
+        crate::service::changes::record(&*txn, stale).await?;
+        txn.commit().await?;
+        self.cache.invalidate(stale.iter().map(String::as_str));
+        Ok(())
     }
 
     pub fn actor(&self) -> Option<&str> {
@@ -217,4 +231,43 @@ pub(crate) async fn written(
         etag: item_etag(&current.item),
         item: current.item,
     })
+}
+
+/// What a change from `before` to `after` makes stale in the read cache: the item (under
+/// both slugs), every item it links to or references in either version (a cached
+/// neighbour shows it, or should start to), and the lists of its collection.
+pub fn stale_tags(
+    collection: Collection,
+    before: &document::Document,
+    after: &document::Document,
+) -> Vec<String> {
+    use serde_json::Value as Json;
+    let mut tags = std::collections::BTreeSet::new();
+    tags.insert(list_tag(collection.as_str()));
+    for doc in [before, after] {
+        if let Some(slug) = doc.get("slug").and_then(Json::as_str) {
+            tags.insert(item_tag(collection.singular(), slug));
+        }
+        for field in collection.fields() {
+            if let (FieldKind::Reference(target), Some(Json::String(slug))) =
+                (field.kind, doc.get(field.name))
+            {
+                tags.insert(item_tag(target.singular(), slug));
+            }
+        }
+        for relation in document::link_relations(collection) {
+            debug_assert!(matches!(relation.kind, RelationKind::Link { .. }));
+            let linked = doc.get(relation.name).and_then(Json::as_array);
+            for entry in linked.into_iter().flatten() {
+                let slug = entry
+                    .get("slug")
+                    .and_then(Json::as_str)
+                    .or_else(|| entry.as_str());
+                if let Some(slug) = slug {
+                    tags.insert(item_tag(relation.to.singular(), slug));
+                }
+            }
+        }
+    }
+    tags.into_iter().collect()
 }

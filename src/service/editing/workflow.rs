@@ -152,6 +152,8 @@ impl Editor<'_> {
                 "the item changed while this step was applied; GET it again".into(),
             ));
         }
+        let links = super::document::load_links(&*txn, collection, stored.id).await?;
+        let document = super::document::document_of(collection, &stored.item, links);
         let detail =
             json!({ "from": stored.status, "to": step.to(), "version": stored.version + 1 });
         audit::record(
@@ -164,7 +166,8 @@ impl Editor<'_> {
             detail,
         )
         .await?;
-        txn.commit().await?;
+        let stale = super::stale_tags(collection, &document, &document);
+        self.finish(txn, &stale).await?;
         super::written(self.db, collection, slug).await
     }
 
@@ -286,7 +289,18 @@ impl Editor<'_> {
             detail,
         )
         .await?;
-        txn.commit().await?;
+        let mut tags = vec![
+            crate::service::cache::item_tag(collection.singular(), slug),
+            crate::service::cache::list_tag(collection.as_str()),
+        ];
+        let reviewers = [
+            stored.item.get("reviewer").and_then(Json::as_str),
+            reviewer_slug.as_deref(),
+        ];
+        for reviewer in reviewers.into_iter().flatten() {
+            tags.push(crate::service::cache::item_tag("author", reviewer));
+        }
+        self.finish(txn, &tags).await?;
         super::written(self.db, collection, slug).await
     }
 }

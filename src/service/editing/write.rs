@@ -76,7 +76,8 @@ impl Editor<'_> {
             json!({}),
         )
         .await?;
-        txn.commit().await?;
+        let stale = super::stale_tags(collection, &document::empty(collection), &document);
+        self.finish(txn, &stale).await?;
         super::written(self.db, collection, &slug).await
     }
 
@@ -221,7 +222,8 @@ impl Editor<'_> {
             json!({ "changed": keys, "version": version }),
         )
         .await?;
-        txn.commit().await?;
+        let stale = super::stale_tags(collection, &before, &after);
+        self.finish(txn, &stale).await?;
         super::written(self.db, collection, &slug).await
     }
 
@@ -240,6 +242,8 @@ impl Editor<'_> {
         let txn = self.begin().await?;
         let stored = current(&*txn, collection, slug).await?;
         check_precondition(precondition, &stored)?;
+        let links = load_links(&*txn, collection, stored.id).await?;
+        let document = document_of(collection, &stored.item, links);
         let blockers =
             super::workflow::inbound_blockers(&txn, collection, stored.id, cascade_links).await?;
         if !blockers.is_empty() {
@@ -272,7 +276,8 @@ impl Editor<'_> {
             json!({ "version": stored.version, "cascade_links": cascade_links }),
         )
         .await?;
-        txn.commit().await?;
+        let stale = super::stale_tags(collection, &document, &document);
+        self.finish(txn, &stale).await?;
         Ok(())
     }
 }

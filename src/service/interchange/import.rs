@@ -83,6 +83,10 @@ pub async fn import(db: &DatabaseConnection, source: &dyn Source) -> ImportResul
     let report = std::mem::take(&mut importer.report);
     match outcome {
         Ok(()) if errors.is_empty() => {
+            if report.files.iter().any(|f| f.changed > 0) {
+                // Every server's read cache: anything may have changed.
+                crate::service::changes::record(&txn, &["*".to_owned()]).await?;
+            }
             txn.commit().await?;
             if report.files.iter().any(|f| f.changed > 0) {
                 refresh_statistics(db).await?;

@@ -1,0 +1,280 @@
+//! The read cache: whole response bodies of published-content reads (REST items, lists and
+//! search, GraphQL queries), shared by every transport, bounded in bytes (LRU), and
+//! invalidated exactly by tags.
+//!
+//! Every entry carries the tags of what it shows: `technique:foam-rolling` for each item
+//! in it (and for each item it names by reference or filters by), and `list:techniques`
+//! when it is a list or search page of that collection. A write invalidates the tags of
+//! the item, of every item linked to or referenced by it before or after the write (so a
+//! technique appears in a cached condition the moment it is published), and the lists of
+//! all their collections. Writes through another instance or the CLI reach this one
+//! through the `change_log` table (see `service::changes`).
+//!
+//! Correctness under races: a reader notes the invalidation epoch before it computes;
+//! if any invalidation happened meanwhile, its result is returned but not stored, so an
+//! entry computed from pre-write data can never outlive the write.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// A cached response.
+#[derive(Debug)]
+pub struct Cached {
+    pub body: Vec<u8>,
+    pub etag: String,
+    pub last_modified: Option<String>,
+    /// Space-separated tags, as sent in `Surrogate-Key`.
+    pub surrogate_keys: String,
+}
+
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub evictions: AtomicU64,
+    pub invalidations: AtomicU64,
+    pub bypasses: AtomicU64,
+}
+
+struct Entry {
+    value: Arc<Cached>,
+    tags: Vec<Arc<str>>,
+    size: usize,
+    tick: u64,
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<Arc<str>, Entry>,
+    /// Least recently used first.
+    order: BTreeMap<u64, Arc<str>>,
+    by_tag: HashMap<Arc<str>, HashSet<Arc<str>>>,
+    bytes: usize,
+    tick: u64,
+}
+
+/// Entry overhead beyond the body (key, tags, index slots), counted against the budget.
+const OVERHEAD: usize = 256;
+
+pub struct ReadCache {
+    inner: Mutex<Inner>,
+    budget: usize,
+    enabled: std::sync::atomic::AtomicBool,
+    epoch: AtomicU64,
+    pub stats: CacheStats,
+}
+
+/// Where a reader stands: the epoch it saw before computing.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket(u64);
+
+impl ReadCache {
+    pub fn new(budget_bytes: usize, enabled: bool) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            budget: budget_bytes,
+            enabled: std::sync::atomic::AtomicBool::new(enabled),
+            epoch: AtomicU64::new(0),
+            stats: CacheStats::default(),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    /// Turns the cache off for good (when changes by others could not be followed).
+    pub fn disable(&self) {
+        self.enabled.store(false, Ordering::Relaxed);
+        self.invalidate(["*"]);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves consistent data (every update is
+        // completed before unlocking or not started), so a poisoned lock is usable.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The cached response for `key`, or a ticket to store one computed now.
+    pub fn get(&self, key: &str) -> Result<Arc<Cached>, Ticket> {
+        let ticket = Ticket(self.epoch.load(Ordering::SeqCst));
+        if !self.enabled() {
+            return Err(ticket);
+        }
+        let mut inner = self.lock();
+        inner.tick += 1;
+        let tick = inner.tick;
+        let Some(entry) = inner.entries.get_mut(key) else {
+            drop(inner);
+            self.stats.misses.fetch_add(1, Ordering::Relaxed);
+            return Err(ticket);
+        };
+        let old = std::mem::replace(&mut entry.tick, tick);
+        let value = entry.value.clone();
+        if let Some(name) = inner.order.remove(&old) {
+            inner.order.insert(tick, name);
+        }
+        drop(inner);
+        self.stats.hits.fetch_add(1, Ordering::Relaxed);
+        Ok(value)
+    }
+
+    /// Stores `value` under `key` unless an invalidation happened since `ticket`.
+    pub fn put(&self, key: &str, tags: &[String], value: Arc<Cached>, ticket: Ticket) {
+        if !self.enabled() {
+            return;
+        }
+        let size = value.body.len() + key.len() + value.surrogate_keys.len() + OVERHEAD;
+        if size > self.budget / 8 {
+            return; // one response may not crowd out the rest
+        }
+        let mut inner = self.lock();
+        if self.epoch.load(Ordering::SeqCst) != ticket.0 {
+            return;
+        }
+        let key: Arc<str> = Arc::from(key);
+        remove(&mut inner, &key);
+        inner.tick += 1;
+        let tick = inner.tick;
+        let tags: Vec<Arc<str>> = tags.iter().map(|t| Arc::from(t.as_str())).collect();
+        for tag in &tags {
+            inner
+                .by_tag
+                .entry(tag.clone())
+                .or_default()
+                .insert(key.clone());
+        }
+        inner.order.insert(tick, key.clone());
+        inner.bytes += size;
+        inner.entries.insert(
+            key,
+            Entry {
+                value,
+                tags,
+                size,
+                tick,
+            },
+        );
+        while inner.bytes > self.budget {
+            let Some((_, oldest)) = inner.order.pop_first() else {
+                break;
+            };
+            remove(&mut inner, &oldest);
+            self.stats.evictions.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Drops every entry carrying one of `tags` (`*` drops everything).
+    pub fn invalidate<'a>(&self, tags: impl IntoIterator<Item = &'a str>) {
+        let mut inner = self.lock();
+        // Bumped under the lock: a reader either stored before this (and is dropped
+        // below) or sees the new epoch and does not store.
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        for tag in tags {
+            if tag == "*" {
+                let count = inner.entries.len() as u64;
+                *inner = Inner::default();
+                self.stats.invalidations.fetch_add(count, Ordering::Relaxed);
+                return;
+            }
+            let Some(keys) = inner.by_tag.remove(tag) else {
+                continue;
+            };
+            for key in keys {
+                if remove(&mut inner, &key) {
+                    self.stats.invalidations.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+}
+
+fn remove(inner: &mut Inner, key: &Arc<str>) -> bool {
+    let Some(entry) = inner.entries.remove(key) else {
+        return false;
+    };
+    inner.order.remove(&entry.tick);
+    inner.bytes -= entry.size;
+    for tag in entry.tags {
+        if let Some(keys) = inner.by_tag.get_mut(&tag) {
+            keys.remove(key);
+            if keys.is_empty() {
+                inner.by_tag.remove(&tag);
+            }
+        }
+    }
+    true
+}
+
+/// The tag of one item.
+pub fn item_tag(singular: &str, slug: &str) -> String {
+    format!("{singular}:{slug}")
+}
+
+/// The tag every list and search page of a collection carries.
+pub fn list_tag(collection: &str) -> String {
+    format!("list:{collection}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(bytes: usize) -> Arc<Cached> {
+        Arc::new(Cached {
+            body: vec![b'x'; bytes],
+            etag: "\"e\"".into(),
+            last_modified: None,
+            surrogate_keys: String::new(),
+        })
+    }
+
+    #[test]
+    fn invalidation_by_tag_and_lru_eviction() {
+        let cache = ReadCache::new(100_000, true);
+        let t = cache.get("a").unwrap_err();
+        cache.put("a", &["technique:x".into()], value(10), t);
+        let t = cache.get("b").unwrap_err();
+        cache.put("b", &["technique:y".into()], value(10), t);
+        assert!(cache.get("a").is_ok());
+        cache.invalidate(["technique:x"]);
+        assert!(cache.get("a").is_err());
+        assert!(cache.get("b").is_ok());
+        // Filling past the budget evicts the least recently used.
+        for i in 0..20 {
+            let t = cache.get(&format!("k{i}")).unwrap_err();
+            cache.put(&format!("k{i}"), &[], value(10_000), t);
+        }
+        assert!(cache.bytes() <= 100_000);
+        assert!(cache.get("b").is_err());
+        assert!(cache.stats.evictions.load(Ordering::Relaxed) > 0);
+    }
+
+    #[test]
+    fn a_result_computed_across_an_invalidation_is_not_stored() {
+        let cache = ReadCache::new(100_000, true);
+        let ticket = cache.get("a").unwrap_err();
+        cache.invalidate(["technique:x"]);
+        cache.put("a", &["technique:x".into()], value(10), ticket);
+        assert!(cache.get("a").is_err());
+    }
+}
