@@ -29,6 +29,8 @@ pub struct AppState {
     pub writes: crate::service::editing::WriteGate,
     /// Published-content responses, invalidated by writes (`service::cache`).
     pub cache: Arc<crate::service::cache::ReadCache>,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: Arc<crate::api::metrics::HttpMetrics>,
     shutting_down: Arc<AtomicBool>,
 }
 
@@ -50,6 +52,7 @@ impl AppState {
             statements,
             writes: Default::default(),
             cache: Arc::new(cache),
+            metrics: Default::default(),
             shutting_down: Arc::new(AtomicBool::new(false)),
         }
     }

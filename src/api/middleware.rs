@@ -63,7 +63,19 @@ pub async fn request_context(
             &request_id,
         );
         let status = response.status().as_u16();
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed().as_secs_f64();
+        let elapsed_ms = elapsed * 1000.0;
+        if let Some(state) = response
+            .request()
+            .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        {
+            let route = response
+                .request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned());
+            let method = response.request().method().as_str().to_owned();
+            state.metrics.observe(&method, &route, status, elapsed);
+        }
         if status >= 500 {
             tracing::warn!(status, elapsed_ms, "request failed");
         } else {

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod graphql;
 pub mod health;
 pub mod http_cache;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod rest;
@@ -15,6 +16,7 @@ use actix_web::web;
 /// Mounts every route of the service; `openapi` is the document built once at startup.
 pub fn configure(cfg: &mut web::ServiceConfig, openapi: utoipa::openapi::OpenApi) {
     cfg.configure(health::configure)
+        .configure(metrics::configure)
         .configure(rest::configure)
         .configure(graphql::http::configure)
         .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))

@@ -486,13 +486,16 @@ async fn concurrent_patches_with_one_etag_let_exactly_one_win(engine: Engine) {
     let calls = (0..100).map(|i| {
         let (app, write, etag1) = (&app, &write, &etag1);
         async move {
-            Call::new(app, Method::PATCH, "/v1/benefits/contended")
+            let (status, _, body) = Call::new(app, Method::PATCH, "/v1/benefits/contended")
                 .key(write)
                 .if_match(etag1)
                 .json(json!({ "summary": format!("writer {i}") }))
                 .send()
-                .await
-                .0
+                .await;
+            if status != 200 && status != 412 {
+                eprintln!("unexpected {status}: {body}");
+            }
+            status
         }
     });
     let statuses = futures_util::future::join_all(calls).await;

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod cache;
 mod contract;
 mod editing;
 mod errors;

@@ -446,7 +446,10 @@ async fn etags_round_trip_and_follow_included_items(engine: Engine) {
         if after.headers()["etag"] != etag.as_str() {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "still the old ETag after 1 s");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still the old ETag after 1 s"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let stale = app

@@ -50,10 +50,11 @@ pub fn query(catalog: &mut Catalog) -> Object {
                 FieldFuture::new(async move {
                     let slug = ctx.args.try_get("slug")?.string()?.to_owned();
                     // Tagged even when nothing is found: publishing it must reach this answer.
-                    ctx.data::<RequestData>()?.note_tags(&[crate::service::cache::item_tag(
-                        collection.singular(),
-                        &slug,
-                    )]);
+                    ctx.data::<RequestData>()?
+                        .note_tags(&[crate::service::cache::item_tag(
+                            collection.singular(),
+                            &slug,
+                        )]);
                     lookup(&ctx, collection, ItemKey::Slug(&slug)).await
                 })
             })
@@ -77,7 +78,9 @@ pub fn query(catalog: &mut Catalog) -> Object {
             FieldFuture::new(async move {
                 let sku = ctx.args.try_get("sku")?.string()?.to_owned();
                 ctx.data::<RequestData>()?
-                    .note_tags(&[crate::service::cache::list_tag(Collection::Products.as_str())]);
+                    .note_tags(&[crate::service::cache::list_tag(
+                        Collection::Products.as_str(),
+                    )]);
                 lookup(&ctx, Collection::Products, ItemKey::Sku(&sku)).await
             })
         })

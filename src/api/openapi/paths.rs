@@ -290,6 +290,16 @@ pub fn paths() -> Value {
     paths.insert("/healthz".into(), health("The process is up"));
     paths.insert("/readyz".into(), health("The service can take traffic"));
     paths.insert(
+        "/metrics".into(),
+        json!({
+            "get": {
+                "tags": ["service"],
+                "summary": "Prometheus metrics: requests and latency per route, SQL statements, pool usage, read-cache hits, misses and evictions",
+                "responses": { "200": { "description": "OK", "content": { "text/plain": { "schema": { "type": "string" } } } } },
+            }
+        }),
+    );
+    paths.insert(
         "/openapi.json".into(),
         json!({
             "get": {

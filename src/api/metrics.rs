@@ -1,0 +1,230 @@
+//! `GET /metrics` in the Prometheus text format: requests and latency histograms per
+//! route, SQL statements, connection-pool usage and the read cache's counters.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+
+use actix_web::{HttpResponse, web};
+use sea_orm::DatabaseConnection;
+
+use crate::startup::AppState;
+
+/// Upper bounds of the latency buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// Per (method, route pattern, status) request statistics.
+#[derive(Default)]
+pub struct HttpMetrics {
+    routes: Mutex<BTreeMap<(String, String, u16), Histogram>>,
+}
+
+impl HttpMetrics {
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut routes = self
+            .routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = routes
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default();
+        entry.count += 1;
+        entry.sum += seconds;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                entry.counts[i] += 1;
+            }
+        }
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/metrics")
+            .route(web::get().to(metrics))
+            .default_service(web::to(super::method_not_allowed)),
+    );
+}
+
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let mut out = String::with_capacity(8192);
+    let _ = render_http(&state.metrics, &mut out);
+    let cache = &state.cache;
+    let counter = |out: &mut String, name: &str, help: &str, value: u64| {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    };
+    let gauge = |out: &mut String, name: &str, help: &str, value: f64| {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
+    };
+    let stats = &cache.stats;
+    counter(
+        &mut out,
+        "salve_cache_hits_total",
+        "Reads served from the read cache.",
+        stats.hits.load(Ordering::Relaxed),
+    );
+    counter(
+        &mut out,
+        "salve_cache_misses_total",
+        "Cacheable reads computed from the database.",
+        stats.misses.load(Ordering::Relaxed),
+    );
+    counter(
+        &mut out,
+        "salve_cache_evictions_total",
+        "Entries dropped to stay within the memory budget.",
+        stats.evictions.load(Ordering::Relaxed),
+    );
+    counter(
+        &mut out,
+        "salve_cache_invalidations_total",
+        "Entries dropped because a write made them stale.",
+        stats.invalidations.load(Ordering::Relaxed),
+    );
+    counter(
+        &mut out,
+        "salve_cache_bypasses_total",
+        "Reads that skip the cache (preview callers, cache off).",
+        stats.bypasses.load(Ordering::Relaxed),
+    );
+    gauge(
+        &mut out,
+        "salve_cache_bytes",
+        "Memory held by cached responses.",
+        cache.bytes() as f64,
+    );
+    gauge(
+        &mut out,
+        "salve_cache_budget_bytes",
+        "The read cache's memory budget.",
+        cache.budget() as f64,
+    );
+    gauge(
+        &mut out,
+        "salve_cache_entries",
+        "Cached responses.",
+        cache.len() as f64,
+    );
+    counter(
+        &mut out,
+        "salve_sql_statements_total",
+        "SQL statements executed by requests.",
+        state.statements.get(),
+    );
+    let (size, idle, max) = pool_usage(&state.db, state.settings.database.db_pool_size);
+    gauge(
+        &mut out,
+        "salve_db_pool_connections",
+        "Open pooled database connections.",
+        f64::from(size),
+    );
+    gauge(
+        &mut out,
+        "salve_db_pool_idle_connections",
+        "Idle pooled database connections.",
+        idle as f64,
+    );
+    gauge(
+        &mut out,
+        "salve_db_pool_max_connections",
+        "The pool's size limit.",
+        f64::from(max),
+    );
+    HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(out)
+}
+
+fn render_http(metrics: &HttpMetrics, out: &mut String) -> std::fmt::Result {
+    let routes = metrics
+        .routes
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    writeln!(
+        out,
+        "# HELP salve_http_requests_total Requests by route and status."
+    )?;
+    writeln!(out, "# TYPE salve_http_requests_total counter")?;
+    for ((method, route, status), h) in routes.iter() {
+        writeln!(
+            out,
+            "salve_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
+            escape(route),
+            h.count
+        )?;
+    }
+    writeln!(
+        out,
+        "# HELP salve_http_request_duration_seconds Request latency by route."
+    )?;
+    writeln!(out, "# TYPE salve_http_request_duration_seconds histogram")?;
+    let mut by_route: BTreeMap<(&str, &str), Histogram> = BTreeMap::new();
+    for ((method, route, _), h) in routes.iter() {
+        let merged = by_route.entry((method, route)).or_default();
+        merged.count += h.count;
+        merged.sum += h.sum;
+        for (i, c) in h.counts.iter().enumerate() {
+            merged.counts[i] += c;
+        }
+    }
+    for ((method, route), h) in by_route {
+        let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
+        for (bound, count) in BUCKETS.iter().zip(h.counts) {
+            writeln!(
+                out,
+                "salve_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
+            )?;
+        }
+        writeln!(
+            out,
+            "salve_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+            h.count
+        )?;
+        writeln!(
+            out,
+            "salve_http_request_duration_seconds_sum{{{labels}}} {}",
+            h.sum
+        )?;
+        writeln!(
+            out,
+            "salve_http_request_duration_seconds_count{{{labels}}} {}",
+            h.count
+        )?;
+    }
+    Ok(())
+}
+
+/// (open, idle, max) connections of the pool.
+fn pool_usage(db: &DatabaseConnection, max: u32) -> (u32, usize, u32) {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle(), max)
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle(), max)
+        }
+    }
+}
