@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """REST benchmark (issue 3): throughput and latency of the read workloads against /healthz.
 
-    python3 bench/rest.py [--engines sqlite,postgres] [--duration 20] [--scale-l]
+    python3 bench/rest.py [--engines sqlite,postgres] [--duration 20] [--cache on,off] [--scale-l]
 
 For each engine: imports scale M into a fresh database, starts the release server and
 drives it with wrk (32 connections, a warm-up run, then `--duration` seconds per workload):
@@ -13,9 +13,11 @@ drives it with wrk (32 connections, a warm-up run, then `--duration` seconds per
            citations { title year doi } products { name sku } } } (random slugs)
   W3-REST  its REST equivalent, GET /v1/conditions/{slug}?include=techniques.benefits,
            techniques.citations,techniques.products (W3's target: >= 60% of its req/s)
-Prints requests/s, p50, p99, errors and each workload's throughput as a ratio of /healthz
-measured in the same run, the server's peak RSS, and with --scale-l W1 at scale L against
-scale M. Needs wrk (installed with apt-get when missing).
+Each engine runs every workload twice, with the read cache on (the default server) and off
+(--no-cache), on the same database. Prints requests/s, p50, p99, errors and each workload's
+throughput as a ratio of /healthz measured in the same run, the server's peak RSS, and with
+--scale-l W1 at scale L against scale M. Targets with the cache on (issue 6): W1-W4 >= 50%
+of /healthz, p99 <= 5 ms, RSS <= 150 MB. Needs wrk (installed with apt-get when missing).
 """
 import argparse
 import json
@@ -34,6 +36,8 @@ OUT = os.path.join(ROOT, "bench", "out")
 WRK = os.path.join(ROOT, "bench", "wrk")
 PG_ADMIN = os.environ.get("SALVE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 TARGET_P99_MS = 20.0
+CACHED_P99_MS = 5.0
+CACHED_RATIO = 0.5
 
 
 def binary():
@@ -77,9 +81,9 @@ def env_for(url):
 
 
 class Server:
-    def __init__(self, url, port):
+    def __init__(self, url, port, extra=()):
         self.port = port
-        self.proc = subprocess.Popen([binary(), "serve", "--no-demo", "--bind", "127.0.0.1:%d" % port],
+        self.proc = subprocess.Popen([binary(), "serve", "--no-demo", "--bind", "127.0.0.1:%d" % port] + list(extra),
                                      env=env_for(url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -164,6 +168,8 @@ def main():
     ap.add_argument("--scale-l", action="store_true", help="also run W1 at scale L")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--only", help="comma-separated workloads to run (healthz always runs)")
+    ap.add_argument("--cache", default="on,off",
+                    help="read cache modes to run: on (default server), off (--no-cache), or both")
     args = ap.parse_args()
     ensure_wrk()
     if not args.no_build:
@@ -175,32 +181,39 @@ def main():
             url = fresh_database(engine, workdir)
             subprocess.run([binary(), "import", dataset("M")], env=env_for(url), check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            server = Server(url, 18600 + n)
-            results = {}
-            try:
-                chosen = workloads(slugs_file("M", workdir), slugs_file("M", workdir, "conditions"))
-                for name, workload, extra in chosen:
-                    if args.only and name != "healthz" and name not in args.only.split(","):
+            for m, mode in enumerate(args.cache.split(",")):
+                extra = ["--no-cache"] if mode == "off" else []
+                server = Server(url, 18600 + 10 * n + m, extra)
+                results = {}
+                try:
+                    chosen = workloads(slugs_file("M", workdir), slugs_file("M", workdir, "conditions"))
+                    for name, workload, wenv in chosen:
+                        if args.only and name != "healthz" and name not in args.only.split(","):
+                            continue
+                        results[name] = run_wrk(server, workload, args.duration, wenv)
+                    rss = server.peak_rss_mb()
+                finally:
+                    server.stop()
+                ceiling = results["healthz"]["rps"]
+                print("\n[%s, scale M, cache %s, wrk -t2 -c32, %ds per workload]" % (engine, mode, args.duration))
+                print("  %-8s %10s %9s %9s %7s %10s" % ("workload", "req/s", "p50 ms", "p99 ms", "errors", "vs healthz"))
+                for name, r in results.items():
+                    print("  %-8s %10.0f %9.2f %9.2f %7d %9.2fx" % (
+                        name, r["rps"], r["p50"], r["p99"], r["errors"], r["rps"] / ceiling))
+                    if name == "healthz":
                         continue
-                    results[name] = run_wrk(server, workload, args.duration, extra)
-                rss = server.peak_rss_mb()
-            finally:
-                server.stop()
-            ceiling = results["healthz"]["rps"]
-            print("\n[%s, scale M, wrk -t2 -c32, %ds per workload]" % (engine, args.duration))
-            print("  %-8s %10s %9s %9s %7s %10s" % ("workload", "req/s", "p50 ms", "p99 ms", "errors", "vs healthz"))
-            for name, r in results.items():
-                print("  %-8s %10.0f %9.2f %9.2f %7d %9.2fx" % (
-                    name, r["rps"], r["p50"], r["p99"], r["errors"], r["rps"] / ceiling))
-                if name != "healthz":
-                    target = 25.0 if name.startswith("W3") else TARGET_P99_MS
-                    ok &= r["p99"] <= target and r["errors"] == 0
-            if "W3" in results and "W3-REST" in results:
-                ratio = results["W3"]["rps"] / results["W3-REST"]["rps"]
-                print("  W3 / W3-REST throughput: %.2f (target >= 0.60; W3 p99 target <= 25 ms)" % ratio)
-                ok &= ratio >= 0.6
-            print("  server peak RSS under load: %.1f MB (target <= 100)" % rss)
-            ok &= rss <= 100
+                    ok &= r["errors"] == 0
+                    if mode == "on" and name in ("W1", "W2", "W3", "W4"):
+                        ok &= r["p99"] <= CACHED_P99_MS and r["rps"] / ceiling >= CACHED_RATIO
+                if "W3" in results and "W3-REST" in results:
+                    ratio = results["W3"]["rps"] / results["W3-REST"]["rps"]
+                    print("  W3 / W3-REST throughput: %.2f" % ratio)
+                target = 150 if mode == "on" else 100
+                print("  server peak RSS under load: %.1f MB (target <= %d)" % (rss, target))
+                ok &= rss <= target
+                if mode == "on":
+                    print("  cache-on targets: W1-W4 >= %.0f%% of healthz, p99 <= %.0f ms"
+                          % (CACHED_RATIO * 100, CACHED_P99_MS))
             if args.scale_l:
                 url = fresh_database(engine, workdir)
                 subprocess.run([binary(), "import", dataset("L")], env=env_for(url), check=True,

@@ -67,11 +67,14 @@ pub fn render(
     tags: Vec<String>,
 ) -> Result<Rendered> {
     let bytes = serde_json::to_vec(body).map_err(AppError::internal)?;
+    let surrogate_keys = surrogate_keys(&tags);
     let cached = Cached {
         etag: strong_etag(&bytes),
-        body: bytes,
+        cache_tags: surrogate_keys.replace(' ', ","),
+        surrogate_keys,
+        // Exactly sized: a cached body must not keep serde's spare capacity alive.
+        body: bytes::Bytes::from(bytes.into_boxed_slice()),
         last_modified: latest.map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
-        surrogate_keys: surrogate_keys(&tags),
     };
     Ok((cached, tags))
 }
@@ -159,7 +162,7 @@ pub fn respond(
     if !cached.surrogate_keys.is_empty() {
         response
             .insert_header((SURROGATE_KEY, cached.surrogate_keys.clone()))
-            .insert_header((CACHE_TAG, cached.surrogate_keys.replace(' ', ",")));
+            .insert_header((CACHE_TAG, cached.cache_tags.clone()));
     }
     if not_modified {
         return response.finish();

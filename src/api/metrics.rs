@@ -23,10 +23,10 @@ struct Histogram {
     sum: f64,
 }
 
-/// Per (method, route pattern, status) request statistics.
+/// Per route pattern, then per (method, status), request statistics.
 #[derive(Default)]
 pub struct HttpMetrics {
-    routes: Mutex<BTreeMap<(String, String, u16), Histogram>>,
+    routes: Mutex<std::collections::HashMap<String, Vec<(String, u16, Histogram)>>>,
 }
 
 impl HttpMetrics {
@@ -35,9 +35,22 @@ impl HttpMetrics {
             .routes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = routes
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default();
+        // Allocates only the first time a route, method and status are seen.
+        let slots = match routes.get_mut(route) {
+            Some(slots) => slots,
+            None => routes.entry(route.to_owned()).or_default(),
+        };
+        let index = match slots
+            .iter()
+            .position(|(m, s, _)| m == method && *s == status)
+        {
+            Some(index) => index,
+            None => {
+                slots.push((method.to_owned(), status, Histogram::default()));
+                slots.len() - 1
+            }
+        };
+        let entry = &mut slots[index].2;
         entry.count += 1;
         entry.sum += seconds;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -157,10 +170,16 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 }
 
 fn render_http(metrics: &HttpMetrics, out: &mut String) -> std::fmt::Result {
-    let routes = metrics
+    let grouped = metrics
         .routes
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut routes: BTreeMap<(String, String, u16), &Histogram> = BTreeMap::new();
+    for (route, slots) in grouped.iter() {
+        for (method, status, histogram) in slots {
+            routes.insert((method.clone(), route.clone(), *status), histogram);
+        }
+    }
     writeln!(
         out,
         "# HELP salve_http_requests_total Requests by route and status."

@@ -73,8 +73,8 @@ pub async fn request_context(
                 .request()
                 .match_pattern()
                 .unwrap_or_else(|| "unmatched".to_owned());
-            let method = response.request().method().as_str().to_owned();
-            state.metrics.observe(&method, &route, status, elapsed);
+            let method = response.request().method().as_str();
+            state.metrics.observe(method, &route, status, elapsed);
         }
         if status >= 500 {
             tracing::warn!(status, elapsed_ms, "request failed");

@@ -21,11 +21,14 @@ use std::sync::{Arc, Mutex};
 /// A cached response.
 #[derive(Debug)]
 pub struct Cached {
-    pub body: Vec<u8>,
+    /// Shared, not copied, by every response that sends it.
+    pub body: bytes::Bytes,
     pub etag: String,
     pub last_modified: Option<String>,
     /// Space-separated tags, as sent in `Surrogate-Key`.
     pub surrogate_keys: String,
+    /// The same, comma-separated, as sent in `Cache-Tag`.
+    pub cache_tags: String,
 }
 
 #[derive(Debug, Default)]
@@ -107,15 +110,21 @@ impl ReadCache {
         let mut inner = self.lock();
         inner.tick += 1;
         let tick = inner.tick;
+        let window = (inner.entries.len() as u64 / 4).max(1);
         let Some(entry) = inner.entries.get_mut(key) else {
             drop(inner);
             self.stats.misses.fetch_add(1, Ordering::Relaxed);
             return Err(ticket);
         };
-        let old = std::mem::replace(&mut entry.tick, tick);
+        // Approximate LRU: an entry used recently enough keeps its place, so most hits
+        // do not reorder the index.
+        let recent = tick.saturating_sub(entry.tick) < window;
         let value = entry.value.clone();
-        if let Some(name) = inner.order.remove(&old) {
-            inner.order.insert(tick, name);
+        if !recent {
+            let old = std::mem::replace(&mut entry.tick, tick);
+            if let Some(name) = inner.order.remove(&old) {
+                inner.order.insert(tick, name);
+            }
         }
         drop(inner);
         self.stats.hits.fetch_add(1, Ordering::Relaxed);
@@ -127,7 +136,13 @@ impl ReadCache {
         if !self.enabled() {
             return;
         }
-        let size = value.body.len() + key.len() + value.surrogate_keys.len() + OVERHEAD;
+        // What the entry really holds: body, key, header text, and each tag twice (the
+        // entry's list and the tag index).
+        let size = value.body.len()
+            + key.len()
+            + value.surrogate_keys.len()
+            + tags.iter().map(|t| 2 * t.len() + 96).sum::<usize>()
+            + OVERHEAD;
         if size > self.budget / 8 {
             return; // one response may not crowd out the rest
         }
@@ -241,10 +256,11 @@ mod tests {
 
     fn value(bytes: usize) -> Arc<Cached> {
         Arc::new(Cached {
-            body: vec![b'x'; bytes],
+            body: vec![b'x'; bytes].into(),
             etag: "\"e\"".into(),
             last_modified: None,
             surrogate_keys: String::new(),
+            cache_tags: String::new(),
         })
     }
 
