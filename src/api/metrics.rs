@@ -23,10 +23,13 @@ struct Histogram {
     sum: f64,
 }
 
+/// Statistics of one (method, status) of a route.
+type Slot = (String, u16, Histogram);
+
 /// Per route pattern, then per (method, status), request statistics.
 #[derive(Default)]
 pub struct HttpMetrics {
-    routes: Mutex<std::collections::HashMap<String, Vec<(String, u16, Histogram)>>>,
+    routes: Mutex<std::collections::HashMap<String, Vec<Slot>>>,
 }
 
 impl HttpMetrics {
