@@ -4,6 +4,7 @@
 //! at `/docs` by the vendored Swagger UI, and committed as `openapi/openapi.json`.
 
 mod admin;
+mod inputs;
 mod paths;
 mod schemas;
 mod writes;
@@ -64,7 +65,7 @@ fn shared_responses() -> Value {
 fn all_schemas() -> Value {
     let mut schemas = schemas::schemas();
     if let Some(map) = schemas.as_object_mut() {
-        writes::add_schemas(map);
+        inputs::add_schemas(map);
     }
     schemas
 }

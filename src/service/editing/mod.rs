@@ -8,9 +8,11 @@
 //! are written together or not at all.
 
 pub mod audit;
+pub mod blockers;
 pub mod document;
 pub mod history;
 pub mod idempotency;
+pub mod resolve;
 pub mod workflow;
 pub mod write;
 

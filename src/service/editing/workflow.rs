@@ -2,15 +2,15 @@
 //! `draft` for corrections), what blocks a publication or a deletion, and recording a
 //! medical review.
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-use super::document::{Current, Document, escape};
+use super::blockers::publish_blockers;
+use super::document::{Document, escape};
 use super::{Editor, Precondition, Written, audit, check_precondition, current, now};
-use crate::domain::relations::{RelationKind, relations};
 use crate::domain::validate::parse_timestamp;
-use crate::domain::{Collection, FieldKind, Scope, Slug};
+use crate::domain::{Collection, Scope, Slug};
 use crate::error::{AppError, FieldError, Result};
 use crate::service::sql::SqlBuilder;
 
@@ -303,145 +303,4 @@ impl Editor<'_> {
         self.finish(txn, &tags).await?;
         super::written(self.db, collection, slug).await
     }
-}
-
-/// Why an item cannot be published: unpublished references and cited citations, and
-/// for articles a missing medical reviewer.
-async fn publish_blockers(
-    txn: &DatabaseTransaction,
-    collection: Collection,
-    stored: &Current,
-) -> Result<Vec<FieldError>> {
-    let mut wanted: Vec<(String, Collection, String)> = Vec::new();
-    for field in collection.fields() {
-        let value = stored.item.get(field.name);
-        match (field.kind, value) {
-            (FieldKind::Reference(target), Some(Json::String(slug))) => {
-                wanted.push((format!("/{}", field.name), target, slug.clone()));
-            }
-            (FieldKind::Statistics, Some(Json::Array(stats))) => {
-                for (i, stat) in stats.iter().enumerate() {
-                    if let Some(slug) = stat.get("citation").and_then(Json::as_str) {
-                        wanted.push((
-                            format!("/statistics/{i}/citation"),
-                            Collection::Citations,
-                            slug.to_owned(),
-                        ));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut blockers = Vec::new();
-    if collection == Collection::Articles && stored.item.get("reviewer").is_none_or(Json::is_null) {
-        blockers.push(blocker(
-            "/reviewer".into(),
-            "an article needs a medical reviewer (an author with credentials) before it is \
-             published"
-                .into(),
-        ));
-    }
-    for (pointer, target, slug) in wanted {
-        let mut sql = SqlBuilder::new(txn.get_database_backend());
-        sql.push(&format!(
-            "SELECT status FROM {} WHERE slug = ",
-            target.table()
-        ))
-        .bind(slug.clone());
-        let status: Option<String> = match txn.query_one_raw(sql.build()).await? {
-            Some(row) => Some(row.try_get("", "status")?),
-            None => None,
-        };
-        if status.as_deref() != Some("published") {
-            blockers.push(blocker(
-                pointer,
-                format!(
-                    "{} {slug:?} is {}; publish it first",
-                    target.singular(),
-                    status.as_deref().unwrap_or("missing")
-                ),
-            ));
-        }
-    }
-    Ok(blockers)
-}
-
-/// What points at an item that is about to be deleted: links from published items
-/// (cleared when `cascade_links`), and references (an item naming it as a required
-/// reference always blocks; a published item naming it as an optional one blocks
-/// unless `cascade_links`, which clears that reference).
-pub async fn inbound_blockers(
-    txn: &DatabaseTransaction,
-    collection: Collection,
-    id: Uuid,
-    cascade_links: bool,
-) -> Result<Vec<FieldError>> {
-    let mut blockers = Vec::new();
-    for relation in relations(collection) {
-        let mut referencing_field = "";
-        let (sql_text, required) = match relation.kind {
-            RelationKind::Link {
-                link,
-                parent_column,
-                child_column,
-            } if !cascade_links => (
-                format!(
-                    "SELECT o.slug FROM {} l JOIN {} o ON o.id = l.{child_column} \
-                     WHERE o.status = 'published' AND l.{parent_column} = ",
-                    link.table,
-                    relation.to.table()
-                ),
-                false,
-            ),
-            RelationKind::ToMany { column } => {
-                let required = relation
-                    .to
-                    .fields()
-                    .iter()
-                    .any(|f| f.column == column && f.required);
-                referencing_field = relation
-                    .to
-                    .fields()
-                    .iter()
-                    .find(|f| f.column == column)
-                    .map_or(column, |f| f.name);
-                if !required && cascade_links {
-                    continue;
-                }
-                let published = if required {
-                    ""
-                } else {
-                    "o.status = 'published' AND "
-                };
-                (
-                    format!(
-                        "SELECT o.slug FROM {} o WHERE {published}o.{column} = ",
-                        relation.to.table()
-                    ),
-                    required,
-                )
-            }
-            _ => continue,
-        };
-        let mut sql = SqlBuilder::new(txn.get_database_backend());
-        sql.push(&sql_text)
-            .bind(id)
-            .push(" ORDER BY o.slug LIMIT 10");
-        for row in txn.query_all_raw(sql.build()).await? {
-            let slug: String = row.try_get("", "slug")?;
-            let detail = if required {
-                format!(
-                    "{} {slug:?} names this {} as its {}; change that first",
-                    relation.to.singular(),
-                    collection.singular(),
-                    referencing_field
-                )
-            } else {
-                format!("published {} {slug:?} links to it", relation.to.singular())
-            };
-            blockers.push(blocker(format!("/{}", relation.name), detail));
-        }
-    }
-    Ok(blockers)
 }

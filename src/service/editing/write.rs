@@ -5,9 +5,9 @@ use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
 use super::document::{
-    self, Document, Resolved, check_keys, document_of, link_relation, load_links, merge, resolve,
-    validate,
+    self, Document, check_keys, document_of, link_relation, load_links, merge, validate,
 };
+use super::resolve::{Resolved, resolve};
 use super::{Editor, Precondition, Written, audit, check_precondition, current, history, now};
 use crate::domain::relations::RelationKind;
 use crate::domain::{Collection, Scope};
@@ -245,7 +245,7 @@ impl Editor<'_> {
         let links = load_links(&*txn, collection, stored.id).await?;
         let document = document_of(collection, &stored.item, links);
         let blockers =
-            super::workflow::inbound_blockers(&txn, collection, stored.id, cascade_links).await?;
+            super::blockers::inbound_blockers(&txn, collection, stored.id, cascade_links).await?;
         if !blockers.is_empty() {
             return Err(AppError::Blocked(
                 format!(

@@ -1,0 +1,202 @@
+//! Resolving a validated document against the database: references, link targets and
+//! cited citations by slug → id (any status: drafts may link to drafts), with every
+//! unknown slug reported at its pointer.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ConnectionTrait, Value};
+use serde_json::{Value as Json, json};
+use uuid::Uuid;
+
+use super::document::{Document, link_relations, review_fields};
+use crate::domain::relations::Relation;
+use crate::domain::validate::{self, cited_citations};
+use crate::domain::{Collection, FieldKind};
+use crate::error::{FieldError, Result};
+use crate::service::sql::SqlBuilder;
+
+fn error(pointer: impl Into<String>, detail: impl Into<String>) -> FieldError {
+    FieldError {
+        pointer: pointer.into(),
+        detail: detail.into(),
+    }
+}
+
+/// A linked item's id and the link's note.
+pub type LinkTarget = (Uuid, Option<String>);
+
+/// A validated document with every slug resolved to an id, ready to bind.
+pub struct Resolved {
+    /// `(column, value)` for every writable field.
+    pub columns: Vec<(&'static str, Value)>,
+    /// Link sets present in the document, each in order.
+    pub links: Vec<(Relation, Vec<LinkTarget>)>,
+}
+
+/// Resolves references, link targets and cited citations (any status: drafts may link
+/// to drafts); an unknown slug is a violation at its pointer.
+pub async fn resolve(
+    conn: &impl ConnectionTrait,
+    collection: Collection,
+    document: &Document,
+    self_id: Option<Uuid>,
+) -> Result<Result<Resolved, Vec<FieldError>>> {
+    let mut wanted: HashMap<Collection, HashSet<String>> = HashMap::new();
+    for field in collection.fields() {
+        match (field.kind, document.get(field.name)) {
+            (FieldKind::Reference(target), Some(Json::String(slug))) => {
+                wanted.entry(target).or_default().insert(slug.clone());
+            }
+            (FieldKind::Statistics, Some(value)) => wanted
+                .entry(Collection::Citations)
+                .or_default()
+                .extend(cited_citations(value)),
+            _ => {}
+        }
+    }
+    let relations = link_relations(collection);
+    for relation in &relations {
+        for slug in link_slugs(document.get(relation.name)) {
+            wanted
+                .entry(relation.to)
+                .or_default()
+                .insert(slug.to_owned());
+        }
+    }
+    let mut ids: HashMap<Collection, HashMap<String, (Uuid, Option<String>)>> = HashMap::new();
+    for (target, slugs) in wanted {
+        ids.insert(target, lookup(conn, target, &slugs).await?);
+    }
+    let known = |target: Collection, slug: &str| ids.get(&target).and_then(|m| m.get(slug));
+
+    let mut errors = Vec::new();
+    let mut columns = Vec::new();
+    columns.push((
+        "slug",
+        Value::from(
+            document
+                .get("slug")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
+        ),
+    ));
+    for field in collection.fields() {
+        if review_fields(collection).contains(&field.name) {
+            continue;
+        }
+        let value = document.get(field.name).filter(|v| !v.is_null());
+        let pointer = format!("/{}", field.name);
+        let bound = match (field.kind, value) {
+            (FieldKind::Reference(target), Some(Json::String(slug))) => match known(target, slug) {
+                Some((id, credentials)) => {
+                    if field.name == "reviewer" && credentials.as_deref().is_none_or(str::is_empty)
+                    {
+                        errors.push(error(
+                            pointer,
+                            format!("{slug:?} has no credentials; a medical reviewer needs them"),
+                        ));
+                    }
+                    Value::from(Some(*id))
+                }
+                None => {
+                    errors.push(error(
+                        pointer,
+                        format!("unknown {} {slug:?}", target.singular()),
+                    ));
+                    Value::from(Option::<Uuid>::None)
+                }
+            },
+            (FieldKind::Reference(_), _) => Value::from(Option::<Uuid>::None),
+            (FieldKind::Statistics, Some(stats)) => {
+                for (i, stat) in stats.as_array().into_iter().flatten().enumerate() {
+                    if let Some(slug) = stat.get("citation").and_then(Json::as_str)
+                        && known(Collection::Citations, slug).is_none()
+                    {
+                        errors.push(error(
+                            format!("{pointer}/{i}/citation"),
+                            format!("unknown citation {slug:?}"),
+                        ));
+                    }
+                }
+                Value::from(stats.clone())
+            }
+            (FieldKind::Statistics | FieldKind::StringList, None) => Value::from(json!([])),
+            (FieldKind::StringList, Some(list)) => Value::from(list.clone()),
+            (FieldKind::Integer, v) => Value::from(v.and_then(Json::as_i64)),
+            (FieldKind::Timestamp, v) => Value::from(
+                v.and_then(Json::as_str)
+                    .and_then(|s| validate::parse_timestamp(s).ok()),
+            ),
+            (FieldKind::Text | FieldKind::Enum(_), v) => {
+                Value::from(v.and_then(Json::as_str).map(str::to_owned))
+            }
+        };
+        columns.push((field.column, bound));
+    }
+    let mut links = Vec::new();
+    for relation in relations {
+        let Some(list) = document.get(relation.name) else {
+            continue;
+        };
+        let mut targets = Vec::new();
+        for (i, entry) in list.as_array().into_iter().flatten().enumerate() {
+            let slug = entry.get("slug").and_then(Json::as_str).unwrap_or_default();
+            let note = entry.get("note").and_then(Json::as_str).map(str::to_owned);
+            match known(relation.to, slug) {
+                Some((id, _)) if Some(*id) == self_id => errors.push(error(
+                    format!("/{}/{i}", relation.name),
+                    "an item cannot be linked to itself",
+                )),
+                Some((id, _)) => targets.push((*id, note)),
+                None => errors.push(error(
+                    format!("/{}/{i}", relation.name),
+                    format!("unknown {} {slug:?}", relation.to.singular()),
+                )),
+            }
+        }
+        links.push((relation, targets));
+    }
+    Ok(if errors.is_empty() {
+        Ok(Resolved { columns, links })
+    } else {
+        Err(errors)
+    })
+}
+
+fn link_slugs(value: Option<&Json>) -> impl Iterator<Item = &str> {
+    value
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.get("slug").and_then(Json::as_str))
+}
+
+/// slug → (id, credentials for authors) for the `slugs` that exist in `collection`.
+async fn lookup(
+    conn: &impl ConnectionTrait,
+    collection: Collection,
+    slugs: &HashSet<String>,
+) -> Result<HashMap<String, (Uuid, Option<String>)>> {
+    if slugs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let credentials = if collection == Collection::Authors {
+        "credentials"
+    } else {
+        "CAST(NULL AS TEXT)"
+    };
+    let mut sql = SqlBuilder::new(conn.get_database_backend());
+    sql.push(&format!(
+        "SELECT slug, id, {credentials} AS credentials FROM {} WHERE slug IN ",
+        collection.table()
+    ));
+    sql.bind_list(slugs.iter().cloned());
+    let mut out = HashMap::new();
+    for row in conn.query_all_raw(sql.build()).await? {
+        out.insert(
+            row.try_get("", "slug")?,
+            (row.try_get("", "id")?, row.try_get("", "credentials")?),
+        );
+    }
+    Ok(out)
+}
