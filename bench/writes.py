@@ -58,6 +58,9 @@ def main():
     ap.add_argument("--engines", default="sqlite,postgres")
     ap.add_argument("--duration", type=int, default=20)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--cache", choices=["on", "off"], default="off",
+                    help="the server's read cache (off: reads hit the database, as in issue 5's "
+                         "target; on: cached reads, invalidated by the writes)")
     args = ap.parse_args()
     rest.ensure_wrk()
     if not args.no_build:
@@ -83,7 +86,7 @@ def main():
             read_env = {"SLUGS_FILE": slugs, "PATH_PREFIX": "/v1/techniques/",
                         "PATH_SUFFIX": "?include=benefits,citations,products"}
             write_env = {"SLUGS_FILE": edited, "API_KEY": key}
-            server = rest.Server(url, 18700 + n)
+            server = rest.Server(url, 18700 + n, ["--no-cache"] if args.cache == "off" else [])
             try:
                 reads = wrk(server, "slugs.lua", "/", args.duration, read_env)
                 writes = wrk(server, "edit.lua", "/", args.duration, write_env)
@@ -100,7 +103,7 @@ def main():
                 rss = server.peak_rss_mb()
             finally:
                 server.stop()
-            print("\n[%s, scale M, wrk -t2 -c32, %ds per run]" % (engine, args.duration))
+            print("\n[%s, scale M, read cache %s, wrk -t2 -c32, %ds per run]" % (engine, args.cache, args.duration))
             print("  %-16s %9s %9s %9s  %s" % ("run", "req/s", "p50 ms", "p99 ms", "outcomes"))
             rows = [("reads alone", reads), ("writes alone", writes),
                     ("writes + reads", mixed["writes"]), ("reads + writes", mixed["reads"])]
