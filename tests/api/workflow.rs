@@ -5,7 +5,7 @@ use reqwest::Method;
 use salve::domain::Scope;
 use serde_json::{Value, json};
 
-use crate::editing::{Call, etag, key, keys};
+use crate::editing::{Call, etag, key, keys, pointers};
 use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, spawn_app};
 
@@ -62,12 +62,7 @@ async fn publishing_is_blocked_by_unpublished_references(engine: Engine) {
         .await;
     assert_eq!(status, 409, "{problem}");
     assert_eq!(problem["code"], "blocked");
-    let blockers: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let blockers = pointers(&problem);
     assert_eq!(blockers, ["/reviewer", "/author"], "{problem}");
 
     // Publishing the author and naming a credentialed reviewer unblocks it.
@@ -366,13 +361,10 @@ async fn graphql_mutations_mirror_rest(engine: Engine) {
     )
     .await;
     assert_eq!(code(&invalid), "VALIDATION_FAILED");
-    let pointers: Vec<&str> = invalid["errors"][0]["extensions"]["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
-    assert_eq!(pointers, ["/slug", "/name"]);
+    assert_eq!(
+        pointers(&invalid["errors"][0]["extensions"]),
+        ["/slug", "/name"]
+    );
 
     let update = r#"mutation($v: Int!) { updateTechnique(slug: "gql-rolling", expectedVersion: $v, patch: {summary: "Edited", pressure: FIRM}) { version summary pressure } }"#;
     let stale = gql(&app, Some(write), update, json!({ "v": 7 })).await;
