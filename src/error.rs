@@ -20,6 +20,15 @@ pub struct FieldError {
     pub detail: String,
 }
 
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{detail}")]
@@ -249,19 +258,7 @@ fn database_code(error: &DbErr) -> Option<String> {
 
 /// A unique-constraint violation (PostgreSQL 23505, SQLite 2067 / 1555).
 pub fn is_unique_violation(error: &DbErr) -> bool {
-    use sea_orm::RuntimeErr;
-    use sea_orm::sqlx::Error as SqlxError;
-    match error {
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            match e.as_ref() {
-                SqlxError::Database(db) => {
-                    matches!(db.code().as_deref(), Some("23505" | "2067" | "1555"))
-                }
-                _ => false,
-            }
-        }
-        _ => false,
-    }
+    database_code(error).is_some_and(|code| matches!(code.as_str(), "23505" | "2067" | "1555"))
 }
 
 /// Whether a database error means "the database cannot be reached right now" (pool

@@ -2,14 +2,8 @@
 
 use serde_json::{Map, Value, json};
 
+use super::paths::problem;
 use super::schemas::schema_ref;
-
-fn problem(description: &str) -> Value {
-    json!({
-        "description": description,
-        "content": { "application/problem+json": { "schema": schema_ref("Problem") } },
-    })
-}
 
 fn admin_op(
     id: &str,

@@ -21,7 +21,7 @@ pub fn tags() -> Value {
     Value::Array(tags)
 }
 
-fn problem(description: &str) -> Value {
+pub(super) fn problem(description: &str) -> Value {
     json!({
         "description": description,
         "content": { "application/problem+json": { "schema": schema_ref("Problem") } },

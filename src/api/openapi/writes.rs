@@ -4,17 +4,11 @@
 
 use serde_json::{Map, Value, json};
 
+use super::paths::problem;
 use super::schemas::{schema_name, schema_ref};
 use crate::domain::Collection;
 use crate::service::editing::document::link_relations;
 use crate::service::editing::workflow::Transition;
-
-fn problem(description: &str) -> Value {
-    json!({
-        "description": description,
-        "content": { "application/problem+json": { "schema": schema_ref("Problem") } },
-    })
-}
 
 fn item_headers() -> Value {
     json!({

@@ -11,10 +11,6 @@ use crate::domain::{Collection, FieldKind};
 use crate::error::{FieldError, Result};
 use crate::service::sql::SqlBuilder;
 
-fn blocker(pointer: String, detail: String) -> FieldError {
-    FieldError { pointer, detail }
-}
-
 /// Why an item cannot be published: unpublished references and cited citations, and
 /// for articles a missing medical reviewer.
 pub async fn publish_blockers(
@@ -45,11 +41,10 @@ pub async fn publish_blockers(
     }
     let mut blockers = Vec::new();
     if collection == Collection::Articles && stored.item.get("reviewer").is_none_or(Json::is_null) {
-        blockers.push(blocker(
-            "/reviewer".into(),
+        blockers.push(FieldError::new(
+            "/reviewer",
             "an article needs a medical reviewer (an author with credentials) before it is \
-             published"
-                .into(),
+             published",
         ));
     }
     for (pointer, target, slug) in wanted {
@@ -64,7 +59,7 @@ pub async fn publish_blockers(
             None => None,
         };
         if status.as_deref() != Some("published") {
-            blockers.push(blocker(
+            blockers.push(FieldError::new(
                 pointer,
                 format!(
                     "{} {slug:?} is {}; publish it first",
@@ -150,7 +145,7 @@ pub async fn inbound_blockers(
             } else {
                 format!("published {} {slug:?} links to it", relation.to.singular())
             };
-            blockers.push(blocker(format!("/{}", relation.name), detail));
+            blockers.push(FieldError::new(format!("/{}", relation.name), detail));
         }
     }
     Ok(blockers)

@@ -46,13 +46,6 @@ pub fn link_relation(collection: Collection, name: &str) -> Option<Relation> {
         .find(|r| r.name == name)
 }
 
-fn error(pointer: impl Into<String>, detail: impl Into<String>) -> FieldError {
-    FieldError {
-        pointer: pointer.into(),
-        detail: detail.into(),
-    }
-}
-
 /// Rejects keys a body may not carry: read-only fields (no mass assignment) and
 /// anything the collection does not have.
 pub fn check_keys(collection: Collection, body: &Document, errors: &mut Vec<FieldError>) {
@@ -69,14 +62,17 @@ pub fn check_keys(collection: Collection, body: &Document, errors: &mut Vec<Fiel
                 }
                 _ => "is read-only; the server sets it",
             };
-            errors.push(error(pointer, detail));
+            errors.push(FieldError::new(pointer, detail));
         } else if review_fields(collection).contains(&key.as_str()) {
-            errors.push(error(
+            errors.push(FieldError::new(
                 pointer,
                 "is read-only; record a medical review (POST /v1/articles/{slug}/reviews)",
             ));
         } else if collection.field(key).is_none() {
-            errors.push(error(pointer, format!("is not a field of {collection}")));
+            errors.push(FieldError::new(
+                pointer,
+                format!("is not a field of {collection}"),
+            ));
         }
     }
 }
@@ -113,12 +109,12 @@ fn check(collection: Collection, document: &mut Document, whole: bool) -> Vec<Fi
     match document.get("slug") {
         Some(Json::String(s)) => {
             if let Err(e) = Slug::parse(s) {
-                errors.push(error("/slug", e.to_string()));
+                errors.push(FieldError::new("/slug", e.to_string()));
             }
         }
         None if !whole => {}
-        None | Some(Json::Null) => errors.push(error("/slug", "is required")),
-        Some(_) => errors.push(error("/slug", "must be a string")),
+        None | Some(Json::Null) => errors.push(FieldError::new("/slug", "is required")),
+        Some(_) => errors.push(FieldError::new("/slug", "must be a string")),
     }
     for field in collection.fields() {
         if review_fields(collection).contains(&field.name) {
@@ -130,11 +126,13 @@ fn check(collection: Collection, document: &mut Document, whole: bool) -> Vec<Fi
         }
         match document.get(field.name) {
             None if !whole => {}
-            None | Some(Json::Null) if field.required => errors.push(error(pointer, "is required")),
+            None | Some(Json::Null) if field.required => {
+                errors.push(FieldError::new(pointer, "is required"))
+            }
             None | Some(Json::Null) => {}
             Some(value) => {
                 for (suffix, detail) in validate::check_value(field, value) {
-                    errors.push(error(format!("{pointer}{suffix}"), detail));
+                    errors.push(FieldError::new(format!("{pointer}{suffix}"), detail));
                 }
             }
         }
@@ -160,13 +158,13 @@ fn normalize_links(
         Json::Null => return Ok(Json::Array(vec![])),
         Json::Array(items) if items.len() <= MAX_LINKS => items,
         Json::Array(_) => {
-            return Err(vec![error(
+            return Err(vec![FieldError::new(
                 pointer,
                 format!("has more than {MAX_LINKS} links"),
             )]);
         }
         _ => {
-            return Err(vec![error(
+            return Err(vec![FieldError::new(
                 pointer,
                 format!(
                     "must be a list of {} slugs or {{\"slug\", \"note\"}} objects",
@@ -184,7 +182,7 @@ fn normalize_links(
             Json::String(slug) => (Some(slug.as_str()), None),
             Json::Object(map) => {
                 if let Some(key) = map.keys().find(|k| *k != "slug" && *k != "note") {
-                    errors.push(error(
+                    errors.push(FieldError::new(
                         format!("{at}/{}", escape(key)),
                         "is not a link field",
                     ));
@@ -193,7 +191,7 @@ fn normalize_links(
                     None | Some(Json::Null) => None,
                     Some(Json::String(n)) if n.chars().count() <= MAX_NOTE => Some(n.clone()),
                     Some(_) => {
-                        errors.push(error(
+                        errors.push(FieldError::new(
                             format!("{at}/note"),
                             format!("must be a string of at most {MAX_NOTE} characters"),
                         ));
@@ -207,12 +205,15 @@ fn normalize_links(
         match slug.map(Slug::parse) {
             Some(Ok(slug)) => {
                 if !seen.insert(slug.as_str().to_owned()) {
-                    errors.push(error(&at, format!("links {:?} twice", slug.as_str())));
+                    errors.push(FieldError::new(
+                        &at,
+                        format!("links {:?} twice", slug.as_str()),
+                    ));
                 }
                 out.push(json!({ "slug": slug.as_str(), "note": note }));
             }
-            Some(Err(e)) => errors.push(error(&at, e.to_string())),
-            None => errors.push(error(
+            Some(Err(e)) => errors.push(FieldError::new(&at, e.to_string())),
+            None => errors.push(FieldError::new(
                 &at,
                 format!("must be the slug of a {}", target.singular()),
             )),

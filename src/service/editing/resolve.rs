@@ -15,13 +15,6 @@ use crate::domain::{Collection, FieldKind};
 use crate::error::{FieldError, Result};
 use crate::service::sql::SqlBuilder;
 
-fn error(pointer: impl Into<String>, detail: impl Into<String>) -> FieldError {
-    FieldError {
-        pointer: pointer.into(),
-        detail: detail.into(),
-    }
-}
-
 /// A linked item's id and the link's note.
 pub type LinkTarget = (Uuid, Option<String>);
 
@@ -91,7 +84,7 @@ pub async fn resolve(
                 Some((id, credentials)) => {
                     if field.name == "reviewer" && credentials.as_deref().is_none_or(str::is_empty)
                     {
-                        errors.push(error(
+                        errors.push(FieldError::new(
                             pointer,
                             format!("{slug:?} has no credentials; a medical reviewer needs them"),
                         ));
@@ -99,7 +92,7 @@ pub async fn resolve(
                     Value::from(Some(*id))
                 }
                 None => {
-                    errors.push(error(
+                    errors.push(FieldError::new(
                         pointer,
                         format!("unknown {} {slug:?}", target.singular()),
                     ));
@@ -112,7 +105,7 @@ pub async fn resolve(
                     if let Some(slug) = stat.get("citation").and_then(Json::as_str)
                         && known(Collection::Citations, slug).is_none()
                     {
-                        errors.push(error(
+                        errors.push(FieldError::new(
                             format!("{pointer}/{i}/citation"),
                             format!("unknown citation {slug:?}"),
                         ));
@@ -143,12 +136,12 @@ pub async fn resolve(
             let slug = entry.get("slug").and_then(Json::as_str).unwrap_or_default();
             let note = entry.get("note").and_then(Json::as_str).map(str::to_owned);
             match known(relation.to, slug) {
-                Some((id, _)) if Some(*id) == self_id => errors.push(error(
+                Some((id, _)) if Some(*id) == self_id => errors.push(FieldError::new(
                     format!("/{}/{i}", relation.name),
                     "an item cannot be linked to itself",
                 )),
                 Some((id, _)) => targets.push((*id, note)),
-                None => errors.push(error(
+                None => errors.push(FieldError::new(
                     format!("/{}/{i}", relation.name),
                     format!("unknown {} {slug:?}", relation.to.singular()),
                 )),

@@ -88,10 +88,6 @@ impl Transition {
     }
 }
 
-fn blocker(pointer: String, detail: String) -> FieldError {
-    FieldError { pointer, detail }
-}
-
 impl Editor<'_> {
     pub async fn transition(
         &self,
@@ -119,7 +115,7 @@ impl Editor<'_> {
             if !blockers.is_empty() {
                 return Err(AppError::Blocked(
                     format!(
-                        "the {} cannot be published yet: {} blocker(s)",
+                        "the {} cannot be published yet: {} FieldError::new(s)",
                         collection.singular(),
                         blockers.len()
                     ),
@@ -179,9 +175,9 @@ impl Editor<'_> {
         let mut errors = Vec::new();
         for key in body.keys() {
             if !["reviewer", "reviewed_at", "note"].contains(&key.as_str()) {
-                errors.push(blocker(
+                errors.push(FieldError::new(
                     format!("/{}", escape(key)),
-                    "is not a review field (reviewer, reviewed_at, note)".into(),
+                    "is not a review field (reviewer, reviewed_at, note)",
                 ));
             }
         }
@@ -190,16 +186,16 @@ impl Editor<'_> {
             Some(Json::String(text)) => match parse_timestamp(text) {
                 Ok(at) if at <= now() + chrono::Duration::minutes(5) => Some(at),
                 Ok(_) => {
-                    errors.push(blocker("/reviewed_at".into(), "is in the future".into()));
+                    errors.push(FieldError::new("/reviewed_at", "is in the future"));
                     None
                 }
                 Err(e) => {
-                    errors.push(blocker("/reviewed_at".into(), e));
+                    errors.push(FieldError::new("/reviewed_at", e));
                     None
                 }
             },
             Some(_) => {
-                errors.push(blocker("/reviewed_at".into(), "must be a timestamp".into()));
+                errors.push(FieldError::new("/reviewed_at", "must be a timestamp"));
                 None
             }
         };
@@ -207,9 +203,9 @@ impl Editor<'_> {
             None | Some(Json::Null) => None,
             Some(Json::String(n)) if n.chars().count() <= 2_000 => Some(n.clone()),
             Some(_) => {
-                errors.push(blocker(
-                    "/note".into(),
-                    "must be a string of at most 2000 characters".into(),
+                errors.push(FieldError::new(
+                    "/note",
+                    "must be a string of at most 2000 characters",
                 ));
                 None
             }
@@ -224,35 +220,36 @@ impl Editor<'_> {
                 .and_then(Json::as_str)
                 .map(str::to_owned),
             Some(_) => {
-                errors.push(blocker(
-                    "/reviewer".into(),
-                    "must be the slug of an author".into(),
+                errors.push(FieldError::new(
+                    "/reviewer",
+                    "must be the slug of an author",
                 ));
                 None
             }
         };
         let mut reviewer = None;
         match &reviewer_slug {
-            None => errors.push(blocker(
-                "/reviewer".into(),
-                "is required: the article has no reviewer yet".into(),
+            None => errors.push(FieldError::new(
+                "/reviewer",
+                "is required: the article has no reviewer yet",
             )),
             Some(s) if Slug::parse(s).is_err() => {
-                errors.push(blocker("/reviewer".into(), format!("{s:?} is not a slug")))
+                errors.push(FieldError::new("/reviewer", format!("{s:?} is not a slug")))
             }
             Some(s) => {
                 let mut sql = SqlBuilder::new(txn.get_database_backend());
                 sql.push("SELECT id, credentials FROM authors WHERE slug = ")
                     .bind(s.clone());
                 match txn.query_one_raw(sql.build()).await? {
-                    None => {
-                        errors.push(blocker("/reviewer".into(), format!("unknown author {s:?}")))
-                    }
+                    None => errors.push(FieldError::new(
+                        "/reviewer",
+                        format!("unknown author {s:?}"),
+                    )),
                     Some(row) => {
                         let credentials: Option<String> = row.try_get("", "credentials")?;
                         if credentials.as_deref().is_none_or(str::is_empty) {
-                            errors.push(blocker(
-                                "/reviewer".into(),
+                            errors.push(FieldError::new(
+                                "/reviewer",
                                 format!("{s:?} has no credentials; a medical reviewer needs them"),
                             ));
                         }
