@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -122,7 +123,25 @@ def parse_wrk(text):
     return {"rps": rps, "p50": pct.get("50", float("nan")), "p99": pct.get("99", float("nan")), "errors": errors}
 
 
-def run_wrk(server, workload, duration, env_extra):
+def page_paths(server, first, pages, workdir):
+    """The first page and the next pages by cursor, as wrk's pages.lua walks them."""
+    paths, path = [], first
+    while path and len(paths) < pages:
+        paths.append(path)
+        with urllib.request.urlopen(server.base() + path, timeout=10) as r:
+            cursor = json.load(r)["page"]["next_cursor"]
+        path = first + "&cursor=" + urllib.parse.quote(cursor, safe="") if cursor else None
+    out = os.path.join(workdir, "pages-%d.txt" % server.port)
+    with open(out, "w") as f:
+        f.write("".join(p + "\n" for p in paths))
+    return out
+
+
+def run_wrk(server, workload, duration, env_extra, workdir):
+    env_extra = dict(env_extra)
+    if "FIRST_PAGE" in env_extra:
+        env_extra["PATHS_FILE"] = page_paths(server, env_extra.pop("FIRST_PAGE"), int(env_extra.pop("PAGES")),
+                                             workdir)
     env = dict(os.environ, **env_extra)
     args = ["wrk", "-t2", "-c32", "--latency", "--timeout", "5s"]
     script, path = workload
@@ -190,7 +209,7 @@ def main():
                     for name, workload, wenv in chosen:
                         if args.only and name != "healthz" and name not in args.only.split(","):
                             continue
-                        results[name] = run_wrk(server, workload, args.duration, wenv)
+                        results[name] = run_wrk(server, workload, args.duration, wenv, workdir)
                     rss = server.peak_rss_mb()
                 finally:
                     server.stop()
@@ -221,7 +240,7 @@ def main():
                 server = Server(url, 18650 + n)
                 try:
                     w1 = workloads(slugs_file("L", workdir))[1]
-                    large = run_wrk(server, w1[1], args.duration, w1[2])
+                    large = run_wrk(server, w1[1], args.duration, w1[2], workdir)
                 finally:
                     server.stop()
                 ratio = large["p50"] / results["W1"]["p50"]

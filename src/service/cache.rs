@@ -103,6 +103,17 @@ impl ReadCache {
 
     /// The cached response for `key`, or a ticket to store one computed now.
     pub fn get(&self, key: &str) -> Result<Arc<Cached>, Ticket> {
+        self.probe(key).inspect_err(|_| self.note_miss())
+    }
+
+    /// Counts a cacheable read that was not in the cache.
+    pub fn note_miss(&self) {
+        self.stats.misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// As [`ReadCache::get`], without counting a miss: for callers that learn only later
+    /// whether the read was cacheable at all.
+    pub fn probe(&self, key: &str) -> Result<Arc<Cached>, Ticket> {
         let ticket = Ticket(self.epoch.load(Ordering::SeqCst));
         if !self.enabled() {
             return Err(ticket);
@@ -112,8 +123,6 @@ impl ReadCache {
         let tick = inner.tick;
         let window = (inner.entries.len() as u64 / 4).max(1);
         let Some(entry) = inner.entries.get_mut(key) else {
-            drop(inner);
-            self.stats.misses.fetch_add(1, Ordering::Relaxed);
             return Err(ticket);
         };
         // Approximate LRU: an entry used recently enough keeps its place, so most hits

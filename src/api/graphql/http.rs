@@ -171,6 +171,20 @@ async fn execute(
     if let Err(error) = limits::check_text(&document, &api.settings, persisted) {
         return Ok(rejected(req, error));
     }
+    // Published-content queries are served from the read cache, keyed by the document,
+    // variables and operation (whatever the transport). The lookup comes before parsing:
+    // only queries that passed every limit and ran without errors are stored, and the
+    // same text, variables and operation pass the same checks again.
+    let cacheable =
+        caller.visibility() == crate::service::Visibility::PublishedOnly && state.cache.enabled();
+    let cache_key = cacheable.then(|| graphql_cache_key(&document, &request, persisted));
+    let mut ticket = None;
+    if let Some(key) = &cache_key {
+        match state.cache.probe(key) {
+            Ok(hit) => return Ok(cached_response(req, state, caller, &hit, method)),
+            Err(t) => ticket = Some(t),
+        }
+    }
     let parsed = match async_graphql::parser::parse_query(&document) {
         Ok(parsed) => parsed,
         Err(e) => return Ok(rejected(req, coded(code::PARSE_FAILED, e.to_string()))),
@@ -208,27 +222,10 @@ async fn execute(
         return Ok(rejected(req, error));
     }
 
-    // Published-content queries are served from the read cache, keyed by the document,
-    // variables and operation (whatever the transport).
-    let cacheable = operation.ty == OperationType::Query
-        && caller.visibility() == crate::service::Visibility::PublishedOnly
-        && state.cache.enabled();
-    let cache_key = cacheable.then(|| {
-        format!(
-            "graphql {}",
-            crate::service::content::strong_etag(
-                serde_json::json!([document, variables, request.operation_name])
-                    .to_string()
-                    .as_bytes()
-            )
-        )
-    });
-    let mut ticket = None;
-    if let Some(key) = &cache_key {
-        match state.cache.get(key) {
-            Ok(hit) => return Ok(cached_response(req, state, caller, &hit, method)),
-            Err(t) => ticket = Some(t),
-        }
+    let cacheable = cacheable && operation.ty == OperationType::Query;
+    let cache_key = cache_key.filter(|_| cacheable);
+    if cacheable {
+        state.cache.note_miss();
     }
     let mut gql = async_graphql::Request::new(document).variables(variables);
     if let Some(name) = request.operation_name {
@@ -274,6 +271,20 @@ async fn execute(
         &response,
         failed_validation && !response.errors.is_empty(),
     ))
+}
+
+/// The read-cache key of a query: its document (and whether it came from the persisted
+/// store, which is exempt from the size limit), variables and operation name.
+fn graphql_cache_key(document: &str, request: &GraphqlRequest, persisted: bool) -> String {
+    let variables = match &request.variables {
+        None | Some(Json::Null) => &Json::Null,
+        Some(value) => value,
+    };
+    let identity = serde_json::json!([document, variables, request.operation_name, persisted]);
+    format!(
+        "graphql {}",
+        crate::service::content::strong_etag(identity.to_string().as_bytes())
+    )
 }
 
 /// Errors raised by async-graphql itself (validation, input coercion) get a code too.

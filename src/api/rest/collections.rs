@@ -23,43 +23,37 @@ struct ListBody<'a> {
     page: serde_json::Value,
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// The collection's own routes, mounted inside its `/v1/{collection}` scope (which
+/// carries the `Collection` as app data).
+pub fn configure(cfg: &mut web::ServiceConfig, collection: Collection) {
     let not_allowed = || web::to(crate::api::method_not_allowed);
-    for collection in Collection::ALL {
-        let base = format!("/v1/{collection}");
+    cfg.service(
+        web::resource("")
+            .route(web::get().to(list_items))
+            .route(web::post().to(writes::create))
+            .default_service(not_allowed()),
+    );
+    cfg.service(
+        web::resource("/{slug}")
+            .route(web::get().to(get_item))
+            .route(web::patch().to(writes::patch))
+            .route(web::delete().to(writes::delete))
+            .default_service(not_allowed()),
+    );
+    if collection == Collection::Products {
+        // Before the link sets, so `/sku/{sku}` is never read as `/{slug}/{link}`.
         cfg.service(
-            web::resource(base.clone())
-                .app_data(web::Data::new(collection))
-                .route(web::get().to(list_items))
-                .route(web::post().to(writes::create))
-                .default_service(not_allowed()),
-        );
-        cfg.service(
-            web::resource(format!("{base}/{{slug}}"))
-                .app_data(web::Data::new(collection))
-                .route(web::get().to(get_item))
-                .route(web::patch().to(writes::patch))
-                .route(web::delete().to(writes::delete))
+            web::resource("/sku/{sku}")
+                .route(web::get().to(get_product_by_sku))
                 .default_service(not_allowed()),
         );
     }
-    cfg.service(
-        web::resource("/v1/products/sku/{sku}")
-            .route(web::get().to(get_product_by_sku))
-            .default_service(not_allowed()),
-    );
-    for collection in Collection::ALL {
-        for relation in link_relations(collection) {
-            cfg.service(
-                web::resource(format!(
-                    "/v1/{collection}/{{slug}}/{{link:{}}}",
-                    relation.name
-                ))
-                .app_data(web::Data::new(collection))
+    for relation in link_relations(collection) {
+        cfg.service(
+            web::resource(format!("/{{slug}}/{{link:{}}}", relation.name))
                 .route(web::put().to(writes::put_links))
                 .default_service(not_allowed()),
-            );
-        }
+        );
     }
 }
 

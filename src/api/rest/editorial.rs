@@ -16,49 +16,45 @@ use crate::service::editing::history;
 use crate::service::editing::workflow::Transition;
 use crate::startup::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// The workflow and revision routes of one collection, inside its `/v1/{collection}`
+/// scope (which carries the `Collection` as app data).
+pub fn configure(cfg: &mut web::ServiceConfig, collection: Collection) {
     let not_allowed = || web::to(crate::api::method_not_allowed);
-    for collection in Collection::ALL {
-        let base = format!("/v1/{collection}/{{slug}}");
-        for step in Transition::ALL {
-            cfg.service(
-                web::resource(format!("{base}/{}", step.name()))
-                    .app_data(web::Data::new(collection))
-                    .app_data(web::Data::new(step))
-                    .route(web::post().to(transition))
-                    .default_service(not_allowed()),
-            );
-        }
+    for step in Transition::ALL {
         cfg.service(
-            web::resource(format!("{base}/revisions"))
-                .app_data(web::Data::new(collection))
-                .route(web::get().to(list_revisions))
-                .default_service(not_allowed()),
-        );
-        cfg.service(
-            web::resource(format!("{base}/revisions/{{number}}"))
-                .app_data(web::Data::new(collection))
-                .route(web::get().to(get_revision))
-                .default_service(not_allowed()),
-        );
-        cfg.service(
-            web::resource(format!("{base}/revisions/{{number}}/diff"))
-                .app_data(web::Data::new(collection))
-                .route(web::get().to(diff_revisions))
-                .default_service(not_allowed()),
-        );
-        cfg.service(
-            web::resource(format!("{base}/revisions/{{number}}/restore"))
-                .app_data(web::Data::new(collection))
-                .route(web::post().to(restore_revision))
+            web::resource(format!("/{{slug}}/{}", step.name()))
+                .app_data(web::Data::new(step))
+                .route(web::post().to(transition))
                 .default_service(not_allowed()),
         );
     }
     cfg.service(
-        web::resource("/v1/articles/{slug}/reviews")
-            .route(web::post().to(record_review))
+        web::resource("/{slug}/revisions")
+            .route(web::get().to(list_revisions))
             .default_service(not_allowed()),
     );
+    cfg.service(
+        web::resource("/{slug}/revisions/{number}")
+            .route(web::get().to(get_revision))
+            .default_service(not_allowed()),
+    );
+    cfg.service(
+        web::resource("/{slug}/revisions/{number}/diff")
+            .route(web::get().to(diff_revisions))
+            .default_service(not_allowed()),
+    );
+    cfg.service(
+        web::resource("/{slug}/revisions/{number}/restore")
+            .route(web::post().to(restore_revision))
+            .default_service(not_allowed()),
+    );
+    if collection == Collection::Articles {
+        cfg.service(
+            web::resource("/{slug}/reviews")
+                .route(web::post().to(record_review))
+                .default_service(not_allowed()),
+        );
+    }
 }
 
 async fn transition(

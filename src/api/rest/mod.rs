@@ -9,9 +9,19 @@ pub mod writes;
 
 use actix_web::web;
 
+use crate::domain::Collection;
+
+/// Static paths first, then one scope per collection: a request is matched against its
+/// own collection's routes only (route patterns are regexes; trying every collection's
+/// was a third of the CPU time of a cached read).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(search::configure)
-        .configure(admin::configure)
-        .configure(editorial::configure)
-        .configure(collections::configure);
+    cfg.configure(search::configure).configure(admin::configure);
+    for collection in Collection::ALL {
+        cfg.service(
+            web::scope(&format!("/v1/{collection}"))
+                .app_data(web::Data::new(collection))
+                .configure(|scope| collections::configure(scope, collection))
+                .configure(|scope| editorial::configure(scope, collection)),
+        );
+    }
 }
