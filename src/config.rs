@@ -78,9 +78,10 @@ pub struct DatabaseSettings {
     #[arg(long, env = "SALVE_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
-    /// Maximum number of pooled database connections.
-    #[arg(long, env = "SALVE_DB_POOL_SIZE", default_value_t = 10, global = true)]
-    pub db_pool_size: u32,
+    /// Maximum number of pooled database connections [default: 10 on PostgreSQL, 4 on
+    /// SQLite, whose connections run in-process: more than the cores only add page caches].
+    #[arg(long, env = "SALVE_DB_POOL_SIZE", global = true)]
+    pub db_pool_size: Option<u32>,
 
     /// How long a request waits for a pooled connection before it gets 503, in milliseconds.
     #[arg(
@@ -121,6 +122,16 @@ impl DatabaseSettings {
                     .filter(|url| !url.is_empty())
             })
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
+    }
+
+    /// The connection pool's size: as configured, else by engine.
+    pub fn pool_size(&self) -> u32 {
+        let default = if self.url().starts_with("postgres") {
+            10
+        } else {
+            4
+        };
+        self.db_pool_size.unwrap_or(default).max(1)
     }
 
     pub fn acquire_timeout(&self) -> Duration {
@@ -179,6 +190,12 @@ pub struct ServeSettings {
           value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub cache_mb: u32,
 
+    /// How often freed heap memory is handed back to the OS, in milliseconds (0: never).
+    /// glibc keeps what a thread frees for that thread's reuse, so a cache that evicts
+    /// and refills entries of many sizes would otherwise hold on to its peak.
+    #[arg(long, env = "SALVE_MEMORY_TRIM_MS", default_value_t = 250)]
+    pub memory_trim_ms: u64,
+
     /// Require an API key for every read (anonymous callers get 401).
     #[arg(long, env = "SALVE_NO_PUBLIC_READ")]
     pub no_public_read: bool,
@@ -201,7 +218,8 @@ pub struct ServeSettings {
     #[arg(
         long,
         env = "SALVE_CACHE_CONTROL",
-        default_value = "public, max-age=60, stale-while-revalidate=300"
+        default_value = "public, max-age=60, stale-while-revalidate=300",
+        value_parser = header_text
     )]
     pub cache_control: String,
 
@@ -297,6 +315,7 @@ impl Default for ServeSettings {
             review_interval_days: 365,
             no_cache: false,
             cache_mb: 64,
+            memory_trim_ms: 250,
             no_public_read: false,
             workers: None,
             shutdown_drain_ms: 1000,
@@ -321,10 +340,22 @@ impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
             database_url: None,
-            db_pool_size: 10,
+            db_pool_size: None,
             db_acquire_timeout_ms: 2000,
             db_statement_timeout_ms: 5000,
             db_slow_statement_ms: 200,
         }
+    }
+}
+
+/// A value sent verbatim as an HTTP header: printable ASCII only.
+fn header_text(value: &str) -> Result<String, String> {
+    if value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+    {
+        Ok(value.to_owned())
+    } else {
+        Err("must be printable ASCII (it is sent as an HTTP header)".into())
     }
 }

@@ -43,7 +43,7 @@ pub async fn connect(
     let statement_timeout = settings.statement_timeout();
     let mut options = ConnectOptions::new(url.clone());
     options
-        .max_connections(settings.db_pool_size.max(1))
+        .max_connections(settings.pool_size())
         .min_connections(0)
         .acquire_timeout(settings.acquire_timeout())
         .connect_timeout(settings.acquire_timeout())

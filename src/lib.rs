@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod memory;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

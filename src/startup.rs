@@ -31,6 +31,8 @@ pub struct AppState {
     pub cache: Arc<crate::service::cache::ReadCache>,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<crate::api::metrics::HttpMetrics>,
+    /// `Cache-Control` of published-content reads, parsed once.
+    pub public_cache_control: actix_web::http::header::HeaderValue,
     shutting_down: Arc<AtomicBool>,
 }
 
@@ -45,8 +47,12 @@ impl AppState {
             settings.serve.cache_mb as usize * 1024 * 1024,
             !settings.serve.no_cache,
         );
+        let public_cache_control =
+            actix_web::http::header::HeaderValue::from_str(&settings.serve.cache_control)
+                .unwrap_or_else(|_| actix_web::http::header::HeaderValue::from_static("no-cache"));
         Self {
             db,
+            public_cache_control,
             settings: Arc::new(settings),
             cursors,
             statements,
@@ -207,7 +213,8 @@ fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let serve = state.settings.serve.clone();
     let data = web::Data::new(state);
     // Built once, not once per worker.
-    let openapi = api::openapi::document();
+    let openapi = api::OpenApiJson::new(&api::openapi::document())
+        .map_err(|e| std::io::Error::other(format!("OpenAPI document: {e}")))?;
     let graphql = api::graphql::GraphqlApi::build(&serve.graphql)
         .map_err(|e| std::io::Error::other(format!("GraphQL schema: {e}")))?;
     let mut server = HttpServer::new(move || {

@@ -69,12 +69,14 @@ pub fn render(
     let bytes = serde_json::to_vec(body).map_err(AppError::internal)?;
     let surrogate_keys = surrogate_keys(&tags);
     let cached = Cached {
-        etag: strong_etag(&bytes),
-        cache_tags: surrogate_keys.replace(' ', ","),
-        surrogate_keys,
+        etag: header_value(strong_etag(&bytes))?,
+        cache_tags: header_value(surrogate_keys.replace(' ', ","))?,
+        surrogate_keys: header_value(surrogate_keys)?,
         // Exactly sized: a cached body must not keep serde's spare capacity alive.
         body: bytes::Bytes::from(bytes.into_boxed_slice()),
-        last_modified: latest.map(|t| t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
+        last_modified: latest
+            .map(|t| header_value(t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()))
+            .transpose()?,
     };
     Ok((cached, tags))
 }
@@ -132,8 +134,8 @@ pub fn respond(
     cached: &Cached,
 ) -> HttpResponse {
     let cache_control = match caller.visibility() {
-        Visibility::All => "private, no-store".to_owned(),
-        Visibility::PublishedOnly => state.settings.serve.cache_control.clone(),
+        Visibility::All => HeaderValue::from_static("private, no-store"),
+        Visibility::PublishedOnly => state.public_cache_control.clone(),
     };
     let not_modified = req
         .headers()
@@ -142,7 +144,7 @@ pub fn respond(
         .is_some_and(|list| {
             list.split(',')
                 .map(|tag| tag.trim().trim_start_matches("W/"))
-                .any(|tag| tag == cached.etag || tag == "*")
+                .any(|tag| cached.etag == tag || tag == "*")
         });
     let mut response = if not_modified {
         HttpResponse::NotModified()
@@ -170,6 +172,12 @@ pub fn respond(
     response
         .content_type("application/json")
         .body(cached.body.clone())
+}
+
+/// Header text built here (ETags, HTTP dates, slugs) is always valid; an invalid one
+/// would be a bug, reported as such rather than sent.
+fn header_value(text: String) -> Result<HeaderValue> {
+    HeaderValue::try_from(text).map_err(AppError::internal)
 }
 
 /// The latest `updated_at` anywhere in the body (items and their includes).

@@ -147,7 +147,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         "SQL statements executed by requests.",
         state.statements.get(),
     );
-    let (size, idle, max) = pool_usage(&state.db, state.settings.database.db_pool_size);
+    let (size, idle, max) = pool_usage(&state.db, state.settings.database.pool_size());
     gauge(
         &mut out,
         "salve_db_pool_connections",

@@ -13,14 +13,41 @@ pub mod rest;
 
 use actix_web::web;
 
-/// Mounts every route of the service; `openapi` is the document built once at startup.
-pub fn configure(cfg: &mut web::ServiceConfig, openapi: utoipa::openapi::OpenApi) {
+/// The OpenAPI document as served: serialized once at startup and shared by every
+/// worker (the document object itself is large).
+#[derive(Clone)]
+pub struct OpenApiJson(pub web::Bytes);
+
+impl OpenApiJson {
+    pub fn new(document: &utoipa::openapi::OpenApi) -> serde_json::Result<Self> {
+        Ok(Self(serde_json::to_vec(document)?.into()))
+    }
+}
+
+/// Mounts every route of the service.
+pub fn configure(cfg: &mut web::ServiceConfig, openapi: OpenApiJson) {
     cfg.configure(health::configure)
         .configure(metrics::configure)
         .configure(rest::configure)
         .configure(graphql::http::configure)
-        .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
+        .service(
+            web::resource("/openapi.json")
+                .app_data(web::Data::new(openapi))
+                .route(web::get().to(openapi_json))
+                .default_service(web::to(method_not_allowed)),
+        )
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .config(utoipa_swagger_ui::Config::from("/openapi.json")),
+        )
         .service(web::redirect("/docs", "/docs/"));
+}
+
+/// `GET /openapi.json`: the OpenAPI 3.1 document (also committed as `openapi/openapi.json`).
+async fn openapi_json(document: web::Data<OpenApiJson>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document.0.clone())
 }
 
 /// The default service of a resource: the path exists, the method does not.

@@ -18,17 +18,20 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// A cached response.
+use actix_web::http::header::HeaderValue;
+
+/// A cached HTTP response: its body and the header values that describe it, validated
+/// once when stored, so sending one copies and checks nothing.
 #[derive(Debug)]
 pub struct Cached {
     /// Shared, not copied, by every response that sends it.
     pub body: bytes::Bytes,
-    pub etag: String,
-    pub last_modified: Option<String>,
+    pub etag: HeaderValue,
+    pub last_modified: Option<HeaderValue>,
     /// Space-separated tags, as sent in `Surrogate-Key`.
-    pub surrogate_keys: String,
+    pub surrogate_keys: HeaderValue,
     /// The same, comma-separated, as sent in `Cache-Tag`.
-    pub cache_tags: String,
+    pub cache_tags: HeaderValue,
 }
 
 #[derive(Debug, Default)]
@@ -150,6 +153,7 @@ impl ReadCache {
         let size = value.body.len()
             + key.len()
             + value.surrogate_keys.len()
+            + value.cache_tags.len()
             + tags.iter().map(|t| 2 * t.len() + 96).sum::<usize>()
             + OVERHEAD;
         if size > self.budget / 8 {
@@ -266,10 +270,10 @@ mod tests {
     fn value(bytes: usize) -> Arc<Cached> {
         Arc::new(Cached {
             body: vec![b'x'; bytes].into(),
-            etag: "\"e\"".into(),
+            etag: HeaderValue::from_static("\"e\""),
             last_modified: None,
-            surrogate_keys: String::new(),
-            cache_tags: String::new(),
+            surrogate_keys: HeaderValue::from_static(""),
+            cache_tags: HeaderValue::from_static(""),
         })
     }
 

@@ -67,7 +67,7 @@ pub fn spawn_watcher(
         }
         _ => {
             let mut own = settings.clone();
-            own.db_pool_size = 1;
+            own.db_pool_size = Some(1);
             tokio::spawn(async move {
                 match crate::db::connect(&own, &Default::default()).await {
                     Ok(conn) => poll(conn, cache).await,

@@ -482,7 +482,7 @@ async fn read_only_fields_are_refused(engine: Engine) {
 async fn concurrent_patches_with_one_etag_let_exactly_one_win(engine: Engine) {
     let db = TestDb::new(engine).await;
     let mut config = settings(&db.url);
-    config.database.db_pool_size = 8;
+    config.database.db_pool_size = Some(8);
     config.database.db_acquire_timeout_ms = 30_000;
     config.database.db_statement_timeout_ms = 30_000;
     config.serve.workers = Some(2);

@@ -105,7 +105,7 @@ pub fn settings(url: &str) -> Settings {
     Settings {
         database: DatabaseSettings {
             database_url: Some(url.to_owned()),
-            db_pool_size: 4,
+            db_pool_size: Some(4),
             db_acquire_timeout_ms: 1000,
             ..DatabaseSettings::default()
         },

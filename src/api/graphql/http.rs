@@ -85,13 +85,15 @@ async fn post(
         }
         body.extend_from_slice(&chunk);
     }
-    let value: Json = serde_json::from_slice(&body)
-        .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))?;
-    if value.is_array() {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err(AppError::bad_request("batched requests are not supported"));
     }
-    let request: GraphqlRequest = serde_json::from_value(value)
-        .map_err(|e| AppError::bad_request(format!("not a GraphQL request: {e}")))?;
+    let request: GraphqlRequest = serde_json::from_slice(&body).map_err(|e| {
+        AppError::bad_request(match e.classify() {
+            serde_json::error::Category::Data => format!("not a GraphQL request: {e}"),
+            _ => format!("the body is not valid JSON: {e}"),
+        })
+    })?;
     execute(&req, &state, &api, &caller, request, Method::POST).await
 }
 
@@ -177,7 +179,9 @@ async fn execute(
     // same text, variables and operation pass the same checks again.
     let cacheable =
         caller.visibility() == crate::service::Visibility::PublishedOnly && state.cache.enabled();
-    let cache_key = cacheable.then(|| graphql_cache_key(&document, &request, persisted));
+    let cache_key = cacheable
+        .then(|| graphql_cache_key(&document, &request, persisted))
+        .flatten();
     let mut ticket = None;
     if let Some(key) = &cache_key {
         match state.cache.probe(key) {
@@ -275,16 +279,18 @@ async fn execute(
 
 /// The read-cache key of a query: its document (and whether it came from the persisted
 /// store, which is exempt from the size limit), variables and operation name.
-fn graphql_cache_key(document: &str, request: &GraphqlRequest, persisted: bool) -> String {
+fn graphql_cache_key(document: &str, request: &GraphqlRequest, persisted: bool) -> Option<String> {
     let variables = match &request.variables {
         None | Some(Json::Null) => &Json::Null,
         Some(value) => value,
     };
-    let identity = serde_json::json!([document, variables, request.operation_name, persisted]);
-    format!(
+    let identity = (document, variables, &request.operation_name, persisted);
+    // Serializing strings and JSON values cannot fail; if it did, the query is not cached.
+    let identity = serde_json::to_vec(&identity).ok()?;
+    Some(format!(
         "graphql {}",
-        crate::service::content::strong_etag(identity.to_string().as_bytes())
-    )
+        crate::service::content::strong_etag(&identity)
+    ))
 }
 
 /// Errors raised by async-graphql itself (validation, input coercion) get a code too.
@@ -328,7 +334,10 @@ fn cached_response(
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .insert_header((header::CACHE_CONTROL, "no-store"));
     if !cached.surrogate_keys.is_empty() {
-        response.insert_header(("surrogate-key", cached.surrogate_keys.clone()));
+        response.insert_header((
+            header::HeaderName::from_static("surrogate-key"),
+            cached.surrogate_keys.clone(),
+        ));
     }
     response.body(cached.body.clone())
 }
