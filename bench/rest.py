@@ -71,6 +71,15 @@ def fresh_database(engine, workdir):
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
 
 
+def import_dataset(url, scale):
+    """Imports a dataset; on PostgreSQL then vacuums and analyzes it, so autovacuum's
+    post-import pass does not share the cores with the first measured workloads."""
+    subprocess.run([binary(), "import", dataset(scale)], env=env_for(url), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if url.startswith("postgres"):
+        subprocess.run(["psql", url, "-qc", "VACUUM ANALYZE"], check=True)
+
+
 def drop_databases():
     names = subprocess.run(["psql", PG_ADMIN, "-Atc",
                             "SELECT datname FROM pg_database WHERE datname LIKE 'salve_bench_%'"],
@@ -231,8 +240,7 @@ def main():
     try:
         for n, engine in enumerate(args.engines.split(",")):
             url = fresh_database(engine, workdir)
-            subprocess.run([binary(), "import", dataset("M")], env=env_for(url), check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            import_dataset(url, "M")
             for m, mode in enumerate(args.cache.split(",")):
                 extra = ["--no-cache"] if mode == "off" else []
                 server = Server(url, 18600 + 10 * n + m, extra)
@@ -268,8 +276,7 @@ def main():
                           % (CACHED_RATIO * 100, CACHED_P99_MS))
             if args.scale_l:
                 url = fresh_database(engine, workdir)
-                subprocess.run([binary(), "import", dataset("L")], env=env_for(url), check=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                import_dataset(url, "L")
                 server = Server(url, 18650 + n)
                 try:
                     w1 = workloads(slugs_file("L", workdir))[1]

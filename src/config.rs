@@ -83,6 +83,12 @@ pub struct DatabaseSettings {
     #[arg(long, env = "SALVE_DB_POOL_SIZE", global = true)]
     pub db_pool_size: Option<u32>,
 
+    /// Connections `serve` keeps for editorial writes apart from the read pool, so an
+    /// editor's request never queues behind storefront reads [default: 2 on SQLite, which
+    /// takes one writer at a time anyway; 4 on PostgreSQL].
+    #[arg(long, env = "SALVE_DB_WRITE_POOL_SIZE", global = true)]
+    pub db_write_pool_size: Option<u32>,
+
     /// How long a request waits for a pooled connection before it gets 503, in milliseconds.
     #[arg(
         long,
@@ -110,6 +116,11 @@ pub struct DatabaseSettings {
         global = true
     )]
     pub db_slow_statement_ms: u64,
+
+    /// Set by `serve`, which checkpoints SQLite's write-ahead log from a background task
+    /// (so no write waits for a checkpoint's fsync); other commands leave it to SQLite.
+    #[arg(skip)]
+    pub background_checkpoint: bool,
 }
 
 impl DatabaseSettings {
@@ -124,14 +135,20 @@ impl DatabaseSettings {
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
     }
 
-    /// The connection pool's size: as configured, else by engine.
+    fn is_postgres(&self) -> bool {
+        self.url().starts_with("postgres")
+    }
+
+    /// The read pool's size: as configured, else by engine.
     pub fn pool_size(&self) -> u32 {
-        let default = if self.url().starts_with("postgres") {
-            10
-        } else {
-            4
-        };
+        let default = if self.is_postgres() { 10 } else { 4 };
         self.db_pool_size.unwrap_or(default).max(1)
+    }
+
+    /// The editorial write pool's size: as configured, else by engine.
+    pub fn write_pool_size(&self) -> u32 {
+        let default = if self.is_postgres() { 4 } else { 2 };
+        self.db_write_pool_size.unwrap_or(default).max(1)
     }
 
     pub fn acquire_timeout(&self) -> Duration {
@@ -341,6 +358,8 @@ impl Default for DatabaseSettings {
         Self {
             database_url: None,
             db_pool_size: None,
+            db_write_pool_size: None,
+            background_checkpoint: false,
             db_acquire_timeout_ms: 2000,
             db_statement_timeout_ms: 5000,
             db_slow_statement_ms: 200,

@@ -32,6 +32,22 @@ pub async fn connect(
     settings: &DatabaseSettings,
     statements: &StatementCounter,
 ) -> anyhow::Result<DatabaseConnection> {
+    connect_sized(settings, statements, settings.pool_size()).await
+}
+
+/// Opens the pool `serve` keeps for editorial writes (see `--db-write-pool-size`).
+pub async fn connect_writer(
+    settings: &DatabaseSettings,
+    statements: &StatementCounter,
+) -> anyhow::Result<DatabaseConnection> {
+    connect_sized(settings, statements, settings.write_pool_size()).await
+}
+
+async fn connect_sized(
+    settings: &DatabaseSettings,
+    statements: &StatementCounter,
+    pool_size: u32,
+) -> anyhow::Result<DatabaseConnection> {
     let url = settings.url();
     let sqlite_dir = sqlite_path(&url)
         .and_then(|path| Path::new(path).parent())
@@ -41,9 +57,10 @@ pub async fn connect(
             .map_err(|e| anyhow::anyhow!("cannot create database directory {dir:?}: {e}"))?;
     }
     let statement_timeout = settings.statement_timeout();
+    let background_checkpoint = settings.background_checkpoint;
     let mut options = ConnectOptions::new(url.clone());
     options
-        .max_connections(settings.pool_size())
+        .max_connections(pool_size)
         .min_connections(0)
         .acquire_timeout(settings.acquire_timeout())
         .connect_timeout(settings.acquire_timeout())
@@ -57,9 +74,16 @@ pub async fn connect(
                 .foreign_keys(true)
                 .busy_timeout(statement_timeout)
         })
-        .map_sqlx_sqlite_pool_opts(|pool| {
-            pool.after_connect(|conn, _meta| {
+        .map_sqlx_sqlite_pool_opts(move |pool| {
+            pool.after_connect(move |conn, _meta| {
                 Box::pin(async move {
+                    if background_checkpoint {
+                        sea_orm::sqlx::Executor::execute(
+                            &mut *conn,
+                            "PRAGMA wal_autocheckpoint = 0",
+                        )
+                        .await?;
+                    }
                     let mut handle = conn.lock_handle().await?;
                     enable_query_planner_stability(handle.as_raw_handle());
                     Ok(())
@@ -87,6 +111,30 @@ pub async fn connect(
         }
     });
     Ok(db)
+}
+
+/// Checkpoints SQLite's write-ahead log every `interval` from a pooled connection, for
+/// pools opened with `background_checkpoint`. By default the commit that fills the log
+/// runs the checkpoint — copying pages and fsyncing the database file — while every
+/// queued writer waits; a PASSIVE checkpoint here runs beside readers and writers.
+pub fn spawn_checkpointer(db: &DatabaseConnection, interval: Duration) {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    let db = db.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = db
+                .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+                .await
+            {
+                tracing::warn!(%error, "SQLite checkpoint failed");
+            }
+        }
+    });
 }
 
 /// A random secret shared by every instance on this database, created on first use.

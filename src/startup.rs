@@ -27,6 +27,8 @@ pub struct AppState {
     pub statements: StatementCounter,
     /// Queues this process's write transactions (SQLite takes one writer at a time).
     pub writes: crate::service::editing::WriteGate,
+    /// The pool editorial writes use (apart from `db`, so they never queue behind reads).
+    pub editor_db: DatabaseConnection,
     /// Published-content responses, invalidated by writes (`service::cache`).
     pub cache: Arc<crate::service::cache::ReadCache>,
     /// Request counts and latencies for `/metrics`.
@@ -39,6 +41,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         db: DatabaseConnection,
+        editor_db: DatabaseConnection,
         settings: Settings,
         cursors: CursorCodec,
         statements: StatementCounter,
@@ -52,6 +55,7 @@ impl AppState {
                 .unwrap_or_else(|_| actix_web::http::header::HeaderValue::from_static("no-cache"));
         Self {
             db,
+            editor_db,
             public_cache_control,
             settings: Arc::new(settings),
             cursors,
@@ -83,8 +87,11 @@ impl Application {
     /// binds the listener; the server runs once [`Application::run_until_stopped`] is
     /// awaited.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let mut settings = settings;
+        settings.database.background_checkpoint = true;
         let statements = StatementCounter::default();
         let db = crate::db::connect(&settings.database, &statements).await?;
+        crate::db::spawn_checkpointer(&db, Duration::from_millis(500));
         crate::db::migrate(&db).await?;
         let cursors = CursorCodec::new(&crate::db::server_secret(&db, "cursor").await?);
         if !settings.serve.no_demo && crate::db::is_empty(&db).await? {
@@ -96,7 +103,8 @@ impl Application {
         }
         let listener = TcpListener::bind(settings.serve.bind)?;
         let port = listener.local_addr()?.port();
-        let state = AppState::new(db, settings, cursors, statements);
+        let editor_db = crate::db::connect_writer(&settings.database, &statements).await?;
+        let state = AppState::new(db, editor_db, settings, cursors, statements);
         crate::service::changes::spawn_watcher(
             &state.settings.database,
             state.db.clone(),

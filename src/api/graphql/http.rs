@@ -243,6 +243,7 @@ async fn execute(
         request_id: crate::api::rest::writes::request_id(req),
         review_interval_days: state.settings.serve.review_interval_days,
         writes: state.writes.clone(),
+        editor_db: state.editor_db.clone(),
         cache: state.cache.clone(),
         visibility,
         codec: state.cursors.clone(),

@@ -39,6 +39,8 @@ pub struct RequestData {
     pub request_id: Option<String>,
     pub review_interval_days: u32,
     pub writes: crate::service::editing::WriteGate,
+    /// The pool mutations use (`AppState::editor_db`).
+    pub editor_db: DatabaseConnection,
     pub cache: std::sync::Arc<crate::service::cache::ReadCache>,
     /// Cache tags of every item the response shows (see `service::cache`).
     pub tags: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,

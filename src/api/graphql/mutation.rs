@@ -24,7 +24,7 @@ use crate::service::editing::{Editor, Precondition, Written};
 
 fn editor(data: &RequestData) -> Editor<'_> {
     Editor {
-        db: &data.db,
+        db: &data.editor_db,
         gate: &data.writes,
         cache: &data.cache,
         caller: &data.caller,

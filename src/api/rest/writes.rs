@@ -25,7 +25,7 @@ pub fn editor<'a>(
     request_id: Option<&'a str>,
 ) -> Editor<'a> {
     Editor {
-        db: &state.db,
+        db: &state.editor_db,
         gate: &state.writes,
         cache: &state.cache,
         caller,
@@ -127,7 +127,14 @@ pub async fn create(
         .to_str()
         .map_err(|_| AppError::bad_request("Idempotency-Key must be visible ASCII"))?;
     let fingerprint = idempotency::request_hash(Method::POST.as_str(), req.path(), &body);
-    match idempotency::claim(&state.db, caller.key_name.as_deref(), key, &fingerprint).await? {
+    match idempotency::claim(
+        &state.editor_db,
+        caller.key_name.as_deref(),
+        key,
+        &fingerprint,
+    )
+    .await?
+    {
         Claim::Replay(stored) => Ok(replay(&stored)),
         Claim::Fresh(key_hash) => match editor.create(**collection, document).await {
             Ok(written) => {
@@ -141,11 +148,11 @@ pub async fn create(
                     location: header_text(&response, header::LOCATION),
                     etag: Some(written.etag.clone()),
                 };
-                idempotency::complete(&state.db, &key_hash, &stored).await?;
+                idempotency::complete(&state.editor_db, &key_hash, &stored).await?;
                 Ok(response)
             }
             Err(error) => {
-                idempotency::release(&state.db, &key_hash).await?;
+                idempotency::release(&state.editor_db, &key_hash).await?;
                 Err(error)
             }
         },
