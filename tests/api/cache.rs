@@ -335,7 +335,60 @@ async fn no_cache_serves_every_read_from_the_database(engine: Engine) {
     assert_eq!(metric(&app, "salve_cache_entries").await, 0.0);
 }
 
+/// A repeated GraphQL query is answered from the cache without SQL, keyed by its
+/// variables; the cache lookup precedes parsing, yet a query over the limits is refused
+/// every time (only queries that passed them are ever stored).
+async fn graphql_hits_skip_the_database_but_never_the_limits(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let by_slug = "query($s: String!) { technique(slug: $s) { name } }";
+    let run = |slug: &'static str| {
+        let app = &app;
+        async move {
+            let before = app.statements.get();
+            let body: Value = app
+                .client
+                .post(format!("{}/graphql", app.address))
+                .json(&json!({ "query": by_slug, "variables": { "s": slug } }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (body, app.statements.get() - before)
+        }
+    };
+    let (first, statements) = run("foam-rolling").await;
+    assert_eq!(
+        first["data"]["technique"]["name"], "Foam rolling",
+        "{first}"
+    );
+    assert!(statements > 0);
+    let (again, statements) = run("foam-rolling").await;
+    assert_eq!((again, statements), (first.clone(), 0));
+    let (other, statements) = run("swedish-massage").await;
+    assert!(statements > 0);
+    assert_ne!(other, first);
+
+    let too_deep = {
+        let mut inner = "name".to_owned();
+        for _ in 0..20 {
+            inner = format!("techniques(first: 1) {{ conditions(first: 1) {{ {inner} }} }}");
+        }
+        format!("{{ condition(slug: \"lower-back-pain\") {{ {inner} }} }}")
+    };
+    for _ in 0..2 {
+        let refused = graphql(&app, None, &too_deep).await;
+        assert_eq!(
+            refused["errors"][0]["extensions"]["code"], "DEPTH_LIMIT_EXCEEDED",
+            "{refused}"
+        );
+    }
+    assert_eq!(metric(&app, "salve_cache_hits_total").await, 1.0);
+}
+
 engine_tests!(
+    graphql_hits_skip_the_database_but_never_the_limits,
     cached_reads_follow_every_write,
     preview_reads_never_reach_anonymous_readers,
     writes_through_another_instance_or_the_cli_arrive_within_a_second,
