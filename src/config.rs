@@ -84,7 +84,7 @@ pub struct DatabaseSettings {
     pub db_pool_size: Option<u32>,
 
     /// Connections `serve` keeps for editorial writes apart from the read pool, so an
-    /// editor's request never queues behind storefront reads [default: 2 on SQLite, which
+    /// editor's request never queues behind storefront reads [default: 3 on SQLite, which
     /// takes one writer at a time anyway; 4 on PostgreSQL].
     #[arg(long, env = "SALVE_DB_WRITE_POOL_SIZE", global = true)]
     pub db_write_pool_size: Option<u32>,
@@ -147,7 +147,7 @@ impl DatabaseSettings {
 
     /// The editorial write pool's size: as configured, else by engine.
     pub fn write_pool_size(&self) -> u32 {
-        let default = if self.is_postgres() { 4 } else { 2 };
+        let default = if self.is_postgres() { 4 } else { 3 };
         self.db_write_pool_size.unwrap_or(default).max(1)
     }
 
