@@ -50,6 +50,17 @@ async fn openapi_json(document: web::Data<OpenApiJson>) -> actix_web::HttpRespon
         .body(document.0.clone())
 }
 
+/// A resource serving `routes` at `path`; any other method on the path answers 405.
+pub fn resource(
+    path: &str,
+    routes: impl IntoIterator<Item = actix_web::Route>,
+) -> actix_web::Resource {
+    routes
+        .into_iter()
+        .fold(web::resource(path), actix_web::Resource::route)
+        .default_service(web::to(method_not_allowed))
+}
+
 /// The default service of a resource: the path exists, the method does not.
 pub async fn method_not_allowed() -> crate::error::Result<actix_web::HttpResponse> {
     Err(crate::error::AppError::MethodNotAllowed)

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value as Json, json};
 
 use super::writes::{object_body, request_id};
+use crate::api::resource;
 use crate::domain::listing::DEFAULT_LIMIT;
 use crate::domain::{Collection, Scope, Scopes};
 use crate::error::{AppError, FieldError, Result};
@@ -14,23 +15,12 @@ use crate::service::{Caller, keys};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let not_allowed = || web::to(crate::api::method_not_allowed);
-    cfg.service(
-        web::resource("/v1/keys")
-            .route(web::get().to(list_keys))
-            .route(web::post().to(create_key))
-            .default_service(not_allowed()),
-    );
-    cfg.service(
-        web::resource("/v1/keys/{name}")
-            .route(web::delete().to(revoke_key))
-            .default_service(not_allowed()),
-    );
-    cfg.service(
-        web::resource("/v1/audit")
-            .route(web::get().to(list_audit))
-            .default_service(not_allowed()),
-    );
+    cfg.service(resource(
+        "/v1/keys",
+        [web::get().to(list_keys), web::post().to(create_key)],
+    ))
+    .service(resource("/v1/keys/{name}", [web::delete().to(revoke_key)]))
+    .service(resource("/v1/audit", [web::get().to(list_audit)]));
 }
 
 fn private(status: actix_web::http::StatusCode, body: Json) -> HttpResponse {

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::writes;
 use crate::api::http_cache::{read_through, render_items};
+use crate::api::resource;
 use crate::domain::listing::{parse_item_params, parse_list_params};
 use crate::domain::{Collection, Scope};
 use crate::error::Result;
@@ -26,34 +27,27 @@ struct ListBody<'a> {
 /// The collection's own routes, mounted inside its `/v1/{collection}` scope (which
 /// carries the `Collection` as app data).
 pub fn configure(cfg: &mut web::ServiceConfig, collection: Collection) {
-    let not_allowed = || web::to(crate::api::method_not_allowed);
-    cfg.service(
-        web::resource("")
-            .route(web::get().to(list_items))
-            .route(web::post().to(writes::create))
-            .default_service(not_allowed()),
-    );
-    cfg.service(
-        web::resource("/{slug}")
-            .route(web::get().to(get_item))
-            .route(web::patch().to(writes::patch))
-            .route(web::delete().to(writes::delete))
-            .default_service(not_allowed()),
-    );
+    cfg.service(resource(
+        "",
+        [web::get().to(list_items), web::post().to(writes::create)],
+    ))
+    .service(resource(
+        "/{slug}",
+        [
+            web::get().to(get_item),
+            web::patch().to(writes::patch),
+            web::delete().to(writes::delete),
+        ],
+    ));
     if collection == Collection::Products {
         // Before the link sets, so `/sku/{sku}` is never read as `/{slug}/{link}`.
-        cfg.service(
-            web::resource("/sku/{sku}")
-                .route(web::get().to(get_product_by_sku))
-                .default_service(not_allowed()),
-        );
+        cfg.service(resource("/sku/{sku}", [web::get().to(get_product_by_sku)]));
     }
     for relation in link_relations(collection) {
-        cfg.service(
-            web::resource(format!("/{{slug}}/{{link:{}}}", relation.name))
-                .route(web::put().to(writes::put_links))
-                .default_service(not_allowed()),
-        );
+        cfg.service(resource(
+            &format!("/{{slug}}/{{link:{}}}", relation.name),
+            [web::put().to(writes::put_links)],
+        ));
     }
 }
 

@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::writes::{editor, item_response, object_body, precondition, request_id};
+use crate::api::resource;
 use crate::domain::Collection;
 use crate::domain::listing::DEFAULT_LIMIT;
 use crate::error::{AppError, Result};
@@ -19,41 +20,33 @@ use crate::startup::AppState;
 /// The workflow and revision routes of one collection, inside its `/v1/{collection}`
 /// scope (which carries the `Collection` as app data).
 pub fn configure(cfg: &mut web::ServiceConfig, collection: Collection) {
-    let not_allowed = || web::to(crate::api::method_not_allowed);
     for step in Transition::ALL {
         cfg.service(
-            web::resource(format!("/{{slug}}/{}", step.name()))
-                .app_data(web::Data::new(step))
-                .route(web::post().to(transition))
-                .default_service(not_allowed()),
+            resource(
+                &format!("/{{slug}}/{}", step.name()),
+                [web::post().to(transition)],
+            )
+            .app_data(web::Data::new(step)),
         );
     }
-    cfg.service(
-        web::resource("/{slug}/revisions")
-            .route(web::get().to(list_revisions))
-            .default_service(not_allowed()),
-    );
-    cfg.service(
-        web::resource("/{slug}/revisions/{number}")
-            .route(web::get().to(get_revision))
-            .default_service(not_allowed()),
-    );
-    cfg.service(
-        web::resource("/{slug}/revisions/{number}/diff")
-            .route(web::get().to(diff_revisions))
-            .default_service(not_allowed()),
-    );
-    cfg.service(
-        web::resource("/{slug}/revisions/{number}/restore")
-            .route(web::post().to(restore_revision))
-            .default_service(not_allowed()),
-    );
+    cfg.service(resource(
+        "/{slug}/revisions",
+        [web::get().to(list_revisions)],
+    ))
+    .service(resource(
+        "/{slug}/revisions/{number}",
+        [web::get().to(get_revision)],
+    ))
+    .service(resource(
+        "/{slug}/revisions/{number}/diff",
+        [web::get().to(diff_revisions)],
+    ))
+    .service(resource(
+        "/{slug}/revisions/{number}/restore",
+        [web::post().to(restore_revision)],
+    ));
     if collection == Collection::Articles {
-        cfg.service(
-            web::resource("/{slug}/reviews")
-                .route(web::post().to(record_review))
-                .default_service(not_allowed()),
-        );
+        cfg.service(resource("/{slug}/reviews", [web::post().to(record_review)]));
     }
 }
 

@@ -11,11 +11,10 @@ use crate::service::{Caller, fulltext, search};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/v1/search")
-            .route(web::get().to(search_all))
-            .default_service(web::to(crate::api::method_not_allowed)),
-    );
+    cfg.service(crate::api::resource(
+        "/v1/search",
+        [web::get().to(search_all)],
+    ));
 }
 
 /// Parsed `/v1/search` parameters.
