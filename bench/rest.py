@@ -45,6 +45,8 @@ CACHED_RATIO = 0.5
 
 
 def binary():
+    if os.environ.get("SALVE_BENCH_BINARY"):  # another build, for an A/B comparison
+        return os.environ["SALVE_BENCH_BINARY"]
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     return os.path.join(target, "release", "salve")
 

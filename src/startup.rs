@@ -91,7 +91,6 @@ impl Application {
         settings.database.background_checkpoint = true;
         let statements = StatementCounter::default();
         let db = crate::db::connect(&settings.database, &statements).await?;
-        crate::db::spawn_checkpointer(&db, Duration::from_millis(500));
         crate::db::migrate(&db).await?;
         let cursors = CursorCodec::new(&crate::db::server_secret(&db, "cursor").await?);
         if !settings.serve.no_demo && crate::db::is_empty(&db).await? {
@@ -105,6 +104,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let editor_db = crate::db::connect_writer(&settings.database, &statements).await?;
         let state = AppState::new(db, editor_db, settings, cursors, statements);
+        crate::db::spawn_checkpointer(&state.db, state.writes.clone(), Duration::from_millis(500));
         crate::service::changes::spawn_watcher(
             &state.settings.database,
             state.db.clone(),

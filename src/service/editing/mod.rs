@@ -17,13 +17,12 @@ pub mod workflow;
 pub mod write;
 
 use std::ops::Deref;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
 };
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::MutexGuard;
 
 use crate::domain::relations::RelationKind;
 use crate::domain::{Collection, FieldKind, Scope};
@@ -33,11 +32,7 @@ use crate::service::cache::{ReadCache, item_tag, list_tag};
 use crate::service::content::{ItemObject, item_etag};
 use document::Current;
 
-/// Queues this process's writers for SQLite, which takes one writer at a time: waiting
-/// here is first come, first served and holds no pooled connection, where waiting on
-/// SQLite's lock would hold a connection (starving readers) and poll with growing sleeps.
-#[derive(Clone, Default)]
-pub struct WriteGate(Arc<Mutex<()>>);
+pub use crate::db::WriteGate;
 
 /// A write transaction, holding its place in the [`WriteGate`] (SQLite) until it ends.
 pub struct WriteTxn<'a> {
@@ -108,7 +103,7 @@ impl Editor<'_> {
     pub(crate) async fn begin_with(&self, reads_first: bool) -> Result<WriteTxn<'_>> {
         let sqlite = self.db.get_database_backend() == DbBackend::Sqlite;
         let turn = if sqlite {
-            Some(self.gate.0.lock().await)
+            Some(self.gate.turn().await)
         } else {
             None
         };
