@@ -153,7 +153,7 @@ pub fn spawn_checkpointer(db: &DatabaseConnection, gate: WriteGate, interval: Du
 /// WAL frames (4 KiB pages) past which the log is restarted: 64 MiB.
 const RESTART_WAL_FRAMES: i64 = 16 * 1024;
 /// Restarts stall this process's writers briefly; at most one per this interval.
-const RESTART_EVERY: Duration = Duration::from_secs(2);
+const RESTART_EVERY: Duration = Duration::from_secs(5);
 
 /// A PASSIVE checkpoint copies what it can without waiting. Under steady reads and writes
 /// that is never all of the log: readers always hold a snapshot, so SQLite never gets to

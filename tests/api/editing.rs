@@ -713,6 +713,78 @@ async fn bad_bodies_are_client_errors(engine: Engine) {
     );
 }
 
+/// An edit looks up and rewrites only what it changes: a new summary runs the same
+/// statements however many links the item has, and leaves links and references as they
+/// were; a reference set to null is cleared.
+async fn a_patch_rewrites_only_what_changed(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let publish = key(&app, "publisher", Scope::Publish).await;
+    let path = "/v1/techniques/foam-rolling";
+    let linked = format!("{path}?include=conditions,benefits,products,citations");
+    let links = |body: Value| {
+        ["conditions", "benefits", "products", "citations"].map(|link| {
+            let items = body["data"][link].as_array().cloned().unwrap_or_default();
+            items
+                .iter()
+                .map(|item| item["slug"].clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    let (_, _, before) = Call::new(&app, Method::GET, &linked)
+        .key(&publish)
+        .send()
+        .await;
+    let before = links(before);
+    let mut tag = etag(&app, &publish, path).await;
+    let nonempty = before.iter().filter(|slugs| !slugs.is_empty()).count();
+    assert!(nonempty >= 3, "{before:?}");
+    let mut counts = Vec::new();
+    for round in 0..2 {
+        let start = app.statements.get();
+        let (status, new_tag, after) = Call::new(&app, Method::PATCH, path)
+            .key(&publish)
+            .if_match(&tag)
+            .json(json!({ "summary": format!("Edited, round {round}.") }))
+            .send()
+            .await;
+        counts.push(app.statements.get() - start);
+        assert_eq!(status, 200, "{after}");
+        let (_, _, after) = Call::new(&app, Method::GET, &linked)
+            .key(&publish)
+            .send()
+            .await;
+        assert_eq!(links(after), before);
+        tag = new_tag.unwrap();
+    }
+    // The key, the item, its links; the update, its revision, its audit entry and the
+    // change record; the item as written.
+    assert_eq!(counts, [8, 8]);
+
+    let article = "/v1/articles/massage-for-lower-back-pain";
+    let (_, tag, body) = Call::new(&app, Method::GET, article)
+        .key(&publish)
+        .send()
+        .await;
+    assert_eq!(body["data"]["publisher"], "carex-health-brands", "{body}");
+    let (status, tag, body) = Call::new(&app, Method::PATCH, article)
+        .key(&publish)
+        .if_match(&tag.unwrap())
+        .json(json!({ "publisher": null }))
+        .send()
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["publisher"], Value::Null, "{body}");
+    let (status, _, body) = Call::new(&app, Method::PATCH, article)
+        .key(&publish)
+        .if_match(&tag.unwrap())
+        .json(json!({ "title": "Massage for lower back pain" }))
+        .send()
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["publisher"], Value::Null, "{body}");
+    assert_eq!(body["data"]["author"], "maryann-depietro", "{body}");
+}
+
 engine_tests!(
     editorial_story,
     scope_matrix_follows_the_openapi_document,
@@ -721,4 +793,5 @@ engine_tests!(
     idempotency_key_creates_once,
     a_write_failing_halfway_changes_nothing,
     bad_bodies_are_client_errors,
+    a_patch_rewrites_only_what_changed,
 );

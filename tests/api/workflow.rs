@@ -64,6 +64,10 @@ async fn publishing_is_blocked_by_unpublished_references(engine: Engine) {
     assert_eq!(problem["code"], "blocked");
     let blockers = pointers(&problem);
     assert_eq!(blockers, ["/reviewer", "/author"], "{problem}");
+    assert_eq!(
+        problem["detail"], "the article cannot be published yet: 2 blocker(s)",
+        "{problem}"
+    );
 
     // Publishing the author and naming a credentialed reviewer unblocks it.
     let author = etag(&app, write, "/v1/authors/new-writer").await;

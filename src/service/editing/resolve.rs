@@ -28,14 +28,23 @@ pub struct Resolved {
 
 /// Resolves references, link targets and cited citations (any status: drafts may link
 /// to drafts); an unknown slug is a violation at its pointer.
+///
+/// With `only`, references, citation statistics and link sets not named there are left
+/// out of the result (their stored values stand: an edit that changes a summary looks
+/// up none of the item's links again).
 pub async fn resolve(
     conn: &impl ConnectionTrait,
     collection: Collection,
     document: &Document,
     self_id: Option<Uuid>,
+    only: Option<&HashSet<&str>>,
 ) -> Result<Result<Resolved, Vec<FieldError>>> {
+    let wanted_field = |name: &str| only.is_none_or(|names| names.contains(name));
     let mut wanted: HashMap<Collection, HashSet<String>> = HashMap::new();
     for field in collection.fields() {
+        if !wanted_field(field.name) {
+            continue;
+        }
         match (field.kind, document.get(field.name)) {
             (FieldKind::Reference(target), Some(Json::String(slug))) => {
                 wanted.entry(target).or_default().insert(slug.clone());
@@ -47,7 +56,10 @@ pub async fn resolve(
             _ => {}
         }
     }
-    let relations = link_relations(collection);
+    let relations: Vec<_> = link_relations(collection)
+        .into_iter()
+        .filter(|relation| wanted_field(relation.name))
+        .collect();
     for relation in &relations {
         for slug in link_slugs(document.get(relation.name)) {
             wanted
@@ -75,6 +87,10 @@ pub async fn resolve(
     ));
     for field in collection.fields() {
         if review_fields(collection).contains(&field.name) {
+            continue;
+        }
+        let looked_up = matches!(field.kind, FieldKind::Reference(_) | FieldKind::Statistics);
+        if looked_up && !wanted_field(field.name) {
             continue;
         }
         let value = document.get(field.name).filter(|v| !v.is_null());

@@ -115,7 +115,7 @@ impl Editor<'_> {
             if !blockers.is_empty() {
                 return Err(AppError::Blocked(
                     format!(
-                        "the {} cannot be published yet: {} FieldError::new(s)",
+                        "the {} cannot be published yet: {} blocker(s)",
                         collection.singular(),
                         blockers.len()
                     ),

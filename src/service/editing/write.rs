@@ -1,5 +1,7 @@
 //! Create, merge-patch, replace a link set, restore a document, and delete.
 
+use std::collections::HashSet;
+
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
@@ -34,7 +36,7 @@ impl Editor<'_> {
         // Checked before the transaction (so the write lock is held only for the writes);
         // a slug taken meanwhile still fails on the unique index (409).
         let mut errors = check_unique(self.db, collection, &document, None).await?;
-        let resolved = match resolve(self.db, collection, &document, None).await? {
+        let resolved = match resolve(self.db, collection, &document, None, None).await? {
             Ok(resolved) if errors.is_empty() => resolved,
             Ok(_) => return Err(invalid(errors)),
             Err(found) => {
@@ -161,14 +163,23 @@ impl Editor<'_> {
         if errors.is_empty() && renamed {
             errors = check_unique(self.db, collection, &after, Some(stored.id)).await?;
         }
-        let resolved = match resolve(self.db, collection, &after, Some(stored.id)).await? {
-            Ok(resolved) if errors.is_empty() => resolved,
-            Ok(_) => return Err(invalid(errors)),
-            Err(found) => {
-                errors.extend(found);
-                return Err(invalid(errors));
-            }
-        };
+        // Only what differs is looked up and rewritten; the rest of the row stands.
+        let differs: HashSet<&str> = collection
+            .fields()
+            .iter()
+            .map(|field| field.name)
+            .chain(document::link_relations(collection).iter().map(|r| r.name))
+            .filter(|name| before.get(*name) != after.get(*name))
+            .collect();
+        let resolved =
+            match resolve(self.db, collection, &after, Some(stored.id), Some(&differs)).await? {
+                Ok(resolved) if errors.is_empty() => resolved,
+                Ok(_) => return Err(invalid(errors)),
+                Err(found) => {
+                    errors.extend(found);
+                    return Err(invalid(errors));
+                }
+            };
         let slug = slug_of(&after);
         if after == before {
             return super::written(self.db, collection, &slug).await;
