@@ -89,6 +89,17 @@ pub struct DatabaseSettings {
     #[arg(long, env = "SALVE_DB_WRITE_POOL_SIZE", global = true)]
     pub db_write_pool_size: Option<u32>,
 
+    /// CPU priority (`nice`, 0–19) of SQLite's editorial write connections: when the cores
+    /// are busy, storefront reads run first and writes take what is left (0 = equal).
+    #[arg(
+        long,
+        env = "SALVE_DB_WRITE_NICE",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(i32).range(0..=19),
+        global = true
+    )]
+    pub db_write_nice: i32,
+
     /// How long a request waits for a pooled connection before it gets 503, in milliseconds.
     #[arg(
         long,
@@ -359,6 +370,7 @@ impl Default for DatabaseSettings {
             database_url: None,
             db_pool_size: None,
             db_write_pool_size: None,
+            db_write_nice: 10,
             background_checkpoint: false,
             db_acquire_timeout_ms: 2000,
             db_statement_timeout_ms: 5000,

@@ -32,7 +32,12 @@ pub async fn connect(
     settings: &DatabaseSettings,
     statements: &StatementCounter,
 ) -> anyhow::Result<DatabaseConnection> {
-    connect_sized(settings, statements, settings.pool_size()).await
+    let pool = PoolShape {
+        size: settings.pool_size(),
+        acquire_timeout: settings.acquire_timeout(),
+        nice: 0,
+    };
+    connect_sized(settings, statements, pool).await
 }
 
 /// Opens the pool `serve` keeps for editorial writes (see `--db-write-pool-size`).
@@ -40,14 +45,30 @@ pub async fn connect_writer(
     settings: &DatabaseSettings,
     statements: &StatementCounter,
 ) -> anyhow::Result<DatabaseConnection> {
-    connect_sized(settings, statements, settings.write_pool_size()).await
+    // Writes yield the CPU to reads (`nice`), so under read load their turn for a
+    // connection can come later than a read's: they wait up to the statement timeout
+    // before giving up with 503, not the (shorter) acquire timeout of reads.
+    let pool = PoolShape {
+        size: settings.write_pool_size(),
+        acquire_timeout: settings.acquire_timeout().max(settings.statement_timeout()),
+        nice: settings.db_write_nice,
+    };
+    connect_sized(settings, statements, pool).await
+}
+
+struct PoolShape {
+    size: u32,
+    acquire_timeout: Duration,
+    /// The CPU priority of each SQLite connection's thread (0 leaves it as is).
+    nice: i32,
 }
 
 async fn connect_sized(
     settings: &DatabaseSettings,
     statements: &StatementCounter,
-    pool_size: u32,
+    pool: PoolShape,
 ) -> anyhow::Result<DatabaseConnection> {
+    let nice = pool.nice;
     let url = settings.url();
     let sqlite_dir = sqlite_path(&url)
         .and_then(|path| Path::new(path).parent())
@@ -60,9 +81,9 @@ async fn connect_sized(
     let background_checkpoint = settings.background_checkpoint;
     let mut options = ConnectOptions::new(url.clone());
     options
-        .max_connections(pool_size)
+        .max_connections(pool.size)
         .min_connections(0)
-        .acquire_timeout(settings.acquire_timeout())
+        .acquire_timeout(pool.acquire_timeout)
         .connect_timeout(settings.acquire_timeout())
         .idle_timeout(Duration::from_secs(300))
         .test_before_acquire(false)
@@ -91,6 +112,16 @@ async fn connect_sized(
                     }
                     let mut handle = conn.lock_handle().await?;
                     enable_query_planner_stability(handle.as_raw_handle());
+                    if nice > 0 {
+                        register_lower_priority(handle.as_raw_handle(), nice);
+                        drop(handle);
+                        // Statements run on the connection's own thread: so does this.
+                        sea_orm::sqlx::Executor::execute(
+                            &mut *conn,
+                            "SELECT salve_lower_thread_priority()",
+                        )
+                        .await?;
+                    }
                     Ok(())
                 })
             })
@@ -243,6 +274,53 @@ fn enable_query_planner_stability(db: std::ptr::NonNull<libsqlite3_sys::sqlite3>
     };
     if rc != libsqlite3_sys::SQLITE_OK {
         tracing::warn!(rc, "could not enable SQLite query planner stability");
+    }
+}
+
+/// Registers `salve_lower_thread_priority()`, which sets the `nice` value of the thread that
+/// runs it. sqlx runs each SQLite connection on a thread of its own, so running it once on
+/// a connection lowers the priority of everything that connection executes: editorial
+/// writes then yield the cores to storefront reads under load, instead of taking half.
+#[allow(
+    unsafe_code,
+    reason = "FFI: registering a SQL function; no safe binding exists"
+)]
+fn register_lower_priority(db: std::ptr::NonNull<libsqlite3_sys::sqlite3>, nice: i32) {
+    use std::ffi::{c_int, c_void};
+
+    unsafe extern "C" fn lower_priority(
+        ctx: *mut libsqlite3_sys::sqlite3_context,
+        _argc: c_int,
+        _argv: *mut *mut libsqlite3_sys::sqlite3_value,
+    ) {
+        // SAFETY: `ctx` is the live context SQLite passes to this call; its user data is
+        // the nice value stored as a pointer-sized integer below, never dereferenced.
+        // setpriority(PRIO_PROCESS, 0, …) changes only the calling thread on Linux.
+        unsafe {
+            let nice = libsqlite3_sys::sqlite3_user_data(ctx) as usize as c_int;
+            let rc = libc::setpriority(libc::PRIO_PROCESS, 0, nice);
+            libsqlite3_sys::sqlite3_result_int(ctx, rc);
+        }
+    }
+
+    // SAFETY: `db` is a live connection handle held under sqlx's connection lock; the name
+    // is a NUL-terminated static string; the function keeps no state besides the integer
+    // user data, so it needs no destructor.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_create_function_v2(
+            db.as_ptr(),
+            c"salve_lower_thread_priority".as_ptr(),
+            0,
+            libsqlite3_sys::SQLITE_UTF8,
+            nice as usize as *mut c_void,
+            Some(lower_priority),
+            None,
+            None,
+            None,
+        )
+    };
+    if rc != libsqlite3_sys::SQLITE_OK {
+        tracing::warn!(rc, "could not register salve_lower_thread_priority");
     }
 }
 

@@ -785,6 +785,45 @@ async fn a_patch_rewrites_only_what_changed(engine: Engine) {
     assert_eq!(body["data"]["author"], "maryann-depietro", "{body}");
 }
 
+/// SQLite's editorial write connections run at the configured lower CPU priority
+/// (`--db-write-nice`); read connections keep the process's.
+#[tokio::test]
+async fn sqlite_write_connections_yield_the_cpu_to_reads() {
+    let db = TestDb::new(Engine::Sqlite).await;
+    let mut config = settings(&db.url);
+    // A value no other test uses, so the threads found are this app's.
+    config.database.db_write_nice = 7;
+    let app = TestApp::spawn(config).await;
+    let publish = key(&app, "publisher", Scope::Publish).await;
+    let tag = etag(&app, &publish, "/v1/techniques/foam-rolling").await;
+    let (status, _, body) = Call::new(&app, Method::PATCH, "/v1/techniques/foam-rolling")
+        .key(&publish)
+        .if_match(&tag)
+        .json(json!({ "summary": "Edited." }))
+        .send()
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let niced: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("stat")).ok())
+        .filter(|stat| {
+            // Fields after the parenthesised name: state is the 1st, nice the 17th.
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .unwrap()
+                .1
+                .split_whitespace()
+                .collect();
+            fields[16] == "7"
+        })
+        .collect();
+    assert!(!niced.is_empty(), "no thread runs at nice 7");
+    assert!(
+        niced.iter().all(|stat| stat.contains("(sqlx-sqlite-wor")),
+        "{niced:?}"
+    );
+}
+
 engine_tests!(
     editorial_story,
     scope_matrix_follows_the_openapi_document,
