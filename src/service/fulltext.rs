@@ -83,12 +83,14 @@ impl SearchSql {
     }
 
     /// The relevance of the current row, computed in the same pass as the match (FTS5
-    /// `bm25`, PostgreSQL `ts_rank_cd`); higher is better. The query text is escaped into
-    /// the expression so it binds no parameter.
+    /// `bm25`, PostgreSQL `ts_rank`); higher is better. The query text is escaped into
+    /// the expression so it binds no parameter. (`ts_rank_cd`, cover density, made a
+    /// search over 965 matching techniques 50% slower — 0.84 against 0.56 ms — for an
+    /// order that differs only in how close several query terms sit.)
     pub fn score_expr(&self) -> String {
         match self.backend {
             DbBackend::Postgres => format!(
-                "ts_rank_cd(t.search, to_tsquery('english', '{}'))::float8",
+                "ts_rank(t.search, to_tsquery('english', '{}'))::float8",
                 self.query.replace('\'', "''")
             ),
             _ => format!("-bm25({}_fts, {})", self.table, self.weights),
