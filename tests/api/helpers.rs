@@ -43,10 +43,38 @@ fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-/// A fresh, empty database (not yet migrated).
+/// A fresh, empty database (not yet migrated). A PostgreSQL one is dropped with it.
 pub struct TestDb {
     pub url: String,
     _dir: tempfile::TempDir,
+    postgres_name: Option<String>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot block on a future: a thread
+        // of its own does. FORCE ends the connections the app under test still holds.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let admin = Database::connect(&postgres_admin_url()).await?;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await?;
+                admin.close().await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop a test database: {dropped:?}");
+        }
+    }
 }
 
 impl TestDb {
@@ -56,6 +84,7 @@ impl TestDb {
             Engine::Sqlite => Self {
                 url: format!("sqlite://{}", dir.path().join("salve.db").display()),
                 _dir: dir,
+                postgres_name: None,
             },
             Engine::Postgres => {
                 let name = format!("salve_t_{}", uuid::Uuid::new_v4().simple());
@@ -75,6 +104,7 @@ impl TestDb {
                 Self {
                     url: format!("{base}/{name}"),
                     _dir: dir,
+                    postgres_name: Some(name),
                 }
             }
         }
