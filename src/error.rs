@@ -199,7 +199,6 @@ impl ResponseError for AppError {
         match self {
             AppError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
             AppError::Unavailable(cause) => {
-                eprintln!("UNAVAILABLE CAUSE: {cause:?}");
                 tracing::warn!(error = ?cause, "database unavailable")
             }
             _ => {}
