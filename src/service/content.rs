@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
@@ -14,6 +14,8 @@ use crate::error::{AppError, Result};
 use crate::service::Visibility;
 use crate::service::include;
 use crate::service::sql::SqlBuilder;
+
+pub use crate::service::item_select::{FieldSet, ItemSelect};
 
 /// An item as a JSON object with every field (null when absent) and its includes.
 pub type ItemObject = BTreeMap<&'static str, Json>;
@@ -41,86 +43,6 @@ pub fn item_id(item: &ItemObject) -> Option<Uuid> {
     item.get("id")
         .and_then(Json::as_str)
         .and_then(|s| Uuid::parse_str(s).ok())
-}
-
-/// `SELECT … FROM <table> t` with references resolved to slugs. A reference to an item
-/// the caller cannot see reads as null.
-pub struct ItemSelect {
-    collection: Collection,
-    /// The item columns, on alias `t` (and `r<n>` for references).
-    pub columns: String,
-    /// Joins that resolve references to slugs.
-    pub joins: String,
-}
-
-impl ItemSelect {
-    pub fn new(collection: Collection, visibility: Visibility) -> Self {
-        let mut columns: Vec<String> = crate::domain::model::COMMON_FIELDS
-            .iter()
-            .map(|c| format!("t.{c}"))
-            .collect();
-        let mut joins = String::new();
-        for (n, field) in collection.fields().iter().enumerate() {
-            match field.kind {
-                FieldKind::Reference(target) => {
-                    columns.push(format!("r{n}.slug AS {}", field.name));
-                    joins.push_str(&format!(
-                        " LEFT JOIN {} r{n} ON r{n}.id = t.{} AND {}",
-                        target.table(),
-                        field.column,
-                        visibility.status_filter(&format!("r{n}"))
-                    ));
-                }
-                _ => columns.push(format!("t.{}", field.column)),
-            }
-        }
-        Self {
-            collection,
-            columns: columns.join(", "),
-            joins,
-        }
-    }
-
-    /// `SELECT <columns> FROM <table> t <joins>`.
-    pub fn push_select(&self, sql: &mut SqlBuilder) {
-        sql.push(&format!(
-            "SELECT {} FROM {} t{}",
-            self.columns,
-            self.collection.table(),
-            self.joins
-        ));
-    }
-
-    /// The row as a JSON object; `with_meta` adds created_at, updated_at and version.
-    pub fn object(&self, row: &QueryResult, with_meta: bool) -> Result<ItemObject> {
-        let mut object = BTreeMap::new();
-        let id: Uuid = row.try_get("", "id")?;
-        object.insert("id", Json::String(id.to_string()));
-        object.insert("slug", Json::String(row.try_get("", "slug")?));
-        object.insert("status", Json::String(row.try_get("", "status")?));
-        object.insert("published_at", timestamp(row.try_get("", "published_at")?));
-        if with_meta {
-            object.insert("created_at", timestamp(row.try_get("", "created_at")?));
-            object.insert("updated_at", timestamp(row.try_get("", "updated_at")?));
-            object.insert("version", Json::from(row.try_get::<i64>("", "version")?));
-        }
-        for field in self.collection.fields() {
-            let value = match field.kind {
-                FieldKind::Text | FieldKind::Enum(_) | FieldKind::Reference(_) => row
-                    .try_get::<Option<String>>("", field.name)?
-                    .map_or(Json::Null, Json::String),
-                FieldKind::Integer => row
-                    .try_get::<Option<i64>>("", field.name)?
-                    .map_or(Json::Null, Json::from),
-                FieldKind::StringList | FieldKind::Statistics => row
-                    .try_get::<Option<Json>>("", field.name)?
-                    .unwrap_or(Json::Array(vec![])),
-                FieldKind::Timestamp => timestamp(row.try_get("", field.name)?),
-            };
-            object.insert(field.name, value);
-        }
-        Ok(object)
-    }
 }
 
 pub fn timestamp(value: Option<DateTime<Utc>>) -> Json {

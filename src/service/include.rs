@@ -11,7 +11,7 @@ use crate::domain::listing::{IncludeNode, sort_fields};
 use crate::domain::relations::{Relation, RelationKind};
 use crate::error::Result;
 use crate::service::Visibility;
-use crate::service::content::{ItemObject, ItemSelect, item_id};
+use crate::service::content::{FieldSet, ItemObject, ItemSelect, item_id};
 use crate::service::sql::SqlBuilder;
 
 /// Expands `nodes` into every item of `items`, in place.
@@ -67,7 +67,8 @@ fn load_node<'a>(
     parents: &'a [Uuid],
 ) -> BoxedLoad<'a> {
     Box::pin(async move {
-        let mut grouped = children(db, visibility, node.relation, parents, None).await?;
+        let mut grouped =
+            children(db, visibility, node.relation, parents, None, FieldSet::ALL).await?;
         if node.children.is_empty() {
             return Ok(grouped);
         }
@@ -100,12 +101,13 @@ pub async fn children(
     relation: Relation,
     parents: &[Uuid],
     per_parent: Option<u32>,
+    fields: FieldSet,
 ) -> Result<ChildrenByParent> {
     let mut grouped = ChildrenByParent::new();
     if parents.is_empty() {
         return Ok(grouped);
     }
-    let child = ItemSelect::new(relation.to, visibility);
+    let child = ItemSelect::projected(relation.to, visibility, fields);
     let table = relation.to.table();
     let order = sort_fields(relation.to)[0].column;
     let (parent_expr, note, from, order_within) = match relation.kind {
@@ -162,10 +164,10 @@ pub async fn children(
     };
     let is_link = matches!(relation.kind, RelationKind::Link { .. });
     for row in db.query_all_raw(sql.build()).await? {
-        let parent: Uuid = row.try_get("", "parent_id")?;
-        let mut object = child.object(&row, true)?;
+        let parent: Uuid = row.try_get_by_index(0)?;
+        let mut object = child.object_at(&row, 2, true)?;
         if is_link {
-            let note: Option<String> = row.try_get("", "link_note")?;
+            let note: Option<String> = row.try_get_by_index(1)?;
             let mut link = Map::new();
             link.insert("note".into(), note.map_or(Json::Null, Json::String));
             object.insert("link", Json::Object(link));

@@ -515,12 +515,71 @@ async fn allow_list_mode_runs_only_persisted_documents(engine: Engine) {
     assert!(!refused["errors"].is_null(), "{refused}");
 }
 
+/// Relation fields read only the columns their selection shows: however a field is
+/// selected (directly, in a fragment, an inline fragment or a link's node), it carries
+/// the stored value, the same as REST's full include.
+async fn relation_fields_carry_every_selected_field(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let fields = "title journal year doi pmid url authors sampleSize summary";
+    let body = query(
+        &app,
+        &format!(
+            r#"query {{ technique(slug: "deep-tissue-massage") {{
+                 direct: citations {{ {fields} }}
+                 spread: citations {{ ...Cited }}
+                 inline: citations {{ ... on Citation {{ {fields} }} }}
+                 linked: citationsLinks {{ note node {{ ...Cited }} }}
+                 partial: citations {{ title }} }} }}
+               fragment Cited on Citation {{ {fields} }}"#
+        ),
+    )
+    .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let rest: Value = app
+        .get("/v1/techniques/deep-tissue-massage?include=citations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let included = rest["data"]["citations"].as_array().unwrap();
+    let expected: Vec<Value> = included
+        .iter()
+        .map(|c| {
+            json!({ "title": c["title"], "journal": c["journal"], "year": c["year"],
+                    "doi": c["doi"], "pmid": c["pmid"], "url": c["url"],
+                    "authors": c["authors"], "sampleSize": c["sample_size"],
+                    "summary": c["summary"] })
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    // The compared values are stored text, not nulls a skipped column would also give.
+    for citation in &expected {
+        assert!(citation["summary"].is_string() && citation["journal"].is_string());
+    }
+    let technique = &body["data"]["technique"];
+    for alias in ["direct", "spread", "inline"] {
+        assert_eq!(technique[alias], Value::Array(expected.clone()), "{alias}");
+    }
+    let linked = technique["linked"].as_array().unwrap();
+    let nodes: Vec<&Value> = linked.iter().map(|l| &l["node"]).collect();
+    assert_eq!(nodes, expected.iter().collect::<Vec<_>>());
+    for (link, citation) in linked.iter().zip(included) {
+        assert_eq!(link["note"], citation["link"]["note"]);
+    }
+    let titles: Vec<Value> = included
+        .iter()
+        .map(|c| json!({ "title": c["title"] }))
+        .collect();
+    assert_eq!(technique["partial"], Value::Array(titles));
+}
+
 fn urlencoding(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 engine_tests!(
     storefront_query_returns_the_demo_content,
+    relation_fields_carry_every_selected_field,
     nested_queries_run_one_statement_per_level,
     connections_walk_every_node_once_in_order,
     limits_reject_before_any_sql,

@@ -232,6 +232,8 @@ async fn execute(
         state.cache.note_miss();
     }
     let mut gql = async_graphql::Request::new(document).variables(variables);
+    // Executes the document the limits checked, rather than parsing it a second time.
+    gql.set_parsed_query(parsed);
     if let Some(name) = request.operation_name {
         gql = gql.operation_name(name);
     }

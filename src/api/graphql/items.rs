@@ -9,12 +9,13 @@ use async_graphql::{Error, Value};
 use super::catalog::Catalog;
 use super::errors::{gql_error, page_size};
 use super::loader::RelationKey;
-use super::values::{Item, camel, enum_type_name, enum_value, field_value, type_name};
+use super::values::{Item, camel, enum_type_name, enum_value, field_value, is_camel_of, type_name};
 use super::{LINK_DEFAULT_FIRST, RequestData};
 use crate::domain::docs::{collection_description, field_description, relation_description};
 use crate::domain::model::{COMMON_FIELDS, STATUSES};
 use crate::domain::relations::{Relation, RelationKind, relations};
 use crate::domain::{Collection, FieldKind};
+use crate::service::content::FieldSet;
 
 /// The GraphQL type of a model field.
 fn field_type(collection: Collection, name: &str, kind: FieldKind, required: bool) -> TypeRef {
@@ -211,6 +212,7 @@ async fn resolve_relation<'a>(
         relation: relation.name,
         first,
         parent,
+        fields: selected_fields(ctx, relation.to, edges),
     };
     let children = data
         .loader
@@ -229,6 +231,21 @@ async fn resolve_relation<'a>(
     if relation.is_to_one() {
         return Ok(children.first().map(wrap));
     }
-    let _ = edges; // items and link entries share one value; the type decides the fields
     Ok(Some(FieldValue::list(children.iter().map(wrap))))
+}
+
+/// The fields of `collection` that the relation field's selection (through `node` for
+/// link entries, and through fragments) shows.
+fn selected_fields(ctx: &ResolverContext<'_>, collection: Collection, edges: bool) -> FieldSet {
+    let mut names = Vec::new();
+    for child in ctx.field().selection_set() {
+        if !edges {
+            names.push(child.name());
+        } else if child.name() == "node" {
+            names.extend(child.selection_set().map(|f| f.name()));
+        }
+    }
+    FieldSet::matching(collection, |field| {
+        names.iter().any(|name| is_camel_of(name, field.name))
+    })
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::domain::Collection;
 use crate::domain::relations::relation;
 use crate::error::AppError;
-use crate::service::content::ItemObject;
+use crate::service::content::{FieldSet, ItemObject};
 use crate::service::{Visibility, include};
 
 /// One relation field of one parent, capped at `first` children.
@@ -21,6 +21,8 @@ pub struct RelationKey {
     pub relation: &'static str,
     pub first: u32,
     pub parent: Uuid,
+    /// The child fields the query shows (the statement reads only those).
+    pub fields: FieldSet,
 }
 
 pub type Children = Arc<Vec<Arc<ItemObject>>>;
@@ -49,24 +51,31 @@ impl Loader<RelationKey> for RelationLoader {
         &self,
         keys: &[RelationKey],
     ) -> Result<HashMap<RelationKey, Children>, Self::Error> {
-        let mut groups: HashMap<(Collection, &'static str, u32), Vec<Uuid>> = HashMap::new();
+        let mut groups: HashMap<(Collection, &'static str, u32, FieldSet), Vec<Uuid>> =
+            HashMap::new();
         for key in keys {
             groups
-                .entry((key.from, key.relation, key.first))
+                .entry((key.from, key.relation, key.first, key.fields))
                 .or_default()
                 .push(key.parent);
         }
         let mut out = HashMap::with_capacity(keys.len());
-        for ((from, name, first), mut parents) in groups {
+        for ((from, name, first, fields), mut parents) in groups {
             let rel = relation(from, name).ok_or_else(|| {
                 Arc::new(AppError::internal_msg(format!("no relation {from}.{name}")))
             })?;
             parents.sort();
             parents.dedup();
-            let mut found =
-                include::children(&self.db, self.visibility, rel, &parents, Some(first))
-                    .await
-                    .map_err(Arc::new)?;
+            let mut found = include::children(
+                &self.db,
+                self.visibility,
+                rel,
+                &parents,
+                Some(first),
+                fields,
+            )
+            .await
+            .map_err(Arc::new)?;
             for parent in parents {
                 let children = found.remove(&parent).unwrap_or_default();
                 out.insert(
@@ -75,6 +84,7 @@ impl Loader<RelationKey> for RelationLoader {
                         relation: name,
                         first,
                         parent,
+                        fields,
                     },
                     Arc::new(children.into_iter().map(Arc::new).collect()),
                 );

@@ -35,6 +35,23 @@ pub fn type_name(collection: Collection) -> String {
     pascal(collection.singular())
 }
 
+/// Whether `camel` is [`camel`]`(snake)`, without building the string.
+pub fn is_camel_of(camel: &str, snake: &str) -> bool {
+    let mut expected = snake.chars();
+    let mut actual = camel.chars();
+    loop {
+        match (expected.next(), actual.next()) {
+            (Some('_'), Some(a)) => match expected.next() {
+                Some(e) if e.to_uppercase().eq(std::iter::once(a)) => {}
+                _ => return false,
+            },
+            (Some(e), Some(a)) if e == a => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
 /// `alternate_names` → `alternateNames`.
 pub fn camel(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
@@ -86,5 +103,27 @@ pub fn field_value(kind: FieldKind, value: Option<&Json>) -> Value {
         (_, Json::Null) => Value::Null,
         (FieldKind::Enum(_), Json::String(s)) => Value::Enum(Name::new(enum_value(s))),
         (_, other) => Value::from_json(other.clone()).unwrap_or(Value::Null),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{camel, is_camel_of};
+
+    #[test]
+    fn camel_names_match_their_snake_fields() {
+        for snake in [
+            "name",
+            "alternate_names",
+            "price_cents",
+            "body_region",
+            "icd10",
+        ] {
+            assert!(is_camel_of(&camel(snake), snake), "{snake}");
+        }
+        assert!(!is_camel_of("alternate_names", "alternate_names"));
+        assert!(!is_camel_of("alternateName", "alternate_names"));
+        assert!(!is_camel_of("names", "name"));
+        assert!(!is_camel_of("sku", "skus"));
     }
 }
