@@ -139,8 +139,46 @@ async fn enumerations_are_checked_by_the_database(engine: Engine) {
     );
 }
 
+/// Connections go back to the pool right after each statement (sqlx-core is patched to
+/// skip its release ping, vendor/README.md): a single pooled connection serves dropped
+/// transactions, cancelled statements and the statements after them, and never leaks.
+async fn one_connection_survives_dropped_transactions_and_cancelled_statements(engine: Engine) {
+    use sea_orm::TransactionTrait;
+    let db = TestDb::new(engine).await;
+    let mut settings = crate::helpers::settings(&db.url).database;
+    settings.db_pool_size = Some(1);
+    let conn = salve::db::connect(&settings, &Default::default())
+        .await
+        .unwrap();
+    let backend = conn.get_database_backend();
+    conn.execute_unprepared("CREATE TABLE pool_probe (n INTEGER NOT NULL)")
+        .await
+        .unwrap();
+    let slow = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c \
+                WHERE n < 2000000) SELECT count(*) FROM c";
+    for round in 0..3 {
+        let txn = conn.begin().await.unwrap();
+        txn.execute_unprepared("INSERT INTO pool_probe (n) VALUES (1)")
+            .await
+            .unwrap();
+        drop(txn); // never committed: rolled back
+        let cancelled = conn.query_one_raw(Statement::from_string(backend, slow));
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(5), cancelled).await;
+        let row = conn
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT CAST(COUNT(*) AS BIGINT) AS rows_kept FROM pool_probe",
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"))
+            .unwrap();
+        assert_eq!(row.try_get::<i64>("", "rows_kept").unwrap(), 0);
+    }
+}
+
 engine_tests!(
     migrations_run_forward_from_an_empty_database,
     a_failing_migration_leaves_the_schema_as_it_was,
     enumerations_are_checked_by_the_database,
+    one_connection_survives_dropped_transactions_and_cancelled_statements,
 );

@@ -203,10 +203,40 @@ impl<DB: Database> Drop for PoolConnection<DB> {
             return;
         }
 
+        // Salve patch: a connection with nothing to flush goes straight back to the pool.
+        // Upstream spawns a task that pings it first: one more round trip to the
+        // database server (or the SQLite worker thread) per statement, during which the
+        // connection serves nobody. Whatever a cancelled statement left unread is drained
+        // by the next statement on the connection, which waits until it is ready first.
+        if self.pool.options.min_connections == 0 && self.release_without_ping() {
+            return;
+        }
+
         // We still need to spawn a task to maintain `min_connections`.
         if self.live.is_some() || self.pool.options.min_connections > 0 {
             crate::rt::spawn(self.return_to_pool());
         }
+    }
+}
+
+impl<DB: Database> PoolConnection<DB> {
+    /// Salve patch: releases the connection at once when the slow path has nothing to
+    /// do (no `after_release` hook, nothing queued to flush, pool open, within its max
+    /// lifetime). `false` leaves the connection in place for the slow path.
+    fn release_without_ping(&mut self) -> bool {
+        let releasable = self.live.as_ref().is_some_and(|live| {
+            self.pool.options.after_release.is_none()
+                && !live.raw.should_flush()
+                && !self.pool.is_closed()
+                && !is_beyond_max_lifetime(live, &self.pool.options)
+        });
+        if !releasable {
+            return false;
+        }
+        if let Some(live) = self.live.take() {
+            live.float(self.pool.clone()).release();
+        }
+        true
     }
 }
 
