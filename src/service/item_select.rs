@@ -31,7 +31,10 @@ impl FieldSet {
             .iter()
             .enumerate()
             .filter(|(_, f)| matches!(f.kind, FieldKind::Reference(_)) || wanted(f))
-            .fold(0u64, |bits, (n, _)| bits | (1 << n));
+            // Fields past the 64th have no bit: `contains` always reads them.
+            .fold(0u64, |bits, (n, _)| {
+                bits | 1u64.checked_shl(n as u32).unwrap_or(0)
+            });
         FieldSet(bits)
     }
 
