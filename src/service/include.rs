@@ -54,6 +54,9 @@ fn to_json(item: ItemObject) -> Json {
     )
 }
 
+/// Where a child's own columns start in a [`children`] row, after parent_id and link_note.
+const CHILD_COLUMNS_AT: usize = 2;
+
 /// Children grouped by parent id.
 pub type ChildrenByParent = HashMap<Uuid, Vec<ItemObject>>;
 type BoxedLoad<'a> = std::pin::Pin<Box<dyn Future<Output = Result<ChildrenByParent>> + Send + 'a>>;
@@ -164,8 +167,9 @@ pub async fn children(
     };
     let is_link = matches!(relation.kind, RelationKind::Link { .. });
     for row in db.query_all_raw(sql.build()).await? {
+        // Columns: parent_id, link_note, then the child's own (see `select` above).
         let parent: Uuid = row.try_get_by_index(0)?;
-        let mut object = child.object_at(&row, 2, true)?;
+        let mut object = child.object_at(&row, CHILD_COLUMNS_AT, true)?;
         if is_link {
             let note: Option<String> = row.try_get_by_index(1)?;
             let mut link = Map::new();
