@@ -1,20 +1,24 @@
-//! `include=` expansion: one SQL statement per include node, whatever the number of parent
-//! rows (no N+1). Included items obey the same visibility rule as top-level ones.
+//! `include=` expansion: one SQL statement per level of the include tree, whatever the
+//! number of parent rows or of relations on the level (no N+1). Included items obey the
+//! same visibility rule as top-level ones.
+
+mod batch;
 
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-use crate::domain::listing::{IncludeNode, sort_fields};
-use crate::domain::relations::{Relation, RelationKind};
+pub use batch::{ChildQuery, children_of_many};
+
+use crate::domain::listing::IncludeNode;
 use crate::error::Result;
 use crate::service::Visibility;
-use crate::service::content::{FieldSet, ItemObject, ItemSelect, item_id};
-use crate::service::sql::SqlBuilder;
+use crate::service::content::{FieldSet, ItemObject, item_id};
 
-/// Expands `nodes` into every item of `items`, in place.
+/// Expands `nodes` into every item of `items`, in place: one statement per level of the
+/// include tree, whatever its width.
 pub async fn load(
     db: &DatabaseConnection,
     visibility: Visibility,
@@ -25,8 +29,9 @@ pub async fn load(
         return Ok(());
     }
     let ids: Vec<Uuid> = items.iter().filter_map(item_id).collect();
-    for node in nodes {
-        let mut children = load_node(db, visibility, node, &ids).await?;
+    let level = nodes.iter().map(|node| (node, ids.clone())).collect();
+    let found = load_level(db, visibility, level).await?;
+    for (node, mut children) in nodes.iter().zip(found) {
         for item in items.iter_mut() {
             let found = item_id(item)
                 .and_then(|id| children.remove(&id))
@@ -54,129 +59,60 @@ fn to_json(item: ItemObject) -> Json {
     )
 }
 
-/// Where a child's own columns start in a [`children`] row, after parent_id and link_note.
-const CHILD_COLUMNS_AT: usize = 2;
-
 /// Children grouped by parent id.
 pub type ChildrenByParent = HashMap<Uuid, Vec<ItemObject>>;
-type BoxedLoad<'a> = std::pin::Pin<Box<dyn Future<Output = Result<ChildrenByParent>> + Send + 'a>>;
+type BoxedLoad<'a> =
+    std::pin::Pin<Box<dyn Future<Output = Result<Vec<ChildrenByParent>>> + Send + 'a>>;
 
-/// Children of `parents` through `node.relation`, grouped by parent, with their own
-/// includes expanded (one statement per level).
-fn load_node<'a>(
+/// The children of each (node, parents) pair of one level, grouped by parent, with the
+/// levels below expanded into them: one statement for the level, then one per level below.
+fn load_level<'a>(
     db: &'a DatabaseConnection,
     visibility: Visibility,
-    node: &'a IncludeNode,
-    parents: &'a [Uuid],
+    level: Vec<(&'a IncludeNode, Vec<Uuid>)>,
 ) -> BoxedLoad<'a> {
     Box::pin(async move {
-        let mut grouped =
-            children(db, visibility, node.relation, parents, None, FieldSet::ALL).await?;
-        if node.children.is_empty() {
-            return Ok(grouped);
+        let queries: Vec<ChildQuery> = level
+            .iter()
+            .map(|(node, parents)| ChildQuery {
+                relation: node.relation,
+                parents,
+                per_parent: None,
+                fields: FieldSet::ALL,
+            })
+            .collect();
+        let mut found = children_of_many(db, visibility, &queries).await?;
+        let mut below = Vec::new();
+        let mut owners = Vec::new();
+        for (owner, ((node, _), children)) in level.iter().zip(&found).enumerate() {
+            if node.children.is_empty() {
+                continue;
+            }
+            let mut ids: Vec<Uuid> = children.values().flatten().filter_map(item_id).collect();
+            ids.sort();
+            ids.dedup();
+            if ids.is_empty() {
+                continue;
+            }
+            for grandchild in &node.children {
+                below.push((grandchild, ids.clone()));
+                owners.push(owner);
+            }
         }
-        let mut ids: Vec<Uuid> = grouped.values().flatten().filter_map(item_id).collect();
-        ids.sort();
-        ids.dedup();
-        if ids.is_empty() {
-            return Ok(grouped);
+        if below.is_empty() {
+            return Ok(found);
         }
-        for grandchild in &node.children {
+        let grandchildren: Vec<&IncludeNode> = below.iter().map(|(node, _)| *node).collect();
+        let loaded = load_level(db, visibility, below).await?;
+        for ((grandchild, by_child), owner) in grandchildren.into_iter().zip(loaded).zip(owners) {
             // The same child may appear under several parents: each copy gets them.
-            let by_child = load_node(db, visibility, grandchild, &ids).await?;
-            for object in grouped.values_mut().flatten() {
+            for object in found[owner].values_mut().flatten() {
                 let found = item_id(object)
                     .and_then(|id| by_child.get(&id).cloned())
                     .unwrap_or_default();
                 object.insert(grandchild.relation.name, embed(grandchild, found));
             }
         }
-        Ok(grouped)
+        Ok(found)
     })
-}
-
-/// One level of a relation for many parents in one statement: the visible children of
-/// each parent, in editorial order, at most `per_parent` each. Items reached through a
-/// link carry `link: {note}`. REST includes and GraphQL fields both load through here.
-pub async fn children(
-    db: &DatabaseConnection,
-    visibility: Visibility,
-    relation: Relation,
-    parents: &[Uuid],
-    per_parent: Option<u32>,
-    fields: FieldSet,
-) -> Result<ChildrenByParent> {
-    let mut grouped = ChildrenByParent::new();
-    if parents.is_empty() {
-        return Ok(grouped);
-    }
-    let child = ItemSelect::projected(relation.to, visibility, fields);
-    let table = relation.to.table();
-    let order = sort_fields(relation.to)[0].column;
-    let (parent_expr, note, from, order_within) = match relation.kind {
-        RelationKind::Link {
-            link,
-            parent_column,
-            child_column,
-        } => (
-            format!("l.{parent_column}"),
-            "l.note",
-            format!("{} l JOIN {table} t ON t.id = l.{child_column}", link.table),
-            format!("l.position, t.{order}, t.id"),
-        ),
-        RelationKind::ToOne { column } => (
-            "p.id".to_owned(),
-            "NULL",
-            format!(
-                "{} p JOIN {table} t ON t.id = p.{column}",
-                relation.from.table()
-            ),
-            "t.id".to_owned(),
-        ),
-        RelationKind::ToMany { column } => (
-            format!("t.{column}"),
-            "NULL",
-            format!("{table} t"),
-            format!("t.{order}, t.id"),
-        ),
-    };
-    let mut sql = SqlBuilder::new(db.get_database_backend());
-    let select = format!(
-        "SELECT {parent_expr} AS parent_id, {note} AS link_note, {}",
-        child.columns
-    );
-    match per_parent {
-        // A window numbers each parent's children so one statement can cap them all.
-        Some(_) => sql.push(&format!(
-            "SELECT * FROM ({select}, ROW_NUMBER() OVER (PARTITION BY {parent_expr} \
-             ORDER BY {order_within}) AS rn FROM {from}{} WHERE {parent_expr} IN ",
-            child.joins
-        )),
-        None => sql.push(&format!(
-            "{select} FROM {from}{} WHERE {parent_expr} IN ",
-            child.joins
-        )),
-    };
-    sql.bind_list(parents.iter().copied());
-    sql.push(&format!(" AND {}", visibility.status_filter("t")));
-    match per_parent {
-        Some(limit) => sql.push(&format!(
-            ") w WHERE w.rn <= {limit} ORDER BY w.parent_id, w.rn"
-        )),
-        None => sql.push(&format!(" ORDER BY {parent_expr}, {order_within}")),
-    };
-    let is_link = matches!(relation.kind, RelationKind::Link { .. });
-    for row in db.query_all_raw(sql.build()).await? {
-        // Columns: parent_id, link_note, then the child's own (see `select` above).
-        let parent: Uuid = row.try_get_by_index(0)?;
-        let mut object = child.object_at(&row, CHILD_COLUMNS_AT, true)?;
-        if is_link {
-            let note: Option<String> = row.try_get_by_index(1)?;
-            let mut link = Map::new();
-            link.insert("note".into(), note.map_or(Json::Null, Json::String));
-            object.insert("link", Json::Object(link));
-        }
-        grouped.entry(parent).or_default().push(object);
-    }
-    Ok(grouped)
 }

@@ -18,7 +18,7 @@ use crate::service::sql::SqlBuilder;
 /// common fields (id, slug, status, timestamps, version) and references are always read:
 /// they are cheap, and cache tags need the references. A GraphQL selection reads only
 /// what it shows; everything else reads [`FieldSet::ALL`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FieldSet(u64);
 
 impl FieldSet {
@@ -51,6 +51,8 @@ pub struct ItemSelect {
     fields: Vec<&'static Field>,
     /// The item columns, on alias `t` (and `r<n>` for references).
     pub columns: String,
+    /// The same columns' expressions, without aliases.
+    pub exprs: Vec<String>,
     /// Joins that resolve references to slugs.
     pub joins: String,
 }
@@ -62,7 +64,8 @@ impl ItemSelect {
 
     /// Reads only `only` of the collection's own fields; objects lack the others.
     pub fn projected(collection: Collection, visibility: Visibility, only: FieldSet) -> Self {
-        let mut columns: Vec<String> = COMMON_FIELDS.iter().map(|c| format!("t.{c}")).collect();
+        let mut exprs: Vec<String> = COMMON_FIELDS.iter().map(|c| format!("t.{c}")).collect();
+        let mut aliases: Vec<Option<&str>> = vec![None; exprs.len()];
         let mut fields = Vec::new();
         let mut joins = String::new();
         for (n, field) in collection.fields().iter().enumerate() {
@@ -72,7 +75,8 @@ impl ItemSelect {
             fields.push(field);
             match field.kind {
                 FieldKind::Reference(target) => {
-                    columns.push(format!("r{n}.slug AS {}", field.name));
+                    exprs.push(format!("r{n}.slug"));
+                    aliases.push(Some(field.name));
                     joins.push_str(&format!(
                         " LEFT JOIN {} r{n} ON r{n}.id = t.{} AND {}",
                         target.table(),
@@ -80,15 +84,49 @@ impl ItemSelect {
                         visibility.status_filter(&format!("r{n}"))
                     ));
                 }
-                _ => columns.push(format!("t.{}", field.column)),
+                _ => {
+                    exprs.push(format!("t.{}", field.column));
+                    aliases.push(None);
+                }
             }
         }
+        let columns = exprs
+            .iter()
+            .zip(&aliases)
+            .map(|(expr, alias)| match alias {
+                Some(alias) => format!("{expr} AS {alias}"),
+                None => expr.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         Self {
             collection,
             fields,
-            columns: columns.join(", "),
+            columns,
+            exprs,
             joins,
         }
+    }
+
+    /// The PostgreSQL type of each column, in order.
+    pub fn column_types(&self) -> impl Iterator<Item = &'static str> + '_ {
+        const COMMON: [&str; 7] = [
+            "uuid",
+            "text",
+            "text",
+            "timestamptz",
+            "timestamptz",
+            "timestamptz",
+            "bigint",
+        ];
+        COMMON
+            .into_iter()
+            .chain(self.fields.iter().map(|f| match f.kind {
+                FieldKind::Text | FieldKind::Enum(_) | FieldKind::Reference(_) => "text",
+                FieldKind::Integer => "bigint",
+                FieldKind::StringList | FieldKind::Statistics => "jsonb",
+                FieldKind::Timestamp => "timestamptz",
+            }))
     }
 
     /// `SELECT <columns> FROM <table> t <joins>`.

@@ -11,6 +11,7 @@ mod editing;
 mod errors;
 mod foundation;
 mod graphql;
+mod includes;
 mod interchange;
 mod keys;
 mod migrations;

@@ -305,7 +305,8 @@ async fn nested_includes_and_references_expand(engine: Engine) {
     assert_eq!(keys, ["name", "products", "slug"].into_iter().collect());
 }
 
-/// One statement for the page and one per include node, however many rows.
+/// One statement for the page and one per include level, however many rows and however
+/// many relations on the level.
 async fn includes_run_one_statement_per_level(engine: Engine) {
     let (app, _db) = app_with_data(engine).await;
     let mut counts = Vec::new();
@@ -323,9 +324,31 @@ async fn includes_run_one_statement_per_level(engine: Engine) {
     }
     assert_eq!(
         counts,
-        vec![4, 4],
-        "page + techniques + benefits + products"
+        vec![3, 3],
+        "page + techniques + (benefits and products)"
     );
+
+    // The storefront's technique page (benchmark W1): the item, then its three relations.
+    const W1: &str = "include=benefits,citations,products";
+    let all = json(&app, &format!("/v1/techniques?limit=100&{W1}")).await;
+    let related = |item: &Value| {
+        ["benefits", "citations", "products"]
+            .iter()
+            .all(|r| !item[r].as_array().unwrap().is_empty())
+    };
+    let slug = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| related(item))
+        .expect("a technique with benefits, citations and products")["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = app.statements.get();
+    let body = json(&app, &format!("/v1/techniques/{slug}?{W1}")).await;
+    assert_eq!(app.statements.get() - before, 2, "item + one include level");
+    assert!(related(&body["data"]), "{body}");
 }
 
 async fn drafts_and_links_to_drafts_never_reach_read_consumers(engine: Engine) {

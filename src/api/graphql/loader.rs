@@ -1,5 +1,6 @@
-//! Batched loading of relation fields: every `Technique.benefits(first: 3)` requested in
-//! one execution step becomes one SQL statement, whatever the number of parents.
+//! Batched loading of relation fields: every relation field (`Technique.benefits(first: 3)`,
+//! `Technique.products`, …) requested in one execution step is loaded by one SQL
+//! statement, whatever the number of parents or of relations.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -59,32 +60,40 @@ impl Loader<RelationKey> for RelationLoader {
                 .or_default()
                 .push(key.parent);
         }
-        let mut out = HashMap::with_capacity(keys.len());
-        for ((from, name, first, fields), mut parents) in groups {
-            let rel = relation(from, name).ok_or_else(|| {
+        // In a stable order: the statement's text is its prepared-statement cache key.
+        let mut groups: Vec<_> = groups.into_iter().collect();
+        groups.sort_unstable_by_key(|((from, name, first, fields), _)| {
+            (from.as_str(), *name, *first, *fields)
+        });
+        let mut queries = Vec::with_capacity(groups.len());
+        for ((from, name, first, fields), parents) in &mut groups {
+            let relation = relation(*from, name).ok_or_else(|| {
                 Arc::new(AppError::internal_msg(format!("no relation {from}.{name}")))
             })?;
             parents.sort();
             parents.dedup();
-            let mut found = include::children(
-                &self.db,
-                self.visibility,
-                rel,
-                &parents,
-                Some(first),
-                fields,
-            )
+            queries.push(include::ChildQuery {
+                relation,
+                parents,
+                per_parent: Some(*first),
+                fields: *fields,
+            });
+        }
+        // Every relation of the step in one statement.
+        let found = include::children_of_many(&self.db, self.visibility, &queries)
             .await
             .map_err(Arc::new)?;
-            for parent in parents {
+        let mut out = HashMap::with_capacity(keys.len());
+        for (((from, name, first, fields), parents), mut found) in groups.iter().zip(found) {
+            for &parent in parents {
                 let children = found.remove(&parent).unwrap_or_default();
                 out.insert(
                     RelationKey {
-                        from,
+                        from: *from,
                         relation: name,
-                        first,
+                        first: *first,
                         parent,
-                        fields,
+                        fields: *fields,
                     },
                     Arc::new(children.into_iter().map(Arc::new).collect()),
                 );

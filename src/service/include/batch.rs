@@ -1,0 +1,307 @@
+//! Several relations, each for many parents, in one statement: a `UNION ALL` with one
+//! branch per relation. Every statement is a round trip and, on PostgreSQL, a trip
+//! through the executor; a storefront page asking for a technique's benefits, citations
+//! and products pays for one instead of three.
+//!
+//! Every branch yields the same columns: `rel` (the branch), `parent_id`, `link_note`,
+//! three sort keys (the child's place under its parent), then the child's columns. On
+//! PostgreSQL each child shape (a collection and the fields read) has its own column
+//! range, NULL in the other branches, so each column holds one type; on SQLite the
+//! shapes share one range.
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use serde_json::{Map, Value as Json};
+use uuid::Uuid;
+
+use crate::domain::Collection;
+use crate::domain::listing::sort_fields;
+use crate::domain::relations::{Relation, RelationKind};
+use crate::error::Result;
+use crate::service::Visibility;
+use crate::service::content::{FieldSet, ItemSelect};
+use crate::service::sql::SqlBuilder;
+
+use super::ChildrenByParent;
+
+/// One relation to load for many parents.
+pub struct ChildQuery<'a> {
+    pub relation: Relation,
+    pub parents: &'a [Uuid],
+    /// At most this many children per parent (GraphQL's `first`); all when `None`.
+    pub per_parent: Option<u32>,
+    /// The child fields to read.
+    pub fields: FieldSet,
+}
+
+/// Parent ids bound by one statement: under SQLite's 32,766 variables (PostgreSQL allows
+/// 65,535). Larger sets take more statements.
+const MAX_BOUND: usize = 20_000;
+/// Branches in one statement: under SQLite's limit of 500 terms in a compound SELECT.
+const MAX_BRANCHES: usize = 64;
+/// The columns before the first shape's range: rel, parent_id, link_note, three sort keys.
+const SHAPES_AT: usize = 6;
+
+/// The visible children of each query's parents, in editorial order, grouped by parent;
+/// one result per query, in order. One statement for all of them (more only past
+/// [`MAX_BOUND`] parent ids or [`MAX_BRANCHES`] relations). Items reached through a link
+/// carry `link: {note}`.
+pub async fn children_of_many(
+    db: &DatabaseConnection,
+    visibility: Visibility,
+    queries: &[ChildQuery<'_>],
+) -> Result<Vec<ChildrenByParent>> {
+    let mut found: Vec<ChildrenByParent> = queries.iter().map(|_| HashMap::new()).collect();
+    let branches: Vec<Branch> = queries
+        .iter()
+        .enumerate()
+        .flat_map(|(query, q)| {
+            q.parents
+                .chunks(MAX_BOUND)
+                .map(move |parents| Branch { query, parents })
+        })
+        .collect();
+    let mut rest = &branches[..];
+    while !rest.is_empty() {
+        let mut take = 0;
+        let mut bound = 0;
+        while take < rest.len()
+            && take < MAX_BRANCHES
+            && (take == 0 || bound + rest[take].parents.len() <= MAX_BOUND)
+        {
+            bound += rest[take].parents.len();
+            take += 1;
+        }
+        run(db, visibility, queries, &rest[..take], &mut found).await?;
+        rest = &rest[take..];
+    }
+    Ok(found)
+}
+
+/// A query's share of one statement.
+struct Branch<'a> {
+    query: usize,
+    parents: &'a [Uuid],
+}
+
+/// The columns of one child collection with one field set, and where they start.
+struct Shape {
+    key: (Collection, FieldSet),
+    select: ItemSelect,
+    at: usize,
+}
+
+async fn run(
+    db: &DatabaseConnection,
+    visibility: Visibility,
+    queries: &[ChildQuery<'_>],
+    branches: &[Branch<'_>],
+    found: &mut [ChildrenByParent],
+) -> Result<()> {
+    let backend = db.get_database_backend();
+    // PostgreSQL types each column of a UNION, so each shape gets its own columns, with
+    // typed NULLs elsewhere (it resolves the types pair by pair: two untyped NULLs would
+    // make a column text before the branch that fills it). SQLite does not type columns
+    // and copies every value of a row, NULLs included: there the shapes share columns.
+    let disjoint = backend == DbBackend::Postgres;
+    let mut shapes: Vec<Shape> = Vec::new();
+    let mut shape_of = Vec::with_capacity(branches.len());
+    for branch in branches {
+        let q = &queries[branch.query];
+        let key = (q.relation.to, q.fields);
+        let index = match shapes.iter().position(|s| s.key == key) {
+            Some(index) => index,
+            None => {
+                let at = match shapes.last() {
+                    Some(last) if disjoint => last.at + last.select.exprs.len(),
+                    _ => SHAPES_AT,
+                };
+                let select = ItemSelect::projected(q.relation.to, visibility, q.fields);
+                shapes.push(Shape { key, select, at });
+                shapes.len() - 1
+            }
+        };
+        shape_of.push(index);
+    }
+    let nulls: Vec<String> = match disjoint {
+        true => shapes
+            .iter()
+            .map(|shape| {
+                let types = shape.select.column_types();
+                types.map(|ty| format!(", NULL::{ty}")).collect()
+            })
+            .collect(),
+        false => Vec::new(),
+    };
+    let widest = shapes
+        .iter()
+        .map(|s| s.select.exprs.len())
+        .max()
+        .unwrap_or(0);
+    let padding = |own: usize| -> (String, String) {
+        if disjoint {
+            (nulls[..own].concat(), nulls[own + 1..].concat())
+        } else {
+            let missing = widest - shapes[own].select.exprs.len();
+            (String::new(), ", NULL".repeat(missing))
+        }
+    };
+    let mut sql = SqlBuilder::new(backend);
+    for (n, branch) in branches.iter().enumerate() {
+        if n > 0 {
+            sql.push(" UNION ALL ");
+        }
+        let own = shape_of[n];
+        let (nulls_before, nulls_after) = padding(own);
+        let branch_sql = BranchSql {
+            n,
+            backend,
+            visibility,
+            query: &queries[branch.query],
+            child: &shapes[own].select,
+            nulls_before,
+            nulls_after,
+        };
+        branch_sql.push(&mut sql, branch.parents);
+    }
+    // Each parent's children in editorial order: the branches order by their own keys.
+    sql.push(" ORDER BY 1, 2, 4, 5, 6");
+
+    for row in db.query_all_raw(sql.build()).await? {
+        let n = usize::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(usize::MAX);
+        let (Some(branch), Some(&shape)) = (branches.get(n), shape_of.get(n)) else {
+            continue;
+        };
+        let parent: Uuid = row.try_get_by_index(1)?;
+        let shape = &shapes[shape];
+        let mut object = shape.select.object_at(&row, shape.at, true)?;
+        if matches!(
+            queries[branch.query].relation.kind,
+            RelationKind::Link { .. }
+        ) {
+            let note: Option<String> = row.try_get_by_index(2)?;
+            let mut link = Map::new();
+            link.insert("note".into(), note.map_or(Json::Null, Json::String));
+            object.insert("link", Json::Object(link));
+        }
+        found[branch.query].entry(parent).or_default().push(object);
+    }
+    Ok(())
+}
+
+/// One branch: `rel, parent_id, link_note`, three sort keys, then every shape's columns
+/// (NULL but for the branch's own).
+struct BranchSql<'a> {
+    n: usize,
+    backend: DbBackend,
+    visibility: Visibility,
+    query: &'a ChildQuery<'a>,
+    child: &'a ItemSelect,
+    nulls_before: String,
+    nulls_after: String,
+}
+
+impl BranchSql<'_> {
+    /// The children of `parents`. Sort keys: a link's position, the child collection's
+    /// first sort field (always text: a name or title), its id; a capped branch numbers
+    /// each parent's children in that order (a window) and sorts by the number.
+    fn push(&self, sql: &mut SqlBuilder, parents: &[Uuid]) {
+        let relation = self.query.relation;
+        let table = relation.to.table();
+        let order = sort_fields(relation.to)[0].column;
+        let (parent_expr, note, from, keys) = match relation.kind {
+            RelationKind::Link {
+                link,
+                parent_column,
+                child_column,
+            } => (
+                format!("l.{parent_column}"),
+                "l.note",
+                format!("{} l JOIN {table} t ON t.id = l.{child_column}", link.table),
+                [
+                    "l.position".to_owned(),
+                    format!("t.{order}"),
+                    "t.id".to_owned(),
+                ],
+            ),
+            RelationKind::ToOne { column } => (
+                "p.id".to_owned(),
+                self.typed_null("text"),
+                format!(
+                    "{} p JOIN {table} t ON t.id = p.{column}",
+                    relation.from.table()
+                ),
+                [
+                    self.typed_null("bigint").to_owned(),
+                    self.typed_null("text").to_owned(),
+                    "t.id".to_owned(),
+                ],
+            ),
+            RelationKind::ToMany { column } => (
+                format!("t.{column}"),
+                self.typed_null("text"),
+                format!("{table} t"),
+                [
+                    self.typed_null("bigint").to_owned(),
+                    format!("t.{order}"),
+                    "t.id".to_owned(),
+                ],
+            ),
+        };
+        let n = self.n;
+        let (before, after) = (&self.nulls_before, &self.nulls_after);
+        let filter = format!("FROM {from}{} WHERE {parent_expr} IN ", self.child.joins);
+        match self.query.per_parent {
+            None => {
+                let [k1, k2, k3] = &keys;
+                sql.push(&format!(
+                    "SELECT CAST({n} AS BIGINT) AS rel, {parent_expr} AS parent_id, \
+                     {note} AS link_note, {k1} AS s1, {k2} AS s2, {k3} AS s3{before}, {}{after} \
+                     {filter}",
+                    self.child.exprs.join(", ")
+                ));
+                sql.bind_list(parents.iter().copied());
+                sql.push(&format!(" AND {}", self.visibility.status_filter("t")));
+            }
+            Some(limit) => {
+                let own: Vec<String> = (0..self.child.exprs.len())
+                    .map(|c| format!("w.c{c}"))
+                    .collect();
+                let inner: Vec<String> = self
+                    .child
+                    .exprs
+                    .iter()
+                    .enumerate()
+                    .map(|(c, expr)| format!("{expr} AS c{c}"))
+                    .collect();
+                sql.push(&format!(
+                    "SELECT CAST({n} AS BIGINT) AS rel, w.parent_id, w.link_note, w.rn AS s1, \
+                     {} AS s2, {} AS s3{before}, {}{after} FROM (SELECT {parent_expr} AS \
+                     parent_id, {note} AS link_note, {}, ROW_NUMBER() OVER (PARTITION BY \
+                     {parent_expr} ORDER BY {}) AS rn {filter}",
+                    self.typed_null("text"),
+                    self.typed_null("uuid"),
+                    own.join(", "),
+                    inner.join(", "),
+                    keys.join(", ")
+                ));
+                sql.bind_list(parents.iter().copied());
+                sql.push(&format!(
+                    " AND {}) w WHERE w.rn <= {limit}",
+                    self.visibility.status_filter("t")
+                ));
+            }
+        }
+    }
+
+    /// A NULL of `ty` (PostgreSQL types a UNION's columns from its branches, pair by pair).
+    fn typed_null(&self, ty: &str) -> &'static str {
+        match (self.backend, ty) {
+            (DbBackend::Postgres, "text") => "NULL::text",
+            (DbBackend::Postgres, "bigint") => "NULL::bigint",
+            (DbBackend::Postgres, "uuid") => "NULL::uuid",
+            _ => "NULL",
+        }
+    }
+}

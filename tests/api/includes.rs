@@ -1,0 +1,116 @@
+//! Includes batched by level: every relation of a level shares one statement (a
+//! `UNION ALL` whose branches read different collections), and must answer exactly what
+//! each relation answers alone.
+
+use salve::domain::Collection;
+use salve::domain::relations::relations;
+use serde_json::Value;
+
+use crate::engine_tests;
+use crate::helpers::{Engine, TestApp, generate, spawn_app, stderr};
+
+async fn json(app: &TestApp, path: &str) -> Value {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.json().await.unwrap()
+}
+
+/// For every collection: all its relations in one request equal each relation alone,
+/// item by item, and cost one statement for the page plus one for the level.
+async fn every_relation_of_a_level_in_one_statement_matches_each_alone(engine: Engine) {
+    let (app, db) = spawn_app(engine).await;
+    let set = generate("S", &db.dir().join("scale-s"));
+    let output = db.cli(&["import", set.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    for collection in Collection::ALL {
+        let names: Vec<&str> = relations(collection).iter().map(|r| r.name).collect();
+        let base = format!("/v1/{}?limit=40&sort=slug", collection.as_str());
+        let before = app.statements.get();
+        let together = json(&app, &format!("{base}&include={}", names.join(","))).await;
+        assert_eq!(
+            app.statements.get() - before,
+            2,
+            "{collection}: page + one level for {names:?}"
+        );
+        let items = together["data"].as_array().unwrap();
+        assert!(!items.is_empty(), "{collection}");
+        let mut non_empty = 0;
+        for name in &names {
+            let alone = json(&app, &format!("{base}&include={name}")).await;
+            let alone = alone["data"].as_array().unwrap();
+            assert_eq!(alone.len(), items.len(), "{collection}.{name}");
+            for (one, all) in alone.iter().zip(items) {
+                assert_eq!(one["slug"], all["slug"]);
+                assert_eq!(
+                    one[name], all[name],
+                    "{collection}.{name} of {}",
+                    one["slug"]
+                );
+                non_empty += usize::from(one[name].as_array().is_some_and(|a| !a.is_empty()));
+            }
+        }
+        assert!(non_empty > 0, "{collection}: no relation had items");
+    }
+}
+
+/// Levels below the first: each relation of a level has its own parents (the children
+/// found through its own parent relation), and nested objects still match.
+async fn nested_levels_mix_relations_with_different_parents(engine: Engine) {
+    let (app, db) = spawn_app(engine).await;
+    let set = generate("S", &db.dir().join("scale-s"));
+    let output = db.cli(&["import", set.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let base = "/v1/articles?limit=30&sort=slug";
+    let before = app.statements.get();
+    let together = json(
+        &app,
+        &format!("{base}&include=author.articles,reviewer,techniques.benefits,techniques.products,related.author"),
+    )
+    .await;
+    assert_eq!(app.statements.get() - before, 3, "page + two levels");
+    for (path, pick) in [
+        ("author.articles", ["author", "articles"]),
+        ("techniques.benefits", ["techniques", "benefits"]),
+        ("techniques.products", ["techniques", "products"]),
+        ("related.author", ["related", "author"]),
+    ] {
+        let alone = json(&app, &format!("{base}&include={path}")).await;
+        for (one, all) in alone["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(together["data"].as_array().unwrap())
+        {
+            let [outer, inner] = pick;
+            let nested = |item: &Value| -> Vec<Value> {
+                match &item[outer] {
+                    Value::Array(children) => children.iter().map(|c| c[inner].clone()).collect(),
+                    Value::Null => Vec::new(),
+                    child => vec![child[inner].clone()],
+                }
+            };
+            assert_eq!(nested(one), nested(all), "{path} of {}", one["slug"]);
+        }
+    }
+    assert_eq!(
+        json(&app, &format!("{base}&include=reviewer")).await["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["reviewer"].clone())
+            .collect::<Vec<_>>(),
+        together["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["reviewer"].clone())
+            .collect::<Vec<_>>(),
+    );
+}
+
+engine_tests!(
+    every_relation_of_a_level_in_one_statement_matches_each_alone,
+    nested_levels_mix_relations_with_different_parents,
+);
