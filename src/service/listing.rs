@@ -83,14 +83,21 @@ pub async fn list(
     let select = ItemSelect::new(collection, visibility);
     let mut sql = SqlBuilder::new(backend);
     let alias = match &search {
-        // Searches rank in a subquery, so keyset conditions can name the score.
+        // Searches rank in a subquery, so keyset conditions can name the score. It
+        // carries only the ids and sort keys of the matches (hundreds for a common
+        // word); the page's rows are read after the LIMIT.
         Some(search) => {
+            let mut columns = vec!["t.id".to_owned()];
+            for key in &params.sort {
+                columns.push(format!("t.{}", key.field.column));
+            }
             sql.push(&format!(
-                "SELECT * FROM (SELECT {}, {} AS {RELEVANCE} FROM {}{}",
+                "SELECT {}, hits.{RELEVANCE} FROM (SELECT * FROM (SELECT {}, {} AS {RELEVANCE} \
+                 FROM {}",
                 select.columns,
+                columns.join(", "),
                 search.score_expr(),
                 search.from(),
-                select.joins
             ));
             push_conditions(&mut sql, visibility, params, Some(search));
             sql.push(") hits WHERE 1 = 1");
@@ -128,11 +135,15 @@ pub async fn list(
             if id_descending { "DESC" } else { "ASC" }
         )])
         .collect();
-    sql.push(&format!(
-        " ORDER BY {} LIMIT {}",
-        order.join(", "),
-        params.limit + 1
-    ));
+    let order = order.join(", ");
+    sql.push(&format!(" ORDER BY {order} LIMIT {}", params.limit + 1));
+    if search.is_some() {
+        sql.push(&format!(
+            ") hits JOIN {} t ON t.id = hits.id{} ORDER BY {order}",
+            collection.table(),
+            select.joins
+        ));
+    }
 
     let rows = db.query_all_raw(sql.build()).await?;
     let has_more = rows.len() > params.limit as usize;

@@ -18,4 +18,5 @@ mod migrations;
 mod readiness;
 mod rest_reads;
 mod search_index;
+mod search_pages;
 mod workflow;
