@@ -15,8 +15,11 @@ mod m20261128_000006_listing_indexes;
 mod m20261128_000007_persisted_queries;
 mod m20261130_000008_editorial;
 mod m20261130_000009_change_log;
+mod m20261130_000010_clustered_links;
 pub mod schema;
 
+/// Link tables: (table, left column, left table, right column, right table).
+pub use m20261127_000002_links::LINKS;
 /// Searchable columns and their weights, as indexed by the search migration.
 pub use m20261127_000003_search::SEARCHABLE;
 
@@ -35,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_persisted_queries::Migration),
             Box::new(m20261130_000008_editorial::Migration),
             Box::new(m20261130_000009_change_log::Migration),
+            Box::new(m20261130_000010_clustered_links::Migration),
         ]
     }
 }

@@ -3,7 +3,7 @@ use sea_orm::{ConnectionTrait, DbErr, Statement};
 use sea_orm_migration::prelude::*;
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestDb};
+use crate::helpers::{Engine, TestDb, demo_dir, stderr};
 
 /// Creates a table, then fails: the table must not survive.
 #[derive(DeriveMigrationName)]
@@ -83,6 +83,56 @@ async fn migrations_run_forward_from_an_empty_database(engine: Engine) {
     }
     // Applying again is a no-op.
     Migrator::up(&conn, None).await.expect("idempotent");
+}
+
+/// SQLite link tables are clustered on their key (`WITHOUT ROWID`): the last migration
+/// converts them with their rows and indexes, and rolls back to rowid tables.
+async fn link_tables_are_clustered_and_the_conversion_rolls_back(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let output = db.cli(&["import", demo_dir().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let conn = db.connect().await;
+    let links = |sql: &'static str| {
+        let conn = &conn;
+        async move {
+            let rows = conn
+                .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
+                .await
+                .unwrap();
+            rows.iter()
+                .map(|row| row.try_get_by_index::<i64>(0).unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    let count = "SELECT COUNT(*) FROM technique_benefits";
+    let before = links(count).await;
+    assert!(before[0] > 0);
+    if engine == Engine::Sqlite {
+        let clustered = || async {
+            let mut n = 0;
+            for (table, ..) in migration::LINKS {
+                let sql = format!("SELECT sql FROM sqlite_master WHERE name = '{table}'");
+                let row = conn
+                    .query_one_raw(Statement::from_string(sea_orm::DbBackend::Sqlite, sql))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let definition: String = row.try_get_by_index(0).unwrap();
+                n += usize::from(definition.ends_with("WITHOUT ROWID"));
+            }
+            n
+        };
+        assert_eq!(clustered().await, migration::LINKS.len());
+        Migrator::down(&conn, Some(1)).await.expect("rolls back");
+        assert_eq!(clustered().await, 0);
+        assert_eq!(links(count).await, before);
+        Migrator::up(&conn, None).await.expect("reapplies");
+        assert_eq!(clustered().await, migration::LINKS.len());
+    }
+    assert_eq!(links(count).await, before, "no link lost");
+    let joined = "SELECT COUNT(*) FROM technique_benefits l \
+                   JOIN benefits b ON b.id = l.benefit_id";
+    assert_eq!(links(joined).await, before);
 }
 
 async fn a_failing_migration_leaves_the_schema_as_it_was(engine: Engine) {
@@ -178,6 +228,7 @@ async fn one_connection_survives_dropped_transactions_and_cancelled_statements(e
 
 engine_tests!(
     migrations_run_forward_from_an_empty_database,
+    link_tables_are_clustered_and_the_conversion_rolls_back,
     a_failing_migration_leaves_the_schema_as_it_was,
     enumerations_are_checked_by_the_database,
     one_connection_survives_dropped_transactions_and_cancelled_statements,
