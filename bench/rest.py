@@ -238,7 +238,8 @@ def main():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--only", help="comma-separated workloads to run (healthz always runs)")
     ap.add_argument("--cache", default="on,off",
-                    help="read cache modes to run: on (default server), off (--no-cache), or both")
+                    help="read cache modes to run, comma separated: on (the default server), "
+                         "off (--no-cache); default both (on,off)")
     args = ap.parse_args()
     ensure_wrk()
     if not args.no_build:
@@ -250,7 +251,10 @@ def main():
             url = fresh_database(engine, workdir)
             import_dataset(url, "M")
             off_results = {}
-            for m, mode in enumerate(args.cache.split(",")):
+            modes = args.cache.replace("both", "on,off").split(",")
+            if any(mode not in ("on", "off") for mode in modes):
+                sys.exit("--cache takes on, off or both")
+            for m, mode in enumerate(modes):
                 extra = ["--no-cache"] if mode == "off" else []
                 server = Server(url, 18600 + 10 * n + m, extra)
                 results = {}
