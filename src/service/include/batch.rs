@@ -129,7 +129,9 @@ async fn run(
             .iter()
             .map(|shape| {
                 let types = shape.select.column_types();
-                types.map(|ty| format!(", NULL::{ty}")).collect()
+                types
+                    .map(|ty| format!(", {}", typed_null(backend, ty)))
+                    .collect()
             })
             .collect(),
         false => Vec::new(),
@@ -217,7 +219,7 @@ impl BranchSql<'_> {
                 child_column,
             } => (
                 format!("l.{parent_column}"),
-                "l.note",
+                "l.note".to_owned(),
                 format!("{} l JOIN {table} t ON t.id = l.{child_column}", link.table),
                 [
                     "l.position".to_owned(),
@@ -227,23 +229,23 @@ impl BranchSql<'_> {
             ),
             RelationKind::ToOne { column } => (
                 "p.id".to_owned(),
-                self.typed_null("text"),
+                typed_null(self.backend, "text"),
                 format!(
                     "{} p JOIN {table} t ON t.id = p.{column}",
                     relation.from.table()
                 ),
                 [
-                    self.typed_null("bigint").to_owned(),
-                    self.typed_null("text").to_owned(),
+                    typed_null(self.backend, "bigint"),
+                    typed_null(self.backend, "text"),
                     "t.id".to_owned(),
                 ],
             ),
             RelationKind::ToMany { column } => (
                 format!("t.{column}"),
-                self.typed_null("text"),
+                typed_null(self.backend, "text"),
                 format!("{table} t"),
                 [
-                    self.typed_null("bigint").to_owned(),
+                    typed_null(self.backend, "bigint"),
                     format!("t.{order}"),
                     "t.id".to_owned(),
                 ],
@@ -261,10 +263,8 @@ impl BranchSql<'_> {
                      {filter}",
                     self.child.exprs.join(", ")
                 ));
-                sql.bind_list(parents.iter().copied());
-                sql.push(&format!(" AND {}", self.visibility.status_filter("t")));
             }
-            Some(limit) => {
+            Some(_) => {
                 let own: Vec<String> = (0..self.child.exprs.len())
                     .map(|c| format!("w.c{c}"))
                     .collect();
@@ -280,28 +280,27 @@ impl BranchSql<'_> {
                      {} AS s2, {} AS s3{before}, {}{after} FROM (SELECT {parent_expr} AS \
                      parent_id, {note} AS link_note, {}, ROW_NUMBER() OVER (PARTITION BY \
                      {parent_expr} ORDER BY {}) AS rn {filter}",
-                    self.typed_null("text"),
-                    self.typed_null("uuid"),
+                    typed_null(self.backend, "text"),
+                    typed_null(self.backend, "uuid"),
                     own.join(", "),
                     inner.join(", "),
                     keys.join(", ")
                 ));
-                sql.bind_list(parents.iter().copied());
-                sql.push(&format!(
-                    " AND {}) w WHERE w.rn <= {limit}",
-                    self.visibility.status_filter("t")
-                ));
             }
         }
-    }
-
-    /// A NULL of `ty` (PostgreSQL types a UNION's columns from its branches, pair by pair).
-    fn typed_null(&self, ty: &str) -> &'static str {
-        match (self.backend, ty) {
-            (DbBackend::Postgres, "text") => "NULL::text",
-            (DbBackend::Postgres, "bigint") => "NULL::bigint",
-            (DbBackend::Postgres, "uuid") => "NULL::uuid",
-            _ => "NULL",
+        sql.bind_list(parents.iter().copied());
+        sql.push(&format!(" AND {}", self.visibility.status_filter("t")));
+        if let Some(limit) = self.query.per_parent {
+            sql.push(&format!(") w WHERE w.rn <= {limit}"));
         }
+    }
+}
+
+/// A NULL of the PostgreSQL type `ty` (PostgreSQL types a UNION's columns from its
+/// branches, pair by pair); a plain NULL on SQLite.
+fn typed_null(backend: DbBackend, ty: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("NULL::{ty}"),
+        _ => "NULL".to_owned(),
     }
 }
