@@ -20,7 +20,8 @@ use std::ops::Deref;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use tokio::sync::MutexGuard;
 
@@ -89,32 +90,28 @@ pub fn now() -> DateTime<Utc> {
 }
 
 impl Editor<'_> {
-    /// Begins a write transaction. On SQLite the first statement is a write, so the
-    /// connection takes the write lock before it reads anything: a deferred transaction
-    /// that reads first and writes later fails with SQLITE_BUSY_SNAPSHOT when another
-    /// writer commits in between, instead of waiting its turn. The statement also drops
-    /// expired idempotency records.
+    /// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the connection takes
+    /// the write lock (waiting its turn through the busy timeout) before it runs anything.
+    /// A deferred transaction holding a read snapshot when it first writes gets SQLITE_BUSY
+    /// at once, with no wait, if another connection is writing (an idempotency claim, say):
+    /// seen as a sporadic 503 on concurrent creates.
     pub(crate) async fn begin(&self) -> Result<WriteTxn<'_>> {
-        self.begin_with(true).await
-    }
-
-    /// Like [`Editor::begin`]; `reads_first: false` when the transaction's first
-    /// statement is a write anyway (it then takes the lock itself).
-    pub(crate) async fn begin_with(&self, reads_first: bool) -> Result<WriteTxn<'_>> {
-        let sqlite = self.db.get_database_backend() == DbBackend::Sqlite;
-        let turn = if sqlite {
-            Some(self.gate.turn().await)
-        } else {
-            None
-        };
-        let txn = self.db.begin().await?;
-        if sqlite && reads_first {
-            let mut sql = crate::service::sql::SqlBuilder::new(DbBackend::Sqlite);
-            sql.push("DELETE FROM idempotency_keys WHERE expires_at < ")
-                .bind(now());
-            txn.execute_raw(sql.build()).await?;
+        if self.db.get_database_backend() != DbBackend::Sqlite {
+            let txn = self.db.begin().await?;
+            return Ok(WriteTxn { txn, _turn: None });
         }
-        Ok(WriteTxn { txn, _turn: turn })
+        let turn = self.gate.turn().await;
+        let txn = self
+            .db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await?;
+        Ok(WriteTxn {
+            txn,
+            _turn: Some(turn),
+        })
     }
 
     /// On SQLite, checks before queueing for the write lock what fails without it (no

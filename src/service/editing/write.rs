@@ -46,7 +46,7 @@ impl Editor<'_> {
         };
         let id = Uuid::now_v7();
         let at = now();
-        let txn = self.begin_with(false).await?;
+        let txn = self.begin().await?;
         let mut sql = SqlBuilder::new(txn.get_database_backend());
         sql.push(&format!(
             "INSERT INTO {} (id, status, created_at, updated_at, version",
@@ -184,7 +184,7 @@ impl Editor<'_> {
         if after == before {
             return super::written(self.db, collection, &slug).await;
         }
-        let txn = self.begin_with(false).await?;
+        let txn = self.begin().await?;
         let mut sql = SqlBuilder::new(txn.get_database_backend());
         sql.push(&format!("UPDATE {} SET ", collection.table()));
         for (column, value) in resolved.columns.iter().cloned() {
