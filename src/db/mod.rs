@@ -14,6 +14,8 @@ use sea_orm::{
 };
 
 use crate::config::DatabaseSettings;
+
+mod sqlite_memory;
 use crate::error::{AppError, Result};
 
 /// Counts SQL statements run through a connection (tests assert it; metrics expose it).
@@ -70,6 +72,9 @@ async fn connect_sized(
 ) -> anyhow::Result<DatabaseConnection> {
     let nice = pool.nice;
     let url = settings.url();
+    if url.starts_with("sqlite:") {
+        sqlite_memory::install();
+    }
     let sqlite_dir = sqlite_path(&url)
         .and_then(|path| Path::new(path).parent())
         .filter(|dir| !dir.as_os_str().is_empty());
