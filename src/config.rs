@@ -217,7 +217,7 @@ pub struct ServeSettings {
     pub no_cache: bool,
 
     /// Memory the read cache may use, in MiB.
-    #[arg(long, env = "SALVE_CACHE_MB", default_value_t = 64,
+    #[arg(long, env = "SALVE_CACHE_MB", default_value_t = 40,
           value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub cache_mb: u32,
 
@@ -345,7 +345,7 @@ impl Default for ServeSettings {
             no_demo: false,
             review_interval_days: 365,
             no_cache: false,
-            cache_mb: 64,
+            cache_mb: 40,
             memory_trim_ms: 250,
             no_public_read: false,
             workers: None,
