@@ -1,11 +1,10 @@
-//! SQLite's memory allocator: mimalloc, with SQLite's memory statistics off.
+//! SQLite's memory allocator: mimalloc, as for the Rust side.
 //!
 //! SQLite allocates for every value a row hands over (sqlx copies each one) through
-//! `sqlite3_malloc`, which by default is the C library's `malloc` behind a global mutex
-//! that keeps SQLite's memory statistics. Serving nested includes, glibc's malloc (and
-//! its fastbin consolidation) took about 14 % of the server's CPU time after the Rust
-//! side had moved to mimalloc; the statistics feed only `sqlite3_memory_used` and soft
-//! heap limits, which Salve does not use.
+//! `sqlite3_malloc`, by default the C library's `malloc`. Serving nested includes, glibc's
+//! malloc (and its fastbin consolidation) still took about 14 % of the server's CPU time
+//! after the Rust side had moved to mimalloc. (Memory statistics, which would add a global
+//! mutex per allocation, are compiled out: see `.cargo/config.toml`.)
 
 use std::ffi::{c_int, c_void};
 use std::sync::Once;
@@ -36,19 +35,13 @@ fn configure() {
         xShutdown: Some(shutdown),
         pAppData: std::ptr::null_mut(),
     };
-    // SAFETY: both options are documented for use before sqlite3_initialize (SQLite
-    // refuses them with SQLITE_MISUSE after it, changing nothing); SQLITE_CONFIG_MALLOC
-    // copies the methods struct during the call, and MEMSTATUS takes an int.
-    let (statistics, allocator) = unsafe {
-        (
-            ffi::sqlite3_config(ffi::SQLITE_CONFIG_MEMSTATUS, 0 as c_int),
-            ffi::sqlite3_config(ffi::SQLITE_CONFIG_MALLOC, &raw const methods),
-        )
-    };
-    if statistics != ffi::SQLITE_OK || allocator != ffi::SQLITE_OK {
+    // SAFETY: SQLITE_CONFIG_MALLOC is documented for use before sqlite3_initialize
+    // (SQLite refuses it with SQLITE_MISUSE after it, changing nothing), and copies the
+    // methods struct during the call.
+    let rc = unsafe { ffi::sqlite3_config(ffi::SQLITE_CONFIG_MALLOC, &raw const methods) };
+    if rc != ffi::SQLITE_OK {
         tracing::debug!(
-            statistics,
-            allocator,
+            rc,
             "SQLite was initialized already: it keeps its default allocator"
         );
     }
