@@ -84,6 +84,7 @@ async fn connect_sized(
     }
     let statement_timeout = settings.statement_timeout();
     let background_checkpoint = settings.background_checkpoint;
+    let plan_cache_mode = settings.pg_plan_cache_mode.setting();
     let mut options = ConnectOptions::new(url.clone());
     options
         .max_connections(pool.size)
@@ -133,8 +134,11 @@ async fn connect_sized(
         })
         .map_sqlx_postgres_opts(move |opts: PgConnectOptions| {
             let millis = statement_timeout.as_millis().to_string();
-            opts.options([("statement_timeout", millis.as_str())])
-                .application_name("salve")
+            opts.options([
+                ("statement_timeout", millis.as_str()),
+                ("plan_cache_mode", plan_cache_mode),
+            ])
+            .application_name("salve")
         });
     let mut db = Database::connect(options)
         .await
