@@ -103,7 +103,11 @@ impl Application {
         let listener = TcpListener::bind(settings.serve.bind)?;
         let port = listener.local_addr()?.port();
         let editor_db = crate::db::connect_writer(&settings.database, &statements).await?;
+        let gated = crate::db::connect_gated_writer(&settings.database, &statements).await?;
         let state = AppState::new(db, editor_db, settings, cursors, statements);
+        if let Some(gated) = gated {
+            state.writes.set_connection(gated);
+        }
         crate::db::spawn_checkpointer(&state.db, state.writes.clone(), Duration::from_millis(500));
         crate::service::changes::spawn_watcher(
             &state.settings.database,

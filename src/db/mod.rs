@@ -48,11 +48,31 @@ pub async fn connect_writer(
     settings: &DatabaseSettings,
     statements: &StatementCounter,
 ) -> anyhow::Result<DatabaseConnection> {
+    connect_editorial(settings, statements, settings.write_pool_size()).await
+}
+
+/// On SQLite, the one connection [`WriteGate`]d transactions run on; `None` elsewhere
+/// (PostgreSQL writers do not take turns).
+pub async fn connect_gated_writer(
+    settings: &DatabaseSettings,
+    statements: &StatementCounter,
+) -> anyhow::Result<Option<DatabaseConnection>> {
+    if !settings.url().starts_with("sqlite:") {
+        return Ok(None);
+    }
+    Ok(Some(connect_editorial(settings, statements, 1).await?))
+}
+
+async fn connect_editorial(
+    settings: &DatabaseSettings,
+    statements: &StatementCounter,
+    size: u32,
+) -> anyhow::Result<DatabaseConnection> {
     // Writes yield the CPU to reads (`nice`), so under read load their turn for a
     // connection can come later than a read's: they wait up to the statement timeout
     // before giving up with 503, not the (shorter) acquire timeout of reads.
     let pool = PoolShape {
-        size: settings.write_pool_size(),
+        size,
         acquire_timeout: settings.acquire_timeout().max(settings.statement_timeout()),
         nice: settings.db_write_nice,
         writer: true,
@@ -176,11 +196,28 @@ async fn connect_sized(
 /// SQLite's lock would hold a connection (starving readers) and poll with growing sleeps.
 /// The checkpointer takes a turn too when it restarts the log, which holds writers off.
 #[derive(Clone, Default)]
-pub struct WriteGate(Arc<tokio::sync::Mutex<()>>);
+pub struct WriteGate {
+    turn: Arc<tokio::sync::Mutex<()>>,
+    connection: Arc<std::sync::OnceLock<DatabaseConnection>>,
+}
 
 impl WriteGate {
     pub async fn turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.0.lock().await
+        self.turn.lock().await
+    }
+
+    /// The connection gated write transactions run on, when one was set.
+    pub fn connection(&self) -> Option<&DatabaseConnection> {
+        self.connection.get()
+    }
+
+    /// Runs every gated write transaction on `db` (a pool of one connection). SQLite
+    /// empties a connection's page cache whenever another connection has written since
+    /// its last transaction: with writes taking turns over several connections, each
+    /// started from a cold cache and read every page it touched from the file again,
+    /// while every other writer waited for it.
+    pub fn set_connection(&self, db: DatabaseConnection) {
+        let _ = self.connection.set(db);
     }
 }
 

@@ -102,7 +102,9 @@ impl Editor<'_> {
         }
         let turn = self.gate.turn().await;
         let txn = self
-            .db
+            .gate
+            .connection()
+            .unwrap_or(self.db)
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..TransactionOptions::default()
