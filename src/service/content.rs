@@ -93,15 +93,26 @@ pub async fn get_item_tagged(
     if (column == "slug" && Slug::parse(value).is_err()) || value.len() > 200 {
         return Err(not_found());
     }
-    let select = ItemSelect::new(collection, visibility);
-    let mut sql = SqlBuilder::new(db.get_database_backend());
-    select.push_select(&mut sql);
-    sql.push(&format!(" WHERE t.{column} = "))
-        .bind(value.to_owned());
-    sql.push(&format!(" AND {}", visibility.status_filter("t")));
-    let row = db.query_one_raw(sql.build()).await?.ok_or_else(not_found)?;
-    let mut items = vec![select.object(&row, true)?];
-    include::load(db, visibility, &params.include, &mut items).await?;
+    let mut items = if params.include.is_empty() {
+        let select = ItemSelect::new(collection, visibility);
+        let mut sql = SqlBuilder::new(db.get_database_backend());
+        select.push_select(&mut sql);
+        sql.push(&format!(" WHERE t.{column} = "))
+            .bind(value.to_owned());
+        sql.push(&format!(" AND {}", visibility.status_filter("t")));
+        let row = db.query_one_raw(sql.build()).await?.ok_or_else(not_found)?;
+        vec![select.object(&row, true)?]
+    } else {
+        // The item and its first include level in one statement: a storefront's
+        // product-page request is one round trip to the database, not two.
+        let root = include::RootLookup {
+            collection,
+            column,
+            value,
+        };
+        let item = include::load_with_item(db, visibility, root, &params.include).await?;
+        vec![item.ok_or_else(not_found)?]
+    };
     let mut tags = std::collections::BTreeSet::new();
     collect_tags(collection, &items, &params.include, &mut tags);
     let mut item = items.pop().ok_or_else(not_found)?;

@@ -10,7 +10,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-pub use batch::{ChildQuery, children_of_many};
+pub use batch::{ChildQuery, RootLookup, children_of_many};
 
 use crate::domain::listing::IncludeNode;
 use crate::error::Result;
@@ -64,6 +64,40 @@ pub type ChildrenByParent = HashMap<Uuid, Vec<ItemObject>>;
 type BoxedLoad<'a> =
     std::pin::Pin<Box<dyn Future<Output = Result<Vec<ChildrenByParent>>> + Send + 'a>>;
 
+/// The item `root` names, if the caller may see it, with `nodes` expanded into it: its
+/// lookup and the first level of the include tree are one statement, then one statement
+/// per level below.
+pub async fn load_with_item(
+    db: &DatabaseConnection,
+    visibility: Visibility,
+    root: RootLookup<'_>,
+    nodes: &[IncludeNode],
+) -> Result<Option<ItemObject>> {
+    let queries: Vec<ChildQuery> = nodes.iter().map(|node| child_query(node, &[])).collect();
+    let Some((mut item, found)) =
+        batch::item_with_children(db, visibility, &root, &queries).await?
+    else {
+        return Ok(None);
+    };
+    let level: Vec<&IncludeNode> = nodes.iter().collect();
+    let found = expand_below(db, visibility, &level, found).await?;
+    let id = item_id(&item);
+    for (node, mut children) in nodes.iter().zip(found) {
+        let found = id.and_then(|id| children.remove(&id)).unwrap_or_default();
+        item.insert(node.relation.name, embed(node, found));
+    }
+    Ok(Some(item))
+}
+
+fn child_query<'a>(node: &IncludeNode, parents: &'a [Uuid]) -> ChildQuery<'a> {
+    ChildQuery {
+        relation: node.relation,
+        parents,
+        per_parent: None,
+        fields: FieldSet::ALL,
+    }
+}
+
 /// The children of each (node, parents) pair of one level, grouped by parent, with the
 /// levels below expanded into them: one statement for the level, then one per level below.
 fn load_level<'a>(
@@ -74,45 +108,51 @@ fn load_level<'a>(
     Box::pin(async move {
         let queries: Vec<ChildQuery> = level
             .iter()
-            .map(|(node, parents)| ChildQuery {
-                relation: node.relation,
-                parents,
-                per_parent: None,
-                fields: FieldSet::ALL,
-            })
+            .map(|(node, parents)| child_query(node, parents))
             .collect();
-        let mut found = children_of_many(db, visibility, &queries).await?;
-        let mut below = Vec::new();
-        let mut owners = Vec::new();
-        for (owner, ((node, _), children)) in level.iter().zip(&found).enumerate() {
-            if node.children.is_empty() {
-                continue;
-            }
-            let mut ids: Vec<Uuid> = children.values().flatten().filter_map(item_id).collect();
-            ids.sort();
-            ids.dedup();
-            if ids.is_empty() {
-                continue;
-            }
-            for grandchild in &node.children {
-                below.push((grandchild, ids.clone()));
-                owners.push(owner);
-            }
-        }
-        if below.is_empty() {
-            return Ok(found);
-        }
-        let grandchildren: Vec<&IncludeNode> = below.iter().map(|(node, _)| *node).collect();
-        let loaded = load_level(db, visibility, below).await?;
-        for ((grandchild, by_child), owner) in grandchildren.into_iter().zip(loaded).zip(owners) {
-            // The same child may appear under several parents: each copy gets them.
-            for object in found[owner].values_mut().flatten() {
-                let found = item_id(object)
-                    .and_then(|id| by_child.get(&id).cloned())
-                    .unwrap_or_default();
-                object.insert(grandchild.relation.name, embed(grandchild, found));
-            }
-        }
-        Ok(found)
+        let found = children_of_many(db, visibility, &queries).await?;
+        let nodes: Vec<&IncludeNode> = level.iter().map(|(node, _)| *node).collect();
+        expand_below(db, visibility, &nodes, found).await
     })
+}
+
+/// Expands the levels below `nodes` into `found` (the children loaded for each node).
+async fn expand_below(
+    db: &DatabaseConnection,
+    visibility: Visibility,
+    nodes: &[&IncludeNode],
+    mut found: Vec<ChildrenByParent>,
+) -> Result<Vec<ChildrenByParent>> {
+    let mut below = Vec::new();
+    let mut owners = Vec::new();
+    for (owner, (node, children)) in nodes.iter().zip(&found).enumerate() {
+        if node.children.is_empty() {
+            continue;
+        }
+        let mut ids: Vec<Uuid> = children.values().flatten().filter_map(item_id).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            continue;
+        }
+        for grandchild in &node.children {
+            below.push((grandchild, ids.clone()));
+            owners.push(owner);
+        }
+    }
+    if below.is_empty() {
+        return Ok(found);
+    }
+    let grandchildren: Vec<&IncludeNode> = below.iter().map(|(node, _)| *node).collect();
+    let loaded = load_level(db, visibility, below).await?;
+    for ((grandchild, by_child), owner) in grandchildren.into_iter().zip(loaded).zip(owners) {
+        // The same child may appear under several parents: each copy gets them.
+        for object in found[owner].values_mut().flatten() {
+            let found = item_id(object)
+                .and_then(|id| by_child.get(&id).cloned())
+                .unwrap_or_default();
+            object.insert(grandchild.relation.name, embed(grandchild, found));
+        }
+    }
+    Ok(found)
 }

@@ -328,7 +328,8 @@ async fn includes_run_one_statement_per_level(engine: Engine) {
         "page + techniques + (benefits and products)"
     );
 
-    // The storefront's technique page (benchmark W1): the item, then its three relations.
+    // The storefront's technique page (benchmark W1): the item and its three relations,
+    // in one statement.
     const W1: &str = "include=benefits,citations,products";
     let all = json(&app, &format!("/v1/techniques?limit=100&{W1}")).await;
     let related = |item: &Value| {
@@ -347,8 +348,48 @@ async fn includes_run_one_statement_per_level(engine: Engine) {
         .to_owned();
     let before = app.statements.get();
     let body = json(&app, &format!("/v1/techniques/{slug}?{W1}")).await;
-    assert_eq!(app.statements.get() - before, 2, "item + one include level");
+    assert_eq!(
+        app.statements.get() - before,
+        1,
+        "item with one include level"
+    );
     assert!(related(&body["data"]), "{body}");
+    let listed = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["slug"] == slug.as_str())
+        .unwrap();
+    assert_eq!(
+        body["data"], *listed,
+        "the same item from its page and a list"
+    );
+
+    // A condition page with its techniques and theirs (benchmark W3-REST): the item with
+    // its techniques, then the techniques' three relations.
+    let condition = "/v1/conditions/lower-back-pain";
+    const W3: &str = "include=techniques.benefits,techniques.citations,techniques.products";
+    let before = app.statements.get();
+    let body = json(&app, &format!("{condition}?{W3}")).await;
+    assert_eq!(
+        app.statements.get() - before,
+        2,
+        "item with its level, then one more"
+    );
+    let techniques = body["data"]["techniques"].as_array().unwrap();
+    let with_benefits = |t: &Value| !t["benefits"].as_array().unwrap().is_empty();
+    assert!(techniques.iter().any(with_benefits), "{body}");
+    let all = json(&app, &format!("/v1/conditions?limit=100&{W3}")).await;
+    let listed = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["slug"] == "lower-back-pain")
+        .unwrap();
+    assert_eq!(
+        body["data"], *listed,
+        "the same item from its page and a list"
+    );
 }
 
 async fn drafts_and_links_to_drafts_never_reach_read_consumers(engine: Engine) {

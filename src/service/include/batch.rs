@@ -20,7 +20,7 @@ use crate::domain::listing::sort_fields;
 use crate::domain::relations::{Relation, RelationKind};
 use crate::error::Result;
 use crate::service::Visibility;
-use crate::service::content::{FieldSet, ItemSelect};
+use crate::service::content::{FieldSet, ItemObject, ItemSelect};
 use crate::service::sql::SqlBuilder;
 
 use super::ChildrenByParent;
@@ -33,6 +33,40 @@ pub struct ChildQuery<'a> {
     pub per_parent: Option<u32>,
     /// The child fields to read.
     pub fields: FieldSet,
+}
+
+/// An item found by a unique column, read by the same statement as its children (the
+/// level's parents are then that item, not bound ids).
+pub struct RootLookup<'a> {
+    pub collection: Collection,
+    pub column: &'static str,
+    pub value: &'a str,
+}
+
+/// The item `root` names, if visible, and the visible children of each query under it
+/// (the queries' `parents` are ignored): one statement, where a lookup followed by
+/// [`children_of_many`] takes two.
+pub async fn item_with_children(
+    db: &DatabaseConnection,
+    visibility: Visibility,
+    root: &RootLookup<'_>,
+    queries: &[ChildQuery<'_>],
+) -> Result<Option<(ItemObject, Vec<ChildrenByParent>)>> {
+    let mut found: Vec<ChildrenByParent> = queries.iter().map(|_| HashMap::new()).collect();
+    if queries.len() >= MAX_BRANCHES {
+        return Err(crate::error::AppError::internal_msg(format!(
+            "{} relations on one level",
+            queries.len()
+        )));
+    }
+    let branches: Vec<Branch> = (0..queries.len())
+        .map(|query| Branch {
+            query,
+            parents: &[],
+        })
+        .collect();
+    let item = run(db, visibility, queries, &branches, Some(root), &mut found).await?;
+    Ok(item.map(|item| (item, found)))
 }
 
 /// Parent ids bound by one statement: under SQLite's 32,766 variables (PostgreSQL allows
@@ -73,7 +107,7 @@ pub async fn children_of_many(
             bound += rest[take].parents.len();
             take += 1;
         }
-        run(db, visibility, queries, &rest[..take], &mut found).await?;
+        run(db, visibility, queries, &rest[..take], None, &mut found).await?;
         rest = &rest[take..];
     }
     Ok(found)
@@ -92,13 +126,15 @@ struct Shape {
     at: usize,
 }
 
+/// Runs `branches` as one statement, with `root`'s row in it when given (returned).
 async fn run(
     db: &DatabaseConnection,
     visibility: Visibility,
     queries: &[ChildQuery<'_>],
     branches: &[Branch<'_>],
+    root: Option<&RootLookup<'_>>,
     found: &mut [ChildrenByParent],
-) -> Result<()> {
+) -> Result<Option<ItemObject>> {
     let backend = db.get_database_backend();
     // PostgreSQL types each column of a UNION, so each shape gets its own columns, with
     // typed NULLs elsewhere (it resolves the types pair by pair: two untyped NULLs would
@@ -109,21 +145,18 @@ async fn run(
     let mut shape_of = Vec::with_capacity(branches.len());
     for branch in branches {
         let q = &queries[branch.query];
-        let key = (q.relation.to, q.fields);
-        let index = match shapes.iter().position(|s| s.key == key) {
-            Some(index) => index,
-            None => {
-                let at = match shapes.last() {
-                    Some(last) if disjoint => last.at + last.select.exprs.len(),
-                    _ => SHAPES_AT,
-                };
-                let select = ItemSelect::projected(q.relation.to, visibility, q.fields);
-                shapes.push(Shape { key, select, at });
-                shapes.len() - 1
-            }
-        };
+        let index = shape_index(&mut shapes, disjoint, visibility, q.relation.to, q.fields);
         shape_of.push(index);
     }
+    let root_shape = root.map(|r| {
+        shape_index(
+            &mut shapes,
+            disjoint,
+            visibility,
+            r.collection,
+            FieldSet::ALL,
+        )
+    });
     let nulls: Vec<String> = match disjoint {
         true => shapes
             .iter()
@@ -160,6 +193,7 @@ async fn run(
             n,
             backend,
             visibility,
+            root,
             query: &queries[branch.query],
             child: &shapes[own].select,
             nulls_before,
@@ -167,11 +201,38 @@ async fn run(
         };
         branch_sql.push(&mut sql, branch.parents);
     }
+    if let (Some(root), Some(own)) = (root, root_shape) {
+        if !branches.is_empty() {
+            sql.push(" UNION ALL ");
+        }
+        let (before, after) = padding(own);
+        let select = &shapes[own].select;
+        sql.push(&format!(
+            "SELECT CAST({} AS BIGINT) AS rel, t.id AS parent_id, {} AS link_note, {} AS s1, \
+             {} AS s2, t.id AS s3{before}, {}{after} FROM {} t{} WHERE t.{} = ",
+            branches.len(),
+            typed_null(backend, "text"),
+            typed_null(backend, "bigint"),
+            typed_null(backend, "text"),
+            select.exprs.join(", "),
+            root.collection.table(),
+            select.joins,
+            root.column,
+        ))
+        .bind(root.value.to_owned());
+        sql.push(&format!(" AND {}", visibility.status_filter("t")));
+    }
     // Each parent's children in editorial order: the branches order by their own keys.
     sql.push(" ORDER BY 1, 2, 4, 5, 6");
 
+    let mut item = None;
+
     for row in db.query_all_raw(sql.build()).await? {
         let n = usize::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(usize::MAX);
+        if let Some(own) = root_shape.filter(|_| n == branches.len()) {
+            item = Some(shapes[own].select.object_at(&row, shapes[own].at, true)?);
+            continue;
+        }
         let (Some(branch), Some(&shape)) = (branches.get(n), shape_of.get(n)) else {
             continue;
         };
@@ -189,7 +250,28 @@ async fn run(
         }
         found[branch.query].entry(parent).or_default().push(object);
     }
-    Ok(())
+    Ok(item)
+}
+
+/// The shape reading `fields` of `collection`, added if new.
+fn shape_index(
+    shapes: &mut Vec<Shape>,
+    disjoint: bool,
+    visibility: Visibility,
+    collection: Collection,
+    fields: FieldSet,
+) -> usize {
+    let key = (collection, fields);
+    if let Some(index) = shapes.iter().position(|s| s.key == key) {
+        return index;
+    }
+    let at = match shapes.last() {
+        Some(last) if disjoint => last.at + last.select.exprs.len(),
+        _ => SHAPES_AT,
+    };
+    let select = ItemSelect::projected(collection, visibility, fields);
+    shapes.push(Shape { key, select, at });
+    shapes.len() - 1
 }
 
 /// One branch: `rel, parent_id, link_note`, three sort keys, then every shape's columns
@@ -198,6 +280,8 @@ struct BranchSql<'a> {
     n: usize,
     backend: DbBackend,
     visibility: Visibility,
+    /// The parent is this item (its children are read with it), not bound ids.
+    root: Option<&'a RootLookup<'a>>,
     query: &'a ChildQuery<'a>,
     child: &'a ItemSelect,
     nulls_before: String,
@@ -288,7 +372,20 @@ impl BranchSql<'_> {
                 ));
             }
         }
-        sql.bind_list(parents.iter().copied());
+        match self.root {
+            Some(root) => {
+                sql.push(&format!(
+                    "(SELECT p0.id FROM {} p0 WHERE p0.{} = ",
+                    root.collection.table(),
+                    root.column
+                ))
+                .bind(root.value.to_owned());
+                sql.push(&format!(" AND {})", self.visibility.status_filter("p0")));
+            }
+            None => {
+                sql.bind_list(parents.iter().copied());
+            }
+        }
         sql.push(&format!(" AND {}", self.visibility.status_filter("t")));
         if let Some(limit) = self.query.per_parent {
             sql.push(&format!(") w WHERE w.rn <= {limit}"));
