@@ -114,7 +114,7 @@ async fn connect_sized(
     // as the table grows until autovacuum next analyzes it: in the write benchmark, each
     // write read every revision written so far. Writers take the index whatever the
     // statistics say.
-    let seq_scan = if pool.writer { "off" } else { "on" };
+    let writer = pool.writer;
     let mut options = ConnectOptions::new(url.clone());
     options
         .max_connections(pool.size)
@@ -164,12 +164,18 @@ async fn connect_sized(
         })
         .map_sqlx_postgres_opts(move |opts: PgConnectOptions| {
             let millis = statement_timeout.as_millis().to_string();
-            opts.options([
-                ("statement_timeout", millis.as_str()),
-                ("plan_cache_mode", plan_cache_mode),
-                ("enable_seqscan", seq_scan),
-            ])
-            .application_name("salve")
+            let opts = opts
+                .options([
+                    ("statement_timeout", millis.as_str()),
+                    ("plan_cache_mode", plan_cache_mode),
+                ])
+                .application_name("salve");
+            // Reads keep whatever the database or role configures.
+            if writer {
+                opts.options([("enable_seqscan", "off")])
+            } else {
+                opts
+            }
         });
     let mut db = Database::connect(options)
         .await
