@@ -49,3 +49,25 @@ impl SqlBuilder {
         Statement::from_sql_and_values(self.backend, self.sql, self.values)
     }
 }
+
+/// Reads column `index` of a raw row as `Option<T>` from the driver's row. sea-orm's own
+/// `Option<T>` reader formats an error message for every NULL before discarding it, which
+/// on an include-heavy page (nullable notes, DOIs, sort keys) cost more than the values.
+pub fn column<T>(row: &sea_orm::QueryResult, index: usize) -> crate::error::Result<Option<T>>
+where
+    T: sea_orm::TryGetable
+        + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Sqlite>
+        + sea_orm::sqlx::Type<sea_orm::sqlx::Sqlite>
+        + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Postgres>
+        + sea_orm::sqlx::Type<sea_orm::sqlx::Postgres>,
+{
+    use sea_orm::sqlx::Row;
+    let decoded = if let Some(row) = row.try_as_sqlite_row() {
+        row.try_get::<Option<T>, _>(index)
+    } else if let Some(row) = row.try_as_pg_row() {
+        row.try_get::<Option<T>, _>(index)
+    } else {
+        return Ok(row.try_get_by_index::<Option<T>>(index)?);
+    };
+    decoded.map_err(|e| sea_orm::DbErr::Custom(format!("column {index}: {e}")).into())
+}

@@ -21,7 +21,7 @@ use crate::domain::relations::{Relation, RelationKind};
 use crate::error::Result;
 use crate::service::Visibility;
 use crate::service::content::{FieldSet, ItemObject, ItemSelect};
-use crate::service::sql::SqlBuilder;
+use crate::service::sql::{SqlBuilder, column};
 
 use super::ChildrenByParent;
 
@@ -135,122 +135,218 @@ async fn run(
     root: Option<&RootLookup<'_>>,
     found: &mut [ChildrenByParent],
 ) -> Result<Option<ItemObject>> {
-    let backend = db.get_database_backend();
-    // PostgreSQL types each column of a UNION, so each shape gets its own columns, with
-    // typed NULLs elsewhere (it resolves the types pair by pair: two untyped NULLs would
-    // make a column text before the branch that fills it). SQLite does not type columns
-    // and copies every value of a row, NULLs included: there the shapes share columns.
-    let disjoint = backend == DbBackend::Postgres;
-    let mut shapes: Vec<Shape> = Vec::new();
-    let mut shape_of = Vec::with_capacity(branches.len());
-    for branch in branches {
-        let q = &queries[branch.query];
-        let index = shape_index(&mut shapes, disjoint, visibility, q.relation.to, q.fields);
-        shape_of.push(index);
-    }
-    let root_shape = root.map(|r| {
-        shape_index(
-            &mut shapes,
-            disjoint,
-            visibility,
-            r.collection,
-            FieldSet::ALL,
-        )
-    });
-    let nulls: Vec<String> = match disjoint {
-        true => shapes
+    let layout = Layout::new(
+        db.get_database_backend(),
+        visibility,
+        queries,
+        branches,
+        root,
+    );
+    let rows = db.query_all_raw(layout.statement()).await?;
+    layout.collect(rows, found)
+}
+
+/// The columns of one statement's branches and how to read its rows.
+struct Layout<'a> {
+    backend: DbBackend,
+    visibility: Visibility,
+    queries: &'a [ChildQuery<'a>],
+    branches: &'a [Branch<'a>],
+    root: Option<&'a RootLookup<'a>>,
+    shapes: Vec<Shape>,
+    shape_of: Vec<usize>,
+    root_shape: Option<usize>,
+    /// Per shape: typed NULLs standing for its columns in other branches (PostgreSQL).
+    nulls: Vec<String>,
+    widest: usize,
+}
+
+impl<'a> Layout<'a> {
+    fn new(
+        backend: DbBackend,
+        visibility: Visibility,
+        queries: &'a [ChildQuery<'a>],
+        branches: &'a [Branch<'a>],
+        root: Option<&'a RootLookup<'a>>,
+    ) -> Self {
+        // PostgreSQL types each column of a UNION, so each shape gets its own columns,
+        // with typed NULLs elsewhere (it resolves the types pair by pair: two untyped
+        // NULLs would make a column text before the branch that fills it). SQLite does
+        // not type columns and copies every value of a row, NULLs included: there the
+        // shapes share one range.
+        let disjoint = backend == DbBackend::Postgres;
+        let mut shapes: Vec<Shape> = Vec::new();
+        let mut shape_of = Vec::with_capacity(branches.len());
+        for branch in branches {
+            let q = &queries[branch.query];
+            let index = shape_index(&mut shapes, disjoint, visibility, q.relation.to, q.fields);
+            shape_of.push(index);
+        }
+        let root_shape = root.map(|r| {
+            shape_index(
+                &mut shapes,
+                disjoint,
+                visibility,
+                r.collection,
+                FieldSet::ALL,
+            )
+        });
+        let nulls: Vec<String> = match disjoint {
+            true => shapes
+                .iter()
+                .map(|shape| {
+                    let types = shape.select.column_types();
+                    types
+                        .map(|ty| format!(", {}", typed_null(backend, ty)))
+                        .collect()
+                })
+                .collect(),
+            false => Vec::new(),
+        };
+        let widest = shapes
             .iter()
-            .map(|shape| {
-                let types = shape.select.column_types();
-                types
-                    .map(|ty| format!(", {}", typed_null(backend, ty)))
-                    .collect()
-            })
-            .collect(),
-        false => Vec::new(),
-    };
-    let widest = shapes
-        .iter()
-        .map(|s| s.select.exprs.len())
-        .max()
-        .unwrap_or(0);
-    let padding = |own: usize| -> (String, String) {
-        if disjoint {
-            (nulls[..own].concat(), nulls[own + 1..].concat())
-        } else {
-            let missing = widest - shapes[own].select.exprs.len();
-            (String::new(), ", NULL".repeat(missing))
-        }
-    };
-    let mut sql = SqlBuilder::new(backend);
-    for (n, branch) in branches.iter().enumerate() {
-        if n > 0 {
-            sql.push(" UNION ALL ");
-        }
-        let own = shape_of[n];
-        let (nulls_before, nulls_after) = padding(own);
-        let branch_sql = BranchSql {
-            n,
+            .map(|s| s.select.exprs.len())
+            .max()
+            .unwrap_or(0);
+        Self {
             backend,
             visibility,
+            queries,
+            branches,
             root,
-            query: &queries[branch.query],
-            child: &shapes[own].select,
-            nulls_before,
-            nulls_after,
-        };
-        branch_sql.push(&mut sql, branch.parents);
-    }
-    if let (Some(root), Some(own)) = (root, root_shape) {
-        if !branches.is_empty() {
-            sql.push(" UNION ALL ");
+            shapes,
+            shape_of,
+            root_shape,
+            nulls,
+            widest,
         }
-        let (before, after) = padding(own);
-        let select = &shapes[own].select;
-        sql.push(&format!(
-            "SELECT CAST({} AS BIGINT) AS rel, t.id AS parent_id, {} AS link_note, {} AS s1, \
-             {} AS s2, t.id AS s3{before}, {}{after} FROM {} t{} WHERE t.{} = ",
-            branches.len(),
-            typed_null(backend, "text"),
-            typed_null(backend, "bigint"),
-            typed_null(backend, "text"),
-            select.exprs.join(", "),
-            root.collection.table(),
-            select.joins,
-            root.column,
-        ))
-        .bind(root.value.to_owned());
-        sql.push(&format!(" AND {}", visibility.status_filter("t")));
     }
-    // Each parent's children in editorial order: the branches order by their own keys.
-    sql.push(" ORDER BY 1, 2, 4, 5, 6");
 
-    let mut item = None;
-
-    for row in db.query_all_raw(sql.build()).await? {
-        let n = usize::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or(usize::MAX);
-        if let Some(own) = root_shape.filter(|_| n == branches.len()) {
-            item = Some(shapes[own].select.object_at(&row, shapes[own].at, true)?);
-            continue;
+    /// The NULLs before and after shape `own`'s columns.
+    fn padding(&self, own: usize) -> (String, String) {
+        if self.backend == DbBackend::Postgres {
+            (self.nulls[..own].concat(), self.nulls[own + 1..].concat())
+        } else {
+            let missing = self.widest - self.shapes[own].select.exprs.len();
+            (String::new(), ", NULL".repeat(missing))
         }
-        let (Some(branch), Some(&shape)) = (branches.get(n), shape_of.get(n)) else {
-            continue;
-        };
-        let parent: Uuid = row.try_get_by_index(1)?;
-        let shape = &shapes[shape];
-        let mut object = shape.select.object_at(&row, shape.at, true)?;
-        if matches!(
-            queries[branch.query].relation.kind,
-            RelationKind::Link { .. }
-        ) {
-            let note: Option<String> = row.try_get_by_index(2)?;
-            let mut link = Map::new();
-            link.insert("note".into(), note.map_or(Json::Null, Json::String));
-            object.insert("link", Json::Object(link));
-        }
-        found[branch.query].entry(parent).or_default().push(object);
     }
-    Ok(item)
+
+    fn statement(&self) -> sea_orm::Statement {
+        let backend = self.backend;
+        let mut sql = SqlBuilder::new(backend);
+        for (n, branch) in self.branches.iter().enumerate() {
+            if n > 0 {
+                sql.push(" UNION ALL ");
+            }
+            let own = self.shape_of[n];
+            let (nulls_before, nulls_after) = self.padding(own);
+            let branch_sql = BranchSql {
+                n,
+                backend,
+                visibility: self.visibility,
+                root: self.root,
+                query: &self.queries[branch.query],
+                child: &self.shapes[own].select,
+                nulls_before,
+                nulls_after,
+            };
+            branch_sql.push(&mut sql, branch.parents);
+        }
+        if let (Some(root), Some(own)) = (self.root, self.root_shape) {
+            if !self.branches.is_empty() {
+                sql.push(" UNION ALL ");
+            }
+            let (before, after) = self.padding(own);
+            let select = &self.shapes[own].select;
+            sql.push(&format!(
+                "SELECT CAST({} AS BIGINT) AS rel, t.id AS parent_id, {} AS link_note, {} AS s1, \
+                 {} AS s2, t.id AS s3{before}, {}{after} FROM {} t{} WHERE t.{} = ",
+                self.branches.len(),
+                typed_null(backend, "text"),
+                typed_null(backend, "bigint"),
+                typed_null(backend, "text"),
+                select.exprs.join(", "),
+                root.collection.table(),
+                select.joins,
+                root.column,
+            ))
+            .bind(root.value.to_owned());
+            sql.push(&format!(" AND {}", self.visibility.status_filter("t")));
+        }
+        // Each parent's children in editorial order: the branches order by their own
+        // keys. SQLite compares text byte by byte (BINARY), as Rust does, and sorts in a
+        // temporary B-tree costing as much as the join: its rows are sorted once read
+        // (`collect`). PostgreSQL's text order follows the database's collation.
+        if backend == DbBackend::Postgres {
+            sql.push(" ORDER BY 1, 2, 4, 5, 6");
+        }
+        sql.build()
+    }
+
+    /// Files each row under its branch's query and parent, in order; returns the root's
+    /// row.
+    fn collect(
+        &self,
+        mut rows: Vec<sea_orm::QueryResult>,
+        found: &mut [ChildrenByParent],
+    ) -> Result<Option<ItemObject>> {
+        if self.backend != DbBackend::Postgres {
+            sort_rows(&mut rows)?;
+        }
+        let mut item = None;
+        for row in rows {
+            let n = column::<i64>(&row, 0)?
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(usize::MAX);
+            if let Some(own) = self.root_shape.filter(|_| n == self.branches.len()) {
+                item = Some(
+                    self.shapes[own]
+                        .select
+                        .object_at(&row, self.shapes[own].at, true)?,
+                );
+                continue;
+            }
+            let (Some(branch), Some(&shape)) = (self.branches.get(n), self.shape_of.get(n)) else {
+                continue;
+            };
+            let query = &self.queries[branch.query];
+            let Some(parent) = column::<Uuid>(&row, 1)? else {
+                continue;
+            };
+            let children = found[branch.query].entry(parent).or_default();
+            let shape = &self.shapes[shape];
+            let mut object = shape.select.object_at(&row, shape.at, true)?;
+            if matches!(query.relation.kind, RelationKind::Link { .. }) {
+                let note: Option<String> = column(&row, 2)?;
+                let mut link = Map::new();
+                link.insert("note".into(), note.map_or(Json::Null, Json::String));
+                object.insert("link", Json::Object(link));
+            }
+            children.push(object);
+        }
+        Ok(item)
+    }
+}
+
+/// Sorts rows as `ORDER BY 1, 2, 4, 5, 6` does on SQLite: NULLs first, integers by value,
+/// text and ids (blobs) byte by byte.
+fn sort_rows(rows: &mut Vec<sea_orm::QueryResult>) -> Result<()> {
+    type Key = (i64, Option<Uuid>, Option<i64>, Option<String>, Option<Uuid>);
+    let mut keyed: Vec<(Key, sea_orm::QueryResult)> = Vec::with_capacity(rows.len());
+    for row in rows.drain(..) {
+        let key = (
+            column(&row, 0)?.unwrap_or_default(),
+            column(&row, 1)?,
+            column(&row, 3)?,
+            column(&row, 4)?,
+            column(&row, 5)?,
+        );
+        keyed.push((key, row));
+    }
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.extend(keyed.into_iter().map(|(_, row)| row));
+    Ok(())
 }
 
 /// The shape reading `fields` of `collection`, added if new.
