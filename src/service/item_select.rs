@@ -12,34 +12,57 @@ use crate::domain::{Collection, FieldKind};
 use crate::error::Result;
 use crate::service::Visibility;
 use crate::service::content::{ItemObject, timestamp};
-use crate::service::sql::SqlBuilder;
+use crate::service::sql::{SqlBuilder, column};
 
-/// Which of a collection's own fields to read (bit `n` is `collection.fields()[n]`). The
-/// common fields (id, slug, status, timestamps, version) and references are always read:
-/// they are cheap, and cache tags need the references. A GraphQL selection reads only
-/// what it shows; everything else reads [`FieldSet::ALL`].
+/// A column that is never NULL.
+fn required<T>(row: &QueryResult, index: usize) -> Result<T>
+where
+    T: sea_orm::TryGetable
+        + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Sqlite>
+        + sea_orm::sqlx::Type<sea_orm::sqlx::Sqlite>
+        + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Postgres>
+        + sea_orm::sqlx::Type<sea_orm::sqlx::Postgres>,
+{
+    column(row, index)?
+        .ok_or_else(|| crate::error::AppError::internal_msg(format!("column {index} is NULL")))
+}
+
+/// Which of a collection's fields to read: bit `n` is `collection.fields()[n]`, and
+/// [`FieldSet::META`] the common fields past id and slug (status, timestamps, version).
+/// Id, slug and references are always read: they are cheap, and batching and cache tags
+/// need them. A GraphQL selection reads only what it shows; everything else reads
+/// [`FieldSet::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FieldSet(u64);
 
+/// Bits for a collection's own fields; fields past these have none and are always read.
+const OWN_BITS: usize = 63;
+
 impl FieldSet {
     pub const ALL: FieldSet = FieldSet(u64::MAX);
+    const META: u64 = 1 << OWN_BITS;
 
-    /// The fields of `collection` whose names `wanted` accepts, plus its references.
-    pub fn matching(collection: Collection, wanted: impl Fn(&Field) -> bool) -> Self {
-        let bits = collection
+    /// The fields of `collection` whose names `wanted` accepts (common ones included), plus
+    /// id, slug and its references.
+    pub fn matching(collection: Collection, wanted: impl Fn(&str) -> bool) -> Self {
+        let own = collection
             .fields()
             .iter()
             .enumerate()
-            .filter(|(_, f)| matches!(f.kind, FieldKind::Reference(_)) || wanted(f))
-            // Fields past the 64th have no bit: `contains` always reads them.
-            .fold(0u64, |bits, (n, _)| {
-                bits | 1u64.checked_shl(n as u32).unwrap_or(0)
-            });
-        FieldSet(bits)
+            .filter(|(n, f)| {
+                *n < OWN_BITS && (matches!(f.kind, FieldKind::Reference(_)) || wanted(f.name))
+            })
+            .fold(0u64, |bits, (n, _)| bits | (1 << n));
+        let meta = COMMON_FIELDS[2..].iter().any(|name| wanted(name));
+        FieldSet(own | if meta { Self::META } else { 0 })
     }
 
     fn contains(self, index: usize) -> bool {
-        index >= 64 || self.0 & (1 << index) != 0
+        index >= OWN_BITS || self.0 & (1 << index) != 0
+    }
+
+    fn has_meta(self) -> bool {
+        self.0 & Self::META != 0
     }
 }
 
@@ -47,6 +70,9 @@ impl FieldSet {
 /// the caller cannot see reads as null.
 pub struct ItemSelect {
     collection: Collection,
+    /// Whether status, published_at, created_at, updated_at and version are read (after
+    /// id and slug); else objects lack them.
+    meta: bool,
     /// The model fields read, in column order after the common ones.
     fields: Vec<&'static Field>,
     /// The item columns, on alias `t` (and `r<n>` for references).
@@ -64,7 +90,13 @@ impl ItemSelect {
 
     /// Reads only `only` of the collection's own fields; objects lack the others.
     pub fn projected(collection: Collection, visibility: Visibility, only: FieldSet) -> Self {
-        let mut exprs: Vec<String> = COMMON_FIELDS.iter().map(|c| format!("t.{c}")).collect();
+        let meta = only.has_meta();
+        let common = if meta {
+            &COMMON_FIELDS[..]
+        } else {
+            &COMMON_FIELDS[..2]
+        };
+        let mut exprs: Vec<String> = common.iter().map(|c| format!("t.{c}")).collect();
         let mut aliases: Vec<Option<&str>> = vec![None; exprs.len()];
         let mut fields = Vec::new();
         let mut joins = String::new();
@@ -101,6 +133,7 @@ impl ItemSelect {
             .join(", ");
         Self {
             collection,
+            meta,
             fields,
             columns,
             exprs,
@@ -110,7 +143,7 @@ impl ItemSelect {
 
     /// The PostgreSQL type of each column, in order.
     pub fn column_types(&self) -> impl Iterator<Item = &'static str> + '_ {
-        const COMMON: [&str; 7] = [
+        static COMMON: [&str; 7] = [
             "uuid",
             "text",
             "text",
@@ -119,8 +152,10 @@ impl ItemSelect {
             "timestamptz",
             "bigint",
         ];
-        COMMON
-            .into_iter()
+        let common = if self.meta { &COMMON[..] } else { &COMMON[..2] };
+        common
+            .iter()
+            .copied()
             .chain(self.fields.iter().map(|f| match f.kind {
                 FieldKind::Text | FieldKind::Enum(_) | FieldKind::Reference(_) => "text",
                 FieldKind::Integer => "bigint",
@@ -154,29 +189,27 @@ impl ItemSelect {
         with_meta: bool,
     ) -> Result<ItemObject> {
         let mut object = BTreeMap::new();
-        let id: Uuid = row.try_get_by_index(first)?;
+        let id: Uuid = required(row, first)?;
         object.insert("id", Json::String(id.to_string()));
-        object.insert("slug", Json::String(row.try_get_by_index(first + 1)?));
-        object.insert("status", Json::String(row.try_get_by_index(first + 2)?));
-        object.insert("published_at", timestamp(row.try_get_by_index(first + 3)?));
-        if with_meta {
-            object.insert("created_at", timestamp(row.try_get_by_index(first + 4)?));
-            object.insert("updated_at", timestamp(row.try_get_by_index(first + 5)?));
-            object.insert(
-                "version",
-                Json::from(row.try_get_by_index::<i64>(first + 6)?),
-            );
+        object.insert("slug", Json::String(required(row, first + 1)?));
+        let mut own = first + 2;
+        if self.meta {
+            object.insert("status", Json::String(required(row, first + 2)?));
+            object.insert("published_at", timestamp(row.try_get_by_index(first + 3)?));
+            if with_meta {
+                object.insert("created_at", timestamp(row.try_get_by_index(first + 4)?));
+                object.insert("updated_at", timestamp(row.try_get_by_index(first + 5)?));
+                object.insert("version", Json::from(required::<i64>(row, first + 6)?));
+            }
+            own = first + COMMON_FIELDS.len();
         }
-        let own = first + COMMON_FIELDS.len();
         for (n, field) in self.fields.iter().enumerate() {
             let at = own + n;
             let value = match field.kind {
-                FieldKind::Text | FieldKind::Enum(_) | FieldKind::Reference(_) => row
-                    .try_get_by_index::<Option<String>>(at)?
-                    .map_or(Json::Null, Json::String),
-                FieldKind::Integer => row
-                    .try_get_by_index::<Option<i64>>(at)?
-                    .map_or(Json::Null, Json::from),
+                FieldKind::Text | FieldKind::Enum(_) | FieldKind::Reference(_) => {
+                    column::<String>(row, at)?.map_or(Json::Null, Json::String)
+                }
+                FieldKind::Integer => column::<i64>(row, at)?.map_or(Json::Null, Json::from),
                 FieldKind::StringList | FieldKind::Statistics => row
                     .try_get_by_index::<Option<Json>>(at)?
                     .unwrap_or(Json::Array(vec![])),
@@ -194,12 +227,20 @@ mod tests {
 
     #[test]
     fn a_field_set_keeps_references_and_the_chosen_fields() {
-        let set = FieldSet::matching(Collection::Articles, |f| f.name == "title");
+        let set = FieldSet::matching(Collection::Articles, |name| name == "title");
         let select = ItemSelect::projected(Collection::Articles, Visibility::PublishedOnly, set);
         let names: Vec<&str> = select.fields.iter().map(|f| f.name).collect();
         assert_eq!(names, ["title", "author", "reviewer", "publisher"]);
-        assert!(select.columns.starts_with("t.id, t.slug, t.status"));
+        assert!(select.columns.starts_with("t.id, t.slug, t.title, "));
         assert!(!select.columns.contains("t.body"));
+        assert!(!select.columns.contains("t.status"));
+        let dated = FieldSet::matching(Collection::Articles, |name| name == "updated_at");
+        let select = ItemSelect::projected(Collection::Articles, Visibility::PublishedOnly, dated);
+        assert!(
+            select
+                .columns
+                .starts_with("t.id, t.slug, t.status, t.published_at")
+        );
         let all = ItemSelect::new(Collection::Articles, Visibility::PublishedOnly);
         assert_eq!(all.fields.len(), Collection::Articles.fields().len());
     }

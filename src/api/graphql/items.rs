@@ -246,6 +246,6 @@ fn selected_fields(ctx: &ResolverContext<'_>, collection: Collection, edges: boo
         }
     }
     FieldSet::matching(collection, |field| {
-        names.iter().any(|name| is_camel_of(name, field.name))
+        names.iter().any(|name| is_camel_of(name, field))
     })
 }
