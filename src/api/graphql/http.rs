@@ -239,6 +239,7 @@ async fn execute(
     }
     let visibility = caller.visibility();
     let tags = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+    let wants_tags = method == Method::GET || cacheable;
     let gql = gql.data(RequestData {
         db: state.db.clone(),
         caller: caller.clone(),
@@ -251,13 +252,14 @@ async fn execute(
         codec: state.cursors.clone(),
         loader: RelationLoader::data_loader(state.db.clone(), visibility),
         tags: tags.clone(),
+        wants_tags,
     });
     let mut response = api.schema.execute(gql).await;
     let failed_validation = response.data == async_graphql::Value::Null;
     for error in &mut response.errors {
         add_default_code(error, failed_validation);
     }
-    if response.errors.is_empty() && (method == Method::GET || cacheable) {
+    if response.errors.is_empty() && wants_tags {
         let body = serde_json::to_value(&response).map_err(AppError::internal)?;
         let tags: Vec<String> = std::mem::take(
             &mut *tags

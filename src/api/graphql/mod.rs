@@ -44,6 +44,8 @@ pub struct RequestData {
     pub cache: std::sync::Arc<crate::service::cache::ReadCache>,
     /// Cache tags of every item the response shows (see `service::cache`).
     pub tags: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
+    /// Whether the response is stored or sent with `Surrogate-Key` (else no tag is kept).
+    pub wants_tags: bool,
     pub visibility: Visibility,
     pub codec: CursorCodec,
     pub loader: DataLoader<RelationLoader>,
@@ -62,6 +64,9 @@ impl RequestData {
         collection: Collection,
         items: impl IntoIterator<Item = &'a crate::service::content::ItemObject>,
     ) {
+        if !self.wants_tags {
+            return;
+        }
         let mut tags = self.tags();
         for item in items {
             crate::service::content::collect_tags(
@@ -75,6 +80,9 @@ impl RequestData {
 
     /// Notes cache tags a service call reported.
     pub fn note_tags(&self, tags: &[String]) {
+        if !self.wants_tags {
+            return;
+        }
         self.tags().extend(tags.iter().cloned());
     }
 }
