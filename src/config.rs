@@ -347,6 +347,13 @@ pub struct GraphqlSettings {
     #[arg(long, env = "SALVE_GRAPHQL_MAX_BODY_BYTES", default_value_t = 65_536)]
     pub graphql_max_body_bytes: usize,
 
+    /// Rows one batched statement of relation fields may return: each parent's children
+    /// are read whole and capped at `first` in the server, unless a level would return
+    /// more rows than this (a parent with thousands of links); a second statement then
+    /// numbers them in SQL. Bounds the memory of a request whatever the data.
+    #[arg(long, env = "SALVE_GRAPHQL_LINK_ROW_BUDGET", default_value_t = crate::service::include::DEFAULT_ROW_BUDGET)]
+    pub graphql_link_row_budget: usize,
+
     /// Turn schema introspection off (the IDE then has no schema to show).
     #[arg(long, env = "SALVE_GRAPHQL_NO_INTROSPECTION")]
     pub graphql_no_introspection: bool,
@@ -368,6 +375,7 @@ impl Default for GraphqlSettings {
             graphql_max_document_bytes: 16_384,
             graphql_max_directives: 5,
             graphql_max_body_bytes: 65_536,
+            graphql_link_row_budget: crate::service::include::DEFAULT_ROW_BUDGET,
             graphql_no_introspection: false,
             graphql_persisted_only: false,
         }

@@ -109,6 +109,7 @@ pub async fn get_item_tagged(
             collection,
             column,
             value,
+            fields: FieldSet::ALL,
         };
         let item = include::load_with_item(db, visibility, root, &params.include).await?;
         vec![item.ok_or_else(not_found)?]

@@ -3,6 +3,7 @@
 //! same visibility rule as top-level ones.
 
 mod batch;
+mod branch;
 
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-pub use batch::{ChildQuery, RootLookup, children_of_many};
+pub use batch::{ChildQuery, DEFAULT_ROW_BUDGET, RootLookup, children_of_many};
 
 use crate::domain::listing::IncludeNode;
 use crate::error::Result;
@@ -75,7 +76,7 @@ pub async fn load_with_item(
 ) -> Result<Option<ItemObject>> {
     let queries: Vec<ChildQuery> = nodes.iter().map(|node| child_query(node, &[])).collect();
     let Some((mut item, found)) =
-        batch::item_with_children(db, visibility, &root, &queries).await?
+        batch::item_with_children(db, visibility, DEFAULT_ROW_BUDGET, &root, &queries).await?
     else {
         return Ok(None);
     };
@@ -110,7 +111,7 @@ fn load_level<'a>(
             .iter()
             .map(|(node, parents)| child_query(node, parents))
             .collect();
-        let found = children_of_many(db, visibility, &queries).await?;
+        let found = children_of_many(db, visibility, DEFAULT_ROW_BUDGET, &queries).await?;
         let nodes: Vec<&IncludeNode> = level.iter().map(|(node, _)| *node).collect();
         expand_below(db, visibility, &nodes, found).await
     })

@@ -11,7 +11,7 @@ use crate::helpers::{
     Engine, TestApp, TestDb, generate, import_draft_technique, spawn_app, stderr,
 };
 
-async fn post(app: &TestApp, body: &Value) -> Value {
+pub(crate) async fn post(app: &TestApp, body: &Value) -> Value {
     let response = app
         .client
         .post(format!("{}/graphql", app.address))
@@ -35,7 +35,7 @@ async fn post_as(app: &TestApp, key: Option<&str>, body: &Value) -> Value {
     request.send().await.unwrap().json().await.unwrap()
 }
 
-async fn query(app: &TestApp, document: &str) -> Value {
+pub(crate) async fn query(app: &TestApp, document: &str) -> Value {
     post(app, &json!({ "query": document })).await
 }
 
@@ -45,7 +45,7 @@ fn error_code(body: &Value) -> &str {
         .unwrap_or("")
 }
 
-async fn app_with_data(engine: Engine) -> (TestApp, TestDb) {
+pub(crate) async fn app_with_data(engine: Engine) -> (TestApp, TestDb) {
     let (app, db) = spawn_app(engine).await;
     let set = generate("S", &db.dir().join("scale-s"));
     let output = db.cli(&["import", set.to_str().unwrap()]);
@@ -101,40 +101,6 @@ async fn storefront_query_returns_the_demo_content(engine: Engine) {
     assert_eq!(techniques[0]["citations"], Value::Array(expected));
     let missing = query(&app, r#"{ technique(slug: "no-such") { name } }"#).await;
     assert_eq!(missing, json!({ "data": { "technique": null } }));
-}
-
-/// One statement per level, whatever the number of parents or of relation fields on it
-/// (sibling fields of nested objects are resolved together: see vendor/README.md).
-async fn nested_queries_run_one_statement_per_level(engine: Engine) {
-    let (app, _db) = app_with_data(engine).await;
-    let mut counts = Vec::new();
-    for first in [1, 12] {
-        let before = app.statements.get();
-        let body = query(
-            &app,
-            &format!(
-                "{{ conditions(first: {first}) {{ edges {{ node {{ name techniques(first: 5) {{
-                   name benefits(first: 3) {{ name }} citations(first: 3) {{ title }} }} }} }} }} }}"
-            ),
-        )
-        .await;
-        counts.push(app.statements.get() - before);
-        assert!(body["errors"].is_null(), "{body}");
-        let edges = body["data"]["conditions"]["edges"].as_array().unwrap();
-        assert_eq!(edges.len(), first.min(12));
-        for edge in edges {
-            let techniques = edge["node"]["techniques"].as_array().unwrap();
-            assert!(techniques.len() <= 5);
-            for technique in techniques {
-                assert!(technique["benefits"].as_array().unwrap().len() <= 3);
-            }
-        }
-    }
-    assert_eq!(
-        counts,
-        [3, 3],
-        "page + techniques + (benefits and citations)"
-    );
 }
 
 async fn connections_walk_every_node_once_in_order(engine: Engine) {
@@ -585,7 +551,6 @@ fn urlencoding(text: &str) -> String {
 engine_tests!(
     storefront_query_returns_the_demo_content,
     relation_fields_carry_every_selected_field,
-    nested_queries_run_one_statement_per_level,
     connections_walk_every_node_once_in_order,
     limits_reject_before_any_sql,
     bad_input_is_a_coded_error_and_not_found_is_null,

@@ -11,6 +11,7 @@ mod editing;
 mod errors;
 mod foundation;
 mod graphql;
+mod graphql_batching;
 mod includes;
 mod interchange;
 mod keys;

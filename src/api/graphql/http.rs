@@ -250,7 +250,11 @@ async fn execute(
         cache: state.cache.clone(),
         visibility,
         codec: state.cursors.clone(),
-        loader: RelationLoader::data_loader(state.db.clone(), visibility),
+        loader: RelationLoader::data_loader(
+            state.db.clone(),
+            visibility,
+            api.settings.graphql_link_row_budget,
+        ),
         tags: tags.clone(),
         wants_tags,
     });

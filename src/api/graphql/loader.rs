@@ -32,13 +32,23 @@ pub type Children = Arc<Vec<Arc<ItemObject>>>;
 pub struct RelationLoader {
     db: DatabaseConnection,
     visibility: Visibility,
+    row_budget: usize,
 }
 
 impl RelationLoader {
     /// A per-request loader. Batches are dispatched as soon as the resolvers of the
     /// current step have queued their keys (no timer wait).
-    pub fn data_loader(db: DatabaseConnection, visibility: Visibility) -> DataLoader<Self> {
-        DataLoader::new(Self { db, visibility }, tokio::spawn)
+    pub fn data_loader(
+        db: DatabaseConnection,
+        visibility: Visibility,
+        row_budget: usize,
+    ) -> DataLoader<Self> {
+        let loader = Self {
+            db,
+            visibility,
+            row_budget,
+        };
+        DataLoader::new(loader, tokio::spawn)
             .delay(std::time::Duration::ZERO)
             .max_batch_size(1000)
     }
@@ -80,7 +90,7 @@ impl Loader<RelationKey> for RelationLoader {
             });
         }
         // Every relation of the step in one statement.
-        let found = include::children_of_many(&self.db, self.visibility, &queries)
+        let found = include::children_of_many(&self.db, self.visibility, self.row_budget, &queries)
             .await
             .map_err(Arc::new)?;
         let mut out = HashMap::with_capacity(keys.len());

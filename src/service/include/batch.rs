@@ -16,12 +16,13 @@ use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 use crate::domain::Collection;
-use crate::domain::listing::sort_fields;
 use crate::domain::relations::{Relation, RelationKind};
 use crate::error::Result;
 use crate::service::Visibility;
 use crate::service::content::{FieldSet, ItemObject, ItemSelect};
 use crate::service::sql::{SqlBuilder, column};
+
+use super::branch::{BranchSql, typed_null};
 
 use super::ChildrenByParent;
 
@@ -41,7 +42,13 @@ pub struct RootLookup<'a> {
     pub collection: Collection,
     pub column: &'static str,
     pub value: &'a str,
+    /// The item's fields to read.
+    pub fields: FieldSet,
 }
+
+/// Rows a statement with capped relations may return by default: past this many, each
+/// parent's children are numbered in SQL instead (see [`children_of_many`]).
+pub const DEFAULT_ROW_BUDGET: usize = 5_000;
 
 /// The item `root` names, if visible, and the visible children of each query under it
 /// (the queries' `parents` are ignored): one statement, where a lookup followed by
@@ -49,6 +56,7 @@ pub struct RootLookup<'a> {
 pub async fn item_with_children(
     db: &DatabaseConnection,
     visibility: Visibility,
+    row_budget: usize,
     root: &RootLookup<'_>,
     queries: &[ChildQuery<'_>],
 ) -> Result<Option<(ItemObject, Vec<ChildrenByParent>)>> {
@@ -65,7 +73,16 @@ pub async fn item_with_children(
             parents: &[],
         })
         .collect();
-    let item = run(db, visibility, queries, &branches, Some(root), &mut found).await?;
+    let item = run(
+        db,
+        visibility,
+        row_budget,
+        queries,
+        &branches,
+        Some(root),
+        &mut found,
+    )
+    .await?;
     Ok(item.map(|item| (item, found)))
 }
 
@@ -81,9 +98,16 @@ const SHAPES_AT: usize = 6;
 /// one result per query, in order. One statement for all of them (more only past
 /// [`MAX_BOUND`] parent ids or [`MAX_BRANCHES`] relations). Items reached through a link
 /// carry `link: {note}`.
+///
+/// A capped relation (`per_parent`) reads every child of its parents, and Rust keeps each
+/// parent's first ones: numbering them in SQL (a window over a sort) cost SQLite more than
+/// the join itself. When a statement would return more than `row_budget` rows (a parent
+/// with thousands of links), it stops there and a second statement numbers the children in
+/// SQL, so memory stays bounded whatever the data.
 pub async fn children_of_many(
     db: &DatabaseConnection,
     visibility: Visibility,
+    row_budget: usize,
     queries: &[ChildQuery<'_>],
 ) -> Result<Vec<ChildrenByParent>> {
     let mut found: Vec<ChildrenByParent> = queries.iter().map(|_| HashMap::new()).collect();
@@ -107,7 +131,16 @@ pub async fn children_of_many(
             bound += rest[take].parents.len();
             take += 1;
         }
-        run(db, visibility, queries, &rest[..take], None, &mut found).await?;
+        run(
+            db,
+            visibility,
+            row_budget,
+            queries,
+            &rest[..take],
+            None,
+            &mut found,
+        )
+        .await?;
         rest = &rest[take..];
     }
     Ok(found)
@@ -130,19 +163,24 @@ struct Shape {
 async fn run(
     db: &DatabaseConnection,
     visibility: Visibility,
+    row_budget: usize,
     queries: &[ChildQuery<'_>],
     branches: &[Branch<'_>],
     root: Option<&RootLookup<'_>>,
     found: &mut [ChildrenByParent],
 ) -> Result<Option<ItemObject>> {
-    let layout = Layout::new(
-        db.get_database_backend(),
-        visibility,
-        queries,
-        branches,
-        root,
-    );
-    let rows = db.query_all_raw(layout.statement()).await?;
+    let backend = db.get_database_backend();
+    let capped = branches
+        .iter()
+        .any(|b| queries[b.query].per_parent.is_some());
+    let layout = Layout::new(backend, visibility, queries, branches, root, false);
+    let limit = capped.then_some(row_budget);
+    let rows = db.query_all_raw(layout.statement(limit)).await?;
+    if limit.is_some_and(|limit| rows.len() > limit) {
+        let layout = Layout::new(backend, visibility, queries, branches, root, true);
+        let rows = db.query_all_raw(layout.statement(None)).await?;
+        return layout.collect(rows, found);
+    }
     layout.collect(rows, found)
 }
 
@@ -159,6 +197,8 @@ struct Layout<'a> {
     /// Per shape: typed NULLs standing for its columns in other branches (PostgreSQL).
     nulls: Vec<String>,
     widest: usize,
+    /// Whether capped branches number their children in SQL (see [`BranchSql`]).
+    numbered: bool,
 }
 
 impl<'a> Layout<'a> {
@@ -168,6 +208,7 @@ impl<'a> Layout<'a> {
         queries: &'a [ChildQuery<'a>],
         branches: &'a [Branch<'a>],
         root: Option<&'a RootLookup<'a>>,
+        numbered: bool,
     ) -> Self {
         // PostgreSQL types each column of a UNION, so each shape gets its own columns,
         // with typed NULLs elsewhere (it resolves the types pair by pair: two untyped
@@ -182,15 +223,8 @@ impl<'a> Layout<'a> {
             let index = shape_index(&mut shapes, disjoint, visibility, q.relation.to, q.fields);
             shape_of.push(index);
         }
-        let root_shape = root.map(|r| {
-            shape_index(
-                &mut shapes,
-                disjoint,
-                visibility,
-                r.collection,
-                FieldSet::ALL,
-            )
-        });
+        let root_shape =
+            root.map(|r| shape_index(&mut shapes, disjoint, visibility, r.collection, r.fields));
         let nulls: Vec<String> = match disjoint {
             true => shapes
                 .iter()
@@ -219,6 +253,7 @@ impl<'a> Layout<'a> {
             root_shape,
             nulls,
             widest,
+            numbered,
         }
     }
 
@@ -232,7 +267,9 @@ impl<'a> Layout<'a> {
         }
     }
 
-    fn statement(&self) -> sea_orm::Statement {
+    /// The statement, returning at most `limit + 1` rows when given (one past the limit
+    /// says there are more).
+    fn statement(&self, limit: Option<usize>) -> sea_orm::Statement {
         let backend = self.backend;
         let mut sql = SqlBuilder::new(backend);
         for (n, branch) in self.branches.iter().enumerate() {
@@ -250,6 +287,7 @@ impl<'a> Layout<'a> {
                 child: &self.shapes[own].select,
                 nulls_before,
                 nulls_after,
+                numbered: self.numbered,
             };
             branch_sql.push(&mut sql, branch.parents);
         }
@@ -280,6 +318,9 @@ impl<'a> Layout<'a> {
         // (`collect`). PostgreSQL's text order follows the database's collation.
         if backend == DbBackend::Postgres {
             sql.push(" ORDER BY 1, 2, 4, 5, 6");
+        }
+        if let Some(limit) = limit {
+            sql.push(&format!(" LIMIT {}", limit.saturating_add(1)));
         }
         sql.build()
     }
@@ -315,6 +356,13 @@ impl<'a> Layout<'a> {
                 continue;
             };
             let children = found[branch.query].entry(parent).or_default();
+            // Rows come in each parent's editorial order: past the cap, the rest are
+            // dropped (a numbered branch returned only those within it).
+            if let Some(cap) = query.per_parent
+                && children.len() >= cap as usize
+            {
+                continue;
+            }
             let shape = &self.shapes[shape];
             let mut object = shape.select.object_at(&row, shape.at, true)?;
             if matches!(query.relation.kind, RelationKind::Link { .. }) {
@@ -368,132 +416,4 @@ fn shape_index(
     let select = ItemSelect::projected(collection, visibility, fields);
     shapes.push(Shape { key, select, at });
     shapes.len() - 1
-}
-
-/// One branch: `rel, parent_id, link_note`, three sort keys, then every shape's columns
-/// (NULL but for the branch's own).
-struct BranchSql<'a> {
-    n: usize,
-    backend: DbBackend,
-    visibility: Visibility,
-    /// The parent is this item (its children are read with it), not bound ids.
-    root: Option<&'a RootLookup<'a>>,
-    query: &'a ChildQuery<'a>,
-    child: &'a ItemSelect,
-    nulls_before: String,
-    nulls_after: String,
-}
-
-impl BranchSql<'_> {
-    /// The children of `parents`. Sort keys: a link's position, the child collection's
-    /// first sort field (always text: a name or title), its id; a capped branch numbers
-    /// each parent's children in that order (a window) and sorts by the number.
-    fn push(&self, sql: &mut SqlBuilder, parents: &[Uuid]) {
-        let relation = self.query.relation;
-        let table = relation.to.table();
-        let order = sort_fields(relation.to)[0].column;
-        let (parent_expr, note, from, keys) = match relation.kind {
-            RelationKind::Link {
-                link,
-                parent_column,
-                child_column,
-            } => (
-                format!("l.{parent_column}"),
-                "l.note".to_owned(),
-                format!("{} l JOIN {table} t ON t.id = l.{child_column}", link.table),
-                [
-                    "l.position".to_owned(),
-                    format!("t.{order}"),
-                    "t.id".to_owned(),
-                ],
-            ),
-            RelationKind::ToOne { column } => (
-                "p.id".to_owned(),
-                typed_null(self.backend, "text"),
-                format!(
-                    "{} p JOIN {table} t ON t.id = p.{column}",
-                    relation.from.table()
-                ),
-                [
-                    typed_null(self.backend, "bigint"),
-                    typed_null(self.backend, "text"),
-                    "t.id".to_owned(),
-                ],
-            ),
-            RelationKind::ToMany { column } => (
-                format!("t.{column}"),
-                typed_null(self.backend, "text"),
-                format!("{table} t"),
-                [
-                    typed_null(self.backend, "bigint"),
-                    format!("t.{order}"),
-                    "t.id".to_owned(),
-                ],
-            ),
-        };
-        let n = self.n;
-        let (before, after) = (&self.nulls_before, &self.nulls_after);
-        let filter = format!("FROM {from}{} WHERE {parent_expr} IN ", self.child.joins);
-        match self.query.per_parent {
-            None => {
-                let [k1, k2, k3] = &keys;
-                sql.push(&format!(
-                    "SELECT CAST({n} AS BIGINT) AS rel, {parent_expr} AS parent_id, \
-                     {note} AS link_note, {k1} AS s1, {k2} AS s2, {k3} AS s3{before}, {}{after} \
-                     {filter}",
-                    self.child.exprs.join(", ")
-                ));
-            }
-            Some(_) => {
-                let own: Vec<String> = (0..self.child.exprs.len())
-                    .map(|c| format!("w.c{c}"))
-                    .collect();
-                let inner: Vec<String> = self
-                    .child
-                    .exprs
-                    .iter()
-                    .enumerate()
-                    .map(|(c, expr)| format!("{expr} AS c{c}"))
-                    .collect();
-                sql.push(&format!(
-                    "SELECT CAST({n} AS BIGINT) AS rel, w.parent_id, w.link_note, w.rn AS s1, \
-                     {} AS s2, {} AS s3{before}, {}{after} FROM (SELECT {parent_expr} AS \
-                     parent_id, {note} AS link_note, {}, ROW_NUMBER() OVER (PARTITION BY \
-                     {parent_expr} ORDER BY {}) AS rn {filter}",
-                    typed_null(self.backend, "text"),
-                    typed_null(self.backend, "uuid"),
-                    own.join(", "),
-                    inner.join(", "),
-                    keys.join(", ")
-                ));
-            }
-        }
-        match self.root {
-            Some(root) => {
-                sql.push(&format!(
-                    "(SELECT p0.id FROM {} p0 WHERE p0.{} = ",
-                    root.collection.table(),
-                    root.column
-                ))
-                .bind(root.value.to_owned());
-                sql.push(&format!(" AND {})", self.visibility.status_filter("p0")));
-            }
-            None => {
-                sql.bind_list(parents.iter().copied());
-            }
-        }
-        sql.push(&format!(" AND {}", self.visibility.status_filter("t")));
-        if let Some(limit) = self.query.per_parent {
-            sql.push(&format!(") w WHERE w.rn <= {limit}"));
-        }
-    }
-}
-
-/// A NULL of the PostgreSQL type `ty` (PostgreSQL types a UNION's columns from its
-/// branches, pair by pair); a plain NULL on SQLite.
-fn typed_null(backend: DbBackend, ty: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!("NULL::{ty}"),
-        _ => "NULL".to_owned(),
-    }
 }

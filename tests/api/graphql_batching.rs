@@ -1,0 +1,104 @@
+//! GraphQL batching (issue 4): one statement per level of relation fields, whatever the
+//! number of parents, and each parent's children capped at `first` in editorial order.
+
+use serde_json::Value;
+
+use crate::engine_tests;
+use crate::graphql::{app_with_data, query};
+use crate::helpers::{Engine, TestApp, settings};
+
+/// One statement per level, whatever the number of parents or of relation fields on it
+/// (sibling fields of nested objects are resolved together: see vendor/README.md).
+async fn nested_queries_run_one_statement_per_level(engine: Engine) {
+    let (app, _db) = app_with_data(engine).await;
+    let mut counts = Vec::new();
+    for first in [1, 12] {
+        let before = app.statements.get();
+        let body = query(
+            &app,
+            &format!(
+                "{{ conditions(first: {first}) {{ edges {{ node {{ name techniques(first: 5) {{
+                   name benefits(first: 3) {{ name }} citations(first: 3) {{ title }} }} }} }} }} }}"
+            ),
+        )
+        .await;
+        counts.push(app.statements.get() - before);
+        assert!(body["errors"].is_null(), "{body}");
+        let edges = body["data"]["conditions"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), first.min(12));
+        for edge in edges {
+            let techniques = edge["node"]["techniques"].as_array().unwrap();
+            assert!(techniques.len() <= 5);
+            for technique in techniques {
+                assert!(technique["benefits"].as_array().unwrap().len() <= 3);
+            }
+        }
+    }
+    assert_eq!(
+        counts,
+        [3, 3],
+        "page + techniques + (benefits and citations)"
+    );
+}
+
+/// Relation fields are capped at `first` per parent, in the order REST lists the whole
+/// relation; past the link row budget, a second statement numbers the children in SQL and
+/// the answer is the same.
+async fn capped_relations_keep_each_parents_first_children(engine: Engine) {
+    let (app, db) = app_with_data(engine).await;
+    let mut tight = settings(&db.url);
+    tight.serve.graphql.graphql_link_row_budget = 3;
+    let tight = TestApp::spawn(tight).await;
+    let document = "{ conditions(first: 12) { edges { node { slug techniques(first: 2) {
+        slug benefits(first: 1) { slug } } } } } }";
+    let mut answers = Vec::new();
+    let mut counts = Vec::new();
+    for app in [&app, &tight] {
+        let before = app.statements.get();
+        let body = query(app, document).await;
+        counts.push(app.statements.get() - before);
+        assert!(body["errors"].is_null(), "{body}");
+        answers.push(body);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(
+        counts,
+        [3, 5],
+        "past the budget, each level takes one more statement"
+    );
+    let mut capped = 0;
+    for edge in answers[0]["data"]["conditions"]["edges"]
+        .as_array()
+        .unwrap()
+    {
+        let node = &edge["node"];
+        let rest: Value = app
+            .get(&format!(
+                "/v1/conditions/{}?include=techniques",
+                node["slug"].as_str().unwrap()
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let all = slugs(&rest["data"]["techniques"]);
+        let shown = slugs(&node["techniques"]);
+        assert_eq!(shown, all[..all.len().min(2)], "{}", node["slug"]);
+        capped += usize::from(all.len() > 2);
+    }
+    assert!(capped > 0, "no condition has more techniques than the cap");
+}
+
+fn slugs(items: &Value) -> Vec<&str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["slug"].as_str().unwrap())
+        .collect()
+}
+
+engine_tests!(
+    nested_queries_run_one_statement_per_level,
+    capped_relations_keep_each_parents_first_children,
+);
