@@ -59,6 +59,23 @@ pub enum ItemKey<'a> {
     Sku(&'a str),
 }
 
+impl<'a> ItemKey<'a> {
+    /// The unique column the key names, and its value.
+    pub fn column(self) -> (&'static str, &'a str) {
+        match self {
+            ItemKey::Slug(slug) => ("slug", slug),
+            ItemKey::Sku(sku) => ("sku", sku),
+        }
+    }
+
+    /// False for a key no item can have (a malformed slug, an absurd length): not found
+    /// without asking the database.
+    pub fn can_exist(self) -> bool {
+        let (column, value) = self.column();
+        value.len() <= 200 && (column != "slug" || Slug::parse(value).is_ok())
+    }
+}
+
 /// One item with its includes, if the caller may see it.
 pub async fn get_item(
     db: &DatabaseConnection,
@@ -80,17 +97,14 @@ pub async fn get_item_tagged(
     key: ItemKey<'_>,
     params: &ItemParams,
 ) -> Result<(ItemObject, Vec<String>)> {
-    let (column, value) = match key {
-        ItemKey::Slug(slug) => ("slug", slug),
-        ItemKey::Sku(sku) => ("sku", sku),
-    };
+    let (column, value) = key.column();
     let not_found = || {
         AppError::NotFound(format!(
             "no {} with {column} {value:?}",
             collection.singular()
         ))
     };
-    if (column == "slug" && Slug::parse(value).is_err()) || value.len() > 200 {
+    if !key.can_exist() {
         return Err(not_found());
     }
     let mut items = if params.include.is_empty() {

@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-pub use batch::{ChildQuery, DEFAULT_ROW_BUDGET, RootLookup, children_of_many};
+pub use batch::{ChildQuery, DEFAULT_ROW_BUDGET, RootLookup, children_of_many, item_with_children};
 
 use crate::domain::listing::IncludeNode;
 use crate::error::Result;

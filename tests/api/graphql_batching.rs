@@ -89,6 +89,48 @@ async fn capped_relations_keep_each_parents_first_children(engine: Engine) {
     assert!(capped > 0, "no condition has more techniques than the cap");
 }
 
+/// `condition(slug)` reads the condition and the relation fields selected on it in one
+/// statement: the same answer as through a connection (where the DataLoader reads them),
+/// one statement less.
+async fn root_lookups_read_their_relations_with_the_item(engine: Engine) {
+    let (app, _db) = app_with_data(engine).await;
+    let selection = "slug name techniques(first: 3) { slug benefitsLinks(first: 2) { note
+        node { slug name } } products { sku } } citations(first: 2) { title doi }";
+    let listing = query(
+        &app,
+        &format!("{{ conditions(first: 6) {{ edges {{ node {{ {selection} }} }} }} }}"),
+    )
+    .await;
+    let edges = listing["data"]["conditions"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 6, "{listing}");
+    let mut linked = 0;
+    for edge in edges {
+        let node = &edge["node"];
+        let slug = node["slug"].as_str().unwrap();
+        let before = app.statements.get();
+        let body = query(
+            &app,
+            &format!("{{ condition(slug: \"{slug}\") {{ {selection} }} }}"),
+        )
+        .await;
+        let count = app.statements.get() - before;
+        assert_eq!(&body["data"]["condition"], node, "{slug}");
+        let has_techniques = !node["techniques"].as_array().unwrap().is_empty();
+        // The condition with its relations, then (if any) the techniques' relations.
+        assert_eq!(count, 1 + u64::from(has_techniques), "{slug}");
+        linked += usize::from(has_techniques);
+    }
+    assert!(linked > 0, "no condition has techniques");
+    let before = app.statements.get();
+    let missing = query(
+        &app,
+        r#"{ condition(slug: "no-such") { name techniques { name } } }"#,
+    )
+    .await;
+    assert_eq!(missing["data"]["condition"], Value::Null);
+    assert_eq!(app.statements.get() - before, 1);
+}
+
 fn slugs(items: &Value) -> Vec<&str> {
     items
         .as_array()
@@ -101,4 +143,5 @@ fn slugs(items: &Value) -> Vec<&str> {
 engine_tests!(
     nested_queries_run_one_statement_per_level,
     capped_relations_keep_each_parents_first_children,
+    root_lookups_read_their_relations_with_the_item,
 );

@@ -255,6 +255,8 @@ async fn execute(
             visibility,
             api.settings.graphql_link_row_budget,
         ),
+        prefetched: Default::default(),
+        link_row_budget: api.settings.graphql_link_row_budget,
         tags: tags.clone(),
         wants_tags,
     });

@@ -1,6 +1,7 @@
 //! Object types of the content collections, generated from the content model: every
 //! field of PRODUCT.md §1 and every relation in both directions, with descriptions.
 
+use async_graphql::context::SelectionField;
 use async_graphql::dynamic::{
     Enum, Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, TypeRef,
 };
@@ -212,14 +213,17 @@ async fn resolve_relation<'a>(
         relation: relation.name,
         first,
         parent,
-        fields: selected_fields(ctx, relation.to, edges),
+        fields: selected_fields(ctx.field(), relation.to, edges),
     };
-    let children = data
-        .loader
-        .load_one(key)
-        .await
-        .map_err(|e| gql_error(&e))?
-        .unwrap_or_default();
+    let children = match data.prefetched.get(&key) {
+        Some(children) => children,
+        None => data
+            .loader
+            .load_one(key)
+            .await
+            .map_err(|e| gql_error(&e))?
+            .unwrap_or_default(),
+    };
     let to = relation.to;
     data.note_items(to, children.iter().map(|c| &**c));
     let wrap = |object: &std::sync::Arc<_>| {
@@ -236,9 +240,13 @@ async fn resolve_relation<'a>(
 
 /// The fields of `collection` that the relation field's selection (through `node` for
 /// link entries, and through fragments) shows.
-fn selected_fields(ctx: &ResolverContext<'_>, collection: Collection, edges: bool) -> FieldSet {
+pub(super) fn selected_fields(
+    field: SelectionField<'_>,
+    collection: Collection,
+    edges: bool,
+) -> FieldSet {
     let mut names = Vec::new();
-    for child in ctx.field().selection_set() {
+    for child in field.selection_set() {
         if !edges {
             names.push(child.name());
         } else if child.name() == "node" {

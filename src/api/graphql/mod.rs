@@ -11,6 +11,7 @@ pub mod limits;
 pub mod loader;
 pub mod mutation;
 pub mod persisted;
+pub mod prefetch;
 pub mod root;
 pub mod types;
 pub mod values;
@@ -49,6 +50,10 @@ pub struct RequestData {
     pub visibility: Visibility,
     pub codec: CursorCodec,
     pub loader: DataLoader<RelationLoader>,
+    /// Relation children read with a root lookup's item (see `prefetch`).
+    pub prefetched: prefetch::Prefetched,
+    /// `GraphqlSettings::graphql_link_row_budget`.
+    pub link_row_budget: usize,
 }
 
 impl RequestData {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::catalog::Catalog;
 use super::errors::{coded, gql_error, page_size};
 use super::values::{Item, camel, enum_type_name, stored_value, type_name};
-use super::{CONNECTION_DEFAULT_FIRST, RequestData};
+use super::{CONNECTION_DEFAULT_FIRST, RequestData, prefetch};
 use crate::domain::Collection;
 use crate::domain::listing::ItemParams;
 use crate::domain::listing::{
@@ -114,6 +114,17 @@ async fn lookup<'a>(
     key: ItemKey<'_>,
 ) -> Result<Option<FieldValue<'a>>, Error> {
     let data = ctx.data::<RequestData>()?;
+    let (column, value) = key.column();
+    if key.can_exist()
+        && let Some(found) =
+            prefetch::item_with_relations(data, ctx.field(), collection, column, value).await
+    {
+        let object = found.map_err(|e| gql_error(&e))?;
+        return Ok(object.map(|object| {
+            data.note_items(collection, [&object]);
+            FieldValue::owned_any(Item::new(collection, object))
+        }));
+    }
     match content::get_item(
         &data.db,
         data.visibility,

@@ -1,0 +1,173 @@
+//! A root lookup (`condition(slug)`, `productBySku(sku)`) reads its item and the relation
+//! fields selected on it in one statement, as REST's `GET /v1/{collection}/{slug}?include=`
+//! does: the storefront's usual query costs one statement less. The children wait in the
+//! request's [`Prefetched`] store, where the relation resolvers look before asking the
+//! DataLoader.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_graphql::Value;
+use async_graphql::context::SelectionField;
+
+use super::items::selected_fields;
+use super::loader::{Children, RelationKey};
+use super::values::{camel, is_camel_of};
+use super::{LINK_DEFAULT_FIRST, RequestData};
+use crate::domain::Collection;
+use crate::domain::listing::MAX_LIMIT;
+use crate::domain::relations::{Relation, RelationKind, relations};
+use crate::error::Result;
+use crate::service::content::{FieldSet, ItemObject, item_id};
+use crate::service::include::{ChildQuery, RootLookup, item_with_children};
+
+/// Relation children read with their parent, by the key the resolver would load.
+#[derive(Default)]
+pub struct Prefetched(Mutex<HashMap<RelationKey, Children>>);
+
+impl Prefetched {
+    pub fn get(&self, key: &RelationKey) -> Option<Children> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    fn insert(&self, key: RelationKey, children: Children) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, children);
+    }
+}
+
+/// Relations on one statement at most (the batch's branch limit is 64).
+const MAX_PREFETCHED: usize = 32;
+
+/// The item of `collection` whose `column` is `value`, if the caller may see it, read with
+/// the fields `field` selects and, in the same statement, the relation fields it selects
+/// (stored in `data.prefetched`). `None` when `field` selects no relation: the caller
+/// then looks the item up alone.
+pub async fn item_with_relations(
+    data: &RequestData,
+    field: SelectionField<'_>,
+    collection: Collection,
+    column: &'static str,
+    value: &str,
+) -> Option<Result<Option<ItemObject>>> {
+    let wanted = selected_relations(field, collection);
+    if wanted.is_empty() || wanted.len() > MAX_PREFETCHED {
+        return None;
+    }
+    let names: Vec<&str> = field.selection_set().map(|f| f.name()).collect();
+    let root = RootLookup {
+        collection,
+        column,
+        value,
+        fields: FieldSet::matching(collection, |name| {
+            names.iter().any(|selected| is_camel_of(selected, name))
+        }),
+    };
+    let queries: Vec<ChildQuery> = wanted
+        .iter()
+        .map(|&(relation, first, fields)| ChildQuery {
+            relation,
+            parents: &[],
+            per_parent: Some(first),
+            fields,
+        })
+        .collect();
+    let found = item_with_children(
+        &data.db,
+        data.visibility,
+        data.link_row_budget,
+        &root,
+        &queries,
+    )
+    .await;
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => return Some(Err(e)),
+    };
+    let Some((item, found)) = found else {
+        return Some(Ok(None));
+    };
+    if let Some(parent) = item_id(&item) {
+        for ((relation, first, fields), mut children) in wanted.into_iter().zip(found) {
+            let children = children.remove(&parent).unwrap_or_default();
+            let key = RelationKey {
+                from: collection,
+                relation: relation.name,
+                first,
+                parent,
+                fields,
+            };
+            data.prefetched
+                .insert(key, Arc::new(children.into_iter().map(Arc::new).collect()));
+        }
+    }
+    Some(Ok(Some(item)))
+}
+
+/// (relation, first, child fields) of each distinct relation field `field` selects on
+/// an item of `collection`. A field whose `first` is invalid is left to its resolver,
+/// which reports the error.
+fn selected_relations(
+    field: SelectionField<'_>,
+    collection: Collection,
+) -> Vec<(Relation, u32, FieldSet)> {
+    let mut wanted: Vec<(Relation, u32, FieldSet)> = Vec::new();
+    for child in field.selection_set() {
+        let Some((relation, edges)) = relation_named(collection, child.name()) else {
+            continue;
+        };
+        let first = if relation.is_to_one() {
+            Some(1)
+        } else {
+            first_argument(child)
+        };
+        let Some(first) = first else {
+            continue;
+        };
+        let fields = selected_fields(child, relation.to, edges);
+        let seen = wanted
+            .iter()
+            .any(|(r, f, s)| r.name == relation.name && *f == first && *s == fields);
+        if !seen {
+            wanted.push((relation, first, fields));
+        }
+    }
+    wanted
+}
+
+/// The relation a field of `collection` named `name` shows, and whether it lists link
+/// entries (`benefitsLinks`) rather than items.
+fn relation_named(collection: Collection, name: &str) -> Option<(Relation, bool)> {
+    relations(collection).into_iter().find_map(|relation| {
+        let plain = camel(relation.name);
+        if name == plain {
+            return Some((relation, false));
+        }
+        let links = matches!(relation.kind, RelationKind::Link { .. })
+            && name.strip_prefix(plain.as_str()) == Some("Links");
+        links.then_some((relation, true))
+    })
+}
+
+/// The field's `first`, or the default; `None` when it is not a valid page size.
+fn first_argument(field: SelectionField<'_>) -> Option<u32> {
+    let arguments = field.arguments().ok()?;
+    let first = arguments
+        .iter()
+        .find(|(name, _)| name.as_str() == "first")
+        .map(|(_, value)| value);
+    match first {
+        None | Some(Value::Null) => Some(LINK_DEFAULT_FIRST),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .filter(|n| (1..=u64::from(MAX_LIMIT)).contains(n))
+            .and_then(|n| u32::try_from(n).ok()),
+        Some(_) => None,
+    }
+}
