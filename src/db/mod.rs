@@ -109,6 +109,7 @@ async fn connect_sized(
     let statement_timeout = settings.statement_timeout();
     let background_checkpoint = settings.background_checkpoint;
     let plan_cache_mode = settings.pg_plan_cache_mode.setting();
+    let random_page_cost = settings.pg_random_page_cost;
     // Every statement of a write looks rows up by key, but a plan made while a table was
     // small (revisions, on a new database) scans it, and the cached plan keeps scanning
     // as the table grows until autovacuum next analyzes it: in the write benchmark, each
@@ -165,12 +166,15 @@ async fn connect_sized(
         })
         .map_sqlx_postgres_opts(move |opts: PgConnectOptions| {
             let millis = statement_timeout.as_millis().to_string();
-            let opts = opts
+            let mut opts = opts
                 .options([
                     ("statement_timeout", millis.as_str()),
                     ("plan_cache_mode", plan_cache_mode),
                 ])
                 .application_name("salve");
+            if random_page_cost > 0.0 {
+                opts = opts.options([("random_page_cost", random_page_cost.to_string())]);
+            }
             // Reads keep whatever the database or role configures.
             if writer {
                 opts.options([("enable_seqscan", "off")])
