@@ -12,20 +12,7 @@ use crate::domain::{Collection, FieldKind};
 use crate::error::Result;
 use crate::service::Visibility;
 use crate::service::content::{ItemObject, timestamp};
-use crate::service::sql::{SqlBuilder, column};
-
-/// A column that is never NULL.
-fn required<T>(row: &QueryResult, index: usize) -> Result<T>
-where
-    T: sea_orm::TryGetable
-        + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Sqlite>
-        + sea_orm::sqlx::Type<sea_orm::sqlx::Sqlite>
-        + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Postgres>
-        + sea_orm::sqlx::Type<sea_orm::sqlx::Postgres>,
-{
-    column(row, index)?
-        .ok_or_else(|| crate::error::AppError::internal_msg(format!("column {index} is NULL")))
-}
+use crate::service::sql::{SqlBuilder, column, required};
 
 /// Which of a collection's fields to read: bit `n` is `collection.fields()[n]`, and
 /// [`FieldSet::META`] the common fields past id and slug (status, timestamps, version).

@@ -50,17 +50,32 @@ impl SqlBuilder {
     }
 }
 
-/// Reads column `index` of a raw row as `Option<T>` from the driver's row. sea-orm's own
-/// `Option<T>` reader formats an error message for every NULL before discarding it, which
-/// on an include-heavy page (nullable notes, DOIs, sort keys) cost more than the values.
-pub fn column<T>(row: &sea_orm::QueryResult, index: usize) -> crate::error::Result<Option<T>>
-where
+/// A value both drivers decode, read by [`column`] and [`required`].
+pub trait ColumnValue:
+    sea_orm::TryGetable
+    + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Sqlite>
+    + sea_orm::sqlx::Type<sea_orm::sqlx::Sqlite>
+    + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Postgres>
+    + sea_orm::sqlx::Type<sea_orm::sqlx::Postgres>
+{
+}
+
+impl<T> ColumnValue for T where
     T: sea_orm::TryGetable
         + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Sqlite>
         + sea_orm::sqlx::Type<sea_orm::sqlx::Sqlite>
         + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Postgres>
-        + sea_orm::sqlx::Type<sea_orm::sqlx::Postgres>,
+        + sea_orm::sqlx::Type<sea_orm::sqlx::Postgres>
 {
+}
+
+/// Reads column `index` of a raw row as `Option<T>` from the driver's row. sea-orm's own
+/// `Option<T>` reader formats an error message for every NULL before discarding it, which
+/// on an include-heavy page (nullable notes, DOIs, sort keys) cost more than the values.
+pub fn column<T: ColumnValue>(
+    row: &sea_orm::QueryResult,
+    index: usize,
+) -> crate::error::Result<Option<T>> {
     use sea_orm::sqlx::Row;
     let decoded = if let Some(row) = row.try_as_sqlite_row() {
         row.try_get::<Option<T>, _>(index)
@@ -70,4 +85,13 @@ where
         return Ok(row.try_get_by_index::<Option<T>>(index)?);
     };
     decoded.map_err(|e| sea_orm::DbErr::Custom(format!("column {index}: {e}")).into())
+}
+
+/// A column that is never NULL.
+pub fn required<T: ColumnValue>(
+    row: &sea_orm::QueryResult,
+    index: usize,
+) -> crate::error::Result<T> {
+    column(row, index)?
+        .ok_or_else(|| crate::error::AppError::internal_msg(format!("column {index} is NULL")))
 }
