@@ -114,7 +114,7 @@ pub fn render_items(
     render(body, latest, tags)
 }
 
-/// A JSON body (search pages, GraphQL responses).
+/// A JSON body (search pages).
 pub fn render_json(body: &Value, tags: Vec<String>) -> Result<Rendered> {
     render(body, latest_update(body), tags)
 }
