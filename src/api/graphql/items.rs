@@ -10,7 +10,10 @@ use async_graphql::{Error, Value};
 use super::catalog::Catalog;
 use super::errors::{gql_error, page_size};
 use super::loader::RelationKey;
-use super::values::{Item, camel, enum_type_name, enum_value, field_value, is_camel_of, type_name};
+use super::values::{
+    Item, camel, enum_type_name, enum_value, field_value, is_camel_of, relation_field_name,
+    type_name,
+};
 use super::{LINK_DEFAULT_FIRST, RequestData};
 use crate::domain::docs::{collection_description, field_description, relation_description};
 use crate::domain::model::{COMMON_FIELDS, STATUSES};
@@ -152,11 +155,10 @@ pub fn object_types(collection: Collection, catalog: &mut Catalog) -> Vec<Object
 fn relation_field(relation: Relation, edges: bool, catalog: &mut Catalog) -> Field {
     let target = type_name(relation.to);
     let to_one = relation.is_to_one();
-    let mut name = camel(relation.name);
+    let name = relation_field_name(relation, edges && !to_one);
     let (ty, element) = if to_one {
         (TypeRef::named(&target), target.clone())
     } else if edges {
-        name.push_str("Links");
         let link = format!("{target}Link");
         (TypeRef::named_nn_list_nn(&link), link)
     } else {

@@ -12,7 +12,7 @@ use async_graphql::context::SelectionField;
 
 use super::items::selected_fields;
 use super::loader::{Children, RelationKey};
-use super::values::{camel, is_camel_of};
+use super::values::relation_field_name;
 use super::{LINK_DEFAULT_FIRST, RequestData};
 use crate::domain::Collection;
 use crate::domain::listing::MAX_LIMIT;
@@ -60,14 +60,11 @@ pub async fn item_with_relations(
     if wanted.is_empty() || wanted.len() > MAX_PREFETCHED {
         return None;
     }
-    let names: Vec<&str> = field.selection_set().map(|f| f.name()).collect();
     let root = RootLookup {
         collection,
         column,
         value,
-        fields: FieldSet::matching(collection, |name| {
-            names.iter().any(|selected| is_camel_of(selected, name))
-        }),
+        fields: selected_fields(field, collection, false),
     };
     let queries: Vec<ChildQuery> = wanted
         .iter()
@@ -145,12 +142,11 @@ fn selected_relations(
 /// entries (`benefitsLinks`) rather than items.
 fn relation_named(collection: Collection, name: &str) -> Option<(Relation, bool)> {
     relations(collection).into_iter().find_map(|relation| {
-        let plain = camel(relation.name);
-        if name == plain {
+        if name == relation_field_name(relation, false) {
             return Some((relation, false));
         }
         let links = matches!(relation.kind, RelationKind::Link { .. })
-            && name.strip_prefix(plain.as_str()) == Some("Links");
+            && name == relation_field_name(relation, true);
         links.then_some((relation, true))
     })
 }

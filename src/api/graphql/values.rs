@@ -106,6 +106,13 @@ pub fn field_value(kind: FieldKind, value: Option<&Json>) -> Value {
     }
 }
 
+/// The GraphQL field of `relation` on its owner: `benefits`, or `benefitsLinks` for the
+/// link entries (`edges`).
+pub fn relation_field_name(relation: crate::domain::relations::Relation, edges: bool) -> String {
+    let name = camel(relation.name);
+    if edges { name + "Links" } else { name }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{camel, is_camel_of};
