@@ -110,6 +110,7 @@ async fn connect_sized(
     let background_checkpoint = settings.background_checkpoint;
     let plan_cache_mode = settings.pg_plan_cache_mode.setting();
     let random_page_cost = settings.pg_random_page_cost;
+    let cache_kib = settings.sqlite_cache_mib.saturating_mul(1024);
     // Every statement of a write looks rows up by key, but a plan made while a table was
     // small (revisions, on a new database) scans it, and the cached plan keeps scanning
     // as the table grows until autovacuum next analyzes it: in the write benchmark, each
@@ -137,6 +138,8 @@ async fn connect_sized(
                 // allocation, which tripled the write p99 (44 → 130+ ms) when it was
                 // 64 MiB; reusing the file costs nothing.
                 .pragma("journal_size_limit", (1024 * 1024 * 1024).to_string())
+                // Negative: a size in KiB, not a number of pages.
+                .pragma("cache_size", format!("-{cache_kib}"))
         })
         .map_sqlx_sqlite_pool_opts(move |pool| {
             pool.after_connect(move |conn, _meta| {
