@@ -189,17 +189,22 @@ async fn enumerations_are_checked_by_the_database(engine: Engine) {
     );
 }
 
+/// The server's read pool on `db`, shrunk to one connection: every statement shares it.
+async fn single_connection_pool(db: &TestDb) -> sea_orm::DatabaseConnection {
+    let mut settings = crate::helpers::settings(&db.url).database;
+    settings.db_pool_size = Some(1);
+    salve::db::connect(&settings, &Default::default())
+        .await
+        .unwrap()
+}
+
 /// Connections go back to the pool right after each statement (sqlx-core is patched to
 /// skip its release ping, vendor/README.md): a single pooled connection serves dropped
 /// transactions, cancelled statements and the statements after them, and never leaks.
 async fn one_connection_survives_dropped_transactions_and_cancelled_statements(engine: Engine) {
     use sea_orm::TransactionTrait;
     let db = TestDb::new(engine).await;
-    let mut settings = crate::helpers::settings(&db.url).database;
-    settings.db_pool_size = Some(1);
-    let conn = salve::db::connect(&settings, &Default::default())
-        .await
-        .unwrap();
+    let conn = single_connection_pool(&db).await;
     let backend = conn.get_database_backend();
     conn.execute_unprepared("CREATE TABLE pool_probe (n INTEGER NOT NULL)")
         .await
@@ -232,11 +237,7 @@ async fn one_connection_survives_dropped_transactions_and_cancelled_statements(e
 /// leaves the single pooled connection usable.
 async fn large_results_arrive_whole_and_errors_mid_result_surface(engine: Engine) {
     let db = TestDb::new(engine).await;
-    let mut settings = crate::helpers::settings(&db.url).database;
-    settings.db_pool_size = Some(1);
-    let conn = salve::db::connect(&settings, &Default::default())
-        .await
-        .unwrap();
+    let conn = single_connection_pool(&db).await;
     let backend = conn.get_database_backend();
     let numbers = |n: u32| {
         format!(
