@@ -187,11 +187,36 @@ fn latest_update(value: &Value) -> Option<DateTime<Utc>> {
             let own = map
                 .get("updated_at")
                 .and_then(Value::as_str)
-                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .map(|t| t.with_timezone(&Utc));
+                .and_then(parse_timestamp);
             map.values().filter_map(latest_update).chain(own).max()
         }
         Value::Array(items) => items.iter().filter_map(latest_update).max(),
         _ => None,
     }
+}
+
+/// The newest `updatedAt` a GraphQL response shows (its `Last-Modified`): GraphQL names
+/// the field in camel case and keeps its own value type.
+pub fn latest_graphql_update(value: &async_graphql::Value) -> Option<DateTime<Utc>> {
+    use async_graphql::Value as Gql;
+    match value {
+        Gql::Object(map) => {
+            let own = match map.get("updatedAt") {
+                Some(Gql::String(text)) => parse_timestamp(text),
+                _ => None,
+            };
+            map.values()
+                .filter_map(latest_graphql_update)
+                .chain(own)
+                .max()
+        }
+        Gql::List(items) => items.iter().filter_map(latest_graphql_update).max(),
+        _ => None,
+    }
+}
+
+fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }

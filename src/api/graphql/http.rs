@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 use super::errors::{code, coded};
 use super::loader::RelationLoader;
 use super::{GraphqlApi, RequestData, ide, limits, persisted};
-use crate::api::http_cache::{render, respond as respond_cached};
+use crate::api::http_cache::{latest_graphql_update, render, respond as respond_cached};
 use crate::domain::Scope;
 use crate::error::{AppError, Result};
 use crate::service::Caller;
@@ -266,7 +266,7 @@ async fn execute(
         add_default_code(error, failed_validation);
     }
     if response.errors.is_empty() && wants_tags {
-        let latest = latest_update(&response.data);
+        let latest = latest_graphql_update(&response.data);
         let tags: Vec<String> = std::mem::take(
             &mut *tags
                 .lock()
@@ -287,24 +287,6 @@ async fn execute(
         &response,
         failed_validation && !response.errors.is_empty(),
     ))
-}
-
-/// The newest `updatedAt` the response shows (its `Last-Modified`).
-fn latest_update(value: &async_graphql::Value) -> Option<chrono::DateTime<chrono::Utc>> {
-    match value {
-        async_graphql::Value::Object(map) => {
-            let own = match map.get("updatedAt") {
-                Some(async_graphql::Value::String(text)) => {
-                    chrono::DateTime::parse_from_rfc3339(text).ok()
-                }
-                _ => None,
-            };
-            let own = own.map(|t| t.with_timezone(&chrono::Utc));
-            map.values().filter_map(latest_update).chain(own).max()
-        }
-        async_graphql::Value::List(items) => items.iter().filter_map(latest_update).max(),
-        _ => None,
-    }
 }
 
 /// The read-cache key of a query: its document (and whether it came from the persisted
