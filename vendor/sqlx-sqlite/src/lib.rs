@@ -112,6 +112,7 @@ mod arguments;
 mod column;
 mod connection;
 mod database;
+mod datum;
 mod error;
 mod logger;
 mod options;

@@ -8,14 +8,43 @@ use sqlx_core::ext::ustr::UStr;
 use sqlx_core::row::{debug_row, Row};
 use sqlx_core::HashMap;
 
+use libsqlite3_sys::{SQLITE_BLOB, SQLITE_FLOAT, SQLITE_INTEGER, SQLITE_TEXT};
+
+use crate::datum::Datum;
 use crate::statement::StatementHandle;
-use crate::{Sqlite, SqliteColumn, SqliteValue, SqliteValueRef};
+use crate::{Sqlite, SqliteColumn, SqliteValueRef};
 
 /// Implementation of [`Row`] for SQLite.
+///
+/// Salve patch 5: the row's values are copied into Rust memory when it is read, numbers
+/// inline and every text and blob into one buffer (`crate::datum` says why).
 pub struct SqliteRow {
-    pub(crate) values: Box<[SqliteValue]>,
+    values: Box<[Stored]>,
+    bytes: Box<[u8]>,
     pub(crate) columns: Arc<Vec<SqliteColumn>>,
     pub(crate) column_names: Arc<HashMap<UStr, usize>>,
+}
+
+/// One column of a row; text and blobs as a range of the row's buffer.
+#[derive(Clone, Copy)]
+enum Stored {
+    Null,
+    Integer(i64),
+    Float(f64),
+    Text(usize, usize),
+    Blob(usize, usize),
+}
+
+impl SqliteRow {
+    fn datum(&self, index: usize) -> Datum<'_> {
+        match self.values[index] {
+            Stored::Null => Datum::Null,
+            Stored::Integer(i) => Datum::Integer(i),
+            Stored::Float(f) => Datum::Float(f),
+            Stored::Text(start, end) => Datum::Text(&self.bytes[start..end]),
+            Stored::Blob(start, end) => Datum::Blob(&self.bytes[start..end]),
+        }
+    }
 }
 
 // Accessing values from the statement object is
@@ -34,18 +63,35 @@ impl SqliteRow {
         column_names: &Arc<HashMap<UStr, usize>>,
     ) -> Self {
         let size = statement.column_count();
+        // The buffer is sized first, so it is allocated once. Asking a text or blob
+        // column for its length converts nothing (the connection's encoding is UTF-8).
+        let total: usize = (0..size)
+            .filter(|&i| matches!(statement.column_type(i), SQLITE_TEXT | SQLITE_BLOB))
+            .map(|i| statement.column_blob(i).len())
+            .sum();
+        let mut bytes = Vec::with_capacity(total);
         let mut values = Vec::with_capacity(size);
-
         for i in 0..size {
-            values.push(unsafe {
-                let raw = statement.column_value(i);
-
-                SqliteValue::dup(raw, Some(columns[i].type_info.clone()))
-            });
+            let stored = match statement.column_type(i) {
+                SQLITE_INTEGER => Stored::Integer(statement.column_int64(i)),
+                SQLITE_FLOAT => Stored::Float(statement.column_double(i)),
+                kind @ (SQLITE_TEXT | SQLITE_BLOB) => {
+                    let start = bytes.len();
+                    bytes.extend_from_slice(statement.column_blob(i));
+                    if kind == SQLITE_TEXT {
+                        Stored::Text(start, bytes.len())
+                    } else {
+                        Stored::Blob(start, bytes.len())
+                    }
+                }
+                _ => Stored::Null,
+            };
+            values.push(stored);
         }
 
         Self {
             values: values.into_boxed_slice(),
+            bytes: bytes.into_boxed_slice(),
             columns: Arc::clone(columns),
             column_names: Arc::clone(column_names),
         }
@@ -64,7 +110,10 @@ impl Row for SqliteRow {
         I: ColumnIndex<Self>,
     {
         let index = index.index(self)?;
-        Ok(SqliteValueRef::value(&self.values[index]))
+        Ok(SqliteValueRef::datum(
+            self.datum(index),
+            Some(self.columns[index].type_info.clone()),
+        ))
     }
 }
 

@@ -11,8 +11,10 @@ use libsqlite3_sys::{
 use sqlx_core::type_info::TypeInfo;
 pub(crate) use sqlx_core::value::{Value, ValueRef};
 
+use crate::datum::{Datum, OwnedDatum};
 use crate::type_info::DataType;
 use crate::{Sqlite, SqliteError, SqliteTypeInfo};
+use sqlx_core::error::BoxDynError;
 
 /// An owned handle to a [`sqlite3_value`].
 ///
@@ -49,7 +51,17 @@ use crate::{Sqlite, SqliteError, SqliteTypeInfo};
 ///
 /// [`sqlite3_value`]: https://www.sqlite.org/c3ref/value.html
 /// [value-methods]: https://www.sqlite.org/c3ref/value_blob.html
-pub struct SqliteValue(ValueHandle);
+pub struct SqliteValue(Owned);
+
+// Salve patch 5: a value is either a `sqlite3_value` (hook arguments) or a copy of a
+// row's column in Rust memory (`crate::datum`).
+enum Owned {
+    Handle(ValueHandle),
+    Datum {
+        datum: OwnedDatum,
+        column_type: Option<SqliteTypeInfo>,
+    },
+}
 
 /// A borrowed reference to a [`sqlite3_value`].
 ///
@@ -57,10 +69,19 @@ pub struct SqliteValue(ValueHandle);
 ///
 /// # Note: Decoding is Stateful
 /// See [`SqliteValue`] for details.
-pub struct SqliteValueRef<'r>(Cow<'r, ValueHandle>);
+pub struct SqliteValueRef<'r>(Inner<'r>);
+
+enum Inner<'r> {
+    Handle(Cow<'r, ValueHandle>),
+    Datum {
+        datum: Datum<'r>,
+        column_type: Option<SqliteTypeInfo>,
+    },
+}
 
 impl SqliteValue {
     // SAFETY: The sqlite3_value must be non-null and SQLite must not free it. It will be freed on drop.
+    #[allow(dead_code)]
     pub(crate) unsafe fn dup(
         value: *mut sqlite3_value,
         column_type: Option<SqliteTypeInfo>,
@@ -68,7 +89,7 @@ impl SqliteValue {
         debug_assert!(!value.is_null());
         let handle = ValueHandle::try_dup_of(value, column_type)
             .expect("SQLite failed to allocate memory for duplicated value");
-        Self(handle)
+        Self(Owned::Handle(handle))
     }
 
     /// Prove that there are no outstanding borrows of this instance.
@@ -76,7 +97,9 @@ impl SqliteValue {
     /// Call this after decoding a borrowed `&[u8]` or `&str`
     /// to reset the internal borrowed state and allow decoding of other types.
     pub fn reset_borrow(&mut self) {
-        self.0.reset_blob_borrow();
+        if let Owned::Handle(handle) = &mut self.0 {
+            handle.reset_blob_borrow();
+        }
     }
 
     /// Call [`sqlite3_value_dup()`] to create a new instance of this type.
@@ -88,7 +111,13 @@ impl SqliteValue {
     ///
     /// [`sqlite3_value_dup()`]: https://www.sqlite.org/c3ref/value_dup.html
     pub fn try_clone(&self) -> Result<Self, SqliteError> {
-        self.0.try_dup().map(Self)
+        match &self.0 {
+            Owned::Handle(handle) => handle.try_dup().map(|h| Self(Owned::Handle(h))),
+            Owned::Datum { datum, column_type } => Ok(Self(Owned::Datum {
+                datum: datum.clone(),
+                column_type: column_type.clone(),
+            })),
+        }
     }
 }
 
@@ -114,15 +143,20 @@ impl Value for SqliteValue {
     }
 
     fn type_info(&self) -> Cow<'_, SqliteTypeInfo> {
-        Cow::Owned(self.0.type_info())
+        Cow::Owned(ValueRef::type_info(&self.as_ref()).into_owned())
     }
 
     fn is_null(&self) -> bool {
-        self.0.is_null()
+        ValueRef::is_null(&self.as_ref())
     }
 }
 
 impl<'r> SqliteValueRef<'r> {
+    /// A column value of a row (Salve patch 5).
+    pub(crate) fn datum(datum: Datum<'r>, column_type: Option<SqliteTypeInfo>) -> Self {
+        Self(Inner::Datum { datum, column_type })
+    }
+
     /// Attempt to duplicate the internal `sqlite3_value` with [`sqlite3_value_dup()`].
     ///
     /// Returns an error if the call returns a null pointer, indicating that
@@ -132,11 +166,23 @@ impl<'r> SqliteValueRef<'r> {
     ///
     /// [`sqlite3_value_dup()`]: https://www.sqlite.org/c3ref/value_dup.html
     pub fn try_to_owned(&self) -> Result<SqliteValue, SqliteError> {
-        self.0.try_dup().map(SqliteValue)
+        match &self.0 {
+            Inner::Handle(handle) => handle.try_dup().map(|h| SqliteValue(Owned::Handle(h))),
+            Inner::Datum { datum, column_type } => Ok(SqliteValue(Owned::Datum {
+                datum: datum.to_owned_datum(),
+                column_type: column_type.clone(),
+            })),
+        }
     }
 
     pub(crate) fn value(value: &'r SqliteValue) -> Self {
-        Self(Cow::Borrowed(&value.0))
+        match &value.0 {
+            Owned::Handle(handle) => Self(Inner::Handle(Cow::Borrowed(handle))),
+            Owned::Datum { datum, column_type } => Self(Inner::Datum {
+                datum: datum.as_datum(),
+                column_type: column_type.clone(),
+            }),
+        }
     }
 
     /// # Safety
@@ -147,7 +193,7 @@ impl<'r> SqliteValueRef<'r> {
     pub(crate) unsafe fn borrowed(value: *mut sqlite3_value) -> Self {
         debug_assert!(!value.is_null());
         let handle = ValueHandle::temporary(NonNull::new_unchecked(value));
-        Self(Cow::Owned(handle))
+        Self(Inner::Handle(Cow::Owned(handle)))
     }
 
     // NOTE: `int()` is deliberately omitted because it will silently truncate a wider value,
@@ -155,36 +201,62 @@ impl<'r> SqliteValueRef<'r> {
     // https://github.com/launchbadge/sqlx/issues/3179
     // (Similar bug in Postgres): https://github.com/launchbadge/sqlx/issues/3161
     pub(super) fn int64(&self) -> Result<i64, BorrowedBlobError> {
-        self.0.int64()
+        match &self.0 {
+            Inner::Handle(handle) => handle.int64(),
+            Inner::Datum { datum, .. } => Ok(datum.int64()),
+        }
     }
 
     pub(super) fn double(&self) -> Result<f64, BorrowedBlobError> {
-        self.0.double()
+        match &self.0 {
+            Inner::Handle(handle) => handle.double(),
+            Inner::Datum { datum, .. } => Ok(datum.double()),
+        }
     }
 
-    pub(super) fn blob_borrowed(&self) -> &'r [u8] {
-        // SAFETY: lifetime is matched to `'r`
-        unsafe { self.0.blob_borrowed() }
+    /// The value's bytes, borrowed for `'r`. A number in a row has no bytes to borrow
+    /// (its text form is made on demand): decode it as an owned `String`/`Vec<u8>` or as
+    /// a number instead.
+    pub(super) fn blob_borrowed(&self) -> Result<&'r [u8], BoxDynError> {
+        match &self.0 {
+            // SAFETY: lifetime is matched to `'r`
+            Inner::Handle(Cow::Borrowed(handle)) => Ok(unsafe { handle.blob_borrowed() }),
+            Inner::Handle(Cow::Owned(handle)) => Ok(unsafe { handle.blob_borrowed() }),
+            Inner::Datum { datum, .. } => datum.borrowed_bytes().ok_or_else(|| {
+                format!(
+                    "a {} value cannot be borrowed as text or bytes",
+                    datum.data_type_name()
+                )
+                .into()
+            }),
+        }
     }
 
     pub(super) fn with_temp_blob<R>(&self, op: impl FnOnce(&[u8]) -> R) -> R {
-        self.0.with_blob(op)
+        match &self.0 {
+            Inner::Handle(handle) => handle.with_blob(op),
+            Inner::Datum { datum, .. } => op(&datum.bytes()),
+        }
     }
 
     pub(super) fn blob_owned(&self) -> Vec<u8> {
         self.with_temp_blob(|blob| blob.to_vec())
     }
 
-    pub(super) fn text_borrowed(&self) -> Result<&'r str, str::Utf8Error> {
-        // SAFETY: lifetime is matched to `'r`
-        unsafe { self.0.text_borrowed() }
+    pub(super) fn text_borrowed(&self) -> Result<&'r str, BoxDynError> {
+        match &self.0 {
+            // SAFETY: lifetime is matched to `'r`
+            Inner::Handle(Cow::Borrowed(handle)) => Ok(unsafe { handle.text_borrowed() }?),
+            Inner::Handle(Cow::Owned(handle)) => Ok(unsafe { handle.text_borrowed() }?),
+            Inner::Datum { .. } => Ok(str::from_utf8(self.blob_borrowed()?)?),
+        }
     }
 
     pub(super) fn with_temp_text<R>(
         &self,
         op: impl FnOnce(&str) -> R,
     ) -> Result<R, str::Utf8Error> {
-        self.0.with_blob(|blob| str::from_utf8(blob).map(op))
+        self.with_temp_blob(|blob| str::from_utf8(blob).map(op))
     }
 
     pub(super) fn text_owned(&self) -> Result<String, str::Utf8Error> {
@@ -204,19 +276,28 @@ impl<'r> ValueRef<'r> for SqliteValueRef<'r> {
     ///
     /// [`sqlite3_value_dup()`]: https://www.sqlite.org/c3ref/value_dup.html
     fn to_owned(&self) -> SqliteValue {
-        SqliteValue(
-            self.0
-                .try_dup()
-                .expect("failed to convert SqliteValueRef to owned SqliteValue"),
-        )
+        self.try_to_owned()
+            .expect("failed to convert SqliteValueRef to owned SqliteValue")
     }
 
     fn type_info(&self) -> Cow<'_, SqliteTypeInfo> {
-        Cow::Owned(self.0.type_info())
+        match &self.0 {
+            Inner::Handle(handle) => Cow::Owned(handle.type_info()),
+            Inner::Datum { datum, column_type } => match column_type {
+                // As for a handle: the value's own type, the column's when it is NULL.
+                Some(column_type) if matches!(datum, Datum::Null) => {
+                    Cow::Owned(column_type.clone())
+                }
+                _ => Cow::Owned(SqliteTypeInfo(datum.data_type())),
+            },
+        }
     }
 
     fn is_null(&self) -> bool {
-        self.0.is_null()
+        match &self.0 {
+            Inner::Handle(handle) => handle.is_null(),
+            Inner::Datum { datum, .. } => matches!(datum, Datum::Null),
+        }
     }
 }
 

@@ -30,7 +30,7 @@ impl Encode<'_, Sqlite> for &'_ [u8] {
 
 impl<'r> Decode<'r, Sqlite> for &'r [u8] {
     fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(value.blob_borrowed())
+        Ok(value.blob_borrowed()?)
     }
 }
 

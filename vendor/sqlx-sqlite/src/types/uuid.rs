@@ -34,7 +34,7 @@ impl Encode<'_, Sqlite> for Uuid {
 impl Decode<'_, Sqlite> for Uuid {
     fn decode(value: SqliteValueRef<'_>) -> Result<Self, BoxDynError> {
         // construct a Uuid from the returned bytes
-        Uuid::from_slice(value.blob_borrowed()).map_err(Into::into)
+        Uuid::from_slice(value.blob_borrowed()?).map_err(Into::into)
     }
 }
 
