@@ -10,9 +10,14 @@ use crate::startup::Application;
 
 pub async fn run(cli: Cli) -> ExitCode {
     crate::telemetry::init(&cli.log);
-    let command = cli
-        .command
-        .unwrap_or(Command::Serve(ServeSettings::default()));
+    let command = match cli.command {
+        Some(command) => command,
+        None => match ServeSettings::from_env() {
+            Ok(serve) => Command::Serve(serve),
+            // An invalid SALVE_* value: clap's message and exit status, as for `serve`.
+            Err(error) => error.exit(),
+        },
+    };
     match execute(cli.database, command).await {
         Ok(code) => code,
         Err(error) => {

@@ -424,6 +424,20 @@ impl Default for GraphqlSettings {
     }
 }
 
+impl ServeSettings {
+    /// `serve`'s settings when the command line names no subcommand (`salve`, `cargo run`):
+    /// its environment variables, else its defaults, as `salve serve` would read them.
+    pub fn from_env() -> Result<Self, clap::Error> {
+        #[derive(Parser)]
+        #[command(name = "salve")]
+        struct ServeOnly {
+            #[command(flatten)]
+            serve: ServeSettings,
+        }
+        ServeOnly::try_parse_from(["salve"]).map(|only| only.serve)
+    }
+}
+
 impl Default for ServeSettings {
     fn default() -> Self {
         Self {

@@ -173,7 +173,9 @@ async fn shutdown_turns_readiness_off_and_stops_the_server(engine: Engine) {
     );
 }
 
-/// The real binary exits cleanly on SIGTERM.
+/// The real binary, started as the README's quick start starts it (no subcommand), takes
+/// `serve`'s settings from the environment (it listens where `SALVE_BIND` says), and
+/// exits cleanly on SIGTERM.
 #[cfg(unix)]
 #[tokio::test]
 async fn sigterm_stops_the_binary_gracefully() {
@@ -184,13 +186,8 @@ async fn sigterm_stops_the_binary_gracefully() {
         .unwrap()
         .port();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_salve"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--shutdown-drain-ms",
-            "200",
-        ])
+        .env("SALVE_BIND", format!("127.0.0.1:{port}"))
+        .env("SALVE_SHUTDOWN_DRAIN_MS", "200")
         .env("SALVE_DATABASE_URL", &db.url)
         .env("SALVE_LOG", "warn")
         .spawn()
