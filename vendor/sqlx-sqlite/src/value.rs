@@ -80,18 +80,6 @@ enum Inner<'r> {
 }
 
 impl SqliteValue {
-    // SAFETY: The sqlite3_value must be non-null and SQLite must not free it. It will be freed on drop.
-    #[allow(dead_code)]
-    pub(crate) unsafe fn dup(
-        value: *mut sqlite3_value,
-        column_type: Option<SqliteTypeInfo>,
-    ) -> Self {
-        debug_assert!(!value.is_null());
-        let handle = ValueHandle::try_dup_of(value, column_type)
-            .expect("SQLite failed to allocate memory for duplicated value");
-        Self(Owned::Handle(handle))
-    }
-
     /// Prove that there are no outstanding borrows of this instance.
     ///
     /// Call this after decoding a borrowed `&[u8]` or `&str`
