@@ -219,10 +219,11 @@ impl DatabaseSettings {
     /// The read pool's size: as configured, else by engine. PostgreSQL's default is the
     /// usual sizing for a database's cores (twice the cores plus one): a backend runs a
     /// statement on a core, and more connections than the cores can serve only queue
-    /// inside PostgreSQL, where a backend preempted while holding a buffer lock stalls
-    /// the others. On 2 cores beside the database, 10 connections let single statements
-    /// stall for up to 300 ms (search p99 19 against 14 ms at 5) and, with editorial
-    /// writes alongside, tripled the reads' p99 (10.9 → 30.2 ms; 9.1 → 12.3 ms at 5 + 2).
+    /// inside PostgreSQL, as preempted backends (likely ones holding buffer locks the
+    /// others wait for). On 2 cores beside the database, 10 connections let single
+    /// statements stall for up to 300 ms (search p99 19 against 14 ms at 5) and, with
+    /// editorial writes alongside, tripled the reads' p99 (10.9 → 30.2 ms; 9.1 → 12.3 ms
+    /// at 5 + 2).
     pub fn pool_size(&self) -> u32 {
         let default = if self.is_postgres() {
             2 * cpu_cores() + 1
