@@ -208,8 +208,7 @@ impl<'r> SqliteValueRef<'r> {
     pub(super) fn blob_borrowed(&self) -> Result<&'r [u8], BoxDynError> {
         match &self.0 {
             // SAFETY: lifetime is matched to `'r`
-            Inner::Handle(Cow::Borrowed(handle)) => Ok(unsafe { handle.blob_borrowed() }),
-            Inner::Handle(Cow::Owned(handle)) => Ok(unsafe { handle.blob_borrowed() }),
+            Inner::Handle(handle) => Ok(unsafe { handle.blob_borrowed() }),
             Inner::Datum { datum, .. } => datum.borrowed_bytes().ok_or_else(|| {
                 format!(
                     "a {} value cannot be borrowed as text or bytes",
@@ -234,8 +233,7 @@ impl<'r> SqliteValueRef<'r> {
     pub(super) fn text_borrowed(&self) -> Result<&'r str, BoxDynError> {
         match &self.0 {
             // SAFETY: lifetime is matched to `'r`
-            Inner::Handle(Cow::Borrowed(handle)) => Ok(unsafe { handle.text_borrowed() }?),
-            Inner::Handle(Cow::Owned(handle)) => Ok(unsafe { handle.text_borrowed() }?),
+            Inner::Handle(handle) => Ok(unsafe { handle.text_borrowed() }?),
             Inner::Datum { .. } => Ok(str::from_utf8(self.blob_borrowed()?)?),
         }
     }
