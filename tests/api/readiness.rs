@@ -101,6 +101,89 @@ async fn readiness_follows_the_database_and_recovers_without_restart(engine: Eng
     assert_eq!(app.get("/v1/techniques/foam-rolling").await.status(), 200);
 }
 
+/// Every PostgreSQL backend serving the app is terminated under concurrent reads (as a
+/// server restart does): the broken connections are closed, never handed out again, and
+/// reads and /readyz succeed again within 2 s, with no 500 and no process restart.
+async fn terminated_backends_are_replaced_within_two_seconds(engine: Engine) {
+    assert_eq!(engine, Engine::Postgres);
+    let db = TestDb::new(engine).await;
+    let mut settings = settings(&db.url);
+    settings.serve.no_cache = true;
+    let app = Arc::new(TestApp::spawn(settings).await);
+    let statuses = read_concurrently(&app, Duration::from_millis(500)).await;
+    assert!(statuses.iter().all(|(_, status)| *status == 200), "{statuses:?}");
+
+    let database = db.url.rsplit('/').next().unwrap().to_owned();
+    let admin = sea_orm::Database::connect(db.url.replace(&database, "postgres"))
+        .await
+        .unwrap();
+    let load = tokio::spawn({
+        let app = app.clone();
+        async move { read_concurrently(&app, Duration::from_secs(4)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let terminated = admin
+        .query_one_raw(Statement::from_string(
+            admin.get_database_backend(),
+            format!(
+                "SELECT COUNT(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+                 WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    let terminated_at = Instant::now();
+    assert!(terminated > 0, "the app held connections to terminate");
+    let statuses = load.await.unwrap();
+
+    let failures: Vec<_> = statuses.iter().filter(|(_, status)| *status != 200).collect();
+    assert!(
+        failures.iter().all(|(_, status)| *status == 503),
+        "only 503 while connections are replaced: {failures:?}"
+    );
+    let last_failure = failures.iter().map(|(at, _)| *at).max();
+    if let Some(last) = last_failure {
+        let recovered = last.saturating_duration_since(terminated_at);
+        assert!(recovered < Duration::from_secs(2), "503s for {recovered:?} after the backends ended");
+    }
+    let after = statuses
+        .iter()
+        .filter(|(at, _)| *at > terminated_at + Duration::from_secs(2))
+        .count();
+    assert!(after > 50, "reads kept going after recovery ({after})");
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    admin.close().await.ok();
+}
+
+/// Reads from 8 tasks for `period`: each response's time and status.
+async fn read_concurrently(app: &Arc<TestApp>, period: Duration) -> Vec<(Instant, u16)> {
+    let until = Instant::now() + period;
+    let tasks: Vec<_> = (0..8)
+        .map(|task| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let paths = ["/v1/techniques/foam-rolling", "/v1/conditions?include=techniques", "/readyz"];
+                let mut i = task;
+                while Instant::now() < until {
+                    let status = app.get(paths[i % paths.len()]).await.status().as_u16();
+                    seen.push((Instant::now(), status));
+                    i += 1;
+                }
+                seen
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.extend(task.await.unwrap());
+    }
+    statuses
+}
+
 /// /readyz also requires every migration of this binary to be applied.
 async fn readiness_requires_applied_migrations(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
@@ -136,6 +219,14 @@ async fn readiness_requires_applied_migrations(engine: Engine) {
 engine_tests!(readiness_requires_applied_migrations);
 
 mod postgres_outage {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn terminated_backends_are_replaced_within_two_seconds() {
+        super::terminated_backends_are_replaced_within_two_seconds(
+            crate::helpers::Engine::Postgres,
+        )
+        .await
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn readiness_follows_the_database_and_recovers_without_restart() {
         super::readiness_follows_the_database_and_recovers_without_restart(

@@ -323,6 +323,16 @@ where
 {
     #[inline]
     fn from(error: E) -> Self {
+        // Salve patch 6: a server that says it is ending the connection (SQLSTATE class 08,
+        // connection exception, or 57P0x: shut down, crashed, terminated by an
+        // administrator) counts as a socket fault, so the connection is pinged (and then
+        // closed) before it goes back to the pool instead of failing its next statement.
+        if error
+            .code()
+            .is_some_and(|code| code.len() == 5 && (code.starts_with("08") || code.starts_with("57P")))
+        {
+            crate::net::note_socket_fault();
+        }
         Error::Database(Box::new(error))
     }
 }

@@ -22,6 +22,8 @@ pub struct PoolConnection<DB: Database> {
     live: Option<Live<DB>>,
     close_on_drop: bool,
     pub(crate) pool: Arc<PoolInner<DB>>,
+    /// Salve patch 6: `socket_faults()` when the connection was leased.
+    faults_at_lease: u64,
 }
 
 pub(super) struct Live<DB: Database> {
@@ -222,10 +224,12 @@ impl<DB: Database> Drop for PoolConnection<DB> {
 impl<DB: Database> PoolConnection<DB> {
     /// Salve patch: releases the connection at once when the slow path has nothing to
     /// do (no `after_release` hook, nothing queued to flush, pool open, within its max
-    /// lifetime). `false` leaves the connection in place for the slow path.
+    /// lifetime, and no socket failed while it was leased: patch 6). `false` leaves the
+    /// connection in place for the slow path, whose ping closes a broken one.
     fn release_without_ping(&mut self) -> bool {
         let releasable = self.live.as_ref().is_some_and(|live| {
             self.pool.options.after_release.is_none()
+                && crate::net::socket_faults() == self.faults_at_lease
                 && !live.raw.should_flush()
                 && !self.pool.is_closed()
                 && !is_beyond_max_lifetime(live, &self.pool.options)
@@ -292,6 +296,7 @@ impl<DB: Database> Floating<DB, Live<DB>> {
             live: Some(inner),
             close_on_drop: false,
             pool,
+            faults_at_lease: crate::net::socket_faults(),
         }
     }
 

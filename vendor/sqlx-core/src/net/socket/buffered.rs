@@ -2,12 +2,36 @@ use crate::error::Error;
 use crate::net::Socket;
 use bytes::BytesMut;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::{cmp, io};
 
 use crate::io::{AsyncRead, AsyncReadExt, ProtocolDecode, ProtocolEncode};
 
 // Tokio, async-std, and std all use this as the default capacity for their buffered I/O.
 const DEFAULT_BUF_SIZE: usize = 8192;
+
+/// Salve patch 6: how many socket reads and writes have failed in this process (an error or
+/// an unexpected EOF). A pooled connection leased while this moved may be one whose
+/// socket broke, so it is pinged before it goes back to the pool (see `pool/connection.rs`).
+static SOCKET_FAULTS: AtomicU64 = AtomicU64::new(0);
+
+/// Salve patch 6: the number of failed socket reads and writes so far.
+pub fn socket_faults() -> u64 {
+    SOCKET_FAULTS.load(Ordering::Acquire)
+}
+
+/// Salve patch 6: counts a fault the socket itself did not see (the server ending the
+/// connection with an error message before closing it).
+pub fn note_socket_fault() {
+    SOCKET_FAULTS.fetch_add(1, Ordering::AcqRel);
+}
+
+fn noting_fault<T>(result: io::Result<T>) -> io::Result<T> {
+    if result.is_err() {
+        note_socket_fault();
+    }
+    result
+}
 
 pub struct BufferedSocket<S> {
     socket: S,
@@ -76,7 +100,7 @@ impl<S: Socket> BufferedSocket<S> {
                 ControlFlow::Break(ret) => return Ok(ret),
             };
 
-            self.read_buf.read(read_len, &mut self.socket).await?;
+            noting_fault(self.read_buf.read(read_len, &mut self.socket).await)?;
         }
     }
 
@@ -123,6 +147,10 @@ impl<S: Socket> BufferedSocket<S> {
     }
 
     pub async fn flush(&mut self) -> io::Result<()> {
+        noting_fault(self.flush_unnoted().await)
+    }
+
+    async fn flush_unnoted(&mut self) -> io::Result<()> {
         while !self.write_buf.is_empty() {
             let written = self.socket.write(self.write_buf.get()).await?;
             self.write_buf.consume(written);
