@@ -61,7 +61,7 @@ pub enum KeysCommand {
         /// Unique name of the key, e.g. the storefront or editor it belongs to.
         #[arg(long)]
         name: String,
-        /// Comma-separated scopes: read, preview, write, publish, admin.
+        /// Comma-separated scopes: read, preview, write, publish, admin, metrics.
         #[arg(long, default_value = "read")]
         scopes: String,
     },

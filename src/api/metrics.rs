@@ -9,6 +9,9 @@ use std::sync::atomic::Ordering;
 use actix_web::{HttpResponse, web};
 use sea_orm::DatabaseConnection;
 
+use crate::domain::Scope;
+use crate::error::Result;
+use crate::service::Caller;
 use crate::startup::AppState;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -24,7 +27,19 @@ struct Histogram {
 }
 
 /// Statistics of one (method, status) of a route.
-type Slot = (String, u16, Histogram);
+type Slot = (&'static str, u16, Histogram);
+
+/// The label of a request method: any token is a valid HTTP method, so those outside the
+/// standard set share one label, and a client cannot grow the metrics.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("other")
+}
 
 /// Per route pattern, then per (method, status), request statistics.
 #[derive(Default)]
@@ -33,7 +48,9 @@ pub struct HttpMetrics {
 }
 
 impl HttpMetrics {
+    /// Counts a request; `route` is a route pattern (or a fixed label), never a raw path.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let method = method_label(method);
         let mut routes = self
             .routes
             .lock()
@@ -45,11 +62,11 @@ impl HttpMetrics {
         };
         let index = match slots
             .iter()
-            .position(|(m, s, _)| m == method && *s == status)
+            .position(|(m, s, _)| *m == method && *s == status)
         {
             Some(index) => index,
             None => {
-                slots.push((method.to_owned(), status, Histogram::default()));
+                slots.push((method, status, Histogram::default()));
                 slots.len() - 1
             }
         };
@@ -76,7 +93,8 @@ fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+async fn metrics(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse> {
+    caller.require(Scope::Metrics)?;
     let mut out = String::with_capacity(8192);
     let _ = render_http(&state.metrics, &mut out);
     let cache = &state.cache;
@@ -166,10 +184,10 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         "The pool's size limit.",
         f64::from(max),
     );
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(out)
+        .body(out))
 }
 
 fn render_http(metrics: &HttpMetrics, out: &mut String) -> std::fmt::Result {
@@ -177,10 +195,10 @@ fn render_http(metrics: &HttpMetrics, out: &mut String) -> std::fmt::Result {
         .routes
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut routes: BTreeMap<(String, String, u16), &Histogram> = BTreeMap::new();
+    let mut routes: BTreeMap<(&str, &str, u16), &Histogram> = BTreeMap::new();
     for (route, slots) in grouped.iter() {
         for (method, status, histogram) in slots {
-            routes.insert((method.clone(), route.clone(), *status), histogram);
+            routes.insert((method, route, *status), histogram);
         }
     }
     writeln!(

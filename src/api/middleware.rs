@@ -10,6 +10,7 @@ use actix_web::{HttpMessage, ResponseError};
 use tracing::Instrument;
 
 use crate::api::errors::from_status;
+use crate::domain::text::{TextKind, check_controls};
 use crate::error::PROBLEM_JSON;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -55,10 +56,15 @@ pub async fn request_context(
                 "the query string is longer than {max_query} bytes"
             ));
             let response = req.into_response(error.error_response());
-            return Ok(with_request_id(response, &request_id));
+            return Ok(with_common_headers(response, &request_id));
+        }
+        if let Err(detail) = check_request_text(&req) {
+            let error = crate::error::AppError::invalid_parameter(detail);
+            let response = req.into_response(error.error_response());
+            return Ok(with_common_headers(response, &request_id));
         }
         let response = next.call(req).await?;
-        let response = with_request_id(
+        let response = with_common_headers(
             ensure_problem_body(response.map_into_boxed_body()),
             &request_id,
         );
@@ -87,13 +93,70 @@ pub async fn request_context(
     .await
 }
 
-fn with_request_id(
+/// The path and query string, percent-decoded, are UTF-8 without control characters:
+/// checked once here, so no handler, log line or cache tag ever meets one. GraphQL's GET
+/// parameters carry documents and JSON, which may break lines.
+fn check_request_text(req: &ServiceRequest) -> Result<(), String> {
+    let decoded_path = percent_decode(req.path(), false);
+    let path = std::str::from_utf8(&decoded_path)
+        .map_err(|_| "the path is not valid UTF-8 once percent-decoded".to_owned())?;
+    check_controls(path, TextKind::Line).map_err(|e| format!("the path {e}"))?;
+    let kind = if req.path() == "/graphql" {
+        TextKind::Prose
+    } else {
+        TextKind::Line
+    };
+    for pair in req.query_string().split('&') {
+        let decoded = percent_decode(pair, true);
+        let text = std::str::from_utf8(&decoded)
+            .map_err(|_| "the query string is not valid UTF-8 once percent-decoded".to_owned())?;
+        check_controls(text, kind).map_err(|e| {
+            let name = text.split('=').next().unwrap_or_default();
+            let name: String = name.chars().filter(|c| !c.is_control()).take(64).collect();
+            format!("query parameter {name:?} {e}")
+        })?;
+    }
+    Ok(())
+}
+
+/// `%XX` escapes decoded (and `+` as a space in a query string); a malformed escape stays
+/// as written.
+fn percent_decode(text: &str, plus_is_space: bool) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(hi), Some(lo)) => {
+                    out.push((hi * 16 + lo) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' if plus_is_space => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The request id, and `nosniff` so that no browser reads a body as another type than
+/// the one it is sent as.
+fn with_common_headers(
     mut response: ServiceResponse<BoxBody>,
     request_id: &str,
 ) -> ServiceResponse<BoxBody> {
     if let Ok(value) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    response.headers_mut().insert(
+        actix_web::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }
 

@@ -6,6 +6,7 @@
 use super::model::{Collection, FieldKind, STATUSES};
 use super::relations::{Relation, relation, relations};
 use super::slug::Slug;
+use super::text::{TextKind, check_controls};
 use crate::error::{AppError, Result};
 
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -208,8 +209,12 @@ fn bad(parameter: &str, detail: impl std::fmt::Display) -> AppError {
     AppError::invalid_parameter(format!("{parameter}: {detail}"))
 }
 
+/// Each parameter once, and no control character in a name or value (the HTTP edge
+/// refuses them already; GraphQL arguments reach here too).
 fn unique_pairs(pairs: &[(String, String)]) -> Result<()> {
-    for (i, (key, _)) in pairs.iter().enumerate() {
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        check_controls(key, TextKind::Line).map_err(|e| bad(&key.escape_debug().to_string(), e))?;
+        check_controls(value, TextKind::Line).map_err(|e| bad(key, e))?;
         if pairs[..i].iter().any(|(k, _)| k == key) {
             return Err(bad(key, "is given more than once"));
         }

@@ -7,6 +7,7 @@ pub mod model;
 pub mod relations;
 pub mod scope;
 pub mod slug;
+pub mod text;
 pub mod validate;
 
 pub use model::{Collection, Field, FieldKind, LinkSpec};

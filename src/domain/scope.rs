@@ -4,7 +4,8 @@ use std::fmt;
 ///
 /// Scopes imply weaker ones: `admin` implies every scope, `publish` implies `write`
 /// (a publisher may correct what they publish), `write` implies `preview` (editors must
-/// see the drafts they work on), and `preview` implies `read`.
+/// see the drafts they work on), and `preview` implies `read`. `metrics` (scraping
+/// `/metrics`) implies nothing else, so a monitoring system's key reads no content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     Read,
@@ -12,15 +13,17 @@ pub enum Scope {
     Write,
     Publish,
     Admin,
+    Metrics,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::Read,
         Scope::Preview,
         Scope::Write,
         Scope::Publish,
         Scope::Admin,
+        Scope::Metrics,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -30,6 +33,7 @@ impl Scope {
             Scope::Write => "write",
             Scope::Publish => "publish",
             Scope::Admin => "admin",
+            Scope::Metrics => "metrics",
         }
     }
 
@@ -38,8 +42,10 @@ impl Scope {
             .into_iter()
             .find(|scope| scope.as_str() == input)
             .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
                 format!(
-                    "unknown scope {input:?}; expected one of read, preview, write, publish, admin"
+                    "unknown scope {input:?}; expected one of {}",
+                    names.join(", ")
                 )
             })
     }
@@ -55,6 +61,7 @@ impl Scope {
             Scope::Write => &[Scope::Read, Scope::Preview, Scope::Write],
             Scope::Publish => &[Scope::Read, Scope::Preview, Scope::Write, Scope::Publish],
             Scope::Admin => &Scope::ALL,
+            Scope::Metrics => &[Scope::Metrics],
         }
     }
 }
@@ -122,6 +129,9 @@ mod tests {
         let read = Scopes::from_granted(&[Scope::Read]);
         assert!(!read.can_preview());
         assert!(!Scopes::none().contains(Scope::Read));
+        let metrics = Scopes::from_granted(&[Scope::Metrics]);
+        assert!(metrics.contains(Scope::Metrics) && !metrics.contains(Scope::Read));
+        assert!(!Scopes::from_granted(&[Scope::Publish]).contains(Scope::Metrics));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde_json::Value as Json;
 
 use super::model::{Collection, Field, FieldKind};
 use super::slug::Slug;
+use super::text::{TextKind, check_controls};
 
 /// Longest single-line text (names, titles, labels).
 pub const MAX_SHORT_TEXT: usize = 300;
@@ -55,8 +56,22 @@ fn is_url_field(name: &str) -> bool {
 }
 
 /// `https://` with a host, nothing else (no `javascript:`, no `http:` mixed content on a
-/// storefront).
+/// storefront), written as a URL is: no white space, quotes, angle brackets or other
+/// characters a URL percent-encodes, which a parser would accept and quietly encode.
 pub fn check_https_url(text: &str) -> Result<(), String> {
+    let unsafe_char = text.chars().find(|&c| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(
+                c,
+                '"' | '\'' | '<' | '>' | '`' | '\\' | '{' | '}' | '|' | '^'
+            )
+    });
+    if let Some(c) = unsafe_char {
+        return Err(format!(
+            "{text:?} is not a URL: {c:?} must be percent-encoded"
+        ));
+    }
     match url::Url::parse(text) {
         Ok(url) if url.scheme() == "https" && url.host_str().is_some_and(|h| !h.is_empty()) => {
             Ok(())
@@ -91,9 +106,12 @@ pub fn check_text(field: &str, text: &str) -> Result<(), String> {
     if text.chars().count() > max {
         return Err(format!("is longer than {max} characters"));
     }
-    if text.contains('\0') {
-        return Err("contains a NUL character".into());
-    }
+    let kind = if max > MAX_SHORT_TEXT {
+        TextKind::Prose
+    } else {
+        TextKind::Line
+    };
+    check_controls(text, kind)?;
     if is_url_field(field) {
         return check_https_url(text);
     }
@@ -306,6 +324,19 @@ mod tests {
         assert!(check_text("url", "https://example.com/a").is_ok());
         assert!(check_text("url", "http://example.com/a").is_err());
         assert!(check_text("image_url", "javascript:alert(1)").is_err());
+        assert!(check_text("url", "https://example.com/a%20b?q=1&r=%22#top").is_ok());
+        for bad in [
+            "https://example.com/\"><script>",
+            "https://example.com/a b",
+            "https://example.com/<img>",
+            "https://example.com/'x'",
+            "https://example.com/\tx",
+        ] {
+            assert!(check_text("url", bad).is_err(), "{bad}");
+        }
+        assert!(check_text("name", "two\nlines").is_err());
+        assert!(check_text("body", "two\nlines").is_ok());
+        assert!(check_text("body", "bell\u{7}").is_err());
         assert!(check_text("name", &"x".repeat(301)).is_err());
         assert!(check_integer("year", 1700).is_err());
         assert!(check_integer("price_cents", -1).is_err());

@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 use uuid::Uuid;
 
 use crate::domain::listing::{IncludeNode, ItemParams};
+use crate::domain::text::{TextKind, check_controls};
 use crate::domain::{Collection, FieldKind, Slug};
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
@@ -72,7 +73,9 @@ impl<'a> ItemKey<'a> {
     /// without asking the database.
     pub fn can_exist(self) -> bool {
         let (column, value) = self.column();
-        value.len() <= 200 && (column != "slug" || Slug::parse(value).is_ok())
+        value.len() <= 200
+            && check_controls(value, TextKind::Line).is_ok()
+            && (column != "slug" || Slug::parse(value).is_ok())
     }
 }
 

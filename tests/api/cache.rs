@@ -30,7 +30,7 @@ async fn graphql(app: &TestApp, key: Option<&str>, query: &str) -> Value {
 }
 
 async fn metric(app: &TestApp, name: &str) -> f64 {
-    let text = app.get("/metrics").await.text().await.unwrap();
+    let text = app.metrics().await;
     text.lines()
         .find_map(|line| line.strip_prefix(&format!("{name} ")))
         .and_then(|v| v.parse().ok())
@@ -314,7 +314,7 @@ async fn the_memory_bound_holds_under_a_full_scan(engine: Engine) {
 async fn metrics_count_requests_per_route(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     app.get("/v1/techniques/foam-rolling").await;
-    let text = app.get("/metrics").await.text().await.unwrap();
+    let text = app.metrics().await;
     assert!(text.contains(
         "salve_http_requests_total{method=\"GET\",route=\"/v1/techniques/{slug}\",status=\"200\"} 1"
     ), "{text}");

@@ -12,6 +12,7 @@ mod errors;
 mod foundation;
 mod graphql;
 mod graphql_batching;
+mod hostile;
 mod includes;
 mod interchange;
 mod keys;

@@ -111,7 +111,10 @@ async fn terminated_backends_are_replaced_within_two_seconds(engine: Engine) {
     settings.serve.no_cache = true;
     let app = Arc::new(TestApp::spawn(settings).await);
     let statuses = read_concurrently(&app, Duration::from_millis(500)).await;
-    assert!(statuses.iter().all(|(_, status)| *status == 200), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|(_, status)| *status == 200),
+        "{statuses:?}"
+    );
 
     let database = db.url.rsplit('/').next().unwrap().to_owned();
     let admin = sea_orm::Database::connect(db.url.replace(&database, "postgres"))
@@ -139,7 +142,10 @@ async fn terminated_backends_are_replaced_within_two_seconds(engine: Engine) {
     assert!(terminated > 0, "the app held connections to terminate");
     let statuses = load.await.unwrap();
 
-    let failures: Vec<_> = statuses.iter().filter(|(_, status)| *status != 200).collect();
+    let failures: Vec<_> = statuses
+        .iter()
+        .filter(|(_, status)| *status != 200)
+        .collect();
     assert!(
         failures.iter().all(|(_, status)| *status == 503),
         "only 503 while connections are replaced: {failures:?}"
@@ -147,7 +153,10 @@ async fn terminated_backends_are_replaced_within_two_seconds(engine: Engine) {
     let last_failure = failures.iter().map(|(at, _)| *at).max();
     if let Some(last) = last_failure {
         let recovered = last.saturating_duration_since(terminated_at);
-        assert!(recovered < Duration::from_secs(2), "503s for {recovered:?} after the backends ended");
+        assert!(
+            recovered < Duration::from_secs(2),
+            "503s for {recovered:?} after the backends ended"
+        );
     }
     let after = statuses
         .iter()
@@ -166,7 +175,11 @@ async fn read_concurrently(app: &Arc<TestApp>, period: Duration) -> Vec<(Instant
             let app = app.clone();
             tokio::spawn(async move {
                 let mut seen = Vec::new();
-                let paths = ["/v1/techniques/foam-rolling", "/v1/conditions?include=techniques", "/readyz"];
+                let paths = [
+                    "/v1/techniques/foam-rolling",
+                    "/v1/conditions?include=techniques",
+                    "/readyz",
+                ];
                 let mut i = task;
                 while Instant::now() < until {
                     let status = app.get(paths[i % paths.len()]).await.status().as_u16();
@@ -221,10 +234,8 @@ engine_tests!(readiness_requires_applied_migrations);
 mod postgres_outage {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn terminated_backends_are_replaced_within_two_seconds() {
-        super::terminated_backends_are_replaced_within_two_seconds(
-            crate::helpers::Engine::Postgres,
-        )
-        .await
+        super::terminated_backends_are_replaced_within_two_seconds(crate::helpers::Engine::Postgres)
+            .await
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

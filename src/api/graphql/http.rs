@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 
 use super::errors::{code, coded};
 use super::loader::RelationLoader;
-use super::{GraphqlApi, RequestData, ide, limits, persisted};
+use super::{GraphqlApi, RequestData, ide, limits, persisted, text};
 use crate::api::http_cache::{latest_graphql_update, render, respond as respond_cached};
 use crate::domain::Scope;
 use crate::error::{AppError, Result};
@@ -203,6 +203,9 @@ async fn execute(
             ));
         }
     };
+    if let Err(error) = text::check_strings(&parsed, request.variables.as_ref()) {
+        return Ok(rejected(req, error));
+    }
     let operation = match limits::operation(&parsed, request.operation_name.as_deref()) {
         Ok(operation) => operation,
         Err(error) => return Ok(rejected(req, error)),

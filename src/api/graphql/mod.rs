@@ -13,6 +13,7 @@ pub mod mutation;
 pub mod persisted;
 pub mod prefetch;
 pub mod root;
+pub mod text;
 pub mod types;
 pub mod values;
 

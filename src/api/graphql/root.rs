@@ -45,25 +45,27 @@ pub fn query(catalog: &mut Catalog) -> Object {
         .description("Published health content (drafts too for keys with the preview scope).");
     for collection in Collection::ALL {
         let name = type_name(collection);
-        query = query.field(
-            Field::new(collection.singular(), TypeRef::named(&name), move |ctx| {
-                FieldFuture::new(async move {
-                    let slug = ctx.args.try_get("slug")?.string()?.to_owned();
-                    // Tagged even when nothing is found: publishing it must reach this answer.
-                    ctx.data::<RequestData>()?
-                        .note_tags(&[crate::service::cache::item_tag(
-                            collection.singular(),
-                            &slug,
-                        )]);
-                    lookup(&ctx, collection, ItemKey::Slug(&slug)).await
+        query =
+            query.field(
+                Field::new(collection.singular(), TypeRef::named(&name), move |ctx| {
+                    FieldFuture::new(async move {
+                        let slug = ctx.args.try_get("slug")?.string()?.to_owned();
+                        // Tagged even when nothing is found: publishing it must reach this answer
+                        // (a slug that cannot exist has no answer to reach, and no tag).
+                        if ItemKey::Slug(&slug).can_exist() {
+                            ctx.data::<RequestData>()?.note_tags(&[
+                                crate::service::cache::item_tag(collection.singular(), &slug),
+                            ]);
+                        }
+                        lookup(&ctx, collection, ItemKey::Slug(&slug)).await
+                    })
                 })
-            })
-            .description(format!(
-                "The {} with this slug; null when there is none the caller may see.",
-                collection.singular()
-            ))
-            .argument(InputValue::new("slug", TypeRef::named_nn(TypeRef::STRING))),
-        );
+                .description(format!(
+                    "The {} with this slug; null when there is none the caller may see.",
+                    collection.singular()
+                ))
+                .argument(InputValue::new("slug", TypeRef::named_nn(TypeRef::STRING))),
+            );
         catalog.add("Query", collection.singular(), &name, None);
         query = query.field(connection_field(collection));
         catalog.add(

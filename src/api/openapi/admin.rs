@@ -4,6 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::paths::problem;
 use super::schemas::schema_ref;
+use crate::domain::Scope;
 
 fn admin_op(
     id: &str,
@@ -94,7 +95,8 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
 }
 
 pub fn add_schemas(schemas: &mut Map<String, Value>) {
-    let scopes = json!({ "type": "array", "items": { "type": "string", "enum": ["read", "preview", "write", "publish", "admin"] } });
+    let names: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+    let scopes = json!({ "type": "array", "items": { "type": "string", "enum": names } });
     let key = json!({
         "type": "object",
         "required": ["name", "prefix", "scopes", "created_at", "revoked_at"],
@@ -122,7 +124,7 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
         "required": ["name", "scopes"],
         "properties": {
             "name": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,100}$" },
-            "scopes": { "type": "array", "minItems": 1, "items": { "type": "string", "enum": ["read", "preview", "write", "publish", "admin"] } },
+            "scopes": { "type": "array", "minItems": 1, "items": { "type": "string", "enum": names } },
         },
     }));
     schemas.insert("AuditEntry".into(), json!({

@@ -295,7 +295,13 @@ pub fn paths() -> Value {
             "get": {
                 "tags": ["service"],
                 "summary": "Prometheus metrics: requests and latency per route, SQL statements, pool usage, read-cache hits, misses and evictions",
-                "responses": { "200": { "description": "OK", "content": { "text/plain": { "schema": { "type": "string" } } } } },
+                "description": "Needs an API key with the `metrics` scope (or `admin`).",
+                "security": [{ "bearer": [] }],
+                "responses": {
+                    "200": { "description": "OK", "content": { "text/plain": { "schema": { "type": "string" } } } },
+                    "401": problem("No API key, or it is unknown or revoked."),
+                    "403": problem("The API key lacks the `metrics` scope."),
+                },
             }
         }),
     );
