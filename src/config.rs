@@ -405,6 +405,29 @@ pub struct GraphqlSettings {
     /// SHA-256, and only admin keys may register new documents.
     #[arg(long, env = "SALVE_GRAPHQL_PERSISTED_ONLY")]
     pub graphql_persisted_only: bool,
+
+    /// Who may register a persisted query by sending its document with its hash:
+    /// `anyone`, `keys` (callers with an API key) or `none`. Default: `anyone` while reads
+    /// are public, `keys` with --no-public-read. A caller who may not register still gets
+    /// the query run, as an ordinary one.
+    #[arg(long, env = "SALVE_GRAPHQL_APQ_REGISTER", value_enum)]
+    pub graphql_apq_register: Option<ApqRegister>,
+
+    /// Most bytes of persisted documents kept in the database; past it the least
+    /// recently used documents are dropped (clients register them again when asked).
+    #[arg(long, env = "SALVE_GRAPHQL_APQ_MAX_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub graphql_apq_max_bytes: u64,
+}
+
+/// Who may register persisted queries (`--graphql-apq-register`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApqRegister {
+    /// Every caller, anonymous ones included.
+    Anyone,
+    /// Callers with an API key.
+    Keys,
+    /// Nobody: only documents already stored run by hash.
+    None,
 }
 
 impl Default for GraphqlSettings {
@@ -421,6 +444,8 @@ impl Default for GraphqlSettings {
             graphql_link_row_budget: crate::service::include::DEFAULT_ROW_BUDGET,
             graphql_no_introspection: false,
             graphql_persisted_only: false,
+            graphql_apq_register: None,
+            graphql_apq_max_bytes: 16 * 1024 * 1024,
         }
     }
 }

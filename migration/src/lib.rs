@@ -16,6 +16,7 @@ mod m20261128_000007_persisted_queries;
 mod m20261130_000008_editorial;
 mod m20261130_000009_change_log;
 mod m20261130_000010_clustered_links;
+mod m20261206_000011_persisted_query_quota;
 pub mod schema;
 
 /// Link tables: (table, left column, left table, right column, right table).
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_editorial::Migration),
             Box::new(m20261130_000009_change_log::Migration),
             Box::new(m20261130_000010_clustered_links::Migration),
+            Box::new(m20261206_000011_persisted_query_quota::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ mod includes;
 mod interchange;
 mod keys;
 mod migrations;
+mod persisted;
 mod readiness;
 mod rest_reads;
 mod search_index;

@@ -166,11 +166,12 @@ async fn execute(
     method: Method,
 ) -> Result<HttpResponse> {
     caller.require(Scope::Read)?;
-    let (document, persisted) = match persisted::resolve(state, api, caller, &request).await? {
-        Ok(found) => found,
-        Err(error) => return Ok(rejected(req, error)),
-    };
-    if let Err(error) = limits::check_text(&document, &api.settings, persisted) {
+    let persisted::Resolved { document, register } =
+        match persisted::resolve(state, api, caller, &request).await? {
+            Ok(found) => found,
+            Err(error) => return Ok(rejected(req, error)),
+        };
+    if let Err(error) = limits::check_text(&document, &api.settings) {
         return Ok(rejected(req, error));
     }
     // Published-content queries are served from the read cache, keyed by the document,
@@ -180,12 +181,18 @@ async fn execute(
     let cacheable =
         caller.visibility() == crate::service::Visibility::PublishedOnly && state.cache.enabled();
     let cache_key = cacheable
-        .then(|| graphql_cache_key(&document, &request, persisted))
+        .then(|| graphql_cache_key(&document, &request))
         .flatten();
     let mut ticket = None;
     if let Some(key) = &cache_key {
         match state.cache.probe(key) {
-            Ok(hit) => return Ok(cached_response(req, state, caller, &hit, method)),
+            Ok(hit) => {
+                // Stored answers passed every limit: the same document passes them again.
+                if let Some(hash) = register {
+                    persisted::register(state, api, hash, &document).await?;
+                }
+                return Ok(cached_response(req, state, caller, &hit, method));
+            }
             Err(t) => ticket = Some(t),
         }
     }
@@ -234,6 +241,7 @@ async fn execute(
     if cacheable {
         state.cache.note_miss();
     }
+    let registration = register.map(|hash| (hash, document.clone()));
     let mut gql = async_graphql::Request::new(document).variables(variables);
     // Executes the document the limits checked, rather than parsing it a second time.
     gql.set_parsed_query(parsed);
@@ -265,6 +273,10 @@ async fn execute(
     });
     let mut response = api.schema.execute(gql).await;
     let failed_validation = response.data == async_graphql::Value::Null;
+    // Stored only once it passed every limit and the schema's validation.
+    if let Some((hash, document)) = registration.filter(|_| !failed_validation) {
+        persisted::register(state, api, hash, &document).await?;
+    }
     for error in &mut response.errors {
         add_default_code(error, failed_validation);
     }
@@ -292,14 +304,13 @@ async fn execute(
     ))
 }
 
-/// The read-cache key of a query: its document (and whether it came from the persisted
-/// store, which is exempt from the size limit), variables and operation name.
-fn graphql_cache_key(document: &str, request: &GraphqlRequest, persisted: bool) -> Option<String> {
+/// The read-cache key of a query: its document, variables and operation name.
+fn graphql_cache_key(document: &str, request: &GraphqlRequest) -> Option<String> {
     let variables = match &request.variables {
         None | Some(Json::Null) => &Json::Null,
         Some(value) => value,
     };
-    let identity = (document, variables, &request.operation_name, persisted);
+    let identity = (document, variables, &request.operation_name);
     // Serializing strings and JSON values cannot fail; if it did, the query is not cached.
     let identity = serde_json::to_vec(&identity).ok()?;
     Some(format!(

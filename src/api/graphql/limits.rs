@@ -22,16 +22,12 @@ use crate::domain::listing::MAX_LIMIT;
 const INTROSPECTION_MAX_DEPTH: usize = 20;
 
 /// Size, token and nesting checks on the raw text, before parsing.
-pub fn check_text(
-    document: &str,
-    settings: &GraphqlSettings,
-    persisted: bool,
-) -> Result<(), Error> {
-    if !persisted && document.len() > settings.graphql_max_document_bytes {
+pub fn check_text(document: &str, settings: &GraphqlSettings) -> Result<(), Error> {
+    if document.len() > settings.graphql_max_document_bytes {
         return Err(coded(
             code::DOCUMENT_TOO_LARGE,
             format!(
-                "the document has {} bytes; the limit is {} (persisted queries are exempt)",
+                "the document has {} bytes; the limit is {}",
                 document.len(),
                 settings.graphql_max_document_bytes
             ),
