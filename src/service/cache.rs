@@ -258,6 +258,10 @@ pub fn item_tag(singular: &str, slug: &str) -> String {
     format!("{singular}:{slug}")
 }
 
+/// The tag of every answer showing a condition's statistics: a citation's change (a
+/// publication, an unpublication, a new slug) can show or hide what they cite.
+pub const CITED_BY_STATISTICS: &str = "statistics";
+
 /// The tag every list and search page of a collection carries.
 pub fn list_tag(collection: &str) -> String {
     format!("list:{collection}")

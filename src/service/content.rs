@@ -111,7 +111,7 @@ pub async fn get_item_tagged(
         return Err(not_found());
     }
     let mut items = if params.include.is_empty() {
-        let select = ItemSelect::new(collection, visibility);
+        let select = ItemSelect::new(collection, visibility, db.get_database_backend());
         let mut sql = SqlBuilder::new(db.get_database_backend());
         select.push_select(&mut sql);
         sql.push(&format!(" WHERE t.{column} = "))
@@ -164,7 +164,7 @@ pub async fn find_by_id(
     let kind: String = row.try_get("", "kind")?;
     let collection = Collection::parse(&kind)
         .ok_or_else(|| AppError::internal_msg(format!("unknown collection {kind}")))?;
-    let select = ItemSelect::new(collection, visibility);
+    let select = ItemSelect::new(collection, visibility, backend);
     let mut sql = SqlBuilder::new(backend);
     select.push_select(&mut sql);
     sql.push(" WHERE t.id = ").bind(id);
@@ -206,10 +206,14 @@ fn tag_item<'a>(
         tags.insert(item_tag(collection.singular(), slug));
     }
     for field in collection.fields() {
-        if let (FieldKind::Reference(target), Some(Json::String(slug))) =
-            (field.kind, get(field.name))
-        {
-            tags.insert(item_tag(target.singular(), slug));
+        match (field.kind, get(field.name)) {
+            (FieldKind::Reference(target), Some(Json::String(slug))) => {
+                tags.insert(item_tag(target.singular(), slug));
+            }
+            (FieldKind::Statistics, Some(Json::Array(list))) if !list.is_empty() => {
+                tags.insert(crate::service::cache::CITED_BY_STATISTICS.to_owned());
+            }
+            _ => {}
         }
     }
     for node in include {

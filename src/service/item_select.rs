@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::QueryResult;
+use sea_orm::{DbBackend, QueryResult};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
@@ -71,12 +71,17 @@ pub struct ItemSelect {
 }
 
 impl ItemSelect {
-    pub fn new(collection: Collection, visibility: Visibility) -> Self {
-        Self::projected(collection, visibility, FieldSet::ALL)
+    pub fn new(collection: Collection, visibility: Visibility, backend: DbBackend) -> Self {
+        Self::projected(collection, visibility, backend, FieldSet::ALL)
     }
 
     /// Reads only `only` of the collection's own fields; objects lack the others.
-    pub fn projected(collection: Collection, visibility: Visibility, only: FieldSet) -> Self {
+    pub fn projected(
+        collection: Collection,
+        visibility: Visibility,
+        backend: DbBackend,
+        only: FieldSet,
+    ) -> Self {
         let meta = only.has_meta();
         let common = if meta {
             &COMMON_FIELDS[..]
@@ -102,6 +107,10 @@ impl ItemSelect {
                         field.column,
                         visibility.status_filter(&format!("r{n}"))
                     ));
+                }
+                FieldKind::Statistics if visibility == Visibility::PublishedOnly => {
+                    exprs.push(visible_statistics(backend, field.column));
+                    aliases.push(Some(field.name));
                 }
                 _ => {
                     exprs.push(format!("t.{}", field.column));
@@ -208,6 +217,31 @@ impl ItemSelect {
     }
 }
 
+/// Statistics as a reader sees them: a cited citation the reader cannot see reads as
+/// null, as a reference to it would.
+fn visible_statistics(backend: DbBackend, column: &str) -> String {
+    let hidden = |slug: &str| {
+        format!(
+            "NOT EXISTS (SELECT 1 FROM {} c WHERE c.slug = {slug} AND c.status = 'published')",
+            Collection::Citations.table()
+        )
+    };
+    match backend {
+        DbBackend::Postgres => format!(
+            "(SELECT COALESCE(jsonb_agg(CASE WHEN jsonb_typeof(e.s->'citation') = 'string' \
+             AND {} THEN jsonb_set(e.s, '{{citation}}', 'null') ELSE e.s END ORDER BY e.n), \
+             '[]'::jsonb) FROM jsonb_array_elements(t.{column}) WITH ORDINALITY AS e(s, n))",
+            hidden("e.s->>'citation'")
+        ),
+        _ => format!(
+            "(SELECT json_group_array(CASE WHEN json_type(e.value, '$.citation') = 'text' \
+             AND {} THEN json_set(e.value, '$.citation', NULL) ELSE json(e.value) END) \
+             FROM (SELECT value FROM json_each(t.{column}) ORDER BY key) e)",
+            hidden("json_extract(e.value, '$.citation')")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,20 +249,34 @@ mod tests {
     #[test]
     fn a_field_set_keeps_references_and_the_chosen_fields() {
         let set = FieldSet::matching(Collection::Articles, |name| name == "title");
-        let select = ItemSelect::projected(Collection::Articles, Visibility::PublishedOnly, set);
+        let select = ItemSelect::projected(
+            Collection::Articles,
+            Visibility::PublishedOnly,
+            DbBackend::Sqlite,
+            set,
+        );
         let names: Vec<&str> = select.fields.iter().map(|f| f.name).collect();
         assert_eq!(names, ["title", "author", "reviewer", "publisher"]);
         assert!(select.columns.starts_with("t.id, t.slug, t.title, "));
         assert!(!select.columns.contains("t.body"));
         assert!(!select.columns.contains("t.status"));
         let dated = FieldSet::matching(Collection::Articles, |name| name == "updated_at");
-        let select = ItemSelect::projected(Collection::Articles, Visibility::PublishedOnly, dated);
+        let select = ItemSelect::projected(
+            Collection::Articles,
+            Visibility::PublishedOnly,
+            DbBackend::Sqlite,
+            dated,
+        );
         assert!(
             select
                 .columns
                 .starts_with("t.id, t.slug, t.status, t.published_at")
         );
-        let all = ItemSelect::new(Collection::Articles, Visibility::PublishedOnly);
+        let all = ItemSelect::new(
+            Collection::Articles,
+            Visibility::PublishedOnly,
+            DbBackend::Sqlite,
+        );
         assert_eq!(all.fields.len(), Collection::Articles.fields().len());
     }
 }

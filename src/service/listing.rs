@@ -80,7 +80,7 @@ pub async fn list(
         ));
     }
 
-    let select = ItemSelect::new(collection, visibility);
+    let select = ItemSelect::new(collection, visibility, backend);
     let mut sql = SqlBuilder::new(backend);
     let alias = match &search {
         // Searches rank in a subquery, so keyset conditions can name the score. It

@@ -137,7 +137,7 @@ pub async fn search(
         if ids.is_empty() {
             continue;
         }
-        let select = ItemSelect::new(*collection, visibility);
+        let select = ItemSelect::new(*collection, visibility, backend);
         let mut sql = SqlBuilder::new(backend);
         select.push_select(&mut sql);
         sql.push(" WHERE t.id IN ").bind_list(ids.iter().copied());

@@ -23,8 +23,8 @@ async fn every_error_is_problem_json(engine: Engine) {
         (
             reqwest::Method::GET,
             "/v1/techniques/%00%27%22",
-            404,
-            "not_found",
+            400,
+            "invalid_parameter",
         ),
         (reqwest::Method::POST, "/healthz", 405, "method_not_allowed"),
         (

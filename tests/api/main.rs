@@ -19,6 +19,7 @@ mod keys;
 mod migrations;
 mod persisted;
 mod readiness;
+mod references;
 mod rest_reads;
 mod search_index;
 mod search_pages;

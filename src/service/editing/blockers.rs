@@ -18,10 +18,33 @@ pub async fn publish_blockers(
     collection: Collection,
     stored: &Current,
 ) -> Result<Vec<FieldError>> {
+    let mut blockers = Vec::new();
+    if collection == Collection::Articles && stored.item.get("reviewer").is_none_or(Json::is_null) {
+        blockers.push(FieldError::new(
+            "/reviewer",
+            "an article needs a medical reviewer (an author with credentials) before it is \
+             published",
+        ));
+    }
+    let get = |name: &str| stored.item.get(name);
+    blockers.extend(unpublished_references(txn, collection, &get, &|_| true).await?);
+    Ok(blockers)
+}
+
+/// The references and cited citations among the fields `wanted` picks that name an item
+/// which is not published: what a published item may not point at.
+pub async fn unpublished_references<'a>(
+    txn: &DatabaseTransaction,
+    collection: Collection,
+    get: &(dyn Fn(&str) -> Option<&'a Json> + Sync),
+    wanted_field: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Vec<FieldError>> {
     let mut wanted: Vec<(String, Collection, String)> = Vec::new();
     for field in collection.fields() {
-        let value = stored.item.get(field.name);
-        match (field.kind, value) {
+        if !wanted_field(field.name) {
+            continue;
+        }
+        match (field.kind, get(field.name)) {
             (FieldKind::Reference(target), Some(Json::String(slug))) => {
                 wanted.push((format!("/{}", field.name), target, slug.clone()));
             }
@@ -40,13 +63,6 @@ pub async fn publish_blockers(
         }
     }
     let mut blockers = Vec::new();
-    if collection == Collection::Articles && stored.item.get("reviewer").is_none_or(Json::is_null) {
-        blockers.push(FieldError::new(
-            "/reviewer",
-            "an article needs a medical reviewer (an author with credentials) before it is \
-             published",
-        ));
-    }
     for (pointer, target, slug) in wanted {
         let mut sql = SqlBuilder::new(txn.get_database_backend());
         sql.push(&format!(

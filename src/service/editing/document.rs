@@ -244,7 +244,7 @@ pub async fn load_current(
     if Slug::parse(slug).is_err() {
         return Ok(None);
     }
-    let select = ItemSelect::new(collection, Visibility::All);
+    let select = ItemSelect::new(collection, Visibility::All, conn.get_database_backend());
     let mut sql = SqlBuilder::new(conn.get_database_backend());
     select.push_select(&mut sql);
     sql.push(" WHERE t.slug = ").bind(slug.to_owned());

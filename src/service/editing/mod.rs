@@ -240,6 +240,9 @@ pub fn stale_tags(
     use serde_json::Value as Json;
     let mut tags = std::collections::BTreeSet::new();
     tags.insert(list_tag(collection.as_str()));
+    if collection == Collection::Citations {
+        tags.insert(crate::service::cache::CITED_BY_STATISTICS.to_owned());
+    }
     for doc in [before, after] {
         if let Some(slug) = doc.get("slug").and_then(Json::as_str) {
             tags.insert(item_tag(collection.singular(), slug));

@@ -185,6 +185,24 @@ impl Editor<'_> {
             return super::written(self.db, collection, &slug).await;
         }
         let txn = self.begin().await?;
+        if stored.status == "published" {
+            // Readers see a published item at once: it may not start pointing at
+            // something they cannot see, as publishing it could not.
+            let get = |name: &str| after.get(name);
+            let wanted = |name: &str| differs.contains(name);
+            let blockers =
+                super::blockers::unpublished_references(&txn, collection, &get, &wanted).await?;
+            if !blockers.is_empty() {
+                return Err(AppError::Blocked(
+                    format!(
+                        "a published {} cannot point at unpublished items: {} blocker(s)",
+                        collection.singular(),
+                        blockers.len()
+                    ),
+                    blockers,
+                ));
+            }
+        }
         let mut sql = SqlBuilder::new(txn.get_database_backend());
         sql.push(&format!("UPDATE {} SET ", collection.table()));
         for (column, value) in resolved.columns.iter().cloned() {

@@ -220,11 +220,11 @@ impl<'a> Layout<'a> {
         let mut shape_of = Vec::with_capacity(branches.len());
         for branch in branches {
             let q = &queries[branch.query];
-            let index = shape_index(&mut shapes, disjoint, visibility, q.relation.to, q.fields);
+            let index = shape_index(&mut shapes, backend, visibility, q.relation.to, q.fields);
             shape_of.push(index);
         }
         let root_shape =
-            root.map(|r| shape_index(&mut shapes, disjoint, visibility, r.collection, r.fields));
+            root.map(|r| shape_index(&mut shapes, backend, visibility, r.collection, r.fields));
         let nulls: Vec<String> = match disjoint {
             true => shapes
                 .iter()
@@ -400,7 +400,7 @@ fn sort_rows(rows: &mut Vec<sea_orm::QueryResult>) -> Result<()> {
 /// The shape reading `fields` of `collection`, added if new.
 fn shape_index(
     shapes: &mut Vec<Shape>,
-    disjoint: bool,
+    backend: DbBackend,
     visibility: Visibility,
     collection: Collection,
     fields: FieldSet,
@@ -410,10 +410,10 @@ fn shape_index(
         return index;
     }
     let at = match shapes.last() {
-        Some(last) if disjoint => last.at + last.select.exprs.len(),
+        Some(last) if backend == DbBackend::Postgres => last.at + last.select.exprs.len(),
         _ => SHAPES_AT,
     };
-    let select = ItemSelect::projected(collection, visibility, fields);
+    let select = ItemSelect::projected(collection, visibility, backend, fields);
     shapes.push(Shape { key, select, at });
     shapes.len() - 1
 }

@@ -83,7 +83,7 @@ async fn export_items(
     collection: Collection,
     out: &mut Out,
 ) -> Result<u64> {
-    let select = ItemSelect::new(collection, Visibility::All);
+    let select = ItemSelect::new(collection, Visibility::All, txn.get_database_backend());
     let mut after: Option<String> = None;
     let mut total = 0;
     loop {
