@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use crate::config::{Cli, Command, DatabaseSettings, KeysCommand, ServeSettings, Settings};
 use crate::domain::Scopes;
-use crate::service::interchange::{self, DirSource, ImportError};
+use crate::service::interchange::{self, DirSource, ImportError, ImportMode};
 use crate::service::keys;
 use crate::startup::Application;
 
@@ -50,14 +50,19 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
         Command::Serve(_) | Command::GenContracts { .. } | Command::Migrate => {
             eprintln!("migrations are up to date");
         }
-        Command::Import { dir } => {
+        Command::Import { dir, dry_run } => {
             if !dir.is_dir() {
                 anyhow::bail!("{} is not a directory", dir.display());
             }
-            match interchange::import(&db, &DirSource(dir)).await {
+            let mode = if dry_run {
+                ImportMode::DryRun
+            } else {
+                ImportMode::Commit
+            };
+            match interchange::import(&db, &DirSource(dir), mode).await {
                 Ok(report) => {
                     let changed: u64 = report.files.iter().map(|f| f.changed).sum();
-                    if changed > 0 {
+                    if changed > 0 && !dry_run {
                         let files: Vec<serde_json::Value> = report
                             .files
                             .iter()
@@ -66,14 +71,18 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
                         cli_audit(&db, "import", None, serde_json::json!({ "files": files }))
                             .await?;
                     }
+                    let verb = if dry_run { "would change" } else { "changed" };
                     for file in report.files {
                         eprintln!(
-                            "{}: {} rows, {} changed ({:.2} s)",
+                            "{}: {} rows, {} {verb} ({:.2} s)",
                             file.file,
                             file.rows,
                             file.changed,
                             file.elapsed.as_secs_f64()
                         );
+                    }
+                    if dry_run {
+                        eprintln!("dry run: {changed} row(s) would change; nothing was written");
                     }
                 }
                 Err(ImportError::Rows(errors)) => {

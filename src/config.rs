@@ -35,8 +35,12 @@ pub enum Command {
     /// Import a directory of NDJSON files (PRODUCT.md §2): validated, all-or-nothing,
     /// idempotent (upsert by slug).
     Import {
-        /// Directory holding `<collection>.ndjson` and `<link>.ndjson` files.
+        /// Directory holding `<collection>.ndjson` and `<link>.ndjson` files (any other
+        /// file name is refused).
         dir: PathBuf,
+        /// Validate everything and report what would change, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Export every item and link as NDJSON files into a directory (created if missing).
     Export {

@@ -94,9 +94,10 @@ impl Application {
         crate::db::migrate(&db).await?;
         let cursors = CursorCodec::new(&crate::db::server_secret(&db, "cursor").await?);
         if !settings.serve.no_demo && crate::db::is_empty(&db).await? {
-            let report = interchange::import(&db, &crate::demo::DEMO)
-                .await
-                .map_err(|e| anyhow::anyhow!("loading the demo content failed: {e}"))?;
+            let report =
+                interchange::import(&db, &crate::demo::DEMO, interchange::ImportMode::Commit)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("loading the demo content failed: {e}"))?;
             let rows: u64 = report.files.iter().map(|f| f.rows).sum();
             tracing::info!(rows, "loaded the demo content into the empty database");
         }

@@ -156,6 +156,17 @@ fn bad_imports() -> Vec<BadImport> {
     let new_technique = r#"{"slug":"new-technique","name":"New","kind":"self"}"#;
     vec![
         (
+            "misnamed file",
+            vec![
+                ("techniques.ndjson", new_technique),
+                (
+                    "condition_technique.ndjson",
+                    "{\"condition\":\"lower-back-pain\",\"technique\":\"new-technique\"}",
+                ),
+            ],
+            "unknown file(s) condition_technique.ndjson; nothing was imported (known files: publishers.ndjson",
+        ),
+        (
             "unknown reference",
             vec![
                 ("techniques.ndjson", new_technique),
@@ -292,7 +303,57 @@ async fn bad_imports_name_the_line_and_change_nothing(engine: Engine) {
     }
 }
 
+/// `--dry-run` validates and reports what would change, and writes nothing.
+async fn dry_runs_report_and_write_nothing(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let demo = demo_dir();
+    let output = db.cli(&["import", "--dry-run", demo.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("techniques.ndjson: 6 rows, 6 would change"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        row_counts(&db.connect().await)
+            .await
+            .values()
+            .all(|n| *n == 0)
+    );
+    assert!(db.cli(&["import", demo.to_str().unwrap()]).status.success());
+    let counts = row_counts(&db.connect().await).await;
+
+    let dir = db.dir().join("change");
+    std::fs::create_dir_all(&dir).unwrap();
+    let new = r#"{"slug":"new-technique","name":"New","kind":"self"}"#;
+    std::fs::write(dir.join("techniques.ndjson"), new).unwrap();
+    let output = db.cli(&["import", "--dry-run", dir.to_str().unwrap()]);
+    let text = stderr(&output);
+    assert!(
+        text.contains("techniques.ndjson: 1 rows, 1 would change"),
+        "{text}"
+    );
+    assert!(
+        text.contains("dry run: 1 row(s) would change; nothing was written"),
+        "{text}"
+    );
+    assert_eq!(row_counts(&db.connect().await).await, counts);
+    let bad = r#"{"slug":"bad","name":"Bad","kind":"robotic"}"#;
+    std::fs::write(dir.join("techniques.ndjson"), bad).unwrap();
+    let output = db.cli(&["import", "--dry-run", dir.to_str().unwrap()]);
+    assert!(
+        !output.status.success(),
+        "a dry run fails like the import would"
+    );
+    assert!(
+        stderr(&output).contains("techniques.ndjson:1"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 engine_tests!(
     export_reproduces_imported_rows_and_round_trips_byte_identically,
     bad_imports_name_the_line_and_change_nothing,
+    dry_runs_report_and_write_nothing,
 );

@@ -40,6 +40,16 @@ pub enum ImportError {
         #[source]
         source: std::io::Error,
     },
+    /// Files the importer does not know: a misnamed file would otherwise be skipped.
+    #[error(
+        "unknown file(s) {}; nothing was imported (known files: {})",
+        .unknown.join(", "),
+        .known.join(", ")
+    )]
+    UnknownFiles {
+        unknown: Vec<String>,
+        known: Vec<String>,
+    },
     #[error(transparent)]
     Database(#[from] AppError),
 }
@@ -69,8 +79,48 @@ pub(super) type ImportResult<T> = Result<T, ImportError>;
 
 pub(super) const SEEN_TABLE: &str = "salve_import_seen";
 
-/// Imports every interchange file `source` has, all-or-nothing.
-pub async fn import(db: &DatabaseConnection, source: &dyn Source) -> ImportResult<ImportReport> {
+/// Whether an import is kept, or only reports what it would change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    Commit,
+    DryRun,
+}
+
+/// The interchange files an import reads, in the order it reads them.
+pub fn known_files() -> Vec<String> {
+    Collection::ALL
+        .into_iter()
+        .map(|c| Target::Items(c).file())
+        .chain(file_links().map(|link| Target::Links(link).file()))
+        .collect()
+}
+
+fn check_names(source: &dyn Source) -> ImportResult<()> {
+    let known = known_files();
+    let unknown: Vec<String> = source
+        .names()
+        .map_err(|source| ImportError::Io {
+            file: "the file list".into(),
+            source,
+        })?
+        .into_iter()
+        .filter(|name| !known.contains(name))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportError::UnknownFiles { unknown, known })
+    }
+}
+
+/// Imports every interchange file `source` has, all-or-nothing; a dry run reports the
+/// same figures and writes nothing.
+pub async fn import(
+    db: &DatabaseConnection,
+    source: &dyn Source,
+    mode: ImportMode,
+) -> ImportResult<ImportReport> {
+    check_names(source)?;
     let txn = db.begin().await?;
     let mut importer = Importer {
         backend: db.get_database_backend(),
@@ -82,6 +132,10 @@ pub async fn import(db: &DatabaseConnection, source: &dyn Source) -> ImportResul
     let errors = std::mem::take(&mut importer.errors);
     let report = std::mem::take(&mut importer.report);
     match outcome {
+        Ok(()) if errors.is_empty() && mode == ImportMode::DryRun => {
+            txn.rollback().await?;
+            Ok(report)
+        }
         Ok(()) if errors.is_empty() => {
             if report.files.iter().any(|f| f.changed > 0) {
                 // Every server's read cache: anything may have changed.

@@ -10,7 +10,9 @@ mod parse;
 mod source;
 
 pub use export::export;
-pub use import::{FileReport, ImportError, ImportReport, RowError, import};
+pub use import::{
+    FileReport, ImportError, ImportMode, ImportReport, RowError, import, known_files,
+};
 pub use source::{DirSource, EmbeddedSource, Source};
 
 use chrono::{DateTime, SubsecRound, Utc};

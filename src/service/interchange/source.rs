@@ -7,6 +7,9 @@ pub trait Source: Send + Sync {
     /// Opens `file` (e.g. `techniques.ndjson`), or `None` when the set does not have it:
     /// every file is optional.
     fn open(&self, file: &str) -> io::Result<Option<Box<dyn BufRead + Send>>>;
+
+    /// The names of the files the set holds (hidden ones, starting with a dot, aside).
+    fn names(&self) -> io::Result<Vec<String>>;
 }
 
 /// A directory on disk.
@@ -20,6 +23,18 @@ impl Source for DirSource {
             Err(e) => Err(e),
         }
     }
+
+    fn names(&self) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&self.0)? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
 }
 
 /// Files compiled into the binary (the demo content).
@@ -32,5 +47,9 @@ impl Source for EmbeddedSource {
             .iter()
             .find(|(name, _)| *name == file)
             .map(|(_, text)| Box::new(Cursor::new(text.as_bytes())) as Box<dyn BufRead + Send>))
+    }
+
+    fn names(&self) -> io::Result<Vec<String>> {
+        Ok(self.0.iter().map(|(name, _)| (*name).to_owned()).collect())
     }
 }
