@@ -83,17 +83,47 @@ impl SearchSql {
     }
 
     /// The relevance of the current row, computed in the same pass as the match (FTS5
-    /// `bm25`, PostgreSQL `ts_rank`); higher is better. The query text is escaped into
-    /// the expression so it binds no parameter. (`ts_rank_cd`, cover density, made a
-    /// search over 965 matching techniques 50% slower — 0.84 against 0.56 ms — for an
-    /// order that differs only in how close several query terms sit.)
-    pub fn score_expr(&self) -> String {
+    /// `bm25`, PostgreSQL `ts_rank`); higher is better. The query is a bound parameter:
+    /// no text derived from the request is ever written into SQL. (`ts_rank_cd`, cover
+    /// density, made a search over 965 matching techniques 50% slower — 0.84 against
+    /// 0.56 ms — for an order that differs only in how close several query terms sit.)
+    pub fn push_score(&self, sql: &mut SqlBuilder) {
         match self.backend {
-            DbBackend::Postgres => format!(
-                "ts_rank(t.search, to_tsquery('english', '{}'))::float8",
-                self.query.replace('\'', "''")
-            ),
-            _ => format!("-bm25({}_fts, {})", self.table, self.weights),
+            DbBackend::Postgres => {
+                sql.push("ts_rank(t.search, to_tsquery('english', ")
+                    .bind(self.query.clone())
+                    .push("))::float8");
+            }
+            _ => {
+                sql.push(&format!("-bm25({}_fts, {})", self.table, self.weights));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The search text reaches SQL only as bound values, in the match and in the score.
+    #[test]
+    fn search_text_is_always_bound() {
+        let terms = SearchTerms::parse("massage o'brien").expect("terms");
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            let search = SearchSql::new(backend, Collection::Techniques, &terms).expect("search");
+            let mut sql = SqlBuilder::new(backend);
+            search.push_score(&mut sql);
+            sql.push(" WHERE ");
+            search.push_match(&mut sql);
+            let statement = sql.build();
+            assert!(!statement.sql.contains("massage"), "{}", statement.sql);
+            assert!(!statement.sql.contains("brien"), "{}", statement.sql);
+            let values = statement.values.expect("bound values");
+            let bound = match backend {
+                DbBackend::Postgres => 2,
+                _ => 1,
+            };
+            assert_eq!(values.0.len(), bound, "{}", statement.sql);
         }
     }
 }

@@ -92,13 +92,12 @@ pub async fn list(
                 columns.push(format!("t.{}", key.field.column));
             }
             sql.push(&format!(
-                "SELECT {}, hits.{RELEVANCE} FROM (SELECT * FROM (SELECT {}, {} AS {RELEVANCE} \
-                 FROM {}",
+                "SELECT {}, hits.{RELEVANCE} FROM (SELECT * FROM (SELECT {}, ",
                 select.columns,
                 columns.join(", "),
-                search.score_expr(),
-                search.from(),
             ));
+            search.push_score(&mut sql);
+            sql.push(&format!(" AS {RELEVANCE} FROM {}", search.from()));
             push_conditions(&mut sql, visibility, params, Some(search));
             sql.push(") hits WHERE 1 = 1");
             "hits"

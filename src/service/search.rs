@@ -86,9 +86,10 @@ pub async fn search(
         if n > 0 {
             sql.push(" UNION ALL ");
         }
+        sql.push(&format!("SELECT '{collection}' AS kind, t.id AS id, "));
+        search.push_score(&mut sql);
         sql.push(&format!(
-            "SELECT '{collection}' AS kind, t.id AS id, {} AS score FROM {} WHERE {} AND ",
-            search.score_expr(),
+            " AS score FROM {} WHERE {} AND ",
             search.from(),
             visibility.status_filter("t")
         ));
