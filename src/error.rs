@@ -275,15 +275,50 @@ pub fn is_unavailable(error: &DbErr) -> bool {
                 | SqlxError::PoolTimedOut
                 | SqlxError::PoolClosed
                 | SqlxError::WorkerCrashed => true,
-                // SQLite busy/locked (lock wait exceeded) and PostgreSQL statement or
-                // lock timeouts, admin shutdown and "cannot connect now".
-                SqlxError::Database(db) => matches!(
-                    db.code().as_deref(),
-                    Some("5" | "6" | "517" | "57014" | "55P03" | "57P01" | "57P02" | "57P03")
-                ),
+                SqlxError::Database(db) => db.code().as_deref().is_some_and(unavailable_code),
                 _ => false,
             }
         }
         _ => false,
+    }
+}
+
+/// Database error codes that mean "not now" rather than a bug or bad data. PostgreSQL:
+/// connection exceptions (class 08), insufficient resources (53: too many connections,
+/// disk full), operator intervention (57P: shutdown, crash, "cannot connect now"), and
+/// statement or lock timeouts. SQLite (extended codes; the primary code is the low byte):
+/// busy, locked, I/O errors, disk full, a file that cannot be opened or is read-only.
+fn unavailable_code(code: &str) -> bool {
+    if code.len() != 5 {
+        // SQLite's codes are numbers of at most four digits; SQLSTATEs have five characters.
+        return code
+            .parse::<u32>()
+            .is_ok_and(|extended| matches!(extended & 0xff, 5 | 6 | 8 | 10 | 13 | 14));
+    }
+    code.starts_with("08")
+        || code.starts_with("53")
+        || code.starts_with("57P")
+        || matches!(code, "57014" | "55P03")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unavailable_code;
+
+    #[test]
+    fn transient_database_codes_are_unavailable() {
+        for code in ["5", "517", "6", "10", "266", "778", "13", "14", "8", "1032"] {
+            assert!(unavailable_code(code), "SQLite {code}");
+        }
+        for code in [
+            "08006", "08003", "53300", "53100", "57P01", "57P03", "57014", "55P03",
+        ] {
+            assert!(unavailable_code(code), "PostgreSQL {code}");
+        }
+        for code in [
+            "19", "787", "2067", "1", "11", "23505", "23503", "42P01", "22021",
+        ] {
+            assert!(!unavailable_code(code), "{code}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
@@ -15,6 +15,8 @@ use crate::service::Visibility;
 use crate::service::content::{ItemObject, ItemSelect};
 use crate::service::fulltext::SearchSql;
 use crate::service::sql::SqlBuilder;
+
+mod pruned;
 
 /// One search hit.
 #[derive(Debug, Clone)]
@@ -62,23 +64,76 @@ pub fn not_searchable(name: &str) -> AppError {
     ))
 }
 
-/// Hits for `terms` in `types`, best first (ties by type, then id), `limit` per page.
-pub async fn search(
+/// Where a page starts: after this hit, in the order of [`Ranked::order`].
+pub(super) struct After {
+    score: f64,
+    kind: Collection,
+    id: Uuid,
+}
+
+impl After {
+    fn from_cursor(cursor: &Cursor) -> Result<Self> {
+        let (Some(score), Some(kind)) = (
+            cursor.keys.first().and_then(Json::as_f64),
+            cursor
+                .keys
+                .get(1)
+                .and_then(Json::as_str)
+                .and_then(Collection::parse),
+        ) else {
+            return Err(AppError::invalid_parameter("cursor: not a search cursor"));
+        };
+        Ok(Self {
+            score,
+            kind,
+            id: cursor.id,
+        })
+    }
+}
+
+/// A hit before its item is read.
+pub(super) struct Ranked {
+    pub collection: Collection,
+    pub id: Uuid,
+    pub score: f64,
+}
+
+impl Ranked {
+    /// Best first; ties by type name, then id (as the SQL orders them).
+    pub fn order(a: &Self, b: &Self) -> std::cmp::Ordering {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.collection.as_str().cmp(b.collection.as_str()))
+            .then_with(|| a.id.cmp(&b.id))
+    }
+}
+
+/// Every visible hit of `terms` in `types`, best first, ranked by one statement: the
+/// order every page follows (on SQLite, the pruned ranking must agree with it).
+pub async fn rank_all(
     db: &DatabaseConnection,
-    codec: &CursorCodec,
     visibility: Visibility,
     terms: &SearchTerms,
     types: &[Collection],
-    limit: u32,
-    cursor: Option<&str>,
-) -> Result<HitPage> {
+) -> Result<Vec<(Collection, Uuid, f64)>> {
+    let all = usize::try_from(i64::MAX).unwrap_or(usize::MAX);
+    let ranked = rank_in_one_statement(db, visibility, terms, types, all, None).await?;
+    Ok(ranked
+        .into_iter()
+        .map(|hit| (hit.collection, hit.id, hit.score))
+        .collect())
+}
+
+/// Every type ranked in one statement (`UNION ALL`): the first `want` hits after `after`.
+async fn rank_in_one_statement(
+    db: &DatabaseConnection,
+    visibility: Visibility,
+    terms: &SearchTerms,
+    types: &[Collection],
+    want: usize,
+    after: Option<&After>,
+) -> Result<Vec<Ranked>> {
     let backend = db.get_database_backend();
-    let fingerprint =
-        crate::domain::cursor::fingerprint(&format!("search|{visibility:?}|{terms:?}|{types:?}"));
-    let cursor = cursor
-        .map(|text| codec.decode(text, &fingerprint))
-        .transpose()
-        .map_err(|e| AppError::invalid_parameter(format!("cursor: {e}")))?;
     let mut sql = SqlBuilder::new(backend);
     sql.push("SELECT kind, id, score FROM (");
     for (n, collection) in types.iter().enumerate() {
@@ -96,36 +151,63 @@ pub async fn search(
         search.push_match(&mut sql);
     }
     sql.push(") hits");
-    if let Some(cursor) = &cursor {
-        let (Some(score), Some(kind)) = (
-            cursor.keys.first().and_then(Json::as_f64),
-            cursor.keys.get(1).and_then(Json::as_str),
-        ) else {
-            return Err(AppError::invalid_parameter("cursor: not a search cursor"));
-        };
-        sql.push(" WHERE (score < ").bind(score);
-        sql.push(" OR (score = ").bind(score);
-        sql.push(" AND (kind > ").bind(kind.to_owned());
-        sql.push(" OR (kind = ").bind(kind.to_owned());
-        sql.push(" AND id > ").bind(cursor.id).push("))))");
+    if let Some(after) = after {
+        sql.push(" WHERE (score < ").bind(after.score);
+        sql.push(" OR (score = ").bind(after.score);
+        sql.push(" AND (kind > ")
+            .bind(after.kind.as_str().to_owned());
+        sql.push(" OR (kind = ")
+            .bind(after.kind.as_str().to_owned());
+        sql.push(" AND id > ").bind(after.id).push("))))");
     }
     sql.push(&format!(
-        " ORDER BY score DESC, kind ASC, id ASC LIMIT {}",
-        limit + 1
+        " ORDER BY score DESC, kind ASC, id ASC LIMIT {want}"
     ));
-    let rows = db.query_all_raw(sql.build()).await?;
-    let has_more = rows.len() > limit as usize;
-    let mut ranked = Vec::with_capacity(rows.len());
-    for row in rows.iter().take(limit as usize) {
+    let mut ranked = Vec::new();
+    for row in db.query_all_raw(sql.build()).await? {
         let kind: String = row.try_get("", "kind")?;
         let collection = Collection::parse(&kind)
             .ok_or_else(|| AppError::internal_msg(format!("unknown hit type {kind}")))?;
-        ranked.push((
+        ranked.push(Ranked {
             collection,
-            row.try_get::<Uuid>("", "id")?,
-            row.try_get::<f64>("", "score")?,
-        ));
+            id: row.try_get("", "id")?,
+            score: row.try_get("", "score")?,
+        });
     }
+    Ok(ranked)
+}
+
+/// Hits for `terms` in `types`, best first (ties by type, then id), `limit` per page.
+pub async fn search(
+    db: &DatabaseConnection,
+    codec: &CursorCodec,
+    visibility: Visibility,
+    terms: &SearchTerms,
+    types: &[Collection],
+    limit: u32,
+    cursor: Option<&str>,
+) -> Result<HitPage> {
+    let backend = db.get_database_backend();
+    let fingerprint =
+        crate::domain::cursor::fingerprint(&format!("search|{visibility:?}|{terms:?}|{types:?}"));
+    let cursor = cursor
+        .map(|text| codec.decode(text, &fingerprint))
+        .transpose()
+        .map_err(|e| AppError::invalid_parameter(format!("cursor: {e}")))?;
+    let after = cursor.as_ref().map(After::from_cursor).transpose()?;
+    let want = limit as usize + 1;
+    let mut ranked = match backend {
+        DbBackend::Sqlite => {
+            pruned::rank(db, visibility, terms, types, want, after.as_ref()).await?
+        }
+        _ => rank_in_one_statement(db, visibility, terms, types, want, after.as_ref()).await?,
+    };
+    let has_more = ranked.len() > limit as usize;
+    ranked.truncate(limit as usize);
+    let ranked: Vec<(Collection, Uuid, f64)> = ranked
+        .into_iter()
+        .map(|hit| (hit.collection, hit.id, hit.score))
+        .collect();
 
     // One statement per type present loads the hits' items.
     let mut items: HashMap<Uuid, ItemObject> = HashMap::new();

@@ -21,6 +21,7 @@ mod persisted;
 mod readiness;
 mod references;
 mod rest_reads;
+mod search_across;
 mod search_index;
 mod search_pages;
 mod workflow;
