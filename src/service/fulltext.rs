@@ -82,6 +82,18 @@ impl SearchSql {
         }
     }
 
+    /// `SELECT <columns>, <score> AS score FROM … WHERE <status_filter> AND <match>`: the
+    /// collection's visible matches with their relevance (`t` is the item table).
+    pub fn push_scored_matches(&self, sql: &mut SqlBuilder, columns: &str, status_filter: &str) {
+        sql.push(&format!("SELECT {columns}, "));
+        self.push_score(sql);
+        sql.push(&format!(
+            " AS score FROM {} WHERE {status_filter} AND ",
+            self.from()
+        ));
+        self.push_match(sql);
+    }
+
     /// The relevance of the current row, computed in the same pass as the match (FTS5
     /// `bm25`, PostgreSQL `ts_rank`); higher is better. The query is a bound parameter:
     /// no text derived from the request is ever written into SQL. (`ts_rank_cd`, cover

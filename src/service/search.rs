@@ -141,14 +141,11 @@ async fn rank_in_one_statement(
         if n > 0 {
             sql.push(" UNION ALL ");
         }
-        sql.push(&format!("SELECT '{collection}' AS kind, t.id AS id, "));
-        search.push_score(&mut sql);
-        sql.push(&format!(
-            " AS score FROM {} WHERE {} AND ",
-            search.from(),
-            visibility.status_filter("t")
-        ));
-        search.push_match(&mut sql);
+        search.push_scored_matches(
+            &mut sql,
+            &format!("'{collection}' AS kind, t.id AS id"),
+            &visibility.status_filter("t"),
+        );
     }
     sql.push(") hits");
     if let Some(after) = after {

@@ -92,18 +92,7 @@ mod cors_and_limits {
 
     async fn cors_preflight_is_answered_for_storefronts(engine: Engine) {
         let (app, _db) = spawn_app(engine).await;
-        let preflight = app
-            .client
-            .request(
-                reqwest::Method::OPTIONS,
-                format!("{}/v1/techniques", app.address),
-            )
-            .header("origin", "https://shop.example")
-            .header("access-control-request-method", "GET")
-            .header("access-control-request-headers", "authorization")
-            .send()
-            .await
-            .unwrap();
+        let preflight = app.preflight("https://shop.example", "GET").await;
         assert_eq!(preflight.status(), 200);
         assert_eq!(
             preflight.headers()["access-control-allow-origin"],
@@ -138,33 +127,13 @@ mod cors_and_limits {
         let mut config = crate::helpers::settings(&db.url);
         config.serve.cors_origins = "https://shop.example".into();
         let app = crate::helpers::TestApp::spawn(config).await;
-        let foreign = app
-            .client
-            .request(
-                reqwest::Method::OPTIONS,
-                format!("{}/v1/techniques", app.address),
-            )
-            .header("origin", "https://elsewhere.example")
-            .header("access-control-request-method", "GET")
-            .send()
-            .await
-            .unwrap();
+        let foreign = app.preflight("https://elsewhere.example", "GET").await;
         assert!(
             !foreign
                 .headers()
                 .contains_key("access-control-allow-origin")
         );
-        let write = app
-            .client
-            .request(
-                reqwest::Method::OPTIONS,
-                format!("{}/v1/techniques", app.address),
-            )
-            .header("origin", "https://shop.example")
-            .header("access-control-request-method", "DELETE")
-            .send()
-            .await
-            .unwrap();
+        let write = app.preflight("https://shop.example", "DELETE").await;
         assert!(
             !write.status().is_success(),
             "only reads are allowed cross-origin"

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestApp, TestDb, row_counts, settings, spawn_app};
+use crate::helpers::{Engine, TestApp, TestDb, row_counts, settings, spawn_app, spawn_binary};
 
 async fn fresh_database_is_migrated_and_serves_the_demo_content(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
@@ -180,34 +180,7 @@ async fn shutdown_turns_readiness_off_and_stops_the_server(engine: Engine) {
 #[tokio::test]
 async fn sigterm_stops_the_binary_gracefully() {
     let db = TestDb::new(Engine::Sqlite).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_salve"))
-        .env("SALVE_BIND", format!("127.0.0.1:{port}"))
-        .env("SALVE_SHUTDOWN_DRAIN_MS", "200")
-        .env("SALVE_DATABASE_URL", &db.url)
-        .env("SALVE_LOG", "warn")
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let ready = format!("http://127.0.0.1:{port}/readyz");
-    let started = std::time::Instant::now();
-    while client
-        .get(&ready)
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "server never became ready"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let (mut child, _base) = spawn_binary(&db, &[], &[("SALVE_SHUTDOWN_DRAIN_MS", "200")]).await;
     let pid = child.id().to_string();
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &pid])

@@ -183,6 +183,21 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A CORS preflight for `method` on `/v1/techniques` from `origin`.
+    pub async fn preflight(&self, origin: &str, method: &str) -> reqwest::Response {
+        self.client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/v1/techniques", self.address),
+            )
+            .header("origin", origin)
+            .header("access-control-request-method", method)
+            .header("access-control-request-headers", "authorization")
+            .send()
+            .await
+            .expect("preflight")
+    }
+
     /// The `/metrics` text, read with a new key of the `metrics` scope.
     pub async fn metrics(&self) -> String {
         let name = format!("metrics-{}", uuid::Uuid::new_v4().simple());
@@ -202,6 +217,44 @@ impl TestApp {
             .await
             .expect("request")
     }
+}
+
+/// The real binary with `args` and `envs`, listening on a free port (`SALVE_BIND`), once
+/// `/readyz` answers 200: the process and its base URL.
+pub async fn spawn_binary(
+    db: &TestDb,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_salve"))
+        .args(args)
+        .env("SALVE_BIND", format!("127.0.0.1:{port}"))
+        .env("SALVE_DATABASE_URL", &db.url)
+        .env("SALVE_LOG", "warn")
+        .envs(envs.iter().copied())
+        .spawn()
+        .expect("start salve");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    while client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "server never became ready"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    (child, base)
 }
 
 /// Spawns the server on a fresh database with the demo content.

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestApp, TestDb, spawn_app};
+use crate::helpers::{Engine, TestApp, TestDb, spawn_app, spawn_binary};
 
 /// Percent-encoded values no parameter accepts: NUL, a line feed, an escape sequence, DEL,
 /// a C1 control, and bytes that are not UTF-8.
@@ -178,17 +178,7 @@ async fn every_response_says_nosniff(engine: Engine) {
             "{path}"
         );
     }
-    let preflight = app
-        .client
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{}/v1/techniques", app.address),
-        )
-        .header("origin", "https://shop.example")
-        .header("access-control-request-method", "GET")
-        .send()
-        .await
-        .unwrap();
+    let preflight = app.preflight("https://shop.example", "GET").await;
     assert_eq!(preflight.headers()["x-content-type-options"], "nosniff");
 }
 
@@ -244,33 +234,8 @@ engine_tests!(
 #[tokio::test]
 async fn junk_methods_cannot_grow_the_metrics() {
     let db = TestDb::new(Engine::Sqlite).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_salve"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("SALVE_DATABASE_URL", &db.url)
-        .env("SALVE_LOG", "error")
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut child, base) = spawn_binary(&db, &["serve"], &[("SALVE_LOG", "error")]).await;
     let client = reqwest::Client::new();
-    let started = std::time::Instant::now();
-    while client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "server never became ready"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     let key = db.cli(&["keys", "create", "--name", "scraper", "--scopes", "metrics"]);
     let key = String::from_utf8(key.stdout).unwrap().trim().to_owned();
     let scrape = || async {

@@ -196,14 +196,8 @@ async fn top_exact(
 ) -> Result<Vec<Ranked>> {
     let search = SearchSql::new(DbBackend::Sqlite, collection, terms)?;
     let mut sql = SqlBuilder::new(DbBackend::Sqlite);
-    sql.push("SELECT id, score FROM (SELECT t.id AS id, ");
-    search.push_score(&mut sql);
-    sql.push(&format!(
-        " AS score FROM {} WHERE {} AND ",
-        search.from(),
-        visibility.status_filter("t")
-    ));
-    search.push_match(&mut sql);
+    sql.push("SELECT id, score FROM (");
+    search.push_scored_matches(&mut sql, "t.id AS id", &visibility.status_filter("t"));
     sql.push(") hits");
     if let Some(after) = after {
         // The type is fixed here: its place beside the cursor's type decides ties.
