@@ -21,6 +21,8 @@ pub const MAX_MEDIUM_TEXT: usize = 5_000;
 pub const MAX_LONG_TEXT: usize = 200_000;
 /// Most entries of a list field.
 pub const MAX_LIST_ITEMS: usize = 100;
+/// Longest link note.
+pub const MAX_NOTE: usize = 2_000;
 
 static DOI: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^10\.\d{4,9}/\S{1,200}$").expect("a valid pattern"));
@@ -98,6 +100,14 @@ fn check_gtin(text: &str) -> Result<(), String> {
     } else {
         Err(format!("{text:?} has a wrong GTIN check digit"))
     }
+}
+
+/// A link's note: prose of at most [`MAX_NOTE`] characters.
+pub fn check_note(text: &str) -> Result<(), String> {
+    if text.chars().count() > MAX_NOTE {
+        return Err(format!("must be a string of at most {MAX_NOTE} characters"));
+    }
+    check_controls(text, TextKind::Prose)
 }
 
 /// Format rules of a text value of `field` (beyond its type).
@@ -261,7 +271,11 @@ fn check_statistics(items: &[Json]) -> Vec<Violation> {
         }
         match object.get("unit") {
             None | Some(Json::Null) => {}
-            Some(Json::String(s)) if s.chars().count() <= 50 => {}
+            Some(Json::String(s)) if s.chars().count() <= 50 => {
+                if let Err(e) = check_controls(s, TextKind::Line) {
+                    out.push((format!("/{i}/unit"), e));
+                }
+            }
             Some(_) => out.push((
                 format!("/{i}/unit"),
                 "must be a string of at most 50 characters".into(),

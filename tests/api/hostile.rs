@@ -205,6 +205,65 @@ async fn url_fields_refuse_characters_a_url_would_encode(engine: Engine) {
     }
 }
 
+/// NUL and other control characters in JSON bodies (link notes, statistics, review notes)
+/// are 422s at their pointer, never a 500 from the database.
+async fn control_characters_in_bodies_are_422(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let key = admin_key(&app).await;
+    let cases = [
+        (
+            "PATCH",
+            "/v1/techniques/foam-rolling",
+            json!({ "benefits": [{ "slug": "released-knots", "note": "a\u{0}b" }] }),
+            "/benefits/0/note",
+        ),
+        (
+            "PATCH",
+            "/v1/conditions/lower-back-pain",
+            json!({ "statistics": [{ "label": "Share", "value": 1.0, "unit": "%\u{0}" }] }),
+            "/statistics/0/unit",
+        ),
+        (
+            "PATCH",
+            "/v1/conditions/lower-back-pain",
+            json!({ "name": "Lower\u{1b}[31m back pain" }),
+            "/name",
+        ),
+        (
+            "POST",
+            "/v1/articles/massage-for-lower-back-pain/reviews",
+            json!({ "reviewer": "maryann-depietro", "note": "ok\u{0}" }),
+            "/note",
+        ),
+    ];
+    for (method, path, body, pointer) in cases {
+        let etag = app
+            .get_with_key(path, &key)
+            .await
+            .headers()
+            .get("etag")
+            .cloned();
+        let mut request = app
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", app.address))
+            .bearer_auth(&key)
+            .json(&body);
+        if let Some(etag) = etag.filter(|_| method == "PATCH") {
+            request = request.header("if-match", etag);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 422, "{method} {path}");
+        let problem: Value = response.json().await.unwrap();
+        let pointers: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["pointer"].as_str())
+            .collect();
+        assert!(pointers.contains(&pointer), "{path}: {problem}");
+    }
+}
+
 /// `/metrics` needs the `metrics` scope.
 async fn metrics_need_a_metrics_key(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
@@ -226,6 +285,7 @@ engine_tests!(
     every_response_says_nosniff,
     url_fields_refuse_characters_a_url_would_encode,
     metrics_need_a_metrics_key,
+    control_characters_in_bodies_are_422,
 );
 
 /// 1,000 distinct junk methods of 4 KiB: they share one label, so the scrape and the

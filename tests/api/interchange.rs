@@ -167,6 +167,14 @@ fn bad_imports() -> Vec<BadImport> {
             "unknown file(s) condition_technique.ndjson; nothing was imported (known files: publishers.ndjson",
         ),
         (
+            "NUL in a link note",
+            vec![(
+                "condition_techniques.ndjson",
+                "{\"condition\":\"lower-back-pain\",\"technique\":\"foam-rolling\",\"note\":\"a\\u0000b\"}",
+            )],
+            "condition_techniques.ndjson:1: field \"note\" contains the control character U+0000",
+        ),
+        (
             "unknown reference",
             vec![
                 ("techniques.ndjson", new_technique),

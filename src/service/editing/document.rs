@@ -21,8 +21,7 @@ pub type Document = Map<String, Json>;
 
 /// Most entries of one link set.
 pub const MAX_LINKS: usize = 500;
-/// Longest link note.
-pub const MAX_NOTE: usize = 2_000;
+pub use crate::domain::validate::MAX_NOTE;
 
 /// Fields set only by the review operation, never by a write body.
 pub fn review_fields(collection: Collection) -> &'static [&'static str] {
@@ -189,7 +188,13 @@ fn normalize_links(
                 }
                 let note = match map.get("note") {
                     None | Some(Json::Null) => None,
-                    Some(Json::String(n)) if n.chars().count() <= MAX_NOTE => Some(n.clone()),
+                    Some(Json::String(n)) => match crate::domain::validate::check_note(n) {
+                        Ok(()) => Some(n.clone()),
+                        Err(e) => {
+                            errors.push(FieldError::new(format!("{at}/note"), e));
+                            None
+                        }
+                    },
                     Some(_) => {
                         errors.push(FieldError::new(
                             format!("{at}/note"),

@@ -201,11 +201,20 @@ impl Editor<'_> {
         };
         let note = match body.get("note") {
             None | Some(Json::Null) => None,
-            Some(Json::String(n)) if n.chars().count() <= 2_000 => Some(n.clone()),
+            Some(Json::String(n)) => match crate::domain::validate::check_note(n) {
+                Ok(()) => Some(n.clone()),
+                Err(e) => {
+                    errors.push(FieldError::new("/note", e));
+                    None
+                }
+            },
             Some(_) => {
                 errors.push(FieldError::new(
                     "/note",
-                    "must be a string of at most 2000 characters",
+                    format!(
+                        "must be a string of at most {} characters",
+                        crate::domain::validate::MAX_NOTE
+                    ),
                 ));
                 None
             }

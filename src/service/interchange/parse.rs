@@ -215,7 +215,13 @@ pub fn parse_link(link: &LinkSpec, line_no: usize, line: &str) -> Result<LinkRow
         line: line_no,
         left: slug_at(&map, left_key)?,
         right: slug_at(&map, right_key)?,
-        note: optional_string(&map, "note")?,
+        note: optional_string(&map, "note")?
+            .map(|note| {
+                crate::domain::validate::check_note(&note)
+                    .map(|()| note)
+                    .map_err(|e| format!("field \"note\" {e}"))
+            })
+            .transpose()?,
     })
 }
 
