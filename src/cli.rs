@@ -29,7 +29,6 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result<ExitCode> {
     if let Command::Serve(serve) = command {
-        crate::memory::spawn_trimmer(std::time::Duration::from_millis(serve.memory_trim_ms));
         let app = Application::build(Settings { database, serve }).await?;
         app.run_until_stopped().await?;
         return Ok(ExitCode::SUCCESS);

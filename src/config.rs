@@ -304,12 +304,6 @@ pub struct ServeSettings {
           value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub cache_mb: u32,
 
-    /// How often freed heap memory is handed back to the OS, in milliseconds (0: never).
-    /// glibc keeps what a thread frees for that thread's reuse, so a cache that evicts
-    /// and refills entries of many sizes would otherwise hold on to its peak.
-    #[arg(long, env = "SALVE_MEMORY_TRIM_MS", default_value_t = 250)]
-    pub memory_trim_ms: u64,
-
     /// Require an API key for every read (anonymous callers get 401).
     #[arg(long, env = "SALVE_NO_PUBLIC_READ")]
     pub no_public_read: bool,
@@ -476,7 +470,6 @@ impl Default for ServeSettings {
             review_interval_days: 365,
             no_cache: false,
             cache_mb: 40,
-            memory_trim_ms: 250,
             no_public_read: false,
             workers: None,
             shutdown_drain_ms: 1000,

@@ -11,7 +11,6 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod memory;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

@@ -1,15 +1,7 @@
-//! sea-orm entities: the persistence model of Salve, and nothing else (the public API
-//! shapes are separate DTOs in the `salve` crate, so schema and contract evolve apart).
+//! The two sea-orm entities Salve uses: API keys (read and written through sea-orm) and
+//! the shape of a condition's statistics. Content is not modelled here: its SQL is built
+//! from the content model (`src/domain/model.rs`), which also generates routes, the
+//! OpenAPI document, the GraphQL schema and validation.
 
 pub mod api_key;
-pub mod article;
-pub mod author;
-pub mod benefit;
-pub mod citation;
-pub mod condition;
 pub mod json;
-pub mod links;
-pub mod prelude;
-pub mod product;
-pub mod publisher;
-pub mod technique;

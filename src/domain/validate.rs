@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use regex_lite::Regex;
 use serde_json::Value as Json;
 
-use super::model::{Collection, Field, FieldKind};
+use super::model::{Field, FieldKind};
 use super::slug::Slug;
 use super::text::{TextKind, check_controls};
 
@@ -310,14 +310,10 @@ pub fn cited_citations(value: &Json) -> Vec<String> {
         .collect()
 }
 
-/// Whether `name` is a field an editor may set on an item of `collection`.
-pub fn is_writable(collection: Collection, name: &str) -> bool {
-    name == "slug" || collection.field(name).is_some()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Collection;
 
     #[test]
     fn health_formats() {

@@ -1,9 +1,0 @@
-pub use crate::api_key::Entity as ApiKey;
-pub use crate::article::Entity as Article;
-pub use crate::author::Entity as Author;
-pub use crate::benefit::Entity as Benefit;
-pub use crate::citation::Entity as Citation;
-pub use crate::condition::Entity as Condition;
-pub use crate::product::Entity as Product;
-pub use crate::publisher::Entity as Publisher;
-pub use crate::technique::Entity as Technique;
