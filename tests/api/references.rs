@@ -41,6 +41,18 @@ async fn anonymous_bodies(app: &TestApp) -> Vec<(String, String)> {
     bodies
 }
 
+/// PATCHes `path` with `body` as `key`, with the item's current ETag: (status, body).
+async fn patch(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Value) {
+    let tag = etag(app, key, path).await;
+    let (status, _, body) = Call::new(app, Method::PATCH, path)
+        .key(key)
+        .if_match(&tag)
+        .json(body)
+        .send()
+        .await;
+    (status.as_u16(), body)
+}
+
 async fn unpublished_cited_citations_read_as_null(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     let keys = keys(&app).await;
@@ -55,14 +67,14 @@ async fn unpublished_cited_citations_read_as_null(engine: Engine) {
     // A condition citing it in its statistics alone (no link), read once so the cache
     // holds it: unpublishing the citation must reach that answer too.
     let other = "/v1/conditions/degenerative-disc-disease";
-    let tag = etag(&app, &keys["publish"], other).await;
     let statistics = json!([{ "label": "Share", "value": 2.5, "unit": "%", "citation": CITED }]);
-    let (status, _, body) = Call::new(&app, Method::PATCH, other)
-        .key(&keys["publish"])
-        .if_match(&tag)
-        .json(json!({ "statistics": statistics }))
-        .send()
-        .await;
+    let (status, body) = patch(
+        &app,
+        &keys["publish"],
+        other,
+        json!({ "statistics": statistics }),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     let cached = app.get(other).await.text().await.unwrap();
     assert!(cached.contains(CITED), "{cached}");
@@ -122,14 +134,15 @@ async fn published_items_cannot_start_pointing_at_drafts(engine: Engine) {
         .await;
     assert_eq!(status, 201, "{body}");
     let publish = &keys["publish"];
-    let tag = etag(&app, publish, "/v1/conditions/lower-back-pain").await;
     let statistics = json!([{ "label": "Share", "value": 1.0, "citation": "draft-study" }]);
-    let (status, _, problem) = Call::new(&app, Method::PATCH, "/v1/conditions/lower-back-pain")
-        .key(publish)
-        .if_match(&tag)
-        .json(json!({ "statistics": statistics }))
-        .send()
-        .await;
+    let condition = "/v1/conditions/lower-back-pain";
+    let (status, problem) = patch(
+        &app,
+        publish,
+        condition,
+        json!({ "statistics": statistics }),
+    )
+    .await;
     assert_eq!(status, 409, "{problem}");
     assert_eq!(pointers(&problem), ["/statistics/0/citation"], "{problem}");
 
@@ -139,24 +152,20 @@ async fn published_items_cannot_start_pointing_at_drafts(engine: Engine) {
         .send()
         .await;
     assert_eq!(status, 201);
-    let path = "/v1/articles/massage-for-lower-back-pain";
-    let tag = etag(&app, &keys["publish"], path).await;
-    let (status, _, problem) = Call::new(&app, Method::PATCH, path)
-        .key(&keys["publish"])
-        .if_match(&tag)
-        .json(json!({ "author": "draft-writer" }))
-        .send()
-        .await;
+    let article = "/v1/articles/massage-for-lower-back-pain";
+    let (status, problem) =
+        patch(&app, publish, article, json!({ "author": "draft-writer" })).await;
     assert_eq!(status, 409, "{problem}");
     assert_eq!(pointers(&problem), ["/author"], "{problem}");
 
     // Changes that point at published items still go through.
-    let (status, _, body) = Call::new(&app, Method::PATCH, path)
-        .key(&keys["publish"])
-        .if_match(&tag)
-        .json(json!({ "summary": "Updated summary." }))
-        .send()
-        .await;
+    let (status, body) = patch(
+        &app,
+        publish,
+        article,
+        json!({ "summary": "Updated summary." }),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
 }
 
