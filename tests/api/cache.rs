@@ -38,13 +38,7 @@ async fn metric(app: &TestApp, name: &str) -> f64 {
 }
 
 async fn patch(app: &TestApp, key: &str, path: &str, body: Value) -> Value {
-    let tag = etag(app, key, path).await;
-    let (status, _, body) = Call::new(app, Method::PATCH, path)
-        .key(key)
-        .if_match(&tag)
-        .json(body)
-        .send()
-        .await;
+    let (status, body) = crate::editing::patch_current(app, key, path, body).await;
     assert_eq!(status, 200, "{body}");
     body
 }

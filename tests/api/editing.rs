@@ -108,6 +108,18 @@ pub async fn etag(app: &TestApp, key: &str, path: &str) -> String {
     response.headers()["etag"].to_str().unwrap().to_owned()
 }
 
+/// PATCHes `path` with `body` as `key`, with the item's current ETag: (status, body).
+pub async fn patch_current(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Value) {
+    let tag = etag(app, key, path).await;
+    let (status, _, body) = Call::new(app, Method::PATCH, path)
+        .key(key)
+        .if_match(&tag)
+        .json(body)
+        .send()
+        .await;
+    (status.as_u16(), body)
+}
+
 async fn visible(app: &TestApp, key: Option<&str>, slug: &str) -> Vec<&'static str> {
     let mut seen = Vec::new();
     let get = |path: String| async move {

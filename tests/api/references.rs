@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::editing::{Call, etag, keys, pointers};
+use crate::editing::{Call, etag, keys, patch_current, pointers};
 use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, spawn_app};
 
@@ -41,18 +41,6 @@ async fn anonymous_bodies(app: &TestApp) -> Vec<(String, String)> {
     bodies
 }
 
-/// PATCHes `path` with `body` as `key`, with the item's current ETag: (status, body).
-async fn patch(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Value) {
-    let tag = etag(app, key, path).await;
-    let (status, _, body) = Call::new(app, Method::PATCH, path)
-        .key(key)
-        .if_match(&tag)
-        .json(body)
-        .send()
-        .await;
-    (status.as_u16(), body)
-}
-
 async fn unpublished_cited_citations_read_as_null(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     let keys = keys(&app).await;
@@ -68,7 +56,7 @@ async fn unpublished_cited_citations_read_as_null(engine: Engine) {
     // holds it: unpublishing the citation must reach that answer too.
     let other = "/v1/conditions/degenerative-disc-disease";
     let statistics = json!([{ "label": "Share", "value": 2.5, "unit": "%", "citation": CITED }]);
-    let (status, body) = patch(
+    let (status, body) = patch_current(
         &app,
         &keys["publish"],
         other,
@@ -136,7 +124,7 @@ async fn published_items_cannot_start_pointing_at_drafts(engine: Engine) {
     let publish = &keys["publish"];
     let statistics = json!([{ "label": "Share", "value": 1.0, "citation": "draft-study" }]);
     let condition = "/v1/conditions/lower-back-pain";
-    let (status, problem) = patch(
+    let (status, problem) = patch_current(
         &app,
         publish,
         condition,
@@ -154,12 +142,12 @@ async fn published_items_cannot_start_pointing_at_drafts(engine: Engine) {
     assert_eq!(status, 201);
     let article = "/v1/articles/massage-for-lower-back-pain";
     let (status, problem) =
-        patch(&app, publish, article, json!({ "author": "draft-writer" })).await;
+        patch_current(&app, publish, article, json!({ "author": "draft-writer" })).await;
     assert_eq!(status, 409, "{problem}");
     assert_eq!(pointers(&problem), ["/author"], "{problem}");
 
     // Changes that point at published items still go through.
-    let (status, body) = patch(
+    let (status, body) = patch_current(
         &app,
         publish,
         article,
