@@ -5,9 +5,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/salve.db";
+
+/// Rows one batched statement of relation fields may return (`--graphql-link-row-budget`;
+/// REST includes always use this).
+pub const DEFAULT_LINK_ROW_BUDGET: usize = 5_000;
 
 /// Salve: a headless content API for health publishers (REST + GraphQL over structured,
 /// evidence-based content).
@@ -392,7 +396,7 @@ pub struct GraphqlSettings {
     /// are read whole and capped at `first` in the server, unless a level would return
     /// more rows than this (a parent with thousands of links); a second statement then
     /// numbers them in SQL. Bounds the memory of a request whatever the data.
-    #[arg(long, env = "SALVE_GRAPHQL_LINK_ROW_BUDGET", default_value_t = crate::service::include::DEFAULT_ROW_BUDGET)]
+    #[arg(long, env = "SALVE_GRAPHQL_LINK_ROW_BUDGET", default_value_t = DEFAULT_LINK_ROW_BUDGET)]
     pub graphql_link_row_budget: usize,
 
     /// Turn schema introspection off (the IDE then has no schema to show).
@@ -430,21 +434,7 @@ pub enum ApqRegister {
 
 impl Default for GraphqlSettings {
     fn default() -> Self {
-        Self {
-            graphql_max_depth: 10,
-            graphql_max_complexity: 1000,
-            graphql_max_aliases: 30,
-            graphql_max_root_fields: 20,
-            graphql_max_tokens: 2000,
-            graphql_max_document_bytes: 16_384,
-            graphql_max_directives: 5,
-            graphql_max_body_bytes: 65_536,
-            graphql_link_row_budget: crate::service::include::DEFAULT_ROW_BUDGET,
-            graphql_no_introspection: false,
-            graphql_persisted_only: false,
-            graphql_apq_register: None,
-            graphql_apq_max_bytes: 16 * 1024 * 1024,
-        }
+        declared_defaults()
     }
 }
 
@@ -464,22 +454,7 @@ impl ServeSettings {
 
 impl Default for ServeSettings {
     fn default() -> Self {
-        Self {
-            bind: ([127, 0, 0, 1], 8080).into(),
-            no_demo: false,
-            review_interval_days: 365,
-            no_cache: false,
-            cache_mb: 40,
-            no_public_read: false,
-            workers: None,
-            shutdown_drain_ms: 1000,
-            shutdown_timeout_s: 30,
-            cache_control: "public, max-age=60, stale-while-revalidate=300".into(),
-            cors_origins: "*".into(),
-            max_query_bytes: 4096,
-            max_body_bytes: 1_048_576,
-            graphql: GraphqlSettings::default(),
-        }
+        declared_defaults()
     }
 }
 
@@ -492,20 +467,19 @@ pub struct Settings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self {
-            database_url: None,
-            db_pool_size: None,
-            db_write_pool_size: None,
-            db_write_nice: 10,
-            sqlite_cache_mib: 2,
-            background_checkpoint: false,
-            db_acquire_timeout_ms: 2000,
-            db_statement_timeout_ms: 5000,
-            db_slow_statement_ms: 200,
-            pg_plan_cache_mode: PlanCacheMode::Generic,
-            pg_random_page_cost: 1.1,
-        }
+        declared_defaults()
     }
+}
+
+/// A settings group with every flag at the default it declares (the environment is not
+/// read): the one place defaults are written is the `#[arg]` attributes.
+fn declared_defaults<T: Args + FromArgMatches>() -> T {
+    let command = T::augment_args(clap::Command::new("salve").no_binary_name(true))
+        .mut_args(|arg| arg.env(None::<&str>));
+    command
+        .try_get_matches_from(std::iter::empty::<String>())
+        .and_then(|matches| T::from_arg_matches(&matches))
+        .unwrap_or_else(|e| panic!("the declared defaults do not parse: {e}"))
 }
 
 /// A value sent verbatim as an HTTP header: printable ASCII only.
@@ -524,4 +498,28 @@ fn header_text(value: &str) -> Result<String, String> {
 fn cpu_cores() -> u32 {
     std::thread::available_parallelism()
         .map_or(2, |n| u32::try_from(n.get()).unwrap_or(u32::MAX / 4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Default` is what the flags declare, whatever the environment holds.
+    #[test]
+    fn defaults_are_the_declared_ones() {
+        let serve = ServeSettings::default();
+        assert_eq!(serve.bind, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(serve.cache_mb, 40);
+        assert_eq!(serve.graphql.graphql_max_depth, 10);
+        assert_eq!(
+            serve.graphql.graphql_link_row_budget,
+            DEFAULT_LINK_ROW_BUDGET
+        );
+        assert!(serve.graphql.graphql_apq_register.is_none());
+        let database = DatabaseSettings::default();
+        assert_eq!(database.db_write_nice, 10);
+        assert_eq!(database.pg_plan_cache_mode, PlanCacheMode::Generic);
+        assert!(database.database_url.is_none());
+        assert!(!database.background_checkpoint);
+    }
 }

@@ -1,9 +1,8 @@
-//! One error type for the whole service, rendered as RFC 9457 `application/problem+json`
-//! with a stable machine-readable `code` (GraphQL reuses the same codes in `extensions`).
+//! One error type for the whole service and one table of error codes: each code's HTTP
+//! status and title. REST renders an error as RFC 9457 `application/problem+json` with
+//! the code in `code` (`api::errors`); GraphQL puts the same code, upper-cased, in
+//! `extensions.code` (`api::graphql::errors`).
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, ResponseError};
 use sea_orm::DbErr;
 use serde::Serialize;
 
@@ -11,6 +10,73 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 /// Seconds a client should wait before retrying while the database is unavailable.
 pub const RETRY_AFTER_SECONDS: u32 = 2;
+
+/// One row of the error table: the stable machine-readable code (REST `code`; GraphQL
+/// `extensions.code`, upper-cased), the HTTP status and the problem title.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ErrorCode {
+    pub code: &'static str,
+    pub status: u16,
+    pub title: &'static str,
+}
+
+impl ErrorCode {
+    /// The code as GraphQL shows it in `extensions.code`.
+    pub fn graphql(&self) -> String {
+        self.code.to_ascii_uppercase()
+    }
+}
+
+macro_rules! error_table {
+    ($($(#[$doc:meta])* $name:ident = ($code:literal, $status:literal, $title:literal);)*) => {
+        /// Every error code Salve answers with.
+        pub mod codes {
+            use super::ErrorCode;
+            $($(#[$doc])* pub const $name: ErrorCode =
+                ErrorCode { code: $code, status: $status, title: $title };)*
+        }
+        /// The whole table, in declaration order.
+        pub const ERROR_TABLE: &[ErrorCode] = &[$(codes::$name),*];
+    };
+}
+
+error_table! {
+    BAD_REQUEST = ("bad_request", 400, "Bad request");
+    INVALID_PARAMETER = ("invalid_parameter", 400, "Bad request");
+    UNAUTHORIZED = ("unauthorized", 401, "Unauthorized");
+    FORBIDDEN = ("forbidden", 403, "Forbidden");
+    NOT_FOUND = ("not_found", 404, "Not found");
+    METHOD_NOT_ALLOWED = ("method_not_allowed", 405, "Method not allowed");
+    CONFLICT = ("conflict", 409, "Conflict");
+    /// A workflow step refused because of the listed blockers.
+    BLOCKED = ("blocked", 409, "Blocked");
+    /// `If-Match` / `expectedVersion` names a version that is no longer current.
+    PRECONDITION_FAILED = ("precondition_failed", 412, "Precondition failed");
+    PAYLOAD_TOO_LARGE = ("payload_too_large", 413, "Payload too large");
+    URI_TOO_LONG = ("uri_too_long", 414, "URI too long");
+    UNSUPPORTED_MEDIA_TYPE = ("unsupported_media_type", 415, "Unsupported media type");
+    VALIDATION_FAILED = ("validation_failed", 422, "Validation failed");
+    /// A write without `If-Match`.
+    PRECONDITION_REQUIRED = ("precondition_required", 428, "Precondition required");
+    INTERNAL_ERROR = ("internal_error", 500, "Internal server error");
+    SERVICE_UNAVAILABLE = ("service_unavailable", 503, "Service unavailable");
+    // GraphQL request errors: no field ran (400 with `application/graphql-response+json`).
+    GRAPHQL_PARSE_FAILED = ("graphql_parse_failed", 400, "The document does not parse");
+    GRAPHQL_VALIDATION_FAILED = ("graphql_validation_failed", 400, "The document is not valid");
+    DOCUMENT_TOO_LARGE = ("document_too_large", 400, "The document is too large");
+    TOKEN_LIMIT_EXCEEDED = ("token_limit_exceeded", 400, "The document has too many tokens");
+    DEPTH_LIMIT_EXCEEDED = ("depth_limit_exceeded", 400, "The selection is nested too deep");
+    COMPLEXITY_LIMIT_EXCEEDED = ("complexity_limit_exceeded", 400, "The query costs too much");
+    ALIAS_LIMIT_EXCEEDED = ("alias_limit_exceeded", 400, "The document has too many aliases");
+    ROOT_FIELD_LIMIT_EXCEEDED = ("root_field_limit_exceeded", 400, "Too many root fields");
+    DIRECTIVE_LIMIT_EXCEEDED = ("directive_limit_exceeded", 400, "Too many directives on a field");
+    PAGE_SIZE_EXCEEDED = ("page_size_exceeded", 400, "Page size out of range");
+    FRAGMENT_CYCLE = ("fragment_cycle", 400, "Fragments spread each other");
+    OPERATION_NOT_FOUND = ("operation_not_found", 400, "No such operation");
+    PERSISTED_QUERY_NOT_FOUND = ("persisted_query_not_found", 400, "Persisted query not found");
+    PERSISTED_QUERY_HASH_MISMATCH = ("persisted_query_hash_mismatch", 400, "Hash mismatch");
+    PERSISTED_QUERY_ONLY = ("persisted_query_only", 400, "Only persisted queries run here");
+}
 
 /// One violated rule in a request body, located by a JSON pointer.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -32,7 +98,10 @@ impl FieldError {
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{detail}")]
-    BadRequest { code: &'static str, detail: String },
+    BadRequest {
+        code: &'static ErrorCode,
+        detail: String,
+    },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -69,14 +138,14 @@ pub enum AppError {
 impl AppError {
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::BadRequest {
-            code: "bad_request",
+            code: &codes::BAD_REQUEST,
             detail: detail.into(),
         }
     }
 
     pub fn invalid_parameter(detail: impl Into<String>) -> Self {
         Self::BadRequest {
-            code: "invalid_parameter",
+            code: &codes::INVALID_PARAMETER,
             detail: detail.into(),
         }
     }
@@ -89,50 +158,34 @@ impl AppError {
         Self::Internal(anyhow::anyhow!(message))
     }
 
-    /// The stable machine-readable code, shared by REST (`code`) and GraphQL
-    /// (`extensions.code`).
-    pub fn code(&self) -> &'static str {
+    /// The error's row of the error table.
+    pub fn kind(&self) -> &'static ErrorCode {
         match self {
             AppError::BadRequest { code, .. } => code,
-            AppError::Unauthorized(_) => "unauthorized",
-            AppError::Forbidden(_) => "forbidden",
-            AppError::NotFound(_) => "not_found",
-            AppError::MethodNotAllowed => "method_not_allowed",
-            AppError::Conflict(_) => "conflict",
-            AppError::Blocked(..) => "blocked",
-            AppError::PreconditionFailed(_) => "precondition_failed",
-            AppError::PreconditionRequired(_) => "precondition_required",
-            AppError::PayloadTooLarge(_) => "payload_too_large",
-            AppError::UriTooLong(_) => "uri_too_long",
-            AppError::UnsupportedMediaType(_) => "unsupported_media_type",
-            AppError::Validation(_) => "validation_failed",
-            AppError::Unavailable(_) => "service_unavailable",
-            AppError::Internal(_) => "internal_error",
+            AppError::Unauthorized(_) => &codes::UNAUTHORIZED,
+            AppError::Forbidden(_) => &codes::FORBIDDEN,
+            AppError::NotFound(_) => &codes::NOT_FOUND,
+            AppError::MethodNotAllowed => &codes::METHOD_NOT_ALLOWED,
+            AppError::Conflict(_) => &codes::CONFLICT,
+            AppError::Blocked(..) => &codes::BLOCKED,
+            AppError::PreconditionFailed(_) => &codes::PRECONDITION_FAILED,
+            AppError::PreconditionRequired(_) => &codes::PRECONDITION_REQUIRED,
+            AppError::PayloadTooLarge(_) => &codes::PAYLOAD_TOO_LARGE,
+            AppError::UriTooLong(_) => &codes::URI_TOO_LONG,
+            AppError::UnsupportedMediaType(_) => &codes::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Validation(_) => &codes::VALIDATION_FAILED,
+            AppError::Unavailable(_) => &codes::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => &codes::INTERNAL_ERROR,
         }
     }
 
-    fn title(&self) -> &'static str {
-        match self {
-            AppError::BadRequest { .. } => "Bad request",
-            AppError::Unauthorized(_) => "Unauthorized",
-            AppError::Forbidden(_) => "Forbidden",
-            AppError::NotFound(_) => "Not found",
-            AppError::MethodNotAllowed => "Method not allowed",
-            AppError::Conflict(_) => "Conflict",
-            AppError::Blocked(..) => "Blocked",
-            AppError::PreconditionFailed(_) => "Precondition failed",
-            AppError::PreconditionRequired(_) => "Precondition required",
-            AppError::PayloadTooLarge(_) => "Payload too large",
-            AppError::UriTooLong(_) => "URI too long",
-            AppError::UnsupportedMediaType(_) => "Unsupported media type",
-            AppError::Validation(_) => "Validation failed",
-            AppError::Unavailable(_) => "Service unavailable",
-            AppError::Internal(_) => "Internal server error",
-        }
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        self.kind().code
     }
 
     /// Public detail: never the cause of a 5xx, which is logged instead.
-    fn detail(&self) -> String {
+    pub fn detail(&self) -> String {
         match self {
             AppError::Unavailable(_) => {
                 "The database is temporarily unavailable; retry shortly.".into()
@@ -145,8 +198,8 @@ impl AppError {
     pub fn problem(&self) -> Problem {
         Problem {
             type_uri: format!("urn:salve:problem:{}", self.code()),
-            title: self.title(),
-            status: self.status_code().as_u16(),
+            title: self.kind().title,
+            status: self.kind().status,
             detail: self.detail(),
             code: self.code(),
             errors: match self {
@@ -174,51 +227,6 @@ pub struct Problem {
 }
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
-
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict(_) | AppError::Blocked(..) => StatusCode::CONFLICT,
-            AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
-            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
-            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            AppError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
-            AppError::Unavailable(cause) => {
-                tracing::warn!(error = ?cause, "database unavailable")
-            }
-            _ => {}
-        }
-        let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
-        response.insert_header((header::CACHE_CONTROL, "no-store"));
-        match self {
-            AppError::Unavailable(_) => {
-                response
-                    .insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
-            }
-            AppError::Unauthorized(_) => {
-                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-            }
-            _ => {}
-        }
-        response.json(self.problem())
-    }
-}
 
 impl From<DbErr> for AppError {
     fn from(error: DbErr) -> Self {
@@ -303,7 +311,21 @@ fn unavailable_code(code: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::unavailable_code;
+    use super::{ERROR_TABLE, unavailable_code};
+
+    #[test]
+    fn error_codes_are_unique_and_lower_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for row in ERROR_TABLE {
+            assert!(seen.insert(row.code), "{} twice", row.code);
+            assert!(
+                row.code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_')
+            );
+            assert!((400..600).contains(&row.status), "{}", row.code);
+        }
+    }
 
     #[test]
     fn transient_database_codes_are_unavailable() {

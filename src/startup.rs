@@ -9,72 +9,13 @@ use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
-use sea_orm::DatabaseConnection;
 
 use crate::api;
 use crate::config::Settings;
 use crate::db::StatementCounter;
 use crate::domain::cursor::CursorCodec;
 use crate::service::interchange;
-
-/// Shared by every request handler.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub settings: Arc<Settings>,
-    /// Signs pagination cursors with a secret shared by all instances on the database.
-    pub cursors: CursorCodec,
-    pub statements: StatementCounter,
-    /// Queues this process's write transactions (SQLite takes one writer at a time).
-    pub writes: crate::service::editing::WriteGate,
-    /// The pool editorial writes use (apart from `db`, so they never queue behind reads).
-    pub editor_db: DatabaseConnection,
-    /// Published-content responses, invalidated by writes (`service::cache`).
-    pub cache: Arc<crate::service::cache::ReadCache>,
-    /// Request counts and latencies for `/metrics`.
-    pub metrics: Arc<crate::api::metrics::HttpMetrics>,
-    /// `Cache-Control` of published-content reads, parsed once.
-    pub public_cache_control: actix_web::http::header::HeaderValue,
-    shutting_down: Arc<AtomicBool>,
-}
-
-impl AppState {
-    pub fn new(
-        db: DatabaseConnection,
-        editor_db: DatabaseConnection,
-        settings: Settings,
-        cursors: CursorCodec,
-        statements: StatementCounter,
-    ) -> Self {
-        let cache = crate::service::cache::ReadCache::new(
-            settings.serve.cache_mb as usize * 1024 * 1024,
-            !settings.serve.no_cache,
-        );
-        let public_cache_control =
-            actix_web::http::header::HeaderValue::from_str(&settings.serve.cache_control)
-                .unwrap_or_else(|_| actix_web::http::header::HeaderValue::from_static("no-cache"));
-        Self {
-            db,
-            editor_db,
-            public_cache_control,
-            settings: Arc::new(settings),
-            cursors,
-            statements,
-            writes: Default::default(),
-            cache: Arc::new(cache),
-            metrics: Default::default(),
-            shutting_down: Arc::new(AtomicBool::new(false)),
-        }
-    }
-
-    pub fn public_read(&self) -> bool {
-        !self.settings.serve.no_public_read
-    }
-
-    pub fn is_shutting_down(&self) -> bool {
-        self.shutting_down.load(Ordering::SeqCst)
-    }
-}
+use crate::state::AppState;
 
 pub struct Application {
     port: u16,
@@ -93,9 +34,9 @@ impl Application {
         let db = crate::db::connect(&settings.database, &statements).await?;
         crate::db::migrate(&db).await?;
         let cursors = CursorCodec::new(&crate::db::server_secret(&db, "cursor").await?);
-        if !settings.serve.no_demo && crate::db::is_empty(&db).await? {
+        if !settings.serve.no_demo && interchange::database_is_empty(&db).await? {
             let report =
-                interchange::import(&db, &crate::demo::DEMO, interchange::ImportMode::Commit)
+                interchange::import(&db, &interchange::DEMO, interchange::ImportMode::Commit)
                     .await
                     .map_err(|e| anyhow::anyhow!("loading the demo content failed: {e}"))?;
             let rows: u64 = report.files.iter().map(|f| f.rows).sum();
@@ -143,7 +84,7 @@ impl Application {
     pub fn shutdown_trigger(&self) -> ShutdownTrigger {
         ShutdownTrigger {
             handle: self.server.handle(),
-            flag: self.state.shutting_down.clone(),
+            flag: self.state.shutdown_flag(),
             drain: Duration::from_millis(self.state.settings.serve.shutdown_drain_ms),
         }
     }

@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::error::AppError;
 use crate::service::{Caller, keys};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 impl FromRequest for Caller {
     type Error = AppError;

@@ -1,11 +1,43 @@
-//! Turns actix's own failures (bad JSON, bad query or path, oversized bodies, unknown
-//! routes, wrong methods) into the same problem+json body as every other error.
+//! Errors as REST answers them: every [`AppError`] as RFC 9457 problem+json with the
+//! status of its row in the error table, and actix's own failures (bad JSON, bad query or
+//! path, oversized bodies, unknown routes, wrong methods) turned into the same body.
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
-use crate::error::AppError;
+use crate::error::{AppError, PROBLEM_JSON, RETRY_AFTER_SECONDS};
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.kind().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            AppError::Unavailable(cause) => {
+                tracing::warn!(error = ?cause, "database unavailable")
+            }
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            AppError::Unavailable(_) => {
+                response
+                    .insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
+            }
+            AppError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
+        }
+        response.json(self.problem())
+    }
+}
 
 pub fn json_config(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()

@@ -14,9 +14,9 @@ use serde_json::Value;
 
 use crate::error::{AppError, Result};
 use crate::service::cache::Cached;
-use crate::service::content::{ItemObject, strong_etag};
+use crate::service::item::{ItemObject, strong_etag};
 use crate::service::{Caller, Visibility};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const SURROGATE_KEY: HeaderName = HeaderName::from_static("surrogate-key");
 const CACHE_TAG: HeaderName = HeaderName::from_static("cache-tag");

@@ -48,7 +48,7 @@ pub async fn request_context(
     );
     let started = Instant::now();
     let max_query = req
-        .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
         .map_or(usize::MAX, |state| state.settings.serve.max_query_bytes);
     async move {
         if req.query_string().len() > max_query {
@@ -73,7 +73,7 @@ pub async fn request_context(
         let elapsed_ms = elapsed * 1000.0;
         if let Some(state) = response
             .request()
-            .app_data::<actix_web::web::Data<crate::startup::AppState>>()
+            .app_data::<actix_web::web::Data<crate::state::AppState>>()
         {
             let route = response
                 .request()

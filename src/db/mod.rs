@@ -464,24 +464,3 @@ pub async fn check_ready(db: &DatabaseConnection, timeout: Duration) -> Result<(
         Err(AppError::Unavailable(None))
     }
 }
-
-/// Whether the database holds no content yet (decides whether to load the demo).
-pub async fn is_empty(db: &DatabaseConnection) -> Result<bool> {
-    let mut total = 0i64;
-    for collection in crate::domain::Collection::ALL {
-        let row = db
-            .query_one_raw(Statement::from_string(
-                db.get_database_backend(),
-                format!(
-                    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {} LIMIT 1) AS t",
-                    collection.table()
-                ),
-            ))
-            .await?;
-        total += row
-            .map(|r| r.try_get::<i64>("", "n"))
-            .transpose()?
-            .unwrap_or(0);
-    }
-    Ok(total == 0)
-}

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use actix_web::http::header::HeaderValue;
+use http::HeaderValue;
 
 /// A cached HTTP response: its body and the header values that describe it, validated
 /// once when stored, so sending one copies and checks nothing.

@@ -1,9 +1,6 @@
 //! Reading content items, with the visibility rule applied to the item and to every
 //! reference it carries.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value as Json;
 use uuid::Uuid;
@@ -14,43 +11,8 @@ use crate::domain::{Collection, FieldKind, Slug};
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
 use crate::service::include;
+use crate::service::item::{FieldSet, ItemObject, ItemSelect};
 use crate::service::sql::SqlBuilder;
-
-pub use crate::service::item_select::{FieldSet, ItemSelect};
-
-/// An item as a JSON object with every field (null when absent) and its includes.
-pub type ItemObject = BTreeMap<&'static str, Json>;
-
-/// The body of a single-item response: `{"data": {...}}`.
-#[derive(serde::Serialize)]
-pub struct ItemBody<'a> {
-    pub data: &'a ItemObject,
-}
-
-/// A strong ETag of a response body: the same bytes give the same tag on every instance.
-pub fn strong_etag(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..16]))
-}
-
-/// The ETag `GET /v1/{collection}/{slug}` sends for this item (no `include` or `fields`):
-/// what a write's `If-Match` must carry.
-pub fn item_etag(item: &ItemObject) -> String {
-    strong_etag(&serde_json::to_vec(&ItemBody { data: item }).unwrap_or_default())
-}
-
-/// The id of an item object built by [`ItemSelect::object`].
-pub fn item_id(item: &ItemObject) -> Option<Uuid> {
-    item.get("id")
-        .and_then(Json::as_str)
-        .and_then(|s| Uuid::parse_str(s).ok())
-}
-
-pub fn timestamp(value: Option<DateTime<Utc>>) -> Json {
-    value.map_or(Json::Null, |t| {
-        Json::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
-    })
-}
 
 /// How a single item is looked up.
 #[derive(Debug, Clone, Copy)]

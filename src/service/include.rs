@@ -11,12 +11,13 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-pub use batch::{ChildQuery, DEFAULT_ROW_BUDGET, RootLookup, children_of_many, item_with_children};
+pub use batch::{ChildQuery, RootLookup, children_of_many, item_with_children};
 
+use crate::config::DEFAULT_LINK_ROW_BUDGET;
 use crate::domain::listing::IncludeNode;
 use crate::error::Result;
 use crate::service::Visibility;
-use crate::service::content::{FieldSet, ItemObject, item_id};
+use crate::service::item::{FieldSet, ItemObject, item_id};
 
 /// Expands `nodes` into every item of `items`, in place: one statement per level of the
 /// include tree, whatever its width.
@@ -76,7 +77,7 @@ pub async fn load_with_item(
 ) -> Result<Option<ItemObject>> {
     let queries: Vec<ChildQuery> = nodes.iter().map(|node| child_query(node, &[])).collect();
     let Some((mut item, found)) =
-        batch::item_with_children(db, visibility, DEFAULT_ROW_BUDGET, &root, &queries).await?
+        batch::item_with_children(db, visibility, DEFAULT_LINK_ROW_BUDGET, &root, &queries).await?
     else {
         return Ok(None);
     };
@@ -111,7 +112,7 @@ fn load_level<'a>(
             .iter()
             .map(|(node, parents)| child_query(node, parents))
             .collect();
-        let found = children_of_many(db, visibility, DEFAULT_ROW_BUDGET, &queries).await?;
+        let found = children_of_many(db, visibility, DEFAULT_LINK_ROW_BUDGET, &queries).await?;
         let nodes: Vec<&IncludeNode> = level.iter().map(|(node, _)| *node).collect();
         expand_below(db, visibility, &nodes, found).await
     })

@@ -12,9 +12,10 @@ use crate::domain::listing::{Filter, ListParams, SortKey, SortValue};
 use crate::domain::relations::RelationKind;
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
-use crate::service::content::{ItemObject, ItemSelect, item_id, retain_fields};
+use crate::service::content::retain_fields;
 use crate::service::fulltext::SearchSql;
 use crate::service::include;
+use crate::service::item::{ItemObject, ItemSelect, item_id};
 use crate::service::sql::SqlBuilder;
 
 /// One page of a list.

@@ -9,7 +9,7 @@ pub mod editing;
 pub mod fulltext;
 pub mod include;
 pub mod interchange;
-pub mod item_select;
+pub mod item;
 pub mod keys;
 pub mod listing;
 pub mod persisted_queries;

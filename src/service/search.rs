@@ -12,8 +12,8 @@ use crate::domain::cursor::{Cursor, CursorCodec};
 use crate::domain::listing::SearchTerms;
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
-use crate::service::content::{ItemObject, ItemSelect};
 use crate::service::fulltext::SearchSql;
+use crate::service::item::{ItemObject, ItemSelect};
 use crate::service::sql::SqlBuilder;
 
 mod pruned;

@@ -11,14 +11,15 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::errors::{code, coded};
+use super::errors::coded;
 use super::loader::RelationLoader;
 use super::{GraphqlApi, RequestData, ide, limits, persisted, text};
 use crate::api::http_cache::{latest_graphql_update, render, respond as respond_cached};
 use crate::domain::Scope;
+use crate::error::codes;
 use crate::error::{AppError, Result};
 use crate::service::Caller;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -198,7 +199,12 @@ async fn execute(
     }
     let parsed = match async_graphql::parser::parse_query(&document) {
         Ok(parsed) => parsed,
-        Err(e) => return Ok(rejected(req, coded(code::PARSE_FAILED, e.to_string()))),
+        Err(e) => {
+            return Ok(rejected(
+                req,
+                coded(&codes::GRAPHQL_PARSE_FAILED, e.to_string()),
+            ));
+        }
     };
     let variables = match &request.variables {
         None | Some(Json::Null) => Variables::default(),
@@ -206,7 +212,7 @@ async fn execute(
         Some(_) => {
             return Ok(rejected(
                 req,
-                coded(code::BAD_REQUEST, "variables must be an object"),
+                coded(&codes::BAD_REQUEST, "variables must be an object"),
             ));
         }
     };
@@ -254,11 +260,8 @@ async fn execute(
     let gql = gql.data(RequestData {
         db: state.db.clone(),
         caller: caller.clone(),
-        request_id: crate::api::rest::writes::request_id(req),
-        review_interval_days: state.settings.serve.review_interval_days,
-        writes: state.writes.clone(),
-        editor_db: state.editor_db.clone(),
-        cache: state.cache.clone(),
+        request_id: crate::api::request::request_id(req),
+        state: state.clone(),
         visibility,
         codec: state.cursors.clone(),
         loader: RelationLoader::data_loader(
@@ -315,7 +318,7 @@ fn graphql_cache_key(document: &str, request: &GraphqlRequest) -> Option<String>
     let identity = serde_json::to_vec(&identity).ok()?;
     Some(format!(
         "graphql {}",
-        crate::service::content::strong_etag(&identity)
+        crate::service::item::strong_etag(&identity)
     ))
 }
 
@@ -329,9 +332,9 @@ fn add_default_code(error: &mut ServerError, failed_validation: bool) {
         return;
     }
     let code = if failed_validation {
-        code::VALIDATION_FAILED
+        &codes::GRAPHQL_VALIDATION_FAILED
     } else {
-        "INTERNAL_ERROR"
+        &codes::INTERNAL_ERROR
     };
     if !failed_validation {
         tracing::error!(message = %error.message, "GraphQL execution error");
@@ -340,7 +343,7 @@ fn add_default_code(error: &mut ServerError, failed_validation: bool) {
     error
         .extensions
         .get_or_insert_with(Default::default)
-        .set("code", code);
+        .set("code", code.graphql());
 }
 
 /// A successful query response: with validators over GET (cacheable by browsers and

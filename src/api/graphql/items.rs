@@ -19,7 +19,7 @@ use crate::domain::docs::{collection_description, field_description, relation_de
 use crate::domain::model::{COMMON_FIELDS, STATUSES};
 use crate::domain::relations::{Relation, RelationKind, relations};
 use crate::domain::{Collection, FieldKind};
-use crate::service::content::FieldSet;
+use crate::service::item::FieldSet;
 
 /// The GraphQL type of a model field.
 fn field_type(collection: Collection, name: &str, kind: FieldKind, required: bool) -> TypeRef {

@@ -13,9 +13,10 @@ use async_graphql::{Error, Name};
 use async_graphql_value::Value;
 
 use super::catalog::Catalog;
-use super::errors::{code, coded};
+use super::errors::coded;
 use crate::config::GraphqlSettings;
 use crate::domain::listing::MAX_LIMIT;
+use crate::error::codes;
 
 /// Introspection (the IDE's schema query) nests deeper than content queries; it has its
 /// own depth cap and costs nothing (it never touches the database).
@@ -25,7 +26,7 @@ const INTROSPECTION_MAX_DEPTH: usize = 20;
 pub fn check_text(document: &str, settings: &GraphqlSettings) -> Result<(), Error> {
     if document.len() > settings.graphql_max_document_bytes {
         return Err(coded(
-            code::DOCUMENT_TOO_LARGE,
+            &codes::DOCUMENT_TOO_LARGE,
             format!(
                 "the document has {} bytes; the limit is {}",
                 document.len(),
@@ -71,7 +72,7 @@ pub fn check_text(document: &str, settings: &GraphqlSettings) -> Result<(), Erro
                 nesting += 1;
                 if nesting > max_nesting {
                     return Err(coded(
-                        code::DEPTH_LIMIT,
+                        &codes::DEPTH_LIMIT_EXCEEDED,
                         format!(
                             "the document nests deeper than {}",
                             settings.graphql_max_depth
@@ -97,7 +98,7 @@ pub fn check_text(document: &str, settings: &GraphqlSettings) -> Result<(), Erro
         tokens += 1;
         if tokens > settings.graphql_max_tokens {
             return Err(coded(
-                code::TOKEN_LIMIT,
+                &codes::TOKEN_LIMIT_EXCEEDED,
                 format!(
                     "the document has more than {} tokens",
                     settings.graphql_max_tokens
@@ -119,7 +120,7 @@ pub fn operation<'d>(
         (DocumentOperations::Multiple(ops), Some(name)) => {
             ops.get(&Name::new(name)).map(|op| &op.node).ok_or_else(|| {
                 coded(
-                    code::OPERATION_NOT_FOUND,
+                    &codes::OPERATION_NOT_FOUND,
                     format!("no operation named {name:?}"),
                 )
             })
@@ -128,7 +129,7 @@ pub fn operation<'d>(
             Ok(&ops.values().next().expect("one operation").node)
         }
         (DocumentOperations::Multiple(_), None) => Err(coded(
-            code::OPERATION_NOT_FOUND,
+            &codes::OPERATION_NOT_FOUND,
             "the document has several operations: give operationName",
         )),
     }
@@ -176,7 +177,7 @@ pub fn check_operation(
 
 fn complexity_error(settings: &GraphqlSettings) -> Error {
     coded(
-        code::COMPLEXITY_LIMIT,
+        &codes::COMPLEXITY_LIMIT_EXCEEDED,
         format!(
             "the query costs more than {} (list and connection fields cost `first` times their fields)",
             settings.graphql_max_complexity
@@ -203,7 +204,7 @@ impl Walk<'_> {
                     *fields_here += 1;
                     if depth == 1 && *fields_here > self.settings.graphql_max_root_fields {
                         return Err(coded(
-                            code::ROOT_FIELD_LIMIT,
+                            &codes::ROOT_FIELD_LIMIT_EXCEEDED,
                             format!(
                                 "at most {} root fields per operation",
                                 self.settings.graphql_max_root_fields
@@ -214,7 +215,7 @@ impl Walk<'_> {
                         self.aliases += 1;
                         if self.aliases > self.settings.graphql_max_aliases {
                             return Err(coded(
-                                code::ALIAS_LIMIT,
+                                &codes::ALIAS_LIMIT_EXCEEDED,
                                 format!(
                                     "at most {} aliases per document",
                                     self.settings.graphql_max_aliases
@@ -224,7 +225,7 @@ impl Walk<'_> {
                     }
                     if field.directives.len() > self.settings.graphql_max_directives {
                         return Err(coded(
-                            code::DIRECTIVE_LIMIT,
+                            &codes::DIRECTIVE_LIMIT_EXCEEDED,
                             format!(
                                 "at most {} directives per field",
                                 self.settings.graphql_max_directives
@@ -238,7 +239,7 @@ impl Walk<'_> {
                     }
                     if depth > self.settings.graphql_max_depth {
                         return Err(coded(
-                            code::DEPTH_LIMIT,
+                            &codes::DEPTH_LIMIT_EXCEEDED,
                             format!(
                                 "queries may nest at most {} levels",
                                 self.settings.graphql_max_depth
@@ -264,7 +265,7 @@ impl Walk<'_> {
                     let name = &spread.node.fragment_name.node;
                     if self.fragments.contains(name) {
                         return Err(coded(
-                            code::FRAGMENT_CYCLE,
+                            &codes::FRAGMENT_CYCLE,
                             format!("fragment {name} spreads itself"),
                         ));
                     }
@@ -335,7 +336,7 @@ impl Walk<'_> {
         match number {
             Some(n) if (1..=i64::from(MAX_LIMIT)).contains(&n) => Ok(n as u64),
             Some(n) => Err(coded(
-                code::PAGE_SIZE,
+                &codes::PAGE_SIZE_EXCEEDED,
                 format!("first: {n} is out of range (1 to {MAX_LIMIT})"),
             )),
             None => Ok(u64::from(default)), // a type error, reported by validation
@@ -347,7 +348,7 @@ impl Walk<'_> {
 fn introspection_depth(set: &SelectionSet, depth: usize, walk: &mut Walk<'_>) -> Result<(), Error> {
     if depth > INTROSPECTION_MAX_DEPTH {
         return Err(coded(
-            code::DEPTH_LIMIT,
+            &codes::DEPTH_LIMIT_EXCEEDED,
             format!("introspection may nest at most {INTROSPECTION_MAX_DEPTH} levels"),
         ));
     }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::domain::Collection;
 use crate::domain::relations::relation;
 use crate::error::AppError;
-use crate::service::content::{FieldSet, ItemObject};
+use crate::service::item::{FieldSet, ItemObject};
 use crate::service::{Visibility, include};
 
 /// One relation field of one parent, capped at `first` children.

@@ -39,11 +39,8 @@ pub struct RequestData {
     /// Who is calling (mutations check scopes and record the key in revisions).
     pub caller: crate::service::Caller,
     pub request_id: Option<String>,
-    pub review_interval_days: u32,
-    pub writes: crate::service::editing::WriteGate,
-    /// The pool mutations use (`AppState::editor_db`).
-    pub editor_db: DatabaseConnection,
-    pub cache: std::sync::Arc<crate::service::cache::ReadCache>,
+    /// What mutations write with (the editor pool, the write gate, the read cache).
+    pub state: crate::state::AppState,
     /// Cache tags of every item the response shows (see `service::cache`).
     pub tags: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
     /// Whether the response is stored or sent with `Surrogate-Key` (else no tag is kept).
@@ -68,7 +65,7 @@ impl RequestData {
     pub fn note_items<'a>(
         &self,
         collection: Collection,
-        items: impl IntoIterator<Item = &'a crate::service::content::ItemObject>,
+        items: impl IntoIterator<Item = &'a crate::service::item::ItemObject>,
     ) {
         if !self.wants_tags {
             return;

@@ -23,14 +23,7 @@ use crate::service::editing::workflow::Transition;
 use crate::service::editing::{Editor, Precondition, Written};
 
 fn editor(data: &RequestData) -> Editor<'_> {
-    Editor {
-        db: &data.editor_db,
-        gate: &data.writes,
-        cache: &data.cache,
-        caller: &data.caller,
-        request_id: data.request_id.as_deref(),
-        review_interval_days: data.review_interval_days,
-    }
+    crate::api::request::editor(&data.state, &data.caller, data.request_id.as_deref())
 }
 
 fn written<'a>(result: crate::error::Result<Written>) -> Result<Option<FieldValue<'a>>, Error> {

@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 use async_graphql::Error;
 
 use super::GraphqlApi;
-use super::errors::{code, coded};
+use super::errors::coded;
 use super::http::GraphqlRequest;
 use crate::config::ApqRegister;
 use crate::domain::Scope;
 use crate::error::Result;
+use crate::error::codes;
 use crate::service::{Caller, persisted_queries};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Hashes this instance has seen, so hot persisted queries skip the database; each with
 /// when this instance last told the database it was used.
@@ -104,7 +105,10 @@ fn requested_hash(request: &GraphqlRequest) -> std::result::Result<Option<String
         return Ok(None);
     };
     if pq.get("version").and_then(|v| v.as_i64()) != Some(1) {
-        return Err(coded(code::BAD_REQUEST, "persistedQuery.version must be 1"));
+        return Err(coded(
+            &codes::BAD_REQUEST,
+            "persistedQuery.version must be 1",
+        ));
     }
     let hash = pq
         .get("sha256Hash")
@@ -112,7 +116,7 @@ fn requested_hash(request: &GraphqlRequest) -> std::result::Result<Option<String
         .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
         .ok_or_else(|| {
             coded(
-                code::BAD_REQUEST,
+                &codes::BAD_REQUEST,
                 "persistedQuery.sha256Hash must be 64 hex digits",
             )
         })?;
@@ -133,23 +137,23 @@ pub async fn resolve(
     };
     let allow_list = api.settings.graphql_persisted_only;
     match (hash, &request.query) {
-        (None, None) => Ok(Err(coded(code::BAD_REQUEST, "the request has no query"))),
+        (None, None) => Ok(Err(coded(&codes::BAD_REQUEST, "the request has no query"))),
         (None, Some(_)) if allow_list => Ok(Err(coded(
-            code::PERSISTED_QUERY_ONLY,
+            &codes::PERSISTED_QUERY_ONLY,
             "this server runs persisted queries only: send extensions.persistedQuery",
         ))),
         (None, Some(query)) => Ok(Ok(Resolved::run(query.clone()))),
         (Some(hash), None) => match stored(state, api, &hash).await? {
             Some(document) => Ok(Ok(Resolved::run(document))),
             None => Ok(Err(coded(
-                code::PERSISTED_QUERY_NOT_FOUND,
+                &codes::PERSISTED_QUERY_NOT_FOUND,
                 "PersistedQueryNotFound",
             ))),
         },
         (Some(hash), Some(query)) => {
             if persisted_queries::hash(query) != hash {
                 return Ok(Err(coded(
-                    code::PERSISTED_QUERY_HASH_MISMATCH,
+                    &codes::PERSISTED_QUERY_HASH_MISMATCH,
                     "sha256Hash is not the SHA-256 of the query",
                 )));
             }
@@ -164,7 +168,7 @@ pub async fn resolve(
             }
             if allow_list {
                 return Ok(Err(coded(
-                    code::PERSISTED_QUERY_ONLY,
+                    &codes::PERSISTED_QUERY_ONLY,
                     "only admin keys may register new persisted queries",
                 )));
             }

@@ -18,8 +18,8 @@ use crate::domain::Collection;
 use crate::domain::listing::MAX_LIMIT;
 use crate::domain::relations::{Relation, RelationKind, relations};
 use crate::error::Result;
-use crate::service::content::{FieldSet, ItemObject, item_id};
 use crate::service::include::{ChildQuery, RootLookup, item_with_children};
+use crate::service::item::{FieldSet, ItemObject, item_id};
 
 /// Relation children read with their parent, by the key the resolver would load.
 #[derive(Default)]

@@ -16,7 +16,7 @@ use crate::domain::listing::ItemParams;
 use crate::domain::listing::{
     FilterKind, SearchTerms, filter_params, parse_list_params, sort_fields,
 };
-use crate::error::AppError;
+use crate::error::{AppError, codes};
 use crate::service::content::{self, ItemKey};
 use crate::service::{listing, search};
 
@@ -150,7 +150,7 @@ async fn node<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'a>>, E
     let text = ctx.args.try_get("id")?.string()?;
     let id = Uuid::parse_str(text).map_err(|_| {
         coded(
-            "INVALID_PARAMETER",
+            &codes::INVALID_PARAMETER,
             format!("id: {text:?} is not a valid id"),
         )
     })?;

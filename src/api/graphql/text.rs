@@ -10,8 +10,9 @@ use async_graphql::parser::types::{
 use async_graphql_value::{ConstValue, Value};
 use serde_json::Value as Json;
 
-use super::errors::{code, coded};
+use super::errors::coded;
 use crate::domain::text::{TextKind, check_controls};
+use crate::error::codes;
 
 /// The first string of the document or the variables that breaks the rule, as an error.
 pub fn check_strings(document: &ExecutableDocument, variables: Option<&Json>) -> Result<(), Error> {
@@ -34,7 +35,7 @@ pub fn check_strings(document: &ExecutableDocument, variables: Option<&Json>) ->
 
 fn check(text: &str, what: &str) -> Result<(), Error> {
     check_controls(text, TextKind::Prose)
-        .map_err(|e| coded(code::BAD_REQUEST, format!("{what} {e}")))
+        .map_err(|e| coded(&codes::BAD_REQUEST, format!("{what} {e}")))
 }
 
 fn operation_strings<'d>(operation: &'d OperationDefinition, out: &mut Vec<&'d str>) {

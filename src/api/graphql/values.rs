@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 use uuid::Uuid;
 
 use crate::domain::{Collection, FieldKind};
-use crate::service::content::{ItemObject, item_id};
+use crate::service::item::{ItemObject, item_id};
 
 /// An item as resolvers see it: which collection, and its fields.
 #[derive(Debug, Clone)]

@@ -28,7 +28,7 @@ fn nullable(kind: &str) -> Value {
 /// The first demo row of a collection, as an example.
 pub fn demo_example(collection: Collection) -> Option<Value> {
     let file = format!("{collection}.ndjson");
-    let text = crate::demo::DEMO
+    let text = crate::service::interchange::DEMO
         .0
         .iter()
         .find(|(name, _)| *name == file)?

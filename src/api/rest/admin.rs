@@ -5,14 +5,14 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value as Json, json};
 
-use super::writes::{object_body, request_id};
+use crate::api::request::{object_body, request_id};
 use crate::api::resource;
 use crate::domain::listing::DEFAULT_LIMIT;
 use crate::domain::{Collection, Scope, Scopes};
 use crate::error::{AppError, FieldError, Result};
 use crate::service::editing::audit::{self, AuditQuery};
 use crate::service::{Caller, keys};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource(

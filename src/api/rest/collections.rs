@@ -11,10 +11,10 @@ use crate::domain::listing::{parse_item_params, parse_list_params};
 use crate::domain::{Collection, Scope};
 use crate::error::Result;
 use crate::service::content::{self, ItemKey};
-use crate::service::content::{ItemBody, ItemObject};
 use crate::service::editing::document::link_relations;
+use crate::service::item::{ItemBody, ItemObject};
 use crate::service::{Caller, listing};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 type QueryPairs = web::Query<Vec<(String, String)>>;
 

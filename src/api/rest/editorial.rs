@@ -7,7 +7,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::writes::{editor, item_response, object_body, precondition, request_id};
+use super::writes::item_response;
+use crate::api::request::{editor, object_body, precondition, request_id};
 use crate::api::resource;
 use crate::domain::Collection;
 use crate::domain::listing::DEFAULT_LIMIT;
@@ -15,7 +16,7 @@ use crate::error::{AppError, Result};
 use crate::service::Caller;
 use crate::service::editing::history;
 use crate::service::editing::workflow::Transition;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The workflow and revision routes of one collection, inside its `/v1/{collection}`
 /// scope (which carries the `Collection` as app data).

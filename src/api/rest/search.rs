@@ -8,7 +8,7 @@ use crate::domain::listing::{DEFAULT_LIMIT, MAX_LIMIT, SearchTerms};
 use crate::domain::{Collection, Scope};
 use crate::error::{AppError, Result};
 use crate::service::{Caller, fulltext, search};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(crate::api::resource(

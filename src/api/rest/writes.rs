@@ -3,85 +3,19 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value as Json;
 
-use crate::api::middleware::RequestId;
+use crate::api::request::{
+    IDEMPOTENCY_KEY, editor, json_body, object_body, precondition, request_id,
+};
 use crate::domain::Collection;
-use crate::error::{AppError, FieldError, Result};
+use crate::error::{AppError, Result};
 use crate::service::Caller;
-use crate::service::content::ItemBody;
-use crate::service::editing::document::Document;
+use crate::service::editing::Written;
 use crate::service::editing::idempotency::{self, Claim, StoredResponse};
-use crate::service::editing::{Editor, Precondition, Written};
-use crate::startup::AppState;
-
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
-
-/// The editor acting for this request.
-pub fn editor<'a>(
-    state: &'a AppState,
-    caller: &'a Caller,
-    request_id: Option<&'a str>,
-) -> Editor<'a> {
-    Editor {
-        db: &state.editor_db,
-        gate: &state.writes,
-        cache: &state.cache,
-        caller,
-        request_id,
-        review_interval_days: state.settings.serve.review_interval_days,
-    }
-}
-
-pub fn request_id(req: &HttpRequest) -> Option<String> {
-    req.extensions().get::<RequestId>().map(|id| id.0.clone())
-}
-
-pub fn precondition(req: &HttpRequest) -> Precondition {
-    Precondition::IfMatch(
-        req.headers()
-            .get(header::IF_MATCH)
-            .map(|v| v.to_str().unwrap_or("\u{0}invalid").to_owned()),
-    )
-}
-
-/// Parses a JSON body of one of `media_types`: malformed JSON is 400, anything but the
-/// expected shape is 422.
-pub fn json_body(req: &HttpRequest, body: &[u8], media_types: &[&str]) -> Result<Json> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        });
-    if !content_type
-        .as_deref()
-        .is_some_and(|t| media_types.contains(&t))
-    {
-        return Err(AppError::UnsupportedMediaType(format!(
-            "the body must be {}",
-            media_types.join(" or ")
-        )));
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| AppError::bad_request(format!("invalid JSON body: {e}")))
-}
-
-pub fn object_body(req: &HttpRequest, body: &[u8], media_types: &[&str]) -> Result<Document> {
-    match json_body(req, body, media_types)? {
-        Json::Object(map) => Ok(map),
-        _ => Err(AppError::Validation(vec![FieldError {
-            pointer: String::new(),
-            detail: "the body must be a JSON object".into(),
-        }])),
-    }
-}
+use crate::service::item::ItemBody;
+use crate::state::AppState;
 
 /// `{"data": item}` with the item's ETag; never cached by intermediaries.
 pub fn item_response(status: StatusCode, written: &Written) -> Result<HttpResponse> {

@@ -11,7 +11,7 @@ use crate::domain::listing::MAX_LIMIT;
 use crate::domain::{Collection, Scope};
 use crate::error::{AppError, Result};
 use crate::service::Caller;
-use crate::service::content::timestamp;
+use crate::service::item::timestamp;
 use crate::service::sql::SqlBuilder;
 
 #[allow(clippy::too_many_arguments)]

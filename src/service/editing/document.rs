@@ -14,7 +14,7 @@ use crate::domain::validate;
 use crate::domain::{Collection, FieldKind, Slug};
 use crate::error::{FieldError, Result};
 use crate::service::Visibility;
-use crate::service::content::{ItemObject, ItemSelect};
+use crate::service::item::{ItemObject, ItemSelect};
 use crate::service::sql::SqlBuilder;
 
 pub type Document = Map<String, Json>;

@@ -30,7 +30,7 @@ use crate::domain::{Collection, FieldKind, Scope};
 use crate::error::{AppError, Result};
 use crate::service::Caller;
 use crate::service::cache::{ReadCache, item_tag, list_tag};
-use crate::service::content::{ItemObject, item_etag};
+use crate::service::item::{ItemObject, item_etag};
 use document::Current;
 
 pub use crate::db::WriteGate;

@@ -281,8 +281,8 @@ impl Editor<'_> {
         txn.execute_raw(sql.build()).await?;
         let detail = json!({
             "reviewer": reviewer_slug,
-            "reviewed_at": crate::service::content::timestamp(Some(reviewed_at)),
-            "next_review_due": crate::service::content::timestamp(Some(due)),
+            "reviewed_at": crate::service::item::timestamp(Some(reviewed_at)),
+            "next_review_due": crate::service::item::timestamp(Some(due)),
             "note": note,
         });
         audit::record(

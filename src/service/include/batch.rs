@@ -19,7 +19,7 @@ use crate::domain::Collection;
 use crate::domain::relations::{Relation, RelationKind};
 use crate::error::Result;
 use crate::service::Visibility;
-use crate::service::content::{FieldSet, ItemObject, ItemSelect};
+use crate::service::item::{FieldSet, ItemObject, ItemSelect};
 use crate::service::sql::{SqlBuilder, column};
 
 use super::branch::{BranchSql, typed_null};
@@ -45,10 +45,6 @@ pub struct RootLookup<'a> {
     /// The item's fields to read.
     pub fields: FieldSet,
 }
-
-/// Rows a statement with capped relations may return by default: past this many, each
-/// parent's children are numbered in SQL instead (see [`children_of_many`]).
-pub const DEFAULT_ROW_BUDGET: usize = 5_000;
 
 /// The item `root` names, if visible, and the visible children of each query under it
 /// (the queries' `parents` are ignored): one statement, where a lookup followed by

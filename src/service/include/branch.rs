@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::domain::listing::sort_fields;
 use crate::domain::relations::RelationKind;
 use crate::service::Visibility;
-use crate::service::content::ItemSelect;
+use crate::service::item::ItemSelect;
 use crate::service::sql::SqlBuilder;
 
 use super::{ChildQuery, RootLookup};

@@ -17,7 +17,7 @@ use crate::domain::model::file_links;
 use crate::domain::{Collection, LinkSpec};
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
-use crate::service::content::ItemSelect;
+use crate::service::item::ItemSelect;
 use crate::service::sql::SqlBuilder;
 
 const EXPORT_BATCH: u64 = 1000;

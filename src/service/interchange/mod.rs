@@ -4,11 +4,13 @@
 //! export → import → export is byte-identical.
 
 mod batch;
+mod demo;
 mod export;
 mod import;
 mod parse;
 mod source;
 
+pub use demo::{DEMO, database_is_empty};
 pub use export::export;
 pub use import::{
     FileReport, ImportError, ImportMode, ImportReport, RowError, import, known_files,

@@ -1,8 +1,10 @@
-//! Reading item rows: the `SELECT` list of a collection (optionally only some of its
-//! fields) and the conversion of a row into an [`ItemObject`].
+//! Items as the API serves them: the [`ItemObject`], its id and ETag, the `SELECT` list of
+//! a collection (optionally only some of its fields) and the conversion of a row into an
+//! item.
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{DbBackend, QueryResult};
 use serde_json::Value as Json;
 use uuid::Uuid;
@@ -11,8 +13,41 @@ use crate::domain::model::{COMMON_FIELDS, Field};
 use crate::domain::{Collection, FieldKind};
 use crate::error::Result;
 use crate::service::Visibility;
-use crate::service::content::{ItemObject, timestamp};
 use crate::service::sql::{SqlBuilder, column, required};
+
+/// An item as a JSON object with every field (null when absent) and its includes.
+pub type ItemObject = BTreeMap<&'static str, Json>;
+
+/// The body of a single-item response: `{"data": {...}}`.
+#[derive(serde::Serialize)]
+pub struct ItemBody<'a> {
+    pub data: &'a ItemObject,
+}
+
+/// A strong ETag of a response body: the same bytes give the same tag on every instance.
+pub fn strong_etag(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    format!("\"{}\"", hex::encode(&Sha256::digest(bytes)[..16]))
+}
+
+/// The ETag `GET /v1/{collection}/{slug}` sends for this item (no `include` or `fields`):
+/// what a write's `If-Match` must carry.
+pub fn item_etag(item: &ItemObject) -> String {
+    strong_etag(&serde_json::to_vec(&ItemBody { data: item }).unwrap_or_default())
+}
+
+/// The id of an item object built by [`ItemSelect::object`].
+pub fn item_id(item: &ItemObject) -> Option<Uuid> {
+    item.get("id")
+        .and_then(Json::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
+}
+
+pub fn timestamp(value: Option<DateTime<Utc>>) -> Json {
+    value.map_or(Json::Null, |t| {
+        Json::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    })
+}
 
 /// Which of a collection's fields to read: bit `n` is `collection.fields()[n]`, and
 /// [`FieldSet::META`] the common fields past id and slug (status, timestamps, version).
