@@ -4,13 +4,12 @@
 //! 400 errors naming the parameter.
 
 use super::model::{Collection, FieldKind, STATUSES};
+use super::paging::PageSize;
 use super::relations::{Relation, relation, relations};
 use super::slug::Slug;
 use super::text::{TextKind, check_controls};
 use crate::error::{AppError, Result};
 
-pub const DEFAULT_LIMIT: u32 = 20;
-pub const MAX_LIMIT: u32 = 100;
 pub const MAX_INCLUDE_DEPTH: usize = 3;
 const MAX_FILTER_VALUES: usize = 50;
 const MAX_SEARCH_TERMS: usize = 16;
@@ -189,7 +188,7 @@ pub struct ListParams {
     pub search: Option<SearchTerms>,
     /// Empty with a search means "by relevance".
     pub sort: Vec<SortKey>,
-    pub limit: u32,
+    pub limit: PageSize,
     pub cursor: Option<String>,
     pub count: bool,
     pub include: Vec<IncludeNode>,
@@ -241,7 +240,7 @@ pub fn parse_list_params(collection: Collection, pairs: &[(String, String)]) -> 
         filters: Vec::new(),
         search: None,
         sort: Vec::new(),
-        limit: DEFAULT_LIMIT,
+        limit: PageSize::DEFAULT,
         cursor: None,
         count: false,
         include: Vec::new(),
@@ -251,7 +250,7 @@ pub fn parse_list_params(collection: Collection, pairs: &[(String, String)]) -> 
     let mut explicit_sort = false;
     for (key, value) in pairs {
         match key.as_str() {
-            "limit" => params.limit = parse_limit(value)?,
+            "limit" => params.limit = PageSize::parse(value).map_err(|e| bad("limit", e))?,
             "cursor" => params.cursor = Some(value.clone()),
             "count" => {
                 params.count = match value.as_str() {
@@ -279,16 +278,6 @@ pub fn parse_list_params(collection: Collection, pairs: &[(String, String)]) -> 
         }];
     }
     Ok(params)
-}
-
-fn parse_limit(value: &str) -> Result<u32> {
-    match value.parse::<u32>() {
-        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        _ => Err(bad(
-            "limit",
-            format!("must be an integer from 1 to {MAX_LIMIT}"),
-        )),
-    }
 }
 
 fn parse_sort(collection: Collection, value: &str) -> Result<Vec<SortKey>> {

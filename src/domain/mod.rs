@@ -4,12 +4,16 @@ pub mod cursor;
 pub mod docs;
 pub mod listing;
 pub mod model;
+pub mod paging;
 pub mod relations;
 pub mod scope;
 pub mod slug;
+pub mod status;
 pub mod text;
 pub mod validate;
 
 pub use model::{Collection, Field, FieldKind, LinkSpec};
+pub use paging::PageSize;
 pub use scope::{Scope, Scopes};
 pub use slug::Slug;
+pub use status::Status;

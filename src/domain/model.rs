@@ -84,7 +84,7 @@ pub const COMMON_FIELDS: [&str; 7] = [
     "version",
 ];
 
-pub const STATUSES: &[&str] = &["draft", "in_review", "published", "archived"];
+pub const STATUSES: &[&str] = super::status::Status::NAMES;
 pub const TECHNIQUE_KINDS: &[&str] = &["professional", "self"];
 pub const PRESSURES: &[&str] = &["light", "moderate", "firm", "variable"];
 pub const CITATION_KINDS: &[&str] = &["study", "guideline", "review", "meta_analysis", "report"];

@@ -1,6 +1,6 @@
 //! Who is calling, and the one place where visibility (PRODUCT.md §1) is decided.
 
-use crate::domain::{Scope, Scopes};
+use crate::domain::{Scope, Scopes, Status};
 use crate::error::{AppError, Result};
 
 /// The authenticated (or anonymous) caller of a request.
@@ -60,13 +60,13 @@ impl Visibility {
     /// A SQL condition on the `status` column of `table_alias` (`TRUE` when all is visible).
     pub fn status_filter(self, table_alias: &str) -> String {
         match self {
-            Visibility::PublishedOnly => format!("{table_alias}.status = 'published'"),
+            Visibility::PublishedOnly => format!("{table_alias}.status = '{}'", Status::Published),
             Visibility::All => "1 = 1".to_owned(),
         }
     }
 
-    pub fn can_see(self, status: &str) -> bool {
-        self == Visibility::All || status == "published"
+    pub fn can_see(self, status: Status) -> bool {
+        self == Visibility::All || status.is_public()
     }
 }
 
@@ -83,8 +83,8 @@ mod tests {
             caller.require(Scope::Preview),
             Err(AppError::Unauthorized(_))
         ));
-        assert!(!caller.visibility().can_see("draft"));
-        assert!(caller.visibility().can_see("published"));
+        assert!(!caller.visibility().can_see(Status::Draft));
+        assert!(caller.visibility().can_see(Status::Published));
     }
 
     #[test]
@@ -103,7 +103,7 @@ mod tests {
             scopes: Scopes::from_granted(&[Scope::Preview]),
         };
         assert_eq!(caller.visibility(), Visibility::All);
-        assert!(caller.visibility().can_see("draft"));
+        assert!(caller.visibility().can_see(Status::Draft));
         assert!(matches!(
             caller.require(Scope::Admin),
             Err(AppError::Forbidden(_))

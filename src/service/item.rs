@@ -257,8 +257,9 @@ impl ItemSelect {
 fn visible_statistics(backend: DbBackend, column: &str) -> String {
     let hidden = |slug: &str| {
         format!(
-            "NOT EXISTS (SELECT 1 FROM {} c WHERE c.slug = {slug} AND c.status = 'published')",
-            Collection::Citations.table()
+            "NOT EXISTS (SELECT 1 FROM {} c WHERE c.slug = {slug} AND {})",
+            Collection::Citations.table(),
+            Visibility::PublishedOnly.status_filter("c"),
         )
     };
     match backend {

@@ -136,7 +136,10 @@ pub async fn list(
         )])
         .collect();
     let order = order.join(", ");
-    sql.push(&format!(" ORDER BY {order} LIMIT {}", params.limit + 1));
+    sql.push(&format!(
+        " ORDER BY {order} LIMIT {}",
+        params.limit.get() + 1
+    ));
     if search.is_some() {
         sql.push(&format!(
             ") hits JOIN {} t ON t.id = hits.id{} ORDER BY {order}",
@@ -146,8 +149,8 @@ pub async fn list(
     }
 
     let rows = db.query_all_raw(sql.build()).await?;
-    let has_more = rows.len() > params.limit as usize;
-    let rows = &rows[..rows.len().min(params.limit as usize)];
+    let has_more = rows.len() > params.limit.get() as usize;
+    let rows = &rows[..rows.len().min(params.limit.get() as usize)];
     let mut items = rows
         .iter()
         .map(|row| select.object(row, true))
@@ -198,7 +201,7 @@ pub async fn list(
         tags: tags.into_iter().collect(),
         items,
         next_cursor,
-        limit: params.limit,
+        limit: params.limit.get(),
         total,
         cursors,
     })

@@ -7,9 +7,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
-use crate::domain::Collection;
 use crate::domain::cursor::{Cursor, CursorCodec};
 use crate::domain::listing::SearchTerms;
+use crate::domain::{Collection, PageSize};
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
 use crate::service::fulltext::SearchSql;
@@ -181,9 +181,10 @@ pub async fn search(
     visibility: Visibility,
     terms: &SearchTerms,
     types: &[Collection],
-    limit: u32,
+    limit: PageSize,
     cursor: Option<&str>,
 ) -> Result<HitPage> {
+    let limit = limit.get();
     let backend = db.get_database_backend();
     let fingerprint =
         crate::domain::cursor::fingerprint(&format!("search|{visibility:?}|{terms:?}|{types:?}"));

@@ -9,7 +9,7 @@ pub struct FieldShape {
     /// The named type the field returns (for lists, the element type).
     pub ty: String,
     /// `Some(default first)` for paginated fields: their children cost `first` times.
-    pub page: Option<u32>,
+    pub page: Option<crate::domain::PageSize>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -18,7 +18,13 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    pub fn add(&mut self, owner: &str, field: &str, ty: &str, page: Option<u32>) {
+    pub fn add(
+        &mut self,
+        owner: &str,
+        field: &str,
+        ty: &str,
+        page: Option<crate::domain::PageSize>,
+    ) {
         self.fields.insert(
             (owner.to_owned(), field.to_owned()),
             FieldShape {

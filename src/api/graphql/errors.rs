@@ -3,7 +3,7 @@
 use async_graphql::dynamic::ObjectAccessor;
 use async_graphql::{Error, ErrorExtensions};
 
-use crate::domain::listing::MAX_LIMIT;
+use crate::domain::PageSize;
 use crate::error::{AppError, ErrorCode, codes};
 
 /// An error with `extensions.code`.
@@ -48,16 +48,24 @@ pub fn gql_error(error: &AppError) -> Error {
     }
 }
 
-/// The `first` argument: `default` when absent, else 1 to `MAX_LIMIT`.
-pub fn page_size(args: &ObjectAccessor<'_>, default: u32) -> Result<u32, Error> {
-    let Some(first) = args.get("first").filter(|v| !v.is_null()) else {
-        return Ok(default);
-    };
-    match first.i64() {
-        Ok(n) if (1..=i64::from(MAX_LIMIT)).contains(&n) => Ok(n as u32),
-        _ => Err(coded(
-            &codes::PAGE_SIZE_EXCEEDED,
-            format!("first must be from 1 to {MAX_LIMIT}"),
-        )),
+/// The one rule of a `first` argument, whoever reads it (the limits before execution,
+/// the resolvers, the relation prefetch): `default` when absent or null, else a
+/// [`PageSize`]. `number` is `Some(None)` for a value that is not an integer.
+pub fn first(number: Option<Option<i64>>, default: PageSize) -> Result<PageSize, Error> {
+    match number {
+        None => Ok(default),
+        Some(n) => n
+            .ok_or(crate::domain::paging::PageSizeError)
+            .and_then(PageSize::new)
+            .map_err(|e| coded(&codes::PAGE_SIZE_EXCEEDED, format!("first: {e}"))),
     }
+}
+
+/// A resolver's `first` argument (see [`first`]).
+pub fn page_size(args: &ObjectAccessor<'_>, default: PageSize) -> Result<PageSize, Error> {
+    let number = args
+        .get("first")
+        .filter(|v| !v.is_null())
+        .map(|v| v.i64().ok());
+    first(number, default)
 }

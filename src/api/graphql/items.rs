@@ -7,6 +7,7 @@ use async_graphql::dynamic::{
 };
 use async_graphql::{Error, Value};
 
+use super::RequestData;
 use super::catalog::Catalog;
 use super::errors::{gql_error, page_size};
 use super::loader::RelationKey;
@@ -14,11 +15,10 @@ use super::values::{
     Item, camel, enum_type_name, enum_value, field_value, is_camel_of, relation_field_name,
     type_name,
 };
-use super::{LINK_DEFAULT_FIRST, RequestData};
 use crate::domain::docs::{collection_description, field_description, relation_description};
 use crate::domain::model::{COMMON_FIELDS, STATUSES};
 use crate::domain::relations::{Relation, RelationKind, relations};
-use crate::domain::{Collection, FieldKind};
+use crate::domain::{Collection, FieldKind, PageSize};
 use crate::service::item::FieldSet;
 
 /// The GraphQL type of a model field.
@@ -169,7 +169,7 @@ fn relation_field(relation: Relation, edges: bool, catalog: &mut Catalog) -> Fie
         &owner,
         &name,
         &element,
-        (!to_one).then_some(LINK_DEFAULT_FIRST),
+        (!to_one).then_some(PageSize::RELATION_DEFAULT),
     );
     let mut field = Field::new(name, ty, move |ctx| {
         FieldFuture::new(async move { resolve_relation(&ctx, relation, edges).await })
@@ -185,11 +185,8 @@ fn relation_field(relation: Relation, edges: bool, catalog: &mut Catalog) -> Fie
     if !to_one {
         field = field.argument(
             InputValue::new("first", TypeRef::named(TypeRef::INT))
-                .default_value(Value::from(LINK_DEFAULT_FIRST))
-                .description(format!(
-                    "At most this many items (1 to {}).",
-                    crate::domain::listing::MAX_LIMIT
-                )),
+                .default_value(Value::from(PageSize::RELATION_DEFAULT.get()))
+                .description(format!("At most this many items (1 to {}).", PageSize::MAX)),
         );
     }
     field
@@ -205,7 +202,7 @@ async fn resolve_relation<'a>(
     let first = if relation.is_to_one() {
         1
     } else {
-        page_size(&ctx.args, LINK_DEFAULT_FIRST)?
+        page_size(&ctx.args, PageSize::RELATION_DEFAULT)?.get()
     };
     let Some(parent) = item.id() else {
         return Ok(None);

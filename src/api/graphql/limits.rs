@@ -15,7 +15,7 @@ use async_graphql_value::Value;
 use super::catalog::Catalog;
 use super::errors::coded;
 use crate::config::GraphqlSettings;
-use crate::domain::listing::MAX_LIMIT;
+use crate::domain::PageSize;
 use crate::error::codes;
 
 /// Introspection (the IDE's schema query) nests deeper than content queries; it has its
@@ -316,7 +316,7 @@ impl Walk<'_> {
     fn first(
         &self,
         field: &async_graphql::parser::types::Field,
-        default: u32,
+        default: PageSize,
     ) -> Result<u64, Error> {
         let value = field
             .arguments
@@ -324,23 +324,17 @@ impl Walk<'_> {
             .find(|(name, _)| name.node == "first")
             .map(|(_, value)| &value.node);
         let number = match value {
-            None | Some(Value::Null) => return Ok(u64::from(default)),
+            None | Some(Value::Null) => None,
             Some(Value::Variable(var)) => match self.variables.get(var) {
-                None | Some(async_graphql::Value::Null) => return Ok(u64::from(default)),
-                Some(async_graphql::Value::Number(n)) => n.as_i64(),
+                None | Some(async_graphql::Value::Null) => None,
+                Some(async_graphql::Value::Number(n)) => Some(n.as_i64()),
+                // A type error: validation reports it.
                 Some(_) => None,
             },
-            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::Number(n)) => Some(n.as_i64()),
             Some(_) => None,
         };
-        match number {
-            Some(n) if (1..=i64::from(MAX_LIMIT)).contains(&n) => Ok(n as u64),
-            Some(n) => Err(coded(
-                &codes::PAGE_SIZE_EXCEEDED,
-                format!("first: {n} is out of range (1 to {MAX_LIMIT})"),
-            )),
-            None => Ok(u64::from(default)), // a type error, reported by validation
-        }
+        super::errors::first(number, default).map(|size| u64::from(size.get()))
     }
 }
 

@@ -28,11 +28,6 @@ use crate::service::Visibility;
 use catalog::Catalog;
 use loader::RelationLoader;
 
-/// Items a relation field returns when `first` is not given.
-pub const LINK_DEFAULT_FIRST: u32 = 10;
-/// Items a connection page holds when `first` is not given.
-pub const CONNECTION_DEFAULT_FIRST: u32 = crate::domain::listing::DEFAULT_LIMIT;
-
 /// What resolvers of one request share.
 pub struct RequestData {
     pub db: DatabaseConnection,

@@ -10,12 +10,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_graphql::Value;
 use async_graphql::context::SelectionField;
 
+use super::RequestData;
+use super::errors::first;
 use super::items::selected_fields;
 use super::loader::{Children, RelationKey};
 use super::values::relation_field_name;
-use super::{LINK_DEFAULT_FIRST, RequestData};
 use crate::domain::Collection;
-use crate::domain::listing::MAX_LIMIT;
+use crate::domain::PageSize;
 use crate::domain::relations::{Relation, RelationKind, relations};
 use crate::error::Result;
 use crate::service::include::{ChildQuery, RootLookup, item_with_children};
@@ -154,16 +155,17 @@ fn relation_named(collection: Collection, name: &str) -> Option<(Relation, bool)
 /// The field's `first`, or the default; `None` when it is not a valid page size.
 fn first_argument(field: SelectionField<'_>) -> Option<u32> {
     let arguments = field.arguments().ok()?;
-    let first = arguments
+    let value = arguments
         .iter()
         .find(|(name, _)| name.as_str() == "first")
         .map(|(_, value)| value);
-    match first {
-        None | Some(Value::Null) => Some(LINK_DEFAULT_FIRST),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .filter(|n| (1..=u64::from(MAX_LIMIT)).contains(n))
-            .and_then(|n| u32::try_from(n).ok()),
-        Some(_) => None,
-    }
+    let number = match value {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(n.as_i64()),
+        // Not prefetched: the resolver reports the error.
+        Some(_) => return None,
+    };
+    first(number, PageSize::RELATION_DEFAULT)
+        .ok()
+        .map(PageSize::get)
 }

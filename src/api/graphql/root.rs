@@ -10,12 +10,12 @@ use uuid::Uuid;
 use super::catalog::Catalog;
 use super::errors::{coded, gql_error, page_size};
 use super::values::{Item, camel, enum_type_name, stored_value, type_name};
-use super::{CONNECTION_DEFAULT_FIRST, RequestData, prefetch};
-use crate::domain::Collection;
+use super::{RequestData, prefetch};
 use crate::domain::listing::ItemParams;
 use crate::domain::listing::{
     FilterKind, SearchTerms, filter_params, parse_list_params, sort_fields,
 };
+use crate::domain::{Collection, PageSize};
 use crate::error::{AppError, codes};
 use crate::service::content::{self, ItemKey};
 use crate::service::{listing, search};
@@ -72,7 +72,7 @@ pub fn query(catalog: &mut Catalog) -> Object {
             "Query",
             &camel(collection.as_str()),
             &format!("{name}Connection"),
-            Some(CONNECTION_DEFAULT_FIRST),
+            Some(PageSize::DEFAULT),
         );
     }
     query = query.field(
@@ -93,12 +93,7 @@ pub fn query(catalog: &mut Catalog) -> Object {
     );
     catalog.add("Query", "productBySku", "Product", None);
     query = query.field(search_field());
-    catalog.add(
-        "Query",
-        "search",
-        "SearchResults",
-        Some(CONNECTION_DEFAULT_FIRST),
-    );
+    catalog.add("Query", "search", "SearchResults", Some(PageSize::DEFAULT));
     query = query.field(
         Field::new("node", TypeRef::named("Node"), |ctx| {
             FieldFuture::new(async move { node(&ctx).await })
@@ -261,7 +256,7 @@ fn list_pairs(
 ) -> Result<Vec<(String, String)>, Error> {
     let mut pairs = vec![(
         "limit".to_owned(),
-        page_size(&ctx.args, CONNECTION_DEFAULT_FIRST)?.to_string(),
+        page_size(&ctx.args, PageSize::DEFAULT)?.get().to_string(),
     )];
     if let Some(after) = ctx.args.get("after").filter(|v| !v.is_null()) {
         pairs.push(("cursor".into(), after.string()?.to_owned()));
@@ -374,7 +369,7 @@ fn page_arguments(field: Field) -> Field {
     field
         .argument(
             InputValue::new("first", TypeRef::named(TypeRef::INT))
-                .default_value(Value::from(CONNECTION_DEFAULT_FIRST))
+                .default_value(Value::from(PageSize::DEFAULT.get()))
                 .description("Page size, 1 to 100."),
         )
         .argument(
@@ -400,7 +395,7 @@ async fn run_search<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'
         }
     }
     let types = search::search_types(&requested).map_err(|e| gql_error(&e))?;
-    let first = page_size(&ctx.args, CONNECTION_DEFAULT_FIRST)?;
+    let first = page_size(&ctx.args, PageSize::DEFAULT)?;
     let after = ctx
         .args
         .get("after")

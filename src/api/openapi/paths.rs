@@ -4,11 +4,9 @@
 use serde_json::{Map, Value, json};
 
 use super::schemas::{demo_example, schema_name, schema_ref};
-use crate::domain::Collection;
-use crate::domain::listing::{
-    FilterKind, MAX_INCLUDE_DEPTH, MAX_LIMIT, filter_params, sort_fields,
-};
+use crate::domain::listing::{FilterKind, MAX_INCLUDE_DEPTH, filter_params, sort_fields};
 use crate::domain::relations::relations;
+use crate::domain::{Collection, PageSize};
 
 pub fn tags() -> Value {
     let mut tags: Vec<Value> = Collection::ALL
@@ -98,8 +96,12 @@ fn list_parameters(collection: Collection) -> Vec<Value> {
     let mut params = vec![
         query(
             "limit",
-            format!("Page size (default 20, at most {MAX_LIMIT})."),
-            json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20 }),
+            format!(
+                "Page size (default {}, at most {}).",
+                PageSize::DEFAULT.get(),
+                PageSize::MAX
+            ),
+            json!({ "type": "integer", "minimum": 1, "maximum": PageSize::MAX, "default": PageSize::DEFAULT.get() }),
         ),
         query(
             "cursor",
@@ -267,8 +269,8 @@ pub fn paths() -> Value {
                 ),
                 query(
                     "limit",
-                    format!("Page size (default 20, at most {MAX_LIMIT})."),
-                    json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20 }),
+                    format!("Page size (default {}, at most {}).", PageSize::DEFAULT.get(), PageSize::MAX),
+                    json!({ "type": "integer", "minimum": 1, "maximum": PageSize::MAX, "default": PageSize::DEFAULT.get() }),
                 ),
                 query("cursor", "`page.next_cursor` of the previous page.".into(), json!({ "type": "string" })),
             ],

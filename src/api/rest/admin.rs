@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 
 use crate::api::request::{object_body, request_id};
 use crate::api::resource;
-use crate::domain::listing::DEFAULT_LIMIT;
+use crate::domain::PageSize;
 use crate::domain::{Collection, Scope, Scopes};
 use crate::error::{AppError, FieldError, Result};
 use crate::service::editing::audit::{self, AuditQuery};
@@ -128,7 +128,7 @@ struct AuditParams {
     collection: Option<String>,
     slug: Option<String>,
     action: Option<String>,
-    limit: Option<u32>,
+    limit: Option<PageSize>,
     cursor: Option<String>,
 }
 
@@ -160,7 +160,7 @@ async fn list_audit(
             collection,
             slug: query.slug.clone(),
             action: query.action.clone(),
-            limit: query.limit.unwrap_or(DEFAULT_LIMIT),
+            limit: query.limit.unwrap_or(PageSize::DEFAULT),
             before,
         },
     )

@@ -11,7 +11,7 @@ use super::writes::item_response;
 use crate::api::request::{editor, object_body, precondition, request_id};
 use crate::api::resource;
 use crate::domain::Collection;
-use crate::domain::listing::DEFAULT_LIMIT;
+use crate::domain::PageSize;
 use crate::error::{AppError, Result};
 use crate::service::Caller;
 use crate::service::editing::history;
@@ -89,7 +89,7 @@ async fn record_review(
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RevisionPage {
-    limit: Option<u32>,
+    limit: Option<PageSize>,
     cursor: Option<String>,
 }
 
@@ -117,12 +117,12 @@ async fn list_revisions(
         .as_deref()
         .map(|c| revision_number(c, "cursor"))
         .transpose()?;
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    let limit = query.limit.unwrap_or(PageSize::DEFAULT);
     let (revisions, next) =
         history::list(&state.db, &caller, **collection, &path, limit, before).await?;
     Ok(private_json(json!({
         "data": revisions,
-        "page": { "next_cursor": next.map(|n| n.to_string()), "limit": limit },
+        "page": { "next_cursor": next.map(|n| n.to_string()), "limit": limit.get() },
     })))
 }
 

@@ -4,7 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::api::http_cache::{read_through, render_json};
-use crate::domain::listing::{DEFAULT_LIMIT, MAX_LIMIT, SearchTerms};
+use crate::domain::PageSize;
+use crate::domain::listing::SearchTerms;
 use crate::domain::{Collection, Scope};
 use crate::error::{AppError, Result};
 use crate::service::{Caller, fulltext, search};
@@ -21,14 +22,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct SearchParams {
     terms: SearchTerms,
     types: Vec<Collection>,
-    limit: u32,
+    limit: PageSize,
     cursor: Option<String>,
 }
 
 fn parse(pairs: &[(String, String)]) -> Result<SearchParams> {
     let mut terms = None;
     let mut types: Vec<Collection> = fulltext::searchable().collect();
-    let mut limit = DEFAULT_LIMIT;
+    let mut limit = PageSize::DEFAULT;
     let mut cursor = None;
     for (i, (key, value)) in pairs.iter().enumerate() {
         if pairs[..i].iter().any(|(k, _)| k == key) {
@@ -46,15 +47,8 @@ fn parse(pairs: &[(String, String)]) -> Result<SearchParams> {
                 types = search::search_types(&requested)?;
             }
             "limit" => {
-                limit = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        AppError::invalid_parameter(format!(
-                            "limit: must be an integer from 1 to {MAX_LIMIT}"
-                        ))
-                    })?
+                limit = PageSize::parse(value)
+                    .map_err(|e| AppError::invalid_parameter(format!("limit: {e}")))?
             }
             "cursor" => cursor = Some(value.clone()),
             other => {

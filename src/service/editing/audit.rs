@@ -7,9 +7,8 @@ use serde_json::Value as Json;
 use uuid::Uuid;
 
 use super::{Editor, now};
-use crate::domain::listing::MAX_LIMIT;
-use crate::domain::{Collection, Scope};
-use crate::error::{AppError, Result};
+use crate::domain::{Collection, PageSize, Scope};
+use crate::error::Result;
 use crate::service::Caller;
 use crate::service::item::timestamp;
 use crate::service::sql::SqlBuilder;
@@ -86,7 +85,7 @@ pub struct AuditQuery {
     pub collection: Option<Collection>,
     pub slug: Option<String>,
     pub action: Option<String>,
-    pub limit: u32,
+    pub limit: PageSize,
     /// The id of the last entry of the previous page.
     pub before: Option<Uuid>,
 }
@@ -110,11 +109,6 @@ pub async fn list(
     query: &AuditQuery,
 ) -> Result<AuditPage> {
     caller.require(Scope::Admin)?;
-    if !(1..=MAX_LIMIT).contains(&query.limit) {
-        return Err(AppError::invalid_parameter(format!(
-            "limit: must be from 1 to {MAX_LIMIT}"
-        )));
-    }
     let mut sql = SqlBuilder::new(db.get_database_backend());
     sql.push(
         "SELECT id, at, actor, action, collection, item_id, slug, request_id, detail \
@@ -134,7 +128,7 @@ pub async fn list(
         sql.push(" AND id < ").bind(before);
     }
     sql.push(" ORDER BY id DESC LIMIT ")
-        .bind(i64::from(query.limit) + 1);
+        .bind(i64::from(query.limit.get()) + 1);
     let mut data = Vec::new();
     for row in db.query_all_raw(sql.build()).await? {
         let id: Uuid = row.try_get("", "id")?;
@@ -151,12 +145,12 @@ pub async fn list(
             detail: row.try_get("", "detail")?,
         });
     }
-    let more = data.len() > query.limit as usize;
-    data.truncate(query.limit as usize);
+    let more = data.len() > query.limit.get() as usize;
+    data.truncate(query.limit.get() as usize);
     Ok(AuditPage {
         page: AuditCursor {
             next_cursor: more.then(|| data.last().map(|e| e.id.clone())).flatten(),
-            limit: query.limit,
+            limit: query.limit.get(),
         },
         data,
     })

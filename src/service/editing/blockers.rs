@@ -7,8 +7,10 @@ use uuid::Uuid;
 
 use super::document::Current;
 use crate::domain::relations::{RelationKind, relations};
-use crate::domain::{Collection, FieldKind};
+use crate::domain::{Collection, FieldKind, Status};
 use crate::error::{FieldError, Result};
+use crate::service::Visibility;
+use crate::service::editing::document::stored_status;
 use crate::service::sql::SqlBuilder;
 
 /// Why an item cannot be published: unpublished references and cited citations, and
@@ -70,17 +72,17 @@ pub async fn unpublished_references<'a>(
             target.table()
         ))
         .bind(slug.clone());
-        let status: Option<String> = match txn.query_one_raw(sql.build()).await? {
-            Some(row) => Some(row.try_get("", "status")?),
+        let status: Option<Status> = match txn.query_one_raw(sql.build()).await? {
+            Some(row) => Some(stored_status(&row.try_get::<String>("", "status")?)?),
             None => None,
         };
-        if status.as_deref() != Some("published") {
+        if !status.is_some_and(Status::is_public) {
             blockers.push(FieldError::new(
                 pointer,
                 format!(
                     "{} {slug:?} is {}; publish it first",
                     target.singular(),
-                    status.as_deref().unwrap_or("missing")
+                    status.map_or("missing", Status::as_str)
                 ),
             ));
         }
@@ -109,9 +111,10 @@ pub async fn inbound_blockers(
             } if !cascade_links => (
                 format!(
                     "SELECT o.slug FROM {} l JOIN {} o ON o.id = l.{child_column} \
-                     WHERE o.status = 'published' AND l.{parent_column} = ",
+                     WHERE {} AND l.{parent_column} = ",
                     link.table,
-                    relation.to.table()
+                    relation.to.table(),
+                    Visibility::PublishedOnly.status_filter("o"),
                 ),
                 false,
             ),
@@ -131,9 +134,9 @@ pub async fn inbound_blockers(
                     continue;
                 }
                 let published = if required {
-                    ""
+                    String::new()
                 } else {
-                    "o.status = 'published' AND "
+                    format!("{} AND ", Visibility::PublishedOnly.status_filter("o"))
                 };
                 (
                     format!(

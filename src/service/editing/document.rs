@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::domain::model::COMMON_FIELDS;
 use crate::domain::relations::{Relation, RelationKind, relations};
 use crate::domain::validate;
-use crate::domain::{Collection, FieldKind, Slug};
-use crate::error::{FieldError, Result};
+use crate::domain::{Collection, FieldKind, Slug, Status};
+use crate::error::{AppError, FieldError, Result};
 use crate::service::Visibility;
 use crate::service::item::{ItemObject, ItemSelect};
 use crate::service::sql::SqlBuilder;
@@ -236,7 +236,7 @@ fn normalize_links(
 pub struct Current {
     pub id: Uuid,
     pub version: i64,
-    pub status: String,
+    pub status: Status,
     /// The item as a reader with the preview scope gets it.
     pub item: ItemObject,
 }
@@ -259,7 +259,7 @@ pub async fn load_current(
     Ok(Some(Current {
         id: row.try_get("", "id")?,
         version: row.try_get("", "version")?,
-        status: row.try_get("", "status")?,
+        status: stored_status(&row.try_get::<String>("", "status")?)?,
         item: select.object(&row, true)?,
     }))
 }
@@ -354,4 +354,9 @@ pub fn empty(collection: Collection) -> Document {
         document.insert(relation.name.into(), Json::Array(vec![]));
     }
     document
+}
+
+/// A status read from the database (the schema's check constraint admits only these).
+pub fn stored_status(text: &str) -> Result<Status> {
+    Status::parse(text).ok_or_else(|| AppError::internal_msg(format!("stored status {text:?}")))
 }

@@ -9,8 +9,7 @@ use uuid::Uuid;
 
 use super::document::{Document, document_of, link_relations, load_links};
 use super::{Editor, Precondition, Written, check_precondition, current, now};
-use crate::domain::listing::MAX_LIMIT;
-use crate::domain::{Collection, Scope};
+use crate::domain::{Collection, PageSize, Scope, Status};
 use crate::error::{AppError, Result};
 use crate::service::Caller;
 use crate::service::item::timestamp;
@@ -23,7 +22,7 @@ pub async fn record(
     collection: Collection,
     item_id: Uuid,
     document: &Document,
-    status: &str,
+    status: Status,
     version: i64,
     summary: &str,
 ) -> Result<()> {
@@ -111,15 +110,10 @@ pub async fn list(
     caller: &Caller,
     collection: Collection,
     slug: &str,
-    limit: u32,
+    limit: PageSize,
     before: Option<i64>,
 ) -> Result<(Vec<Revision>, Option<i64>)> {
     caller.require(Scope::Preview)?;
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::invalid_parameter(format!(
-            "limit: must be from 1 to {MAX_LIMIT}"
-        )));
-    }
     let id = item_id(db, collection, slug).await?;
     let mut sql = SqlBuilder::new(db.get_database_backend());
     sql.push(&format!("SELECT {COLUMNS} FROM revisions WHERE item_id = "))
@@ -128,15 +122,15 @@ pub async fn list(
         sql.push(" AND number < ").bind(before);
     }
     sql.push(" ORDER BY number DESC LIMIT ")
-        .bind(i64::from(limit) + 1);
+        .bind(i64::from(limit.get()) + 1);
     let mut out = db
         .query_all_raw(sql.build())
         .await?
         .iter()
         .map(|row| revision(row, false))
         .collect::<Result<Vec<_>>>()?;
-    let more = out.len() > limit as usize;
-    out.truncate(limit as usize);
+    let more = out.len() > limit.get() as usize;
+    out.truncate(limit.get() as usize);
     let next = more.then(|| out.last().map(|r| r.number)).flatten();
     Ok((out, next))
 }
@@ -224,7 +218,7 @@ impl Editor<'_> {
     ) -> Result<Written> {
         self.caller.require(Scope::Write)?;
         let stored = current(self.db, collection, slug).await?;
-        self.require_edit(&stored.status)?;
+        self.require_edit(stored.status)?;
         check_precondition(precondition, &stored)?;
         let revision = load(self.db, stored.id, number, slug).await?;
         let Some(Json::Object(after)) = revision.document else {

@@ -26,7 +26,7 @@ use sea_orm::{
 use tokio::sync::MutexGuard;
 
 use crate::domain::relations::RelationKind;
-use crate::domain::{Collection, FieldKind, Scope};
+use crate::domain::{Collection, FieldKind, Scope, Status};
 use crate::error::{AppError, Result};
 use crate::service::Caller;
 use crate::service::cache::{ReadCache, item_tag, list_tag};
@@ -131,7 +131,7 @@ impl Editor<'_> {
         }
         let stored = current(self.db, collection, slug).await?;
         if editing {
-            self.require_edit(&stored.status)?;
+            self.require_edit(stored.status)?;
         }
         check_precondition(precondition, &stored)
     }
@@ -151,9 +151,9 @@ impl Editor<'_> {
 
     /// Editing content needs `write` while the item is a draft; once it is in review,
     /// published or archived, changes go live or skip review, so they need `publish`.
-    pub fn require_edit(&self, status: &str) -> Result<()> {
+    pub fn require_edit(&self, status: Status) -> Result<()> {
         self.caller.require(Scope::Write)?;
-        if status != "draft" && !self.caller.scopes.contains(Scope::Publish) {
+        if status != Status::Draft && !self.caller.scopes.contains(Scope::Publish) {
             return Err(AppError::Forbidden(format!(
                 "the item is {status}; editing it needs the `publish` scope (or unpublish it \
                  to a draft first)"

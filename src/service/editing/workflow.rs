@@ -10,7 +10,7 @@ use super::blockers::publish_blockers;
 use super::document::{Document, escape};
 use super::{Editor, Precondition, Written, audit, check_precondition, current, now};
 use crate::domain::validate::parse_timestamp;
-use crate::domain::{Collection, Scope, Slug};
+use crate::domain::{Collection, Scope, Slug, Status};
 use crate::error::{AppError, FieldError, Result};
 use crate::service::sql::SqlBuilder;
 
@@ -52,21 +52,24 @@ impl Transition {
         }
     }
 
-    pub fn from(self) -> &'static [&'static str] {
+    /// The statuses the step starts from.
+    pub fn from(self) -> &'static [Status] {
+        use Status::{Archived, Draft, InReview, Published};
         match self {
-            Transition::Submit => &["draft"],
-            Transition::Publish => &["draft", "in_review"],
-            Transition::Unpublish => &["in_review", "published", "archived"],
-            Transition::Archive => &["draft", "in_review", "published"],
+            Transition::Submit => &[Draft],
+            Transition::Publish => &[Draft, InReview],
+            Transition::Unpublish => &[InReview, Published, Archived],
+            Transition::Archive => &[Draft, InReview, Published],
         }
     }
 
-    pub fn to(self) -> &'static str {
+    /// The status the step leads to.
+    pub fn to(self) -> Status {
         match self {
-            Transition::Submit => "in_review",
-            Transition::Publish => "published",
-            Transition::Unpublish => "draft",
-            Transition::Archive => "archived",
+            Transition::Submit => Status::InReview,
+            Transition::Publish => Status::Published,
+            Transition::Unpublish => Status::Draft,
+            Transition::Archive => Status::Archived,
         }
     }
 
@@ -101,13 +104,17 @@ impl Editor<'_> {
         let txn = self.begin().await?;
         let stored = current(&*txn, collection, slug).await?;
         check_precondition(precondition, &stored)?;
-        if !step.from().contains(&stored.status.as_str()) {
+        if !step.from().contains(&stored.status) {
             return Err(AppError::Conflict(format!(
                 "cannot {} a {} {}; allowed from: {}",
                 step.name(),
                 stored.status,
                 collection.singular(),
-                step.from().join(", ")
+                step.from()
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         if step == Transition::Publish {
@@ -126,7 +133,7 @@ impl Editor<'_> {
         let at = now();
         let mut sql = SqlBuilder::new(txn.get_database_backend());
         sql.push(&format!("UPDATE {} SET status = ", collection.table()))
-            .bind(step.to().to_owned());
+            .bind(step.to().as_str());
         sql.push(", updated_at = ").bind(at);
         if step == Transition::Publish {
             sql.push(", published_at = COALESCE(published_at, ")

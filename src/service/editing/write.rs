@@ -12,7 +12,7 @@ use super::document::{
 use super::resolve::{Resolved, resolve};
 use super::{Editor, Precondition, Written, audit, check_precondition, current, history, now};
 use crate::domain::relations::RelationKind;
-use crate::domain::{Collection, Scope};
+use crate::domain::{Collection, Scope, Status};
 use crate::error::{AppError, FieldError, Result};
 use crate::service::sql::SqlBuilder;
 
@@ -55,8 +55,13 @@ impl Editor<'_> {
         for (column, _) in &resolved.columns {
             sql.push(", ").push(column);
         }
-        sql.push(") VALUES (").bind(id).push(", 'draft', ");
-        sql.bind(at).push(", ").bind(at).push(", 1");
+        sql.push(") VALUES (").bind(id).push(", ");
+        sql.bind(Status::Draft.as_str())
+            .push(", ")
+            .bind(at)
+            .push(", ")
+            .bind(at)
+            .push(", 1");
         for (_, value) in resolved.columns.iter().cloned() {
             sql.push(", ").bind(value);
         }
@@ -65,7 +70,14 @@ impl Editor<'_> {
         write_links(&txn, id, &resolved, None).await?;
         let slug = slug_of(&document);
         history::record(
-            &*txn, self, collection, id, &document, "draft", 1, "created",
+            &*txn,
+            self,
+            collection,
+            id,
+            &document,
+            Status::Draft,
+            1,
+            "created",
         )
         .await?;
         audit::record(
@@ -108,7 +120,7 @@ impl Editor<'_> {
         // Everything up to the writes runs outside the transaction; the update applies
         // only `WHERE version = <the version read here>`, so nothing is lost meanwhile.
         let stored = current(self.db, collection, slug).await?;
-        self.require_edit(&stored.status)?;
+        self.require_edit(stored.status)?;
         check_precondition(precondition, &stored)?;
         let links = load_links(self.db, collection, stored.id).await?;
         let before = document_of(collection, &stored.item, links);
@@ -185,7 +197,7 @@ impl Editor<'_> {
             return super::written(self.db, collection, &slug).await;
         }
         let txn = self.begin().await?;
-        if stored.status == "published" {
+        if stored.status.is_public() {
             // Readers see a published item at once: it may not start pointing at
             // something they cannot see, as publishing it could not.
             let get = |name: &str| after.get(name);
@@ -235,7 +247,7 @@ impl Editor<'_> {
             collection,
             stored.id,
             &after,
-            &stored.status,
+            stored.status,
             version,
             &summary,
         )

@@ -262,7 +262,7 @@ impl Importer<'_> {
                 .push(", ")
                 .bind(row.slug)
                 .push(", ")
-                .bind(row.status)
+                .bind(row.status.as_str())
                 .push(", ")
                 .bind(row.published_at);
             for value in row.values {

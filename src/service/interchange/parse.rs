@@ -8,8 +8,7 @@ use sea_orm::Value;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-use crate::domain::model::STATUSES;
-use crate::domain::{Collection, Field, FieldKind, LinkSpec, Slug, validate};
+use crate::domain::{Collection, Field, FieldKind, LinkSpec, Slug, Status, validate};
 
 /// A field value ready to bind, or a reference still to resolve.
 #[derive(Debug)]
@@ -26,7 +25,7 @@ pub struct ItemRow {
     pub line: usize,
     pub id: Option<Uuid>,
     pub slug: String,
-    pub status: String,
+    pub status: Status,
     pub published_at: Option<DateTime<Utc>>,
     pub values: Vec<FieldValue>,
     /// Citation slugs named by condition statistics; they must exist.
@@ -109,13 +108,15 @@ pub fn parse_item(collection: Collection, line_no: usize, line: &str) -> Result<
             Uuid::parse_str(&text).map_err(|_| format!("field \"id\": {text:?} is not a UUID"))
         })
         .transpose()?;
-    let status = optional_string(&map, "status")?.unwrap_or_else(|| "published".into());
-    if !STATUSES.contains(&status.as_str()) {
-        return Err(format!(
-            "field \"status\": {status:?} is not one of {}",
-            STATUSES.join(", ")
-        ));
-    }
+    let status = match optional_string(&map, "status")? {
+        None => Status::Published,
+        Some(text) => Status::parse(&text).ok_or_else(|| {
+            format!(
+                "field \"status\": {text:?} is not one of {}",
+                Status::NAMES.join(", ")
+            )
+        })?,
+    };
     let published_at = optional_string(&map, "published_at")?
         .map(|text| timestamp("published_at", &text))
         .transpose()?;
