@@ -24,17 +24,3 @@ impl Extend<SqliteQueryResult> for SqliteQueryResult {
         }
     }
 }
-
-#[cfg(feature = "any")]
-impl From<SqliteQueryResult> for sqlx_core::any::AnyQueryResult {
-    fn from(done: SqliteQueryResult) -> Self {
-        let last_insert_id = match done.last_insert_rowid() {
-            0 => None,
-            n => Some(n),
-        };
-        sqlx_core::any::AnyQueryResult {
-            rows_affected: done.rows_affected(),
-            last_insert_id,
-        }
-    }
-}

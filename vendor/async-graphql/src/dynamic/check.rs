@@ -1,5 +1,6 @@
 use std::collections::HashSet;
 
+use indexmap::IndexMap;
 
 use crate::dynamic::{
     InputObject, Interface, Object, SchemaError, Type,
@@ -45,7 +46,7 @@ impl SchemaInner {
 
     fn check_types_exists(&self) -> Result<(), SchemaError> {
         fn check<I: IntoIterator<Item = T>, T: AsRef<str>>(
-            types: &super::FastIndexMap<String, Type>,
+            types: &IndexMap<String, Type>,
             type_names: I,
         ) -> Result<(), SchemaError> {
             for name in type_names {

@@ -145,7 +145,7 @@ impl InterfaceField {
 pub struct Interface {
     pub(crate) name: String,
     pub(crate) description: Option<String>,
-    pub(crate) fields: super::FastIndexMap<String, InterfaceField>,
+    pub(crate) fields: IndexMap<String, InterfaceField>,
     pub(crate) implements: IndexSet<String>,
     keys: Vec<String>,
     extends: bool,

@@ -69,7 +69,3 @@ pub use r#type::Type;
 pub use type_ref::TypeRef;
 pub use union::Union;
 pub use value_accessor::{ListAccessor, ObjectAccessor, ValueAccessor};
-
-/// Salve patch: the schema's name lookups (types, fields), made for every field of every
-/// object a response holds, use FNV rather than SipHash.
-pub(crate) type FastIndexMap<K, V> = indexmap::IndexMap<K, V, fnv::FnvBuildHasher>;

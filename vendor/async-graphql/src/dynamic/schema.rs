@@ -2,6 +2,7 @@ use std::{any::Any, collections::HashMap, fmt::Debug, sync::Arc};
 
 use async_graphql_parser::types::OperationType;
 use futures_util::{StreamExt, TryFutureExt, stream::BoxStream};
+use indexmap::IndexMap;
 
 use crate::{
     Data, Executor, IntrospectionMode, QueryEnv, Request, Response, SDLExportOptions, SchemaEnv,
@@ -21,7 +22,7 @@ pub struct SchemaBuilder {
     query_type: String,
     mutation_type: Option<String>,
     subscription_type: Option<String>,
-    types: super::FastIndexMap<String, Type>,
+    types: IndexMap<String, Type>,
     data: Data,
     extensions: Vec<Box<dyn ExtensionFactory>>,
     validation_mode: ValidationMode,
@@ -236,7 +237,7 @@ impl Debug for Schema {
 
 pub struct SchemaInner {
     pub(crate) env: SchemaEnv,
-    pub(crate) types: super::FastIndexMap<String, Type>,
+    pub(crate) types: IndexMap<String, Type>,
     extensions: Vec<Box<dyn ExtensionFactory>>,
     recursive_depth: usize,
     max_directives: Option<usize>,
@@ -500,7 +501,7 @@ impl Executor for Schema {
     }
 }
 
-fn update_interface_possible_types(types: &mut super::FastIndexMap<String, Type>, registry: &mut Registry) {
+fn update_interface_possible_types(types: &mut IndexMap<String, Type>, registry: &mut Registry) {
     let mut interfaces = registry
         .types
         .values_mut()
