@@ -51,7 +51,7 @@ pub enum Command {
         /// Target directory; existing interchange files in it are overwritten.
         dir: PathBuf,
     },
-    /// Write the generated API contracts (`openapi/openapi.json`) into a directory.
+    /// Write the generated API contracts (`openapi.json`, `schema.graphql`) into a directory.
     GenContracts {
         /// Target directory (the repository's `openapi/` by default).
         #[arg(default_value = "openapi")]
@@ -86,10 +86,9 @@ pub struct DatabaseSettings {
     #[arg(long, env = "SALVE_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
-    /// Maximum number of pooled database connections [default: on PostgreSQL twice the
-    /// CPU cores plus one (5 on 2 cores), on SQLite 4, where each connection keeps its own
-    /// page cache; without the read cache, 8 serves about 1.5x the reads for about 17 MB
-    /// more].
+    /// Maximum number of pooled read connections per process [default: on PostgreSQL
+    /// twice the CPU cores plus one, on SQLite 4]. On SQLite each connection keeps its own
+    /// page cache (--sqlite-cache-mib).
     #[arg(long, env = "SALVE_DB_POOL_SIZE", global = true)]
     pub db_pool_size: Option<u32>,
 
@@ -101,8 +100,6 @@ pub struct DatabaseSettings {
 
     /// CPU priority (`nice`, 0–19) of SQLite's editorial write connections: when the cores
     /// are busy, storefront reads run first and writes take what is left (0 = equal).
-    /// Saturating edits beside saturating reads: the reads' p99 1.22x theirs alone at 10,
-    /// 2.09x at 0 (the write mix alone: p99 52.6 against 54.6 ms).
     #[arg(
         long,
         env = "SALVE_DB_WRITE_NICE",
@@ -113,10 +110,8 @@ pub struct DatabaseSettings {
     pub db_write_nice: i32,
 
     /// SQLite: the most each connection keeps in its own page cache, in MiB (filled as
-    /// pages are read; SQLite's own default). A page not in it is read from the file, a
-    /// system call and a copy: the GraphQL benchmark query read 83 pages that way per
-    /// request at 2 MiB, 38 at 6 MiB, for 20 MB more RSS (cache off 64 → 84 MB, read cache
-    /// on 140 → 158 MB), so the default stays at 2.
+    /// pages are read; the default is SQLite's own). A page not in it is read from the
+    /// file, a system call and a copy: raise it where memory allows.
     #[arg(
         long,
         env = "SALVE_SQLITE_CACHE_MIB",
@@ -145,11 +140,10 @@ pub struct DatabaseSettings {
     )]
     pub db_statement_timeout_ms: u64,
 
-    /// How PostgreSQL plans the server's (always prepared) statements. `generic` plans
-    /// each statement once per connection; `auto`, PostgreSQL's default, re-plans on
-    /// every execution whenever it guesses a custom plan is cheaper, which it did for
-    /// keyset pages and searches: there, planning cost more than running them (scale M:
-    /// cursor pages +37 % requests/s, searches +15 % with `generic`).
+    /// How PostgreSQL plans the server's (always prepared) statements (`plan_cache_mode`):
+    /// `generic` plans each statement once per connection; `auto`, PostgreSQL's default,
+    /// re-plans on every execution whenever it guesses a custom plan is cheaper; `custom`
+    /// plans every execution.
     #[arg(
         long,
         env = "SALVE_PG_PLAN_CACHE_MODE",
@@ -160,9 +154,8 @@ pub struct DatabaseSettings {
     pub pg_plan_cache_mode: PlanCacheMode,
 
     /// PostgreSQL `random_page_cost` for the server's sessions (0 = what the database or
-    /// role configures). PostgreSQL's default, 4, models disks that seek; a content
-    /// database lives in memory, and at 4 the planner hash-joined whole tables to find a
-    /// handful of linked rows (W3: +6 to +17 % requests/s at 1.1).
+    /// role configures). PostgreSQL's default, 4, models disks that seek; the default here
+    /// suits a content database held in memory.
     #[arg(
         long,
         env = "SALVE_PG_RANDOM_PAGE_COST",
@@ -228,10 +221,7 @@ impl DatabaseSettings {
     /// usual sizing for a database's cores (twice the cores plus one): a backend runs a
     /// statement on a core, and more connections than the cores can serve only queue
     /// inside PostgreSQL, as preempted backends (likely ones holding buffer locks the
-    /// others wait for). On 2 cores beside the database, 10 connections let single
-    /// statements stall for up to 300 ms (search p99 19 against 14 ms at 5) and, with
-    /// editorial writes alongside, tripled the reads' p99 (10.9 → 30.2 ms; 9.1 → 12.3 ms
-    /// at 5 + 2).
+    /// others wait for). Measurements: `docs/performance.md`.
     pub fn pool_size(&self) -> u32 {
         let default = if self.is_postgres() {
             2 * cpu_cores() + 1
@@ -336,7 +326,8 @@ pub struct ServeSettings {
     pub cache_control: String,
 
     /// Origins allowed to call the API from a browser (CORS), comma-separated, or `*` for
-    /// any origin. Only GET/HEAD/OPTIONS, never with credentials.
+    /// any origin. Browsers may send GET, HEAD and POST (`/graphql`), never with
+    /// credentials; PATCH, PUT and DELETE are not allowed cross-origin.
     #[arg(long, env = "SALVE_CORS_ORIGINS", default_value = "*")]
     pub cors_origins: String,
 
@@ -376,7 +367,7 @@ pub struct GraphqlSettings {
     #[arg(long, env = "SALVE_GRAPHQL_MAX_TOKENS", default_value_t = 2000)]
     pub graphql_max_tokens: usize,
 
-    /// Largest document in bytes (persisted queries are exempt).
+    /// Largest document in bytes (persisted documents included).
     #[arg(
         long,
         env = "SALVE_GRAPHQL_MAX_DOCUMENT_BYTES",

@@ -8,26 +8,9 @@ use reqwest::Method;
 use salve::domain::Scope;
 use serde_json::{Value, json};
 
-use crate::editing::{Call, etag, key, keys};
 use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, TestDb, generate, settings, spawn_app, stderr};
-
-async fn get_json(app: &TestApp, path: &str) -> Value {
-    let response = app.get(path).await;
-    assert_eq!(response.status(), 200, "GET {path}");
-    response.json().await.unwrap()
-}
-
-async fn graphql(app: &TestApp, key: Option<&str>, query: &str) -> Value {
-    let mut request = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": query }));
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    request.send().await.unwrap().json().await.unwrap()
-}
+use crate::requests::Call;
 
 async fn metric(app: &TestApp, name: &str) -> f64 {
     let text = app.metrics().await;
@@ -38,13 +21,13 @@ async fn metric(app: &TestApp, name: &str) -> f64 {
 }
 
 async fn patch(app: &TestApp, key: &str, path: &str, body: Value) -> Value {
-    let (status, body) = crate::editing::patch_current(app, key, path, body).await;
+    let (status, body) = app.patch_current(key, path, body).await;
     assert_eq!(status, 200, "{body}");
     body
 }
 
 async fn step(app: &TestApp, key: &str, path: &str, action: &str) {
-    let tag = etag(app, key, path).await;
+    let tag = app.etag(key, path).await;
     let (status, _, body) = Call::new(app, Method::POST, format!("{path}/{action}"))
         .key(key)
         .if_match(&tag)
@@ -55,7 +38,7 @@ async fn step(app: &TestApp, key: &str, path: &str, action: &str) {
 
 async fn cached_reads_follow_every_write(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let keys = keys(&app).await;
+    let keys = app.keys().await;
     let publish = keys["publish"].as_str();
     let technique = "/v1/techniques/foam-rolling?include=benefits";
     let first = app.get(technique).await;
@@ -67,14 +50,14 @@ async fn cached_reads_follow_every_write(engine: Engine) {
     assert!(surrogate.contains("benefit:released-knots"), "{surrogate}");
     assert!(first.headers().contains_key("cache-tag"));
     let hits = metric(&app, "salve_cache_hits_total").await;
-    get_json(&app, technique).await;
+    app.json(technique).await;
     assert_eq!(
         metric(&app, "salve_cache_hits_total").await,
         hits + 1.0,
         "a hit"
     );
     let gql = r#"{ technique(slug: "foam-rolling") { benefits { slug name } } }"#;
-    graphql(&app, None, gql).await;
+    app.query(None, gql).await;
 
     // A benefit reached only through an include / a nested field.
     patch(
@@ -84,7 +67,7 @@ async fn cached_reads_follow_every_write(engine: Engine) {
         json!({ "name": "Knots, released" }),
     )
     .await;
-    let body = get_json(&app, technique).await;
+    let body = app.json(technique).await;
     let names: Vec<&str> = body["data"]["benefits"]
         .as_array()
         .unwrap()
@@ -92,7 +75,7 @@ async fn cached_reads_follow_every_write(engine: Engine) {
         .map(|b| b["name"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"Knots, released"), "{names:?}");
-    let body = graphql(&app, None, gql).await;
+    let body = app.query(None, gql).await;
     assert!(body.to_string().contains("Knots, released"), "{body}");
 
     // A draft linked to a cached condition appears on publish, goes on unpublish,
@@ -119,65 +102,57 @@ async fn cached_reads_follow_every_write(engine: Engine) {
     let gql_condition =
         r#"{ condition(slug: "lower-back-pain") { techniques(first: 50) { slug summary } } }"#;
     let seen = |body: &Value| body.to_string().contains("cache-rolling");
-    assert!(!slugs(&get_json(&app, condition).await).contains(&"cache-rolling".into()));
-    assert!(!seen(&graphql(&app, None, gql_condition).await));
+    assert!(!slugs(&app.json(condition).await).contains(&"cache-rolling".into()));
+    assert!(!seen(&app.query(None, gql_condition).await));
     assert!(
-        graphql(
-            &app,
-            None,
-            r#"{ technique(slug: "cache-rolling") { slug } }"#
-        )
-        .await["data"]["technique"]
+        app.query(None, r#"{ technique(slug: "cache-rolling") { slug } }"#)
+            .await["data"]["technique"]
             .is_null()
     );
     let item = "/v1/techniques/cache-rolling";
     step(&app, publish, item, "publish").await;
-    assert!(slugs(&get_json(&app, condition).await).contains(&"cache-rolling".into()));
-    assert!(seen(&graphql(&app, None, gql_condition).await));
+    assert!(slugs(&app.json(condition).await).contains(&"cache-rolling".into()));
+    assert!(seen(&app.query(None, gql_condition).await));
     assert_eq!(
-        graphql(
-            &app,
-            None,
-            r#"{ technique(slug: "cache-rolling") { slug } }"#
-        )
-        .await["data"]["technique"]["slug"],
+        app.query(None, r#"{ technique(slug: "cache-rolling") { slug } }"#)
+            .await["data"]["technique"]["slug"],
         "cache-rolling"
     );
     step(&app, publish, item, "unpublish").await;
-    assert!(!slugs(&get_json(&app, condition).await).contains(&"cache-rolling".into()));
-    assert!(!seen(&graphql(&app, None, gql_condition).await));
+    assert!(!slugs(&app.json(condition).await).contains(&"cache-rolling".into()));
+    assert!(!seen(&app.query(None, gql_condition).await));
     assert_eq!(app.get(item).await.status(), 404);
     step(&app, publish, item, "publish").await;
-    assert_eq!(get_json(&app, item).await["data"]["summary"], "First.");
+    assert_eq!(app.json(item).await["data"]["summary"], "First.");
     patch(&app, publish, item, json!({ "summary": "Second." })).await;
-    assert_eq!(get_json(&app, item).await["data"]["summary"], "Second.");
-    let tag = etag(&app, publish, item).await;
+    assert_eq!(app.json(item).await["data"]["summary"], "Second.");
+    let tag = app.etag(publish, item).await;
     let (status, _, _) = Call::new(&app, Method::POST, format!("{item}/revisions/1/restore"))
         .key(publish)
         .if_match(&tag)
         .send()
         .await;
     assert_eq!(status, 200);
-    assert_eq!(get_json(&app, item).await["data"]["summary"], "First.");
-    let listed = get_json(
-        &app,
-        "/v1/techniques?q=rolling&fields=slug,summary&limit=100",
-    )
-    .await;
+    assert_eq!(app.json(item).await["data"]["summary"], "First.");
+    let listed = app
+        .json("/v1/techniques?q=rolling&fields=slug,summary&limit=100")
+        .await;
     assert!(
         listed.to_string().contains("First."),
         "lists and search follow too"
     );
     step(&app, publish, item, "archive").await;
     assert_eq!(app.get(item).await.status(), 404);
-    assert!(!slugs(&get_json(&app, condition).await).contains(&"cache-rolling".into()));
-    let listed = get_json(&app, "/v1/techniques?q=rolling&fields=slug&limit=100").await;
+    assert!(!slugs(&app.json(condition).await).contains(&"cache-rolling".into()));
+    let listed = app
+        .json("/v1/techniques?q=rolling&fields=slug&limit=100")
+        .await;
     assert!(!listed.to_string().contains("cache-rolling"));
 }
 
 async fn preview_reads_never_reach_anonymous_readers(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let write = key(&app, "writer", Scope::Write).await;
+    let write = app.key("writer", Scope::Write).await;
     let (status, _, _) = Call::new(&app, Method::POST, "/v1/benefits")
         .key(&write)
         .json(json!({ "slug": "secret-benefit", "name": "Secret benefit",
@@ -185,7 +160,7 @@ async fn preview_reads_never_reach_anonymous_readers(engine: Engine) {
         .send()
         .await;
     assert_eq!(status, 201);
-    let preview = key(&app, "previewer", Scope::Preview).await;
+    let preview = app.key("previewer", Scope::Preview).await;
     for path in [
         "/v1/benefits/secret-benefit",
         "/v1/benefits?fields=slug&limit=100",
@@ -209,16 +184,16 @@ async fn preview_reads_never_reach_anonymous_readers(engine: Engine) {
         }
     }
     let query = r#"{ benefit(slug: "secret-benefit") { slug } }"#;
-    let warmed = graphql(&app, Some(&preview), query).await;
+    let warmed = app.query(Some(&preview), query).await;
     assert_eq!(warmed["data"]["benefit"]["slug"], "secret-benefit");
-    assert!(graphql(&app, None, query).await["data"]["benefit"].is_null());
+    assert!(app.query(None, query).await["data"]["benefit"].is_null());
 }
 
 /// Polls `path` on `app` until `done` holds, for at most 1 s.
 async fn within_a_second(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(1);
     loop {
-        let body = get_json(app, path).await;
+        let body = app.json(path).await;
         if done(&body) {
             return;
         }
@@ -233,7 +208,7 @@ async fn within_a_second(app: &TestApp, path: &str, done: impl Fn(&Value) -> boo
 async fn writes_through_another_instance_or_the_cli_arrive_within_a_second(engine: Engine) {
     let (a, db) = spawn_app(engine).await;
     let b = TestApp::spawn(settings(&db.url)).await;
-    let publish = key(&a, "publisher", Scope::Publish).await;
+    let publish = a.key("publisher", Scope::Publish).await;
     let path = "/v1/techniques/foam-rolling?include=benefits";
     let name = |body: &Value| {
         body["data"]["benefits"]
@@ -242,8 +217,8 @@ async fn writes_through_another_instance_or_the_cli_arrive_within_a_second(engin
             .iter()
             .any(|b| b["name"] == "Released via A")
     };
-    assert!(!name(&get_json(&b, path).await));
-    get_json(&b, path).await; // cached on B
+    assert!(!name(&b.json(path).await));
+    b.json(path).await; // cached on B
     patch(
         &a,
         &publish,
@@ -261,7 +236,7 @@ async fn writes_through_another_instance_or_the_cli_arrive_within_a_second(engin
         r#"{"slug":"released-knots","name":"Released via the CLI"}"#,
     )
     .unwrap();
-    get_json(&a, path).await;
+    a.json(path).await;
     let output = db.cli(&["import", dir.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     let via_cli = |body: &Value| body.to_string().contains("Released via the CLI");
@@ -291,7 +266,7 @@ async fn the_memory_bound_holds_under_a_full_scan(engine: Engine) {
         let first = format!("/v1/{collection}?limit=20&include={}", include.join(","));
         let mut path = first.clone();
         loop {
-            let page = get_json(&app, &path).await;
+            let page = app.json(&path).await;
             items += page["data"].as_array().unwrap().len();
             assert!(metric(&app, "salve_cache_bytes").await <= 1024.0 * 1024.0);
             match page["page"]["next_cursor"].as_str() {
@@ -323,7 +298,7 @@ async fn no_cache_serves_every_read_from_the_database(engine: Engine) {
     config.serve.no_cache = true;
     let app = TestApp::spawn(config).await;
     for _ in 0..3 {
-        get_json(&app, "/v1/techniques/foam-rolling").await;
+        app.json("/v1/techniques/foam-rolling").await;
     }
     assert_eq!(metric(&app, "salve_cache_hits_total").await, 0.0);
     assert_eq!(metric(&app, "salve_cache_entries").await, 0.0);
@@ -386,7 +361,7 @@ async fn graphql_hits_skip_the_database_but_never_the_limits(engine: Engine) {
         format!("{{ condition(slug: \"lower-back-pain\") {{ {inner} }} }}")
     };
     for _ in 0..2 {
-        let refused = graphql(&app, None, &too_deep).await;
+        let refused = app.query(None, &too_deep).await;
         assert_eq!(
             refused["errors"][0]["extensions"]["code"], "DEPTH_LIMIT_EXCEEDED",
             "{refused}"

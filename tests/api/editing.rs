@@ -2,123 +2,13 @@
 //! assignment, optimistic concurrency, idempotency, atomicity and bad bodies — on SQLite
 //! and PostgreSQL.
 
-use std::collections::BTreeMap;
-
 use reqwest::{Method, StatusCode};
 use salve::domain::Scope;
 use serde_json::{Value, json};
 
 use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, TestDb, row_counts, settings, spawn_app};
-
-pub async fn key(app: &TestApp, name: &str, scope: Scope) -> String {
-    salve::service::keys::create(&app.db, name, &[scope])
-        .await
-        .unwrap()
-        .secret
-}
-
-/// Keys for every scope, by scope name.
-pub async fn keys(app: &TestApp) -> BTreeMap<&'static str, String> {
-    let mut out = BTreeMap::new();
-    for scope in Scope::ALL {
-        out.insert(scope.as_str(), key(app, scope.as_str(), scope).await);
-    }
-    out
-}
-
-pub struct Call<'a> {
-    pub app: &'a TestApp,
-    pub method: Method,
-    pub path: String,
-    pub key: Option<&'a str>,
-    pub if_match: Option<String>,
-    pub body: Option<Value>,
-}
-
-impl<'a> Call<'a> {
-    pub fn new(app: &'a TestApp, method: Method, path: impl Into<String>) -> Self {
-        Self {
-            app,
-            method,
-            path: path.into(),
-            key: None,
-            if_match: None,
-            body: None,
-        }
-    }
-
-    pub fn key(mut self, key: &'a str) -> Self {
-        self.key = Some(key);
-        self
-    }
-
-    pub fn if_match(mut self, etag: &str) -> Self {
-        self.if_match = Some(etag.to_owned());
-        self
-    }
-
-    pub fn json(mut self, body: Value) -> Self {
-        self.body = Some(body);
-        self
-    }
-
-    pub async fn send(self) -> (StatusCode, Option<String>, Value) {
-        let mut request = self
-            .app
-            .client
-            .request(self.method, format!("{}{}", self.app.address, self.path));
-        if let Some(key) = self.key {
-            request = request.bearer_auth(key);
-        }
-        if let Some(etag) = self.if_match {
-            request = request.header("if-match", etag);
-        }
-        if let Some(body) = self.body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let etag = response
-            .headers()
-            .get("etag")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let body = response.json().await.unwrap_or(Value::Null);
-        (status, etag, body)
-    }
-}
-
-/// The JSON pointers of a validation problem's `errors`, in order.
-pub fn pointers(problem: &Value) -> Vec<&str> {
-    problem["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .filter_map(|e| e["pointer"].as_str())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The current ETag of an item, as a preview reader sees it.
-pub async fn etag(app: &TestApp, key: &str, path: &str) -> String {
-    let response = app.get_with_key(path, key).await;
-    assert_eq!(response.status(), 200, "GET {path}");
-    response.headers()["etag"].to_str().unwrap().to_owned()
-}
-
-/// PATCHes `path` with `body` as `key`, with the item's current ETag: (status, body).
-pub async fn patch_current(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Value) {
-    let tag = etag(app, key, path).await;
-    let (status, _, body) = Call::new(app, Method::PATCH, path)
-        .key(key)
-        .if_match(&tag)
-        .json(body)
-        .send()
-        .await;
-    (status.as_u16(), body)
-}
+use crate::requests::{Call, pointers};
 
 async fn visible(app: &TestApp, key: Option<&str>, slug: &str) -> Vec<&'static str> {
     let mut seen = Vec::new();
@@ -189,7 +79,7 @@ const EVERYWHERE: [&str; 6] = ["get", "list", "include", "search", "count", "gra
 
 async fn editorial_story(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let keys = keys(&app).await;
+    let keys = app.keys().await;
     let (write, publish, read) = (&keys["write"], &keys["publish"], &keys["read"]);
     let base_total: Value = app
         .get("/v1/techniques?count=true&condition=lower-back-pain&limit=1")
@@ -235,7 +125,7 @@ async fn editorial_story(engine: Engine) {
     );
 
     let path = "/v1/techniques/story-rolling";
-    let current = etag(&app, write, path).await;
+    let current = app.etag(write, path).await;
     let (status, _, body) = Call::new(&app, Method::POST, format!("{path}/submit"))
         .key(write)
         .if_match(&current)
@@ -245,7 +135,7 @@ async fn editorial_story(engine: Engine) {
         (status, body["data"]["status"].as_str()),
         (StatusCode::OK, Some("in_review"))
     );
-    let current = etag(&app, write, path).await;
+    let current = app.etag(write, path).await;
     let (status, _, _) = Call::new(&app, Method::POST, format!("{path}/publish"))
         .key(write)
         .if_match(&current)
@@ -272,7 +162,7 @@ async fn editorial_story(engine: Engine) {
         .send()
         .await;
     assert_eq!(status, 412, "{body}");
-    let fresh = etag(&app, publish, path).await;
+    let fresh = app.etag(publish, path).await;
     let (status, _, _) = Call::new(&app, Method::PATCH, path)
         .key(write)
         .if_match(&fresh)
@@ -290,7 +180,7 @@ async fn editorial_story(engine: Engine) {
     assert_eq!(body["data"]["summary"], "A corrected zebrafoam routine.");
     assert_eq!(
         etag4.unwrap(),
-        etag(&app, publish, path).await,
+        app.etag(publish, path).await,
         "write ETag = GET ETag"
     );
 
@@ -321,7 +211,7 @@ async fn editorial_story(engine: Engine) {
         .await;
     assert_eq!(status, 403, "revisions need the preview scope");
 
-    let current = etag(&app, publish, path).await;
+    let current = app.etag(publish, path).await;
     let (status, _, restored) =
         Call::new(&app, Method::POST, format!("{path}/revisions/1/restore"))
             .key(publish)
@@ -340,7 +230,7 @@ async fn editorial_story(engine: Engine) {
     );
     assert_eq!(revision["data"]["document"]["conditions"], json!([]));
 
-    let current = etag(&app, publish, path).await;
+    let current = app.etag(publish, path).await;
     let (status, _, _) = Call::new(&app, Method::POST, format!("{path}/unpublish"))
         .key(publish)
         .if_match(&current)
@@ -385,7 +275,7 @@ async fn editorial_story(engine: Engine) {
 /// each kind of caller: without the scope → 401 (anonymous) or 403; with it → neither.
 async fn scope_matrix_follows_the_openapi_document(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let keys = keys(&app).await;
+    let keys = app.keys().await;
     let document: Value = app.get("/openapi.json").await.json().await.unwrap();
     let mut checked = 0;
     for (path, item) in document["paths"].as_object().unwrap() {
@@ -439,7 +329,7 @@ async fn scope_matrix_follows_the_openapi_document(engine: Engine) {
 
 async fn read_only_fields_are_refused(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let write = key(&app, "writer", Scope::Write).await;
+    let write = app.key("writer", Scope::Write).await;
     for (field, value) in [
         ("id", json!("01a229ee-3631-7239-9c73-a24e35f7a582")),
         ("status", json!("published")),
@@ -499,7 +389,7 @@ async fn concurrent_patches_with_one_etag_let_exactly_one_win(engine: Engine) {
     config.database.db_statement_timeout_ms = 30_000;
     config.serve.workers = Some(2);
     let app = TestApp::spawn(config).await;
-    let write = key(&app, "writer", Scope::Write).await;
+    let write = app.key("writer", Scope::Write).await;
     let (_, etag1, _) = Call::new(&app, Method::POST, "/v1/benefits")
         .key(&write)
         .json(json!({ "slug": "contended", "name": "Contended" }))
@@ -541,7 +431,7 @@ async fn concurrent_patches_with_one_etag_let_exactly_one_win(engine: Engine) {
 
 async fn idempotency_key_creates_once(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let write = key(&app, "writer", Scope::Write).await;
+    let write = app.key("writer", Scope::Write).await;
     let body = json!({ "slug": "once-only", "name": "Once only" });
     let post = |body: Value| {
         let (app, write) = (&app, &write);
@@ -606,7 +496,7 @@ async fn count_history(db: &sea_orm::DatabaseConnection) -> (i64, i64) {
 async fn a_write_failing_halfway_changes_nothing(engine: Engine) {
     use sea_orm::ConnectionTrait;
     let (app, _db) = spawn_app(engine).await;
-    let write = key(&app, "writer", Scope::Write).await;
+    let write = app.key("writer", Scope::Write).await;
     let before = (row_counts(&app.db).await, count_history(&app.db).await);
     let body = json!({ "slug": "half-written", "name": "Half", "kind": "self",
                        "benefits": ["released-knots", "no-such-benefit"] });
@@ -656,7 +546,7 @@ async fn a_write_failing_halfway_changes_nothing(engine: Engine) {
 
 async fn bad_bodies_are_client_errors(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let write = key(&app, "writer", Scope::Write).await;
+    let write = app.key("writer", Scope::Write).await;
     let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
     let huge = format!(
         r#"{{"slug":"big","name":"{}"}}"#,
@@ -730,7 +620,7 @@ async fn bad_bodies_are_client_errors(engine: Engine) {
 /// were; a reference set to null is cleared.
 async fn a_patch_rewrites_only_what_changed(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let publish = key(&app, "publisher", Scope::Publish).await;
+    let publish = app.key("publisher", Scope::Publish).await;
     let path = "/v1/techniques/foam-rolling";
     let linked = format!("{path}?include=conditions,benefits,products,citations");
     let links = |body: Value| {
@@ -747,7 +637,7 @@ async fn a_patch_rewrites_only_what_changed(engine: Engine) {
         .send()
         .await;
     let before = links(before);
-    let mut tag = etag(&app, &publish, path).await;
+    let mut tag = app.etag(&publish, path).await;
     let nonempty = before.iter().filter(|slugs| !slugs.is_empty()).count();
     assert!(nonempty >= 3, "{before:?}");
     let mut counts = Vec::new();
@@ -806,8 +696,8 @@ async fn sqlite_write_connections_yield_the_cpu_to_reads() {
     // A value no other test uses, so the threads found are this app's.
     config.database.db_write_nice = 7;
     let app = TestApp::spawn(config).await;
-    let publish = key(&app, "publisher", Scope::Publish).await;
-    let tag = etag(&app, &publish, "/v1/techniques/foam-rolling").await;
+    let publish = app.key("publisher", Scope::Publish).await;
+    let tag = app.etag(&publish, "/v1/techniques/foam-rolling").await;
     let (status, _, body) = Call::new(&app, Method::PATCH, "/v1/techniques/foam-rolling")
         .key(&publish)
         .if_match(&tag)

@@ -11,34 +11,6 @@ use crate::helpers::{
     Engine, TestApp, TestDb, generate, import_draft_technique, spawn_app, stderr,
 };
 
-pub(crate) async fn post(app: &TestApp, body: &Value) -> Value {
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
-/// POSTs `body` to /graphql with an optional API key; the JSON response.
-async fn post_as(app: &TestApp, key: Option<&str>, body: &Value) -> Value {
-    let mut request = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(body);
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    request.send().await.unwrap().json().await.unwrap()
-}
-
-pub(crate) async fn query(app: &TestApp, document: &str) -> Value {
-    post(app, &json!({ "query": document })).await
-}
-
 fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]
         .as_str()
@@ -55,12 +27,13 @@ pub(crate) async fn app_with_data(engine: Engine) -> (TestApp, TestDb) {
 
 async fn storefront_query_returns_the_demo_content(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let body = query(
-        &app,
-        r#"{ productBySku(sku: "DEMO-FR-SMOOTH") { name techniques { name benefits { name }
+    let body = app
+        .query(
+            None,
+            r#"{ productBySku(sku: "DEMO-FR-SMOOTH") { name techniques { name benefits { name }
              conditions { name } citations { title doi } } } }"#,
-    )
-    .await;
+        )
+        .await;
     assert!(body["errors"].is_null(), "{body}");
     let product = &body["data"]["productBySku"];
     assert_eq!(product["name"], "Smooth foam roller");
@@ -99,7 +72,9 @@ async fn storefront_query_returns_the_demo_content(engine: Engine) {
         .map(|c| json!({ "title": c["title"], "doi": c["doi"] }))
         .collect();
     assert_eq!(techniques[0]["citations"], Value::Array(expected));
-    let missing = query(&app, r#"{ technique(slug: "no-such") { name } }"#).await;
+    let missing = app
+        .query(None, r#"{ technique(slug: "no-such") { name } }"#)
+        .await;
     assert_eq!(missing, json!({ "data": { "technique": null } }));
 }
 
@@ -123,11 +98,12 @@ async fn connections_walk_every_node_once_in_order(engine: Engine) {
     let mut walked = Vec::new();
     let mut after = Value::Null;
     loop {
-        let body = post(
-            &app,
-            &json!({ "query": document, "variables": { "after": after } }),
-        )
-        .await;
+        let body = app
+            .graphql(
+                None,
+                &json!({ "query": document, "variables": { "after": after } }),
+            )
+            .await;
         let page = &body["data"]["techniques"];
         assert_eq!(page["totalCount"], rest["page"]["total"], "{body}");
         for edge in page["edges"].as_array().unwrap() {
@@ -144,9 +120,7 @@ async fn connections_walk_every_node_once_in_order(engine: Engine) {
     let unique: BTreeSet<&String> = walked.iter().collect();
     assert_eq!(unique.len(), walked.len());
     // Filters are the REST filters.
-    let body = query(
-        &app,
-        "{ citations(first: 100, filter: { kind: [GUIDELINE], yearGte: 2015 }) { nodes { kind year } } }",
+    let body = app.query(None, "{ citations(first: 100, filter: { kind: [GUIDELINE], yearGte: 2015 }) { nodes { kind year } } }",
     )
     .await;
     for citation in body["data"]["citations"]["nodes"].as_array().unwrap() {
@@ -233,7 +207,7 @@ async fn limits_reject_before_any_sql(engine: Engine) {
     for (name, document, code) in cases {
         let before = app.statements.get();
         let started = std::time::Instant::now();
-        let body = query(&app, &document).await;
+        let body = app.query(None, &document).await;
         assert_eq!(error_code(&body), code, "{name}: {body}");
         assert!(body["data"].is_null(), "{name}");
         assert_eq!(app.statements.get(), before, "{name} ran SQL");
@@ -335,21 +309,24 @@ async fn bad_input_is_a_coded_error_and_not_found_is_null(engine: Engine) {
         (r#"{ node(id: "not-a-uuid") { id } }"#, "INVALID_PARAMETER"),
     ];
     for (document, code) in cases {
-        let body = query(&app, document).await;
+        let body = app.query(None, document).await;
         assert_eq!(error_code(&body), code, "{document}: {body}");
         let text = body.to_string();
         assert!(!text.contains("sqlx") && !text.contains("SELECT"), "{text}");
     }
-    let found = query(&app, r#"{ technique(slug: "foam-rolling") { id } }"#).await;
+    let found = app
+        .query(None, r#"{ technique(slug: "foam-rolling") { id } }"#)
+        .await;
     let id = found["data"]["technique"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let node = query(
-        &app,
-        &format!(r#"{{ node(id: "{id}") {{ __typename id }} }}"#),
-    )
-    .await;
+    let node = app
+        .query(
+            None,
+            &format!(r#"{{ node(id: "{id}") {{ __typename id }} }}"#),
+        )
+        .await;
     assert_eq!(
         node["data"]["node"],
         json!({ "__typename": "Technique", "id": id })
@@ -369,7 +346,7 @@ async fn drafts_are_invisible_without_the_preview_scope(engine: Engine) {
         techniques(first: 100, q: "secret") { totalCount nodes { slug } }
         search(q: "secret") { hits { item { ... on Technique { slug } } } } }"#;
     for bearer in [None, Some(read.as_str()), Some(preview.as_str())] {
-        let body = post_as(&app, bearer, &json!({ "query": document })).await;
+        let body = app.graphql(bearer, &json!({ "query": document })).await;
         assert!(body["errors"].is_null(), "{body}");
         let text = body.to_string();
         if bearer == Some(preview.as_str()) {
@@ -388,21 +365,27 @@ async fn persisted_queries_and_get_are_cacheable(engine: Engine) {
     let document = r#"{ technique(slug: "foam-rolling") { name } }"#;
     let hash = hex::encode(Sha256::digest(document.as_bytes()));
     let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
-    let unknown = post(&app, &json!({ "extensions": extensions })).await;
+    let unknown = app
+        .graphql(None, &json!({ "extensions": extensions }))
+        .await;
     assert_eq!(error_code(&unknown), "PERSISTED_QUERY_NOT_FOUND");
-    let wrong = post(
-        &app,
-        &json!({ "query": "{ __typename }", "extensions": extensions }),
-    )
-    .await;
+    let wrong = app
+        .graphql(
+            None,
+            &json!({ "query": "{ __typename }", "extensions": extensions }),
+        )
+        .await;
     assert_eq!(error_code(&wrong), "PERSISTED_QUERY_HASH_MISMATCH");
-    let registered = post(
-        &app,
-        &json!({ "query": document, "extensions": extensions }),
-    )
-    .await;
+    let registered = app
+        .graphql(
+            None,
+            &json!({ "query": document, "extensions": extensions }),
+        )
+        .await;
     assert_eq!(registered["data"]["technique"]["name"], "Foam rolling");
-    let by_hash = post(&app, &json!({ "extensions": extensions })).await;
+    let by_hash = app
+        .graphql(None, &json!({ "extensions": extensions }))
+        .await;
     assert_eq!(by_hash, registered);
 
     let path = format!(
@@ -458,27 +441,27 @@ async fn allow_list_mode_runs_only_persisted_documents(engine: Engine) {
         "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
     let only_hash = json!({ "extensions": with_hash["extensions"] });
 
-    let plain = query(&app, document).await;
+    let plain = app.query(None, document).await;
     assert_eq!(error_code(&plain), "PERSISTED_QUERY_ONLY");
-    let anonymous = post(&app, &with_hash).await;
+    let anonymous = app.graphql(None, &with_hash).await;
     assert_eq!(error_code(&anonymous), "PERSISTED_QUERY_ONLY");
     assert_eq!(
-        error_code(&post(&app, &only_hash).await),
+        error_code(&app.graphql(None, &only_hash).await),
         "PERSISTED_QUERY_NOT_FOUND"
     );
-    let registered = post_as(&app, Some(&admin), &with_hash).await;
+    let registered = app.graphql(Some(&admin), &with_hash).await;
     assert_eq!(
         registered["data"]["product"]["sku"], "DEMO-FR-SMOOTH",
         "{registered}"
     );
-    assert_eq!(post(&app, &only_hash).await, registered);
+    assert_eq!(app.graphql(None, &only_hash).await, registered);
     // Anyone may send the full document of a stored hash.
-    assert_eq!(post(&app, &with_hash).await, registered);
+    assert_eq!(app.graphql(None, &with_hash).await, registered);
 
     let introspection = json!({ "query": "{ __schema { queryType { name } } }",
         "extensions": { "persistedQuery": { "version": 1,
             "sha256Hash": hex::encode(Sha256::digest(b"{ __schema { queryType { name } } }")) } } });
-    let refused = post_as(&app, Some(&admin), &introspection).await;
+    let refused = app.graphql(Some(&admin), &introspection).await;
     assert!(
         refused["data"].is_null() || refused["data"]["__schema"].is_null(),
         "{refused}"
@@ -492,19 +475,20 @@ async fn allow_list_mode_runs_only_persisted_documents(engine: Engine) {
 async fn relation_fields_carry_every_selected_field(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     let fields = "title journal year doi pmid url authors sampleSize summary";
-    let body = query(
-        &app,
-        &format!(
-            r#"query {{ technique(slug: "deep-tissue-massage") {{
+    let body = app
+        .query(
+            None,
+            &format!(
+                r#"query {{ technique(slug: "deep-tissue-massage") {{
                  direct: citations {{ {fields} }}
                  spread: citations {{ ...Cited }}
                  inline: citations {{ ... on Citation {{ {fields} }} }}
                  linked: citationsLinks {{ note node {{ ...Cited }} }}
                  partial: citations {{ title }} }} }}
                fragment Cited on Citation {{ {fields} }}"#
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
     assert!(body["errors"].is_null(), "{body}");
     let rest: Value = app
         .get("/v1/techniques/deep-tissue-massage?include=citations")

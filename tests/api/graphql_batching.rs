@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::engine_tests;
-use crate::graphql::{app_with_data, query};
+use crate::graphql::app_with_data;
 use crate::helpers::{Engine, TestApp, settings};
 
 /// One statement per level, whatever the number of parents or of relation fields on it
@@ -14,9 +14,7 @@ async fn nested_queries_run_one_statement_per_level(engine: Engine) {
     let mut counts = Vec::new();
     for first in [1, 12] {
         let before = app.statements.get();
-        let body = query(
-            &app,
-            &format!(
+        let body = app.query(None, &format!(
                 "{{ conditions(first: {first}) {{ edges {{ node {{ name techniques(first: 5) {{
                    name benefits(first: 3) {{ name }} citations(first: 3) {{ title }} }} }} }} }} }}"
             ),
@@ -55,7 +53,7 @@ async fn capped_relations_keep_each_parents_first_children(engine: Engine) {
     let mut counts = Vec::new();
     for app in [&app, &tight] {
         let before = app.statements.get();
-        let body = query(app, document).await;
+        let body = app.query(None, document).await;
         counts.push(app.statements.get() - before);
         assert!(body["errors"].is_null(), "{body}");
         answers.push(body);
@@ -96,11 +94,12 @@ async fn root_lookups_read_their_relations_with_the_item(engine: Engine) {
     let (app, _db) = app_with_data(engine).await;
     let selection = "slug name techniques(first: 3) { slug benefitsLinks(first: 2) { note
         node { slug name } } products { sku } } citations(first: 2) { title doi }";
-    let listing = query(
-        &app,
-        &format!("{{ conditions(first: 6) {{ edges {{ node {{ {selection} }} }} }} }}"),
-    )
-    .await;
+    let listing = app
+        .query(
+            None,
+            &format!("{{ conditions(first: 6) {{ edges {{ node {{ {selection} }} }} }} }}"),
+        )
+        .await;
     let edges = listing["data"]["conditions"]["edges"].as_array().unwrap();
     assert_eq!(edges.len(), 6, "{listing}");
     let mut linked = 0;
@@ -108,11 +107,12 @@ async fn root_lookups_read_their_relations_with_the_item(engine: Engine) {
         let node = &edge["node"];
         let slug = node["slug"].as_str().unwrap();
         let before = app.statements.get();
-        let body = query(
-            &app,
-            &format!("{{ condition(slug: \"{slug}\") {{ {selection} }} }}"),
-        )
-        .await;
+        let body = app
+            .query(
+                None,
+                &format!("{{ condition(slug: \"{slug}\") {{ {selection} }} }}"),
+            )
+            .await;
         let count = app.statements.get() - before;
         assert_eq!(&body["data"]["condition"], node, "{slug}");
         let has_techniques = !node["techniques"].as_array().unwrap().is_empty();
@@ -122,11 +122,12 @@ async fn root_lookups_read_their_relations_with_the_item(engine: Engine) {
     }
     assert!(linked > 0, "no condition has techniques");
     let before = app.statements.get();
-    let missing = query(
-        &app,
-        r#"{ condition(slug: "no-such") { name techniques { name } } }"#,
-    )
-    .await;
+    let missing = app
+        .query(
+            None,
+            r#"{ condition(slug: "no-such") { name techniques { name } } }"#,
+        )
+        .await;
     assert_eq!(missing["data"]["condition"], Value::Null);
     assert_eq!(app.statements.get() - before, 1);
 }

@@ -39,8 +39,7 @@ pub enum Engine {
 
 /// Server for PostgreSQL test databases; each test creates its own database there.
 fn postgres_admin_url() -> String {
-    std::env::var("SALVE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    crate::pg_server::admin_url().to_owned()
 }
 
 /// A fresh, empty database (not yet migrated). A PostgreSQL one is dropped with it.
@@ -91,7 +90,7 @@ impl TestDb {
                 let admin_url = postgres_admin_url();
                 let admin = Database::connect(&admin_url)
                     .await
-                    .expect("PostgreSQL must be reachable at SALVE_TEST_POSTGRES_URL");
+                    .expect("connect to the PostgreSQL test server");
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE {name}"))
                     .await

@@ -18,18 +18,10 @@ const HOSTILE: [&str; 7] = [
     "%C0%80",
 ];
 
-async fn admin_key(app: &TestApp) -> String {
-    let name = format!("admin-{}", uuid::Uuid::new_v4().simple());
-    salve::service::keys::create(&app.db, &name, &[salve::domain::Scope::Admin])
-        .await
-        .unwrap()
-        .secret
-}
-
 /// Every GET parameter of the document (query and path), each hostile value: 400, never 5xx.
 async fn control_characters_are_refused_in_every_parameter(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let key = admin_key(&app).await;
+    let key = app.key("admin", salve::domain::Scope::Admin).await;
     let document: Value = app.get("/openapi.json").await.json().await.unwrap();
     let mut cases = 0;
     for (path, item) in document["paths"].as_object().unwrap() {
@@ -67,14 +59,8 @@ async fn control_characters_are_refused_in_every_parameter(engine: Engine) {
 }
 
 async fn graphql(app: &TestApp, query: &str, variables: Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    let body = json!({ "query": query, "variables": variables });
+    app.graphql_response(None, &body).await
 }
 
 /// Lookups with control characters: null when the string may be prose (it cannot match
@@ -185,7 +171,7 @@ async fn every_response_says_nosniff(engine: Engine) {
 /// URL fields hold URLs as written: quotes, spaces and angle brackets are refused.
 async fn url_fields_refuse_characters_a_url_would_encode(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let key = admin_key(&app).await;
+    let key = app.key("admin", salve::domain::Scope::Admin).await;
     for url in [
         "https://example.com/\"><script>alert(1)</script>",
         "https://example.com/a b",
@@ -209,7 +195,7 @@ async fn url_fields_refuse_characters_a_url_would_encode(engine: Engine) {
 /// are 422s at their pointer, never a 500 from the database.
 async fn control_characters_in_bodies_are_422(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let key = admin_key(&app).await;
+    let key = app.key("admin", salve::domain::Scope::Admin).await;
     let cases = [
         (
             "PATCH",

@@ -7,13 +7,7 @@ use salve::domain::relations::relations;
 use serde_json::Value;
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestApp, generate, spawn_app, stderr};
-
-async fn json(app: &TestApp, path: &str) -> Value {
-    let response = app.get(path).await;
-    assert_eq!(response.status(), 200, "GET {path}");
-    response.json().await.unwrap()
-}
+use crate::helpers::{Engine, generate, spawn_app, stderr};
 
 /// For every collection: all its relations in one request equal each relation alone,
 /// item by item, and cost one statement for the page plus one for the level.
@@ -27,7 +21,9 @@ async fn every_relation_of_a_level_in_one_statement_matches_each_alone(engine: E
         let names: Vec<&str> = relations(collection).iter().map(|r| r.name).collect();
         let base = format!("/v1/{}?limit=40&sort=slug", collection.as_str());
         let before = app.statements.get();
-        let together = json(&app, &format!("{base}&include={}", names.join(","))).await;
+        let together = app
+            .json(&format!("{base}&include={}", names.join(",")))
+            .await;
         assert_eq!(
             app.statements.get() - before,
             2,
@@ -37,7 +33,7 @@ async fn every_relation_of_a_level_in_one_statement_matches_each_alone(engine: E
         assert!(!items.is_empty(), "{collection}");
         let mut non_empty = 0;
         for name in &names {
-            let alone = json(&app, &format!("{base}&include={name}")).await;
+            let alone = app.json(&format!("{base}&include={name}")).await;
             let alone = alone["data"].as_array().unwrap();
             assert_eq!(alone.len(), items.len(), "{collection}.{name}");
             for (one, all) in alone.iter().zip(items) {
@@ -64,9 +60,7 @@ async fn nested_levels_mix_relations_with_different_parents(engine: Engine) {
 
     let base = "/v1/articles?limit=30&sort=slug";
     let before = app.statements.get();
-    let together = json(
-        &app,
-        &format!("{base}&include=author.articles,reviewer,techniques.benefits,techniques.products,related.author"),
+    let together = app.json(&format!("{base}&include=author.articles,reviewer,techniques.benefits,techniques.products,related.author"),
     )
     .await;
     assert_eq!(app.statements.get() - before, 3, "page + two levels");
@@ -76,7 +70,7 @@ async fn nested_levels_mix_relations_with_different_parents(engine: Engine) {
         ("techniques.products", ["techniques", "products"]),
         ("related.author", ["related", "author"]),
     ] {
-        let alone = json(&app, &format!("{base}&include={path}")).await;
+        let alone = app.json(&format!("{base}&include={path}")).await;
         for (one, all) in alone["data"]
             .as_array()
             .unwrap()
@@ -95,7 +89,7 @@ async fn nested_levels_mix_relations_with_different_parents(engine: Engine) {
         }
     }
     assert_eq!(
-        json(&app, &format!("{base}&include=reviewer")).await["data"]
+        app.json(&format!("{base}&include=reviewer")).await["data"]
             .as_array()
             .unwrap()
             .iter()

@@ -4,6 +4,7 @@
 //! SQLite and once on PostgreSQL (see `engine_tests!`).
 
 mod helpers;
+mod pg_server;
 
 mod cache;
 mod contract;
@@ -20,8 +21,10 @@ mod migrations;
 mod persisted;
 mod readiness;
 mod references;
+mod requests;
 mod rest_reads;
 mod search_across;
 mod search_index;
 mod search_pages;
+mod snapshots;
 mod workflow;

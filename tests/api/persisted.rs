@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::engine_tests;
-use crate::graphql::post;
 use crate::helpers::{Engine, TestApp, TestDb, settings, spawn_app};
 
 fn registration(document: &str) -> Value {
@@ -59,25 +58,25 @@ async fn spawn_with(
 async fn refused_documents_are_never_stored(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     let many_tokens = format!("{{ {} }}", "a ".repeat(2100));
-    let refused = post(&app, &registration(&many_tokens)).await;
+    let refused = app.graphql(None, &registration(&many_tokens)).await;
     assert_eq!(code(&refused), "TOKEN_LIMIT_EXCEEDED", "{refused}");
     let too_large = format!("{{ __typename }}\n#{}", "x".repeat(17_000));
-    let refused = post(&app, &registration(&too_large)).await;
+    let refused = app.graphql(None, &registration(&too_large)).await;
     assert_eq!(code(&refused), "DOCUMENT_TOO_LARGE", "{refused}");
     let unknown_field = "{ nothingHere }";
-    let refused = post(&app, &registration(unknown_field)).await;
+    let refused = app.graphql(None, &registration(unknown_field)).await;
     assert!(!refused["errors"].is_null(), "{refused}");
     assert_eq!(stored(&app).await.0, 0, "refused documents were stored");
     assert_eq!(
-        code(&post(&app, &by_hash(&many_tokens)).await),
+        code(&app.graphql(None, &by_hash(&many_tokens)).await),
         "PERSISTED_QUERY_NOT_FOUND"
     );
 
     let document = r#"{ technique(slug: "foam-rolling") { name } }"#;
-    let ran = post(&app, &registration(document)).await;
+    let ran = app.graphql(None, &registration(document)).await;
     assert_eq!(ran["data"]["technique"]["name"], "Foam rolling");
     assert_eq!(stored(&app).await, (1, document.len() as i64));
-    assert_eq!(post(&app, &by_hash(document)).await, ran);
+    assert_eq!(app.graphql(None, &by_hash(document)).await, ran);
 }
 
 /// `none`: queries sent with their hash run but are not stored; `keys`: only callers with
@@ -85,16 +84,16 @@ async fn refused_documents_are_never_stored(engine: Engine) {
 async fn registration_follows_the_setting(engine: Engine) {
     let document = r#"{ product(slug: "smooth-foam-roller") { sku } }"#;
     let (app, _db) = spawn_with(engine, Some(ApqRegister::None), 1 << 20).await;
-    let ran = post(&app, &registration(document)).await;
+    let ran = app.graphql(None, &registration(document)).await;
     assert_eq!(ran["data"]["product"]["sku"], "DEMO-FR-SMOOTH", "{ran}");
     assert_eq!(stored(&app).await.0, 0);
     assert_eq!(
-        code(&post(&app, &by_hash(document)).await),
+        code(&app.graphql(None, &by_hash(document)).await),
         "PERSISTED_QUERY_NOT_FOUND"
     );
 
     let (app, _db) = spawn_with(engine, Some(ApqRegister::Keys), 1 << 20).await;
-    let ran = post(&app, &registration(document)).await;
+    let ran = app.graphql(None, &registration(document)).await;
     assert_eq!(ran["data"]["product"]["sku"], "DEMO-FR-SMOOTH", "{ran}");
     assert_eq!(stored(&app).await.0, 0, "an anonymous caller registered");
     let key = salve::service::keys::create(&app.db, "reader", &[salve::domain::Scope::Read])
@@ -111,7 +110,7 @@ async fn registration_follows_the_setting(engine: Engine) {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(stored(&app).await.0, 1);
-    assert_eq!(post(&app, &by_hash(document)).await, ran);
+    assert_eq!(app.graphql(None, &by_hash(document)).await, ran);
 }
 
 /// 300 anonymous registrations of distinct 1 KiB documents into a 32 KiB store: it stays
@@ -123,7 +122,7 @@ async fn a_registration_flood_stays_within_the_quota(engine: Engine) {
         .map(|i| format!("{{ __typename }}\n# {i:04} {}", "x".repeat(1000)))
         .collect();
     for document in &documents {
-        let body = post(&app, &registration(document)).await;
+        let body = app.graphql(None, &registration(document)).await;
         assert_eq!(body["data"]["__typename"], "Query", "{body}");
     }
     let (count, bytes) = stored(&app).await;
@@ -131,13 +130,13 @@ async fn a_registration_flood_stays_within_the_quota(engine: Engine) {
     assert!(count >= 25, "only {count} documents kept");
     let newest = documents.last().unwrap();
     assert_eq!(
-        post(&app, &by_hash(newest)).await["data"]["__typename"],
+        app.graphql(None, &by_hash(newest)).await["data"]["__typename"],
         "Query"
     );
     let oldest = by_hash(&documents[0]);
     let fresh = TestApp::spawn(settings(&_db.url)).await;
     assert_eq!(
-        code(&post(&fresh, &oldest).await),
+        code(&fresh.graphql(None, &oldest).await),
         "PERSISTED_QUERY_NOT_FOUND"
     );
 }

@@ -27,7 +27,7 @@ impl Outage {
         let accept = tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
                 let conn = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect("127.0.0.1:5432").await {
+                    if let Ok(mut server) = TcpStream::connect(crate::pg_server::address()).await {
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
                     }
                 });
@@ -66,9 +66,10 @@ async fn readiness_follows_the_database_and_recovers_without_restart(engine: Eng
     assert_eq!(engine, Engine::Postgres);
     let db = TestDb::new(engine).await;
     let proxy = Outage::start(0).await;
-    let url = db
-        .url
-        .replace("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port));
+    let url = db.url.replace(
+        &crate::pg_server::address(),
+        &format!("127.0.0.1:{}", proxy.port),
+    );
     let app = TestApp::spawn(settings(&url)).await;
     assert_eq!(app.get("/readyz").await.status(), 200);
 

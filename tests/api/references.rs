@@ -5,9 +5,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::editing::{Call, etag, keys, patch_current, pointers};
 use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, spawn_app};
+use crate::requests::{Call, pointers};
 
 const CITED: &str = "us-severe-back-pain-2022";
 
@@ -43,7 +43,7 @@ async fn anonymous_bodies(app: &TestApp) -> Vec<(String, String)> {
 
 async fn unpublished_cited_citations_read_as_null(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let keys = keys(&app).await;
+    let keys = app.keys().await;
     let item: Value = app
         .get("/v1/conditions/lower-back-pain")
         .await
@@ -56,13 +56,9 @@ async fn unpublished_cited_citations_read_as_null(engine: Engine) {
     // holds it: unpublishing the citation must reach that answer too.
     let other = "/v1/conditions/degenerative-disc-disease";
     let statistics = json!([{ "label": "Share", "value": 2.5, "unit": "%", "citation": CITED }]);
-    let (status, body) = patch_current(
-        &app,
-        &keys["publish"],
-        other,
-        json!({ "statistics": statistics }),
-    )
-    .await;
+    let (status, body) = app
+        .patch_current(&keys["publish"], other, json!({ "statistics": statistics }))
+        .await;
     assert_eq!(status, 200, "{body}");
     let cached = app.get(other).await.text().await.unwrap();
     assert!(cached.contains(CITED), "{cached}");
@@ -73,7 +69,7 @@ async fn unpublished_cited_citations_read_as_null(engine: Engine) {
     );
 
     let path = format!("/v1/citations/{CITED}");
-    let tag = etag(&app, &keys["publish"], &path).await;
+    let tag = app.etag(&keys["publish"], &path).await;
     let (status, _, body) = Call::new(&app, Method::POST, format!("{path}/unpublish"))
         .key(&keys["publish"])
         .if_match(&tag)
@@ -113,7 +109,7 @@ async fn unpublished_cited_citations_read_as_null(engine: Engine) {
 
 async fn published_items_cannot_start_pointing_at_drafts(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let keys = keys(&app).await;
+    let keys = app.keys().await;
     let write = &keys["write"];
     let (status, _, body) = Call::new(&app, Method::POST, "/v1/citations")
         .key(write)
@@ -124,13 +120,9 @@ async fn published_items_cannot_start_pointing_at_drafts(engine: Engine) {
     let publish = &keys["publish"];
     let statistics = json!([{ "label": "Share", "value": 1.0, "citation": "draft-study" }]);
     let condition = "/v1/conditions/lower-back-pain";
-    let (status, problem) = patch_current(
-        &app,
-        publish,
-        condition,
-        json!({ "statistics": statistics }),
-    )
-    .await;
+    let (status, problem) = app
+        .patch_current(publish, condition, json!({ "statistics": statistics }))
+        .await;
     assert_eq!(status, 409, "{problem}");
     assert_eq!(pointers(&problem), ["/statistics/0/citation"], "{problem}");
 
@@ -141,19 +133,16 @@ async fn published_items_cannot_start_pointing_at_drafts(engine: Engine) {
         .await;
     assert_eq!(status, 201);
     let article = "/v1/articles/massage-for-lower-back-pain";
-    let (status, problem) =
-        patch_current(&app, publish, article, json!({ "author": "draft-writer" })).await;
+    let (status, problem) = app
+        .patch_current(publish, article, json!({ "author": "draft-writer" }))
+        .await;
     assert_eq!(status, 409, "{problem}");
     assert_eq!(pointers(&problem), ["/author"], "{problem}");
 
     // Changes that point at published items still go through.
-    let (status, body) = patch_current(
-        &app,
-        publish,
-        article,
-        json!({ "summary": "Updated summary." }),
-    )
-    .await;
+    let (status, body) = app
+        .patch_current(publish, article, json!({ "summary": "Updated summary." }))
+        .await;
     assert_eq!(status, 200, "{body}");
 }
 

@@ -12,12 +12,6 @@ use crate::helpers::{
     Engine, TestApp, TestDb, generate, import_draft_technique, settings, spawn_app, stderr,
 };
 
-async fn json(app: &TestApp, path: &str) -> Value {
-    let response = app.get(path).await;
-    assert_eq!(response.status(), 200, "GET {path}");
-    response.json().await.unwrap()
-}
-
 fn slugs(body: &Value) -> Vec<String> {
     body["data"]
         .as_array()
@@ -40,7 +34,7 @@ async fn walk(app: &TestApp, path: &str) -> Vec<String> {
             Some(c) => format!("{path}&cursor={c}"),
             None => path.to_owned(),
         };
-        let body = json(app, &page_path).await;
+        let body = app.json(&page_path).await;
         all.extend(slugs(&body));
         match body["page"]["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
@@ -62,13 +56,13 @@ async fn app_with_data(engine: Engine) -> (TestApp, TestDb) {
 async fn every_collection_lists_gets_and_404s(engine: Engine) {
     let (app, _db) = app_with_data(engine).await;
     for collection in Collection::ALL {
-        let body = json(&app, &format!("/v1/{collection}?count=true")).await;
+        let body = app.json(&format!("/v1/{collection}?count=true")).await;
         let listed = slugs(&body);
         assert!(!listed.is_empty(), "{collection}");
         assert_eq!(body["page"]["limit"], 20);
         let total = body["page"]["total"].as_i64().unwrap();
         assert!(total >= listed.len() as i64);
-        let one = json(&app, &format!("/v1/{collection}/{}", listed[0])).await;
+        let one = app.json(&format!("/v1/{collection}/{}", listed[0])).await;
         assert_eq!(one["data"]["slug"], listed[0].as_str());
         for field in ["id", "status", "created_at", "updated_at", "version"] {
             assert!(!one["data"][field].is_null(), "{collection}.{field}");
@@ -76,7 +70,7 @@ async fn every_collection_lists_gets_and_404s(engine: Engine) {
         let missing = app.get(&format!("/v1/{collection}/no-such-item")).await;
         assert_eq!(missing.status(), 404);
     }
-    let by_sku = json(&app, "/v1/products/sku/DEMO-FR-SMOOTH").await;
+    let by_sku = app.json("/v1/products/sku/DEMO-FR-SMOOTH").await;
     assert_eq!(by_sku["data"]["slug"], "smooth-foam-roller");
     assert_eq!(app.get("/v1/products/sku/NOPE-1").await.status(), 404);
 }
@@ -86,8 +80,10 @@ async fn pagination_walks_every_row_once_in_order_for_every_sort(engine: Engine)
     for collection in Collection::ALL {
         for field in sort_fields(collection) {
             for sort in [field.name.to_owned(), format!("-{}", field.name)] {
-                let full =
-                    slugs(&json(&app, &format!("/v1/{collection}?sort={sort}&limit=100")).await);
+                let full = slugs(
+                    &app.json(&format!("/v1/{collection}?sort={sort}&limit=100"))
+                        .await,
+                );
                 let walked = walk(&app, &format!("/v1/{collection}?sort={sort}&limit=3")).await;
                 assert_eq!(walked, full, "{collection} sort={sort}");
                 let unique: BTreeSet<&String> = walked.iter().collect();
@@ -99,21 +95,18 @@ async fn pagination_walks_every_row_once_in_order_for_every_sort(engine: Engine)
             }
         }
         let two_keys = format!("/v1/{collection}?sort=-published_at,slug&limit=2");
-        let full = slugs(&json(&app, &two_keys.replace("limit=2", "limit=100")).await);
+        let full = slugs(&app.json(&two_keys.replace("limit=2", "limit=100")).await);
         assert_eq!(walk(&app, &two_keys).await, full, "{collection} two keys");
     }
 }
 
 async fn pages_stay_stable_when_rows_are_added_before_the_cursor(engine: Engine) {
     let (app, db) = app_with_data(engine).await;
-    let first = json(&app, "/v1/benefits?sort=slug&limit=5").await;
+    let first = app.json("/v1/benefits?sort=slug&limit=5").await;
     let cursor = first["page"]["next_cursor"].as_str().unwrap().to_owned();
     let expected = slugs(
-        &json(
-            &app,
-            &format!("/v1/benefits?sort=slug&limit=5&cursor={cursor}"),
-        )
-        .await,
+        &app.json(&format!("/v1/benefits?sort=slug&limit=5&cursor={cursor}"))
+            .await,
     );
     let dir = db.dir().join("early");
     std::fs::create_dir_all(&dir).unwrap();
@@ -124,11 +117,8 @@ async fn pages_stay_stable_when_rows_are_added_before_the_cursor(engine: Engine)
     .unwrap();
     assert!(db.cli(&["import", dir.to_str().unwrap()]).status.success());
     let again = slugs(
-        &json(
-            &app,
-            &format!("/v1/benefits?sort=slug&limit=5&cursor={cursor}"),
-        )
-        .await,
+        &app.json(&format!("/v1/benefits?sort=slug&limit=5&cursor={cursor}"))
+            .await,
     );
     assert_eq!(again, expected);
 }
@@ -202,12 +192,12 @@ async fn filters_select_exactly_the_matching_items(engine: Engine) {
         ("/v1/conditions?status=draft", vec![]),
     ];
     for (path, expected) in cases {
-        let found: BTreeSet<String> = slugs(&json(&app, &format!("{path}&limit=100")).await)
+        let found: BTreeSet<String> = slugs(&app.json(&format!("{path}&limit=100")).await)
             .into_iter()
             .collect();
         assert_eq!(found, set(&expected), "{path}");
     }
-    let by_author = slugs(&json(&app, "/v1/articles?author=maryann-depietro").await);
+    let by_author = slugs(&app.json("/v1/articles?author=maryann-depietro").await);
     assert_eq!(by_author.len(), 4);
 }
 
@@ -237,9 +227,11 @@ async fn link_filters_and_includes_match_the_links_from_both_ends(engine: Engine
         let (left, right) = (link.left, link.right);
         for (parent, children) in by_left.iter().take(3) {
             let filtered = format!("/v1/{right}?{}={parent}&limit=100", left.singular());
-            let found: BTreeSet<String> = slugs(&json(&app, &filtered).await).into_iter().collect();
+            let found: BTreeSet<String> = slugs(&app.json(&filtered).await).into_iter().collect();
             assert_eq!(&found, children, "{filtered}");
-            let included = json(&app, &format!("/v1/{left}/{parent}?include={right}")).await;
+            let included = app
+                .json(&format!("/v1/{left}/{parent}?include={right}"))
+                .await;
             let found: BTreeSet<String> = included["data"][right.as_str()]
                 .as_array()
                 .unwrap()
@@ -250,9 +242,11 @@ async fn link_filters_and_includes_match_the_links_from_both_ends(engine: Engine
         }
         for (child, parents) in by_right.iter().take(3) {
             let filtered = format!("/v1/{left}?{}={child}&limit=100", right.singular());
-            let found: BTreeSet<String> = slugs(&json(&app, &filtered).await).into_iter().collect();
+            let found: BTreeSet<String> = slugs(&app.json(&filtered).await).into_iter().collect();
             assert_eq!(&found, parents, "{filtered}");
-            let included = json(&app, &format!("/v1/{right}/{child}?include={left}")).await;
+            let included = app
+                .json(&format!("/v1/{right}/{child}?include={left}"))
+                .await;
             let found: BTreeSet<String> = included["data"][left.as_str()]
                 .as_array()
                 .unwrap()
@@ -266,9 +260,7 @@ async fn link_filters_and_includes_match_the_links_from_both_ends(engine: Engine
 
 async fn nested_includes_and_references_expand(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let body = json(
-        &app,
-        "/v1/products/sku/DEMO-FR-SMOOTH?include=techniques.benefits,techniques.conditions,techniques.citations",
+    let body = app.json("/v1/products/sku/DEMO-FR-SMOOTH?include=techniques.benefits,techniques.conditions,techniques.citations",
     )
     .await;
     let techniques = body["data"]["techniques"].as_array().unwrap();
@@ -278,7 +270,7 @@ async fn nested_includes_and_references_expand(engine: Engine) {
     assert!(!techniques[0]["benefits"].as_array().unwrap().is_empty());
     assert_eq!(techniques[0]["conditions"][0]["slug"], "lower-back-pain");
 
-    let article = json(&app, "/v1/articles/massage-for-lower-back-pain?include=author.articles,publisher,reviewer,related").await;
+    let article = app.json("/v1/articles/massage-for-lower-back-pain?include=author.articles,publisher,reviewer,related").await;
     assert_eq!(article["data"]["author"]["slug"], "maryann-depietro");
     assert_eq!(
         article["data"]["author"]["articles"]
@@ -291,11 +283,9 @@ async fn nested_includes_and_references_expand(engine: Engine) {
     assert!(article["data"]["reviewer"].is_null());
     assert_eq!(article["data"]["related"].as_array().unwrap().len(), 3);
 
-    let sparse = json(
-        &app,
-        "/v1/techniques/foam-rolling?fields=slug,name&include=products",
-    )
-    .await;
+    let sparse = app
+        .json("/v1/techniques/foam-rolling?fields=slug,name&include=products")
+        .await;
     let keys: BTreeSet<&str> = sparse["data"]
         .as_object()
         .unwrap()
@@ -312,13 +302,11 @@ async fn includes_run_one_statement_per_level(engine: Engine) {
     let mut counts = Vec::new();
     for limit in [1, 50] {
         let before = app.statements.get();
-        let body = json(
-            &app,
-            &format!(
+        let body = app
+            .json(&format!(
                 "/v1/conditions?include=techniques.benefits,techniques.products&limit={limit}"
-            ),
-        )
-        .await;
+            ))
+            .await;
         counts.push(app.statements.get() - before);
         assert_eq!(slugs(&body).len(), limit.min(12));
     }
@@ -331,7 +319,7 @@ async fn includes_run_one_statement_per_level(engine: Engine) {
     // The storefront's technique page (benchmark W1): the item and its three relations,
     // in one statement.
     const W1: &str = "include=benefits,citations,products";
-    let all = json(&app, &format!("/v1/techniques?limit=100&{W1}")).await;
+    let all = app.json(&format!("/v1/techniques?limit=100&{W1}")).await;
     let related = |item: &Value| {
         ["benefits", "citations", "products"]
             .iter()
@@ -347,7 +335,7 @@ async fn includes_run_one_statement_per_level(engine: Engine) {
         .unwrap()
         .to_owned();
     let before = app.statements.get();
-    let body = json(&app, &format!("/v1/techniques/{slug}?{W1}")).await;
+    let body = app.json(&format!("/v1/techniques/{slug}?{W1}")).await;
     assert_eq!(
         app.statements.get() - before,
         1,
@@ -370,7 +358,7 @@ async fn includes_run_one_statement_per_level(engine: Engine) {
     let condition = "/v1/conditions/lower-back-pain";
     const W3: &str = "include=techniques.benefits,techniques.citations,techniques.products";
     let before = app.statements.get();
-    let body = json(&app, &format!("{condition}?{W3}")).await;
+    let body = app.json(&format!("{condition}?{W3}")).await;
     assert_eq!(
         app.statements.get() - before,
         2,
@@ -379,7 +367,7 @@ async fn includes_run_one_statement_per_level(engine: Engine) {
     let techniques = body["data"]["techniques"].as_array().unwrap();
     let with_benefits = |t: &Value| !t["benefits"].as_array().unwrap().is_empty();
     assert!(techniques.iter().any(with_benefits), "{body}");
-    let all = json(&app, &format!("/v1/conditions?limit=100&{W3}")).await;
+    let all = app.json(&format!("/v1/conditions?limit=100&{W3}")).await;
     let listed = all["data"]
         .as_array()
         .unwrap()
@@ -590,7 +578,7 @@ async fn bad_inputs_are_4xx_problems_never_5xx(engine: Engine) {
         400
     );
     assert_eq!(app.get("/v1/techniques?q=%22unpaired").await.status(), 200);
-    let cursor_from_other_query = json(&app, "/v1/techniques?limit=1").await["page"]["next_cursor"]
+    let cursor_from_other_query = app.json("/v1/techniques?limit=1").await["page"]["next_cursor"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -606,25 +594,25 @@ async fn bad_inputs_are_4xx_problems_never_5xx(engine: Engine) {
 
 async fn search_is_stemmed_ranked_and_supports_prefixes(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let stemmed = slugs(&json(&app, "/v1/techniques?q=rolled").await);
+    let stemmed = slugs(&app.json("/v1/techniques?q=rolled").await);
     assert_eq!(stemmed, vec!["foam-rolling"]);
-    let prefix = slugs(&json(&app, "/v1/techniques?q=trig*").await);
+    let prefix = slugs(&app.json("/v1/techniques?q=trig*").await);
     assert!(
         prefix.contains(&"trigger-point-therapy".to_owned()),
         "{prefix:?}"
     );
     // A name match outranks a body-only match.
-    let ranked = slugs(&json(&app, "/v1/techniques?q=trigger").await);
+    let ranked = slugs(&app.json("/v1/techniques?q=trigger").await);
     assert_eq!(ranked[0], "trigger-point-therapy", "{ranked:?}");
     let walked = walk(&app, "/v1/techniques?q=massage&limit=1").await;
-    let full = slugs(&json(&app, "/v1/techniques?q=massage&limit=100").await);
+    let full = slugs(&app.json("/v1/techniques?q=massage&limit=100").await);
     assert_eq!(walked, full);
     assert!(full.len() >= 3);
 }
 
 async fn search_across_collections_ranks_types_and_paginates(engine: Engine) {
     let (app, _db) = app_with_data(engine).await;
-    let body = json(&app, "/v1/search?q=foam&limit=100").await;
+    let body = app.json("/v1/search?q=foam&limit=100").await;
     let hits = body["data"].as_array().unwrap();
     let types: BTreeSet<&str> = hits.iter().map(|h| h["type"].as_str().unwrap()).collect();
     assert!(
@@ -642,7 +630,7 @@ async fn search_across_collections_ranks_types_and_paginates(engine: Engine) {
         assert_eq!(app.get(&format!("/v1/{kind}/{slug}")).await.status(), 200);
     }
 
-    let only = json(&app, "/v1/search?q=foam&type=products&limit=100").await;
+    let only = app.json("/v1/search?q=foam&type=products&limit=100").await;
     assert!(
         only["data"]
             .as_array()
@@ -663,7 +651,7 @@ async fn search_across_collections_ranks_types_and_paginates(engine: Engine) {
     let mut walked = Vec::new();
     let mut path = "/v1/search?q=foam&limit=2".to_owned();
     loop {
-        let page = json(&app, &path).await;
+        let page = app.json(&path).await;
         for h in page["data"].as_array().unwrap() {
             walked.push((
                 h["type"].as_str().unwrap().to_owned(),

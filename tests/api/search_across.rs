@@ -49,7 +49,7 @@ async fn pages_across_collections_follow_the_one_ranking(engine: Engine) {
     let output = db.cli(&["import", set.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     import_draft_technique(&db);
-    let preview = crate::editing::key(&app, "previewer", salve::domain::Scope::Preview).await;
+    let preview = app.key("previewer", salve::domain::Scope::Preview).await;
     let types: Vec<Collection> = salve::service::fulltext::searchable().collect();
 
     for query in [

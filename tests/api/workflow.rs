@@ -5,9 +5,9 @@ use reqwest::Method;
 use salve::domain::Scope;
 use serde_json::{Value, json};
 
-use crate::editing::{Call, etag, key, keys, pointers};
 use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, spawn_app};
+use crate::requests::{Call, pointers};
 
 async fn gql(app: &TestApp, key: Option<&str>, query: &str, variables: Value) -> Value {
     let mut request = app
@@ -28,7 +28,7 @@ fn code(body: &Value) -> &str {
 
 async fn publishing_is_blocked_by_unpublished_references(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let keys = keys(&app).await;
+    let keys = app.keys().await;
     let (write, publish) = (&keys["write"], &keys["publish"]);
     let (status, _, _) = Call::new(&app, Method::POST, "/v1/authors")
         .key(write)
@@ -70,14 +70,14 @@ async fn publishing_is_blocked_by_unpublished_references(engine: Engine) {
     );
 
     // Publishing the author and naming a credentialed reviewer unblocks it.
-    let author = etag(&app, write, "/v1/authors/new-writer").await;
+    let author = app.etag(write, "/v1/authors/new-writer").await;
     let (status, _, _) = Call::new(&app, Method::POST, "/v1/authors/new-writer/publish")
         .key(publish)
         .if_match(&author)
         .send()
         .await;
     assert_eq!(status, 200);
-    let article = etag(&app, write, "/v1/articles/fresh-article").await;
+    let article = app.etag(write, "/v1/articles/fresh-article").await;
     let (status, _, body) = Call::new(&app, Method::PATCH, "/v1/articles/fresh-article")
         .key(write)
         .if_match(&article)
@@ -85,7 +85,7 @@ async fn publishing_is_blocked_by_unpublished_references(engine: Engine) {
         .send()
         .await;
     assert_eq!(status, 200, "{body}");
-    let article = etag(&app, write, "/v1/articles/fresh-article").await;
+    let article = app.etag(write, "/v1/articles/fresh-article").await;
     let (status, _, body) = Call::new(&app, Method::POST, "/v1/articles/fresh-article/publish")
         .key(publish)
         .if_match(&article)
@@ -100,7 +100,7 @@ async fn publishing_is_blocked_by_unpublished_references(engine: Engine) {
     );
 
     // Wrong-state steps are conflicts, not silent no-ops.
-    let article = etag(&app, write, "/v1/articles/fresh-article").await;
+    let article = app.etag(write, "/v1/articles/fresh-article").await;
     let (status, _, _) = Call::new(&app, Method::POST, "/v1/articles/fresh-article/submit")
         .key(write)
         .if_match(&article)
@@ -111,7 +111,7 @@ async fn publishing_is_blocked_by_unpublished_references(engine: Engine) {
 
 async fn medical_reviews_are_recorded_and_listed(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let keys = keys(&app).await;
+    let keys = app.keys().await;
     let publish = &keys["publish"];
     let article: Value = app
         .get("/v1/articles?fields=slug,version,updated_at")
@@ -204,10 +204,10 @@ async fn medical_reviews_are_recorded_and_listed(engine: Engine) {
 
 async fn hard_deletes_respect_published_links(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let keys = keys(&app).await;
+    let keys = app.keys().await;
     let (admin, publish) = (&keys["admin"], &keys["publish"]);
     let path = "/v1/benefits/released-knots";
-    let tag = etag(&app, admin, path).await;
+    let tag = app.etag(admin, path).await;
     let (status, _, _) = Call::new(&app, Method::DELETE, format!("{path}?hard=true"))
         .key(publish)
         .if_match(&tag)
@@ -248,7 +248,7 @@ async fn hard_deletes_respect_published_links(engine: Engine) {
 
     // Archiving (soft delete) hides an item and keeps it.
     let path = "/v1/techniques/foam-rolling";
-    let tag = etag(&app, admin, path).await;
+    let tag = app.etag(admin, path).await;
     let (status, _, body) = Call::new(&app, Method::DELETE, path)
         .key(publish)
         .if_match(&tag)
@@ -261,7 +261,7 @@ async fn hard_deletes_respect_published_links(engine: Engine) {
     assert_eq!(app.get(path).await.status(), 404);
     // An author that articles name cannot be deleted, even with cascade.
     let author = "/v1/authors/maryann-depietro";
-    let tag = etag(&app, admin, author).await;
+    let tag = app.etag(admin, author).await;
     let (status, _, problem) = Call::new(
         &app,
         Method::DELETE,
@@ -276,7 +276,7 @@ async fn hard_deletes_respect_published_links(engine: Engine) {
 
 async fn keys_are_managed_over_http(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let admin = key(&app, "root", Scope::Admin).await;
+    let admin = app.key("root", Scope::Admin).await;
     let (status, _, created) = Call::new(&app, Method::POST, "/v1/keys")
         .key(&admin)
         .json(json!({ "name": "shop", "scopes": ["read"] }))
@@ -329,7 +329,7 @@ async fn keys_are_managed_over_http(engine: Engine) {
 
 async fn graphql_mutations_mirror_rest(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let keys = keys(&app).await;
+    let keys = app.keys().await;
     let (write, publish) = (keys["write"].as_str(), keys["publish"].as_str());
     let create = r#"mutation($input: TechniqueInput!) { createTechnique(input: $input) { slug status version kind } }"#;
     let input = json!({ "input": { "slug": "gql-rolling", "name": "GraphQL rolling", "kind": "SELF",
