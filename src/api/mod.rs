@@ -9,6 +9,7 @@ pub mod http_cache;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod params;
 pub mod request;
 pub mod rest;
 

@@ -1,13 +1,12 @@
 //! The query language of list endpoints — filters, sort, search, pagination, includes and
-//! sparse fieldsets — validated into typed parameters. REST parses query strings into
-//! these; GraphQL will build them from its arguments. Unknown or malformed parameters are
-//! 400 errors naming the parameter.
+//! sparse fieldsets — as typed, validated values. REST reads them from query strings
+//! (`api::params`), GraphQL from its arguments; each rule is checked here, once. Values
+//! that break one are 400 errors naming the parameter.
 
 use super::model::{Collection, FieldKind, STATUSES};
 use super::paging::PageSize;
 use super::relations::{Relation, relation, relations};
 use super::slug::Slug;
-use super::text::{TextKind, check_controls};
 use crate::error::{AppError, Result};
 
 pub const MAX_INCLUDE_DEPTH: usize = 3;
@@ -121,7 +120,7 @@ pub enum Filter {
 /// A full-text query reduced to plain words (letters and digits only), each optionally a
 /// prefix (`trig*`), so no operator or quote of either engine's syntax reaches SQL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchTerms(pub Vec<(String, bool)>);
+pub struct SearchTerms(Vec<(String, bool)>);
 
 impl SearchTerms {
     pub fn parse(input: &str) -> Result<Self> {
@@ -151,28 +150,14 @@ impl SearchTerms {
         Ok(Self(terms))
     }
 
-    /// PostgreSQL `to_tsquery` text: `word & prefix:*`.
-    pub fn to_tsquery(&self) -> String {
-        self.0
-            .iter()
-            .map(|(w, prefix)| if *prefix { format!("{w}:*") } else { w.clone() })
-            .collect::<Vec<_>>()
-            .join(" & ")
+    /// The words, each with whether it is a prefix (`trig*`).
+    pub fn words(&self) -> &[(String, bool)] {
+        &self.0
     }
 
-    /// SQLite FTS5 MATCH text: `"word" "prefix"*` (implicit AND).
-    pub fn to_fts5(&self) -> String {
-        self.0
-            .iter()
-            .map(|(w, prefix)| {
-                if *prefix {
-                    format!("\"{w}\"*")
-                } else {
-                    format!("\"{w}\"")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
+    /// Each word alone, as its own query.
+    pub fn each(&self) -> impl Iterator<Item = SearchTerms> + '_ {
+        self.0.iter().map(|word| SearchTerms(vec![word.clone()]))
     }
 }
 
@@ -197,6 +182,39 @@ pub struct ListParams {
     pub edge_cursors: bool,
 }
 
+impl ListParams {
+    /// No filter, no search, the default page size, the collection's default order.
+    pub fn new(collection: Collection) -> Self {
+        Self {
+            filters: Vec::new(),
+            search: None,
+            sort: default_sort(collection),
+            limit: PageSize::DEFAULT,
+            cursor: None,
+            count: false,
+            include: Vec::new(),
+            fields: None,
+            edge_cursors: false,
+        }
+    }
+
+    /// Searches rank by relevance unless a sort is given.
+    pub fn search(&mut self, terms: SearchTerms, explicit_sort: bool) {
+        self.search = Some(terms);
+        if !explicit_sort {
+            self.sort.clear();
+        }
+    }
+}
+
+/// The order of a list without `sort`: its first sortable field, ascending.
+fn default_sort(collection: Collection) -> Vec<SortKey> {
+    vec![SortKey {
+        field: sort_fields(collection)[0],
+        descending: false,
+    }]
+}
+
 /// Parameters of a single-item read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ItemParams {
@@ -204,90 +222,15 @@ pub struct ItemParams {
     pub fields: Option<Vec<String>>,
 }
 
-fn bad(parameter: &str, detail: impl std::fmt::Display) -> AppError {
+pub(crate) fn bad(parameter: &str, detail: impl std::fmt::Display) -> AppError {
     AppError::invalid_parameter(format!("{parameter}: {detail}"))
 }
 
-/// Each parameter once, and no control character in a name or value (the HTTP edge
-/// refuses them already; GraphQL arguments reach here too).
-fn unique_pairs(pairs: &[(String, String)]) -> Result<()> {
-    for (i, (key, value)) in pairs.iter().enumerate() {
-        check_controls(key, TextKind::Line).map_err(|e| bad(&key.escape_debug().to_string(), e))?;
-        check_controls(value, TextKind::Line).map_err(|e| bad(key, e))?;
-        if pairs[..i].iter().any(|(k, _)| k == key) {
-            return Err(bad(key, "is given more than once"));
-        }
-    }
-    Ok(())
-}
-
-pub fn parse_item_params(collection: Collection, pairs: &[(String, String)]) -> Result<ItemParams> {
-    unique_pairs(pairs)?;
-    let mut params = ItemParams::default();
-    for (key, value) in pairs {
-        match key.as_str() {
-            "include" => params.include = parse_include(collection, value)?,
-            "fields" => params.fields = Some(parse_fields(collection, value)?),
-            other => return Err(bad(other, "unknown parameter (allowed: include, fields)")),
-        }
-    }
-    Ok(params)
-}
-
-pub fn parse_list_params(collection: Collection, pairs: &[(String, String)]) -> Result<ListParams> {
-    unique_pairs(pairs)?;
-    let mut params = ListParams {
-        filters: Vec::new(),
-        search: None,
-        sort: Vec::new(),
-        limit: PageSize::DEFAULT,
-        cursor: None,
-        count: false,
-        include: Vec::new(),
-        fields: None,
-        edge_cursors: false,
-    };
-    let mut explicit_sort = false;
-    for (key, value) in pairs {
-        match key.as_str() {
-            "limit" => params.limit = PageSize::parse(value).map_err(|e| bad("limit", e))?,
-            "cursor" => params.cursor = Some(value.clone()),
-            "count" => {
-                params.count = match value.as_str() {
-                    "true" => true,
-                    "false" => false,
-                    _ => return Err(bad("count", "must be true or false")),
-                }
-            }
-            "sort" => {
-                params.sort = parse_sort(collection, value)?;
-                explicit_sort = true;
-            }
-            "q" => params.search = Some(SearchTerms::parse(value)?),
-            "include" => params.include = parse_include(collection, value)?,
-            "fields" => params.fields = Some(parse_fields(collection, value)?),
-            other => params
-                .filters
-                .extend(parse_filter(collection, other, value)?),
-        }
-    }
-    if !explicit_sort && params.search.is_none() {
-        params.sort = vec![SortKey {
-            field: sort_fields(collection)[0],
-            descending: false,
-        }];
-    }
-    Ok(params)
-}
-
-fn parse_sort(collection: Collection, value: &str) -> Result<Vec<SortKey>> {
+/// Sort keys from (field name, descending) pairs: known fields, each once, at most 3.
+pub fn sort_keys(collection: Collection, requested: &[(&str, bool)]) -> Result<Vec<SortKey>> {
     let fields = sort_fields(collection);
     let mut keys: Vec<SortKey> = Vec::new();
-    for part in value.split(',') {
-        let (name, descending) = match part.strip_prefix('-') {
-            Some(name) => (name, true),
-            None => (part, false),
-        };
+    for &(name, descending) in requested {
         let field = fields.iter().find(|f| f.name == name).ok_or_else(|| {
             let allowed: Vec<&str> = fields.iter().map(|f| f.name).collect();
             bad(
@@ -316,10 +259,11 @@ pub fn field_names(collection: Collection) -> Vec<&'static str> {
     names
 }
 
-fn parse_fields(collection: Collection, value: &str) -> Result<Vec<String>> {
+/// A sparse fieldset: names of fields items of `collection` have.
+pub fn field_list(collection: Collection, names: &[&str]) -> Result<Vec<String>> {
     let known = field_names(collection);
     let mut fields = Vec::new();
-    for name in value.split(',') {
+    for &name in names {
         if !known.contains(&name) {
             return Err(bad(
                 "fields",
@@ -331,19 +275,23 @@ fn parse_fields(collection: Collection, value: &str) -> Result<Vec<String>> {
     Ok(fields)
 }
 
-fn parse_include(collection: Collection, value: &str) -> Result<Vec<IncludeNode>> {
+/// The include tree of relation paths (each a list of relation names from `collection`),
+/// at most [`MAX_INCLUDE_DEPTH`] deep.
+pub fn include_tree(collection: Collection, paths: &[Vec<&str>]) -> Result<Vec<IncludeNode>> {
     let mut roots: Vec<IncludeNode> = Vec::new();
-    for path in value.split(',') {
-        let segments: Vec<&str> = path.split('.').collect();
+    for segments in paths {
         if segments.len() > MAX_INCLUDE_DEPTH {
             return Err(bad(
                 "include",
-                format!("{path:?} is deeper than {MAX_INCLUDE_DEPTH} levels"),
+                format!(
+                    "{:?} is deeper than {MAX_INCLUDE_DEPTH} levels",
+                    segments.join(".")
+                ),
             ));
         }
         let mut level = &mut roots;
         let mut from = collection;
-        for segment in segments {
+        for &segment in segments {
             let relation = relation(from, segment).ok_or_else(|| {
                 let allowed: Vec<&str> = relations(from).iter().map(|r| r.name).collect();
                 bad(
@@ -371,15 +319,45 @@ fn parse_include(collection: Collection, value: &str) -> Result<Vec<IncludeNode>
     Ok(roots)
 }
 
-fn split_values(parameter: &str, value: &str) -> Result<Vec<String>> {
-    let values: Vec<String> = value.split(',').map(str::to_owned).collect();
+/// Up to [`MAX_FILTER_VALUES`] non-empty values of at most 200 bytes.
+fn filter_values(parameter: &str, values: &[&str]) -> Result<Vec<String>> {
     if values.len() > MAX_FILTER_VALUES || values.iter().any(|v| v.is_empty() || v.len() > 200) {
         return Err(bad(
             parameter,
-            "expects up to 50 comma-separated, non-empty values",
+            format!("expects 1 to {MAX_FILTER_VALUES} non-empty values of at most 200 bytes"),
         ));
     }
-    Ok(values)
+    Ok(values.iter().map(|v| (*v).to_owned()).collect())
+}
+
+/// A filter's value as a client gives it: several values, an integer, or one text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterValue<'a> {
+    List(Vec<&'a str>),
+    Integer(i64),
+    Text(&'a str),
+}
+
+/// Which [`FilterValue`] a filter takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterInput {
+    List,
+    Integer,
+    Text,
+}
+
+impl FilterKind {
+    pub fn input(&self) -> FilterInput {
+        match self {
+            FilterKind::OneOf { .. } | FilterKind::Text { .. } => FilterInput::List,
+            FilterKind::Exactly { .. } | FilterKind::AtLeast { .. } | FilterKind::AtMost { .. } => {
+                FilterInput::Integer
+            }
+            FilterKind::Related(_)
+            | FilterKind::ReviewOverdue { .. }
+            | FilterKind::DueWithin { .. } => FilterInput::Text,
+        }
+    }
 }
 
 /// How a filter parameter reads its value.
@@ -495,19 +473,39 @@ pub fn filter_params(collection: Collection) -> Vec<FilterParam> {
     params
 }
 
-fn parse_filter(collection: Collection, key: &str, value: &str) -> Result<Vec<Filter>> {
-    let param = filter_params(collection)
+/// The filter parameter `name` of `collection`'s list.
+pub fn filter_param(collection: Collection, name: &str) -> Result<FilterParam> {
+    filter_params(collection)
         .into_iter()
-        .find(|p| p.name == key)
-        .ok_or_else(|| bad(key, "unknown parameter"))?;
-    let number = || {
-        value
-            .parse::<i64>()
-            .map_err(|_| bad(key, "must be an integer"))
-    };
-    Ok(match param.kind {
+        .find(|p| p.name == name)
+        .ok_or_else(|| bad(name, "unknown parameter"))
+}
+
+impl FilterParam {
+    /// The filters `value` asks for.
+    pub fn filters(&self, value: FilterValue<'_>) -> Result<Vec<Filter>> {
+        let key = self.name.as_str();
+        let (values, number, text) = match (self.kind.input(), value) {
+            (FilterInput::List, FilterValue::List(values)) => (values, 0, ""),
+            (FilterInput::Integer, FilterValue::Integer(n)) => (Vec::new(), n, ""),
+            (FilterInput::Text, FilterValue::Text(text)) => (Vec::new(), 0, text),
+            (input, _) => return Err(bad(key, format!("expects {input:?}").to_lowercase())),
+        };
+        filters(key, &self.kind, &values, number, text)
+    }
+}
+
+fn filters(
+    key: &str,
+    kind: &FilterKind,
+    values: &[&str],
+    number: i64,
+    value: &str,
+) -> Result<Vec<Filter>> {
+    let number = || Ok::<i64, AppError>(number);
+    Ok(match *kind {
         FilterKind::OneOf { column, allowed } => {
-            let values = split_values(key, value)?;
+            let values = filter_values(key, values)?;
             if let Some(v) = values.iter().find(|v| !allowed.contains(&v.as_str())) {
                 return Err(bad(
                     key,
@@ -518,7 +516,7 @@ fn parse_filter(collection: Collection, key: &str, value: &str) -> Result<Vec<Fi
         }
         FilterKind::Text { column } => vec![Filter::AnyOf {
             column,
-            values: split_values(key, value)?,
+            values: filter_values(key, values)?,
         }],
         FilterKind::Exactly { column } => {
             let value = number()?;
@@ -578,23 +576,27 @@ fn parse_filter(collection: Collection, key: &str, value: &str) -> Result<Vec<Fi
 mod tests {
     use super::*;
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
     #[test]
     fn search_terms_keep_only_words() {
         let terms =
             SearchTerms::parse("Trig* point'; DROP TABLE x; -- \"massage\" OR NEAR(").unwrap();
+        let words: Vec<(&str, bool)> = terms
+            .words()
+            .iter()
+            .map(|(w, p)| (w.as_str(), *p))
+            .collect();
         assert_eq!(
-            terms.to_fts5(),
-            "\"trig\"* \"point\" \"drop\" \"table\" \"x\" \"massage\" \"or\" \"near\""
-        );
-        assert_eq!(
-            SearchTerms::parse("foam rol*").unwrap().to_tsquery(),
-            "foam & rol:*"
+            words,
+            [
+                ("trig", true),
+                ("point", false),
+                ("drop", false),
+                ("table", false),
+                ("x", false),
+                ("massage", false),
+                ("or", false),
+                ("near", false)
+            ]
         );
         for empty in ["", "***", "'\"\0", "-- ;"] {
             assert!(SearchTerms::parse(empty).is_err(), "{empty:?}");
@@ -603,59 +605,23 @@ mod tests {
     }
 
     #[test]
-    fn parses_a_full_list_query() {
-        let params = parse_list_params(
-            Collection::Citations,
-            &pairs(&[
-                ("kind", "guideline,review"),
-                ("year_gte", "2015"),
-                ("technique", "foam-rolling"),
-                ("sort", "-year,title"),
-                ("limit", "50"),
-                (
-                    "include",
-                    "techniques.benefits,techniques.products,conditions",
-                ),
-                ("count", "true"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(params.filters.len(), 3);
-        let exact = parse_list_params(Collection::Citations, &pairs(&[("year", "2017")])).unwrap();
-        assert_eq!(exact.filters.len(), 2);
-        assert_eq!(params.sort.len(), 2);
-        assert!(params.sort[0].descending);
-        assert_eq!(params.include.len(), 2);
-        assert_eq!(params.include[0].children.len(), 2);
-        assert!(params.count);
-    }
-
-    #[test]
-    fn rejects_bad_parameters_naming_them() {
-        let cases = [
-            (("limit", "0"), "limit"),
-            (("limit", "101"), "limit"),
-            (("limit", "-1"), "limit"),
-            (("limit", "abc"), "limit"),
-            (("sort", "colour"), "sort"),
-            (("include", "unicorns"), "include"),
-            (
-                ("include", "techniques.benefits.citations.techniques"),
-                "include",
-            ),
-            (("fields", "colour"), "fields"),
-            (("kind", "robotic"), "kind"),
-            (("colour", "red"), "colour"),
-            (("condition", "Not A Slug"), "condition"),
-            (("count", "yes"), "count"),
-        ];
-        for ((key, value), named) in cases {
-            let error =
-                parse_list_params(Collection::Techniques, &pairs(&[(key, value)])).unwrap_err();
-            assert!(
-                error.to_string().starts_with(named),
-                "{key}={value}: {error}"
-            );
-        }
+    fn filters_take_the_value_their_kind_reads() {
+        let year = filter_param(Collection::Citations, "year").unwrap();
+        assert_eq!(year.filters(FilterValue::Integer(2017)).unwrap().len(), 2);
+        assert!(year.filters(FilterValue::Text("2017")).is_err());
+        let brand = filter_param(Collection::Products, "brand").unwrap();
+        // A value may hold a comma: only the query string splits on it.
+        let one = brand
+            .filters(FilterValue::List(vec!["Acme, Inc."]))
+            .unwrap();
+        assert_eq!(
+            one,
+            [Filter::AnyOf {
+                column: "brand",
+                values: vec!["Acme, Inc.".into()]
+            }]
+        );
+        assert!(brand.filters(FilterValue::List(vec![""])).is_err());
+        assert!(filter_param(Collection::Products, "colour").is_err());
     }
 }

@@ -15,6 +15,33 @@ pub fn searchable() -> impl Iterator<Item = Collection> {
         .filter(|c| migration::SEARCHABLE.iter().any(|(t, _)| *t == c.table()))
 }
 
+/// PostgreSQL `to_tsquery` text: `word & prefix:*`. Words hold letters and digits only
+/// (`SearchTerms`), so no operator of the syntax can appear.
+fn tsquery(terms: &SearchTerms) -> String {
+    terms
+        .words()
+        .iter()
+        .map(|(w, prefix)| if *prefix { format!("{w}:*") } else { w.clone() })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// SQLite FTS5 MATCH text: `"word" "prefix"*` (implicit AND).
+pub fn fts5_match(terms: &SearchTerms) -> String {
+    terms
+        .words()
+        .iter()
+        .map(|(w, prefix)| {
+            if *prefix {
+                format!("\"{w}\"*")
+            } else {
+                format!("\"{w}\"")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Full-text matching and scoring for one collection, on either engine. Higher scores are
 /// better on both.
 pub struct SearchSql {
@@ -47,8 +74,8 @@ impl SearchSql {
             backend,
             table: collection.table(),
             query: match backend {
-                DbBackend::Postgres => terms.to_tsquery(),
-                _ => terms.to_fts5(),
+                DbBackend::Postgres => tsquery(terms),
+                _ => fts5_match(terms),
             },
             weights,
         })
@@ -116,6 +143,20 @@ impl SearchSql {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engine_syntax_quotes_every_word() {
+        let terms = SearchTerms::parse("Trig* point'; DROP TABLE x; -- \"massage\" OR NEAR(")
+            .expect("terms");
+        assert_eq!(
+            fts5_match(&terms),
+            "\"trig\"* \"point\" \"drop\" \"table\" \"x\" \"massage\" \"or\" \"near\""
+        );
+        assert_eq!(
+            tsquery(&SearchTerms::parse("foam rol*").expect("terms")),
+            "foam & rol:*"
+        );
+    }
 
     /// The search text reaches SQL only as bound values, in the match and in the score.
     #[test]

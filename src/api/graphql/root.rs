@@ -11,9 +11,9 @@ use super::catalog::Catalog;
 use super::errors::{coded, gql_error, page_size};
 use super::values::{Item, camel, enum_type_name, stored_value, type_name};
 use super::{RequestData, prefetch};
-use crate::domain::listing::ItemParams;
 use crate::domain::listing::{
-    FilterKind, SearchTerms, filter_params, parse_list_params, sort_fields,
+    FilterInput, FilterKind, FilterValue, ItemParams, ListParams, SearchTerms, filter_params,
+    sort_fields, sort_keys,
 };
 use crate::domain::{Collection, PageSize};
 use crate::error::{AppError, codes};
@@ -249,67 +249,59 @@ pub fn sort_enum(collection: Collection) -> Enum {
     sort
 }
 
-/// GraphQL arguments as the REST query pairs, so both APIs parse (and reject) alike.
-fn list_pairs(
-    ctx: &ResolverContext<'_>,
-    collection: Collection,
-) -> Result<Vec<(String, String)>, Error> {
-    let mut pairs = vec![(
-        "limit".to_owned(),
-        page_size(&ctx.args, PageSize::DEFAULT)?.get().to_string(),
-    )];
+/// A list field's arguments as the typed parameters REST reads from its query string (the
+/// same rules check both).
+fn list_params(ctx: &ResolverContext<'_>, collection: Collection) -> Result<ListParams, Error> {
+    let invalid = |e: AppError| gql_error(&e);
+    let mut params = ListParams::new(collection);
+    params.limit = page_size(&ctx.args, PageSize::DEFAULT)?;
     if let Some(after) = ctx.args.get("after").filter(|v| !v.is_null()) {
-        pairs.push(("cursor".into(), after.string()?.to_owned()));
+        params.cursor = Some(after.string()?.to_owned());
     }
-    if let Some(q) = ctx.args.get("q").filter(|v| !v.is_null()) {
-        pairs.push(("q".into(), q.string()?.to_owned()));
-    }
-    if let Some(sort) = ctx.args.get("sort").filter(|v| !v.is_null()) {
-        let mut keys = Vec::new();
+    let sort = ctx.args.get("sort").filter(|v| !v.is_null());
+    if let Some(sort) = &sort {
+        let mut names = Vec::new();
         for key in sort.list()?.iter() {
             let name = key.enum_name()?;
             let (field, dir) = name.rsplit_once('_').unwrap_or((name, "ASC"));
-            let field = field.to_lowercase();
-            keys.push(if dir == "DESC" {
-                format!("-{field}")
-            } else {
-                field
-            });
+            names.push((field.to_lowercase(), dir == "DESC"));
         }
-        if !keys.is_empty() {
-            pairs.push(("sort".into(), keys.join(",")));
+        if !names.is_empty() {
+            let keys: Vec<(&str, bool)> = names.iter().map(|(f, d)| (f.as_str(), *d)).collect();
+            params.sort = sort_keys(collection, &keys).map_err(invalid)?;
         }
     }
-    if let Some(filter) = ctx.args.get("filter").filter(|v| !v.is_null()) {
-        let filter = filter.object()?;
-        for param in filter_params(collection) {
-            let Some(value) = filter.get(&camel(&param.name)).filter(|v| !v.is_null()) else {
-                continue;
-            };
-            let text = match &param.kind {
-                FilterKind::OneOf { .. } => value
-                    .list()?
-                    .iter()
-                    .map(|v| v.enum_name().map(stored_value))
-                    .collect::<Result<Vec<_>, _>>()?
-                    .join(","),
-                FilterKind::Text { .. } => value
-                    .list()?
-                    .iter()
-                    .map(|v| v.string().map(str::to_owned))
-                    .collect::<Result<Vec<_>, _>>()?
-                    .join(","),
-                FilterKind::Exactly { .. }
-                | FilterKind::AtLeast { .. }
-                | FilterKind::AtMost { .. } => value.i64()?.to_string(),
-                FilterKind::Related(_)
-                | FilterKind::ReviewOverdue { .. }
-                | FilterKind::DueWithin { .. } => value.string()?.to_owned(),
-            };
-            pairs.push((param.name.clone(), text));
-        }
+    if let Some(q) = ctx.args.get("q").filter(|v| !v.is_null()) {
+        let terms = SearchTerms::parse(q.string()?).map_err(invalid)?;
+        params.search(terms, sort.is_some());
     }
-    Ok(pairs)
+    let Some(filter) = ctx.args.get("filter").filter(|v| !v.is_null()) else {
+        return Ok(params);
+    };
+    let filter = filter.object()?;
+    for param in filter_params(collection) {
+        let Some(value) = filter.get(&camel(&param.name)).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let filters = match param.kind.input() {
+            FilterInput::List => {
+                let mut values = Vec::new();
+                for v in value.list()?.iter() {
+                    values.push(match param.kind {
+                        FilterKind::OneOf { .. } => stored_value(v.enum_name()?),
+                        _ => v.string()?.to_owned(),
+                    });
+                }
+                param.filters(FilterValue::List(
+                    values.iter().map(String::as_str).collect(),
+                ))
+            }
+            FilterInput::Integer => param.filters(FilterValue::Integer(value.i64()?)),
+            FilterInput::Text => param.filters(FilterValue::Text(value.string()?)),
+        };
+        params.filters.extend(filters.map_err(invalid)?);
+    }
+    Ok(params)
 }
 
 async fn list<'a>(
@@ -317,8 +309,7 @@ async fn list<'a>(
     collection: Collection,
 ) -> Result<Option<FieldValue<'a>>, Error> {
     let data = ctx.data::<RequestData>()?;
-    let pairs = list_pairs(ctx, collection)?;
-    let mut params = parse_list_params(collection, &pairs).map_err(|e| gql_error(&e))?;
+    let mut params = list_params(ctx, collection)?;
     let look = ctx.look_ahead();
     params.count = look.field("totalCount").exists();
     params.edge_cursors = look.field("edges").field("cursor").exists()

@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::writes;
 use crate::api::http_cache::{read_through, render_items};
+use crate::api::params::{item_params, list_params};
 use crate::api::resource;
-use crate::domain::listing::{parse_item_params, parse_list_params};
 use crate::domain::{Collection, Scope};
 use crate::error::Result;
 use crate::service::content::{self, ItemKey};
@@ -62,7 +62,7 @@ async fn list_items(
 ) -> Result<HttpResponse> {
     caller.require(Scope::Read)?;
     read_through(&req, &state, &caller, || async {
-        let params = parse_list_params(**collection, &query)?;
+        let params = list_params(**collection, &query)?;
         let page = listing::list(
             &state.db,
             &state.cursors,
@@ -119,7 +119,7 @@ async fn respond_item(
 ) -> Result<HttpResponse> {
     caller.require(Scope::Read)?;
     read_through(req, state, caller, || async {
-        let params = parse_item_params(collection, query)?;
+        let params = item_params(collection, query)?;
         let (item, tags) =
             content::get_item_tagged(&state.db, caller.visibility(), collection, key, &params)
                 .await?;

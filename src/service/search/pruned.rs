@@ -22,7 +22,7 @@ use crate::domain::Collection;
 use crate::domain::listing::SearchTerms;
 use crate::error::Result;
 use crate::service::Visibility;
-use crate::service::fulltext::SearchSql;
+use crate::service::fulltext::{SearchSql, fts5_match};
 use crate::service::sql::SqlBuilder;
 
 /// FTS5's bm25 constants.
@@ -66,11 +66,7 @@ async fn score_bounds(
     terms: &SearchTerms,
     types: &[Collection],
 ) -> Result<Vec<(Collection, f64)>> {
-    let phrases: Vec<String> = terms
-        .0
-        .iter()
-        .map(|term| SearchTerms(vec![term.clone()]).to_fts5())
-        .collect();
+    let phrases: Vec<String> = terms.each().map(|term| fts5_match(&term)).collect();
     let mut sql = SqlBuilder::new(DbBackend::Sqlite);
     sql.push("SELECT ");
     for (n, collection) in types.iter().enumerate() {

@@ -1,0 +1,223 @@
+//! Query strings as typed parameters (lists, single items, search): the REST syntax (comma-separated lists, `-field` for
+//! a descending sort, dotted include paths) read into the `domain::listing` values, whose
+//! rules are checked there. Each parameter may appear once.
+
+use crate::domain::listing::{
+    FilterInput, FilterValue, ItemParams, ListParams, SearchTerms, bad, field_list, filter_param,
+    include_tree, sort_keys,
+};
+use crate::domain::text::{TextKind, check_controls};
+use crate::domain::{Collection, PageSize};
+use crate::error::Result;
+use crate::service::{fulltext, search};
+
+/// Query pairs as actix decodes them.
+pub type Pairs = [(String, String)];
+
+/// Each parameter once, and no control character in a name or value (the HTTP edge
+/// refuses them already; this keeps the rule next to the parsing).
+fn unique_pairs(pairs: &Pairs) -> Result<()> {
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        check_controls(key, TextKind::Line).map_err(|e| bad(&key.escape_debug().to_string(), e))?;
+        check_controls(value, TextKind::Line).map_err(|e| bad(key, e))?;
+        if pairs[..i].iter().any(|(k, _)| k == key) {
+            return Err(bad(key, "is given more than once"));
+        }
+    }
+    Ok(())
+}
+
+fn list(value: &str) -> Vec<&str> {
+    value.split(',').collect()
+}
+
+fn include_paths(value: &str) -> Vec<Vec<&str>> {
+    value
+        .split(',')
+        .map(|path| path.split('.').collect())
+        .collect()
+}
+
+/// `GET /v1/{collection}/{slug}`: `include` and `fields`.
+pub fn item_params(collection: Collection, pairs: &Pairs) -> Result<ItemParams> {
+    unique_pairs(pairs)?;
+    let mut params = ItemParams::default();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "include" => params.include = include_tree(collection, &include_paths(value))?,
+            "fields" => params.fields = Some(field_list(collection, &list(value))?),
+            other => return Err(bad(other, "unknown parameter (allowed: include, fields)")),
+        }
+    }
+    Ok(params)
+}
+
+/// Parsed `/v1/search` parameters.
+pub struct SearchParams {
+    pub terms: SearchTerms,
+    pub types: Vec<Collection>,
+    pub limit: PageSize,
+    pub cursor: Option<String>,
+}
+
+/// `GET /v1/search`: `q` (required), `type`, `limit`, `cursor`.
+pub fn search_params(pairs: &Pairs) -> Result<SearchParams> {
+    unique_pairs(pairs)?;
+    let mut terms = None;
+    let mut types: Vec<Collection> = fulltext::searchable().collect();
+    let mut limit = PageSize::DEFAULT;
+    let mut cursor = None;
+    for (key, value) in pairs {
+        match key.as_str() {
+            "q" => terms = Some(SearchTerms::parse(value)?),
+            "type" => {
+                let requested = list(value)
+                    .into_iter()
+                    .map(|name| Collection::parse(name).ok_or_else(|| search::not_searchable(name)))
+                    .collect::<Result<Vec<_>>>()?;
+                types = search::search_types(&requested)?;
+            }
+            "limit" => limit = PageSize::parse(value).map_err(|e| bad("limit", e))?,
+            "cursor" => cursor = Some(value.clone()),
+            other => {
+                return Err(bad(
+                    other,
+                    "unknown parameter (allowed: q, type, limit, cursor)",
+                ));
+            }
+        }
+    }
+    let terms = terms.ok_or_else(|| bad("q", "is required"))?;
+    Ok(SearchParams {
+        terms,
+        types,
+        limit,
+        cursor,
+    })
+}
+
+/// `GET /v1/{collection}`: paging, sort, search, includes, fields and the collection's
+/// filters.
+pub fn list_params(collection: Collection, pairs: &Pairs) -> Result<ListParams> {
+    unique_pairs(pairs)?;
+    let mut params = ListParams::new(collection);
+    let explicit_sort = pairs.iter().any(|(key, _)| key == "sort");
+    for (key, value) in pairs {
+        match key.as_str() {
+            "limit" => params.limit = PageSize::parse(value).map_err(|e| bad("limit", e))?,
+            "cursor" => params.cursor = Some(value.clone()),
+            "count" => {
+                params.count = match value.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad("count", "must be true or false")),
+                }
+            }
+            "sort" => {
+                let keys: Vec<(&str, bool)> = list(value)
+                    .into_iter()
+                    .map(|part| match part.strip_prefix('-') {
+                        Some(name) => (name, true),
+                        None => (part, false),
+                    })
+                    .collect();
+                params.sort = sort_keys(collection, &keys)?;
+            }
+            "q" => params.search(SearchTerms::parse(value)?, explicit_sort),
+            "include" => params.include = include_tree(collection, &include_paths(value))?,
+            "fields" => params.fields = Some(field_list(collection, &list(value))?),
+            other => {
+                let param = filter_param(collection, other)?;
+                let value = match param.kind.input() {
+                    FilterInput::List => FilterValue::List(list(value)),
+                    FilterInput::Integer => FilterValue::Integer(
+                        value
+                            .parse()
+                            .map_err(|_| bad(other, "must be an integer"))?,
+                    ),
+                    FilterInput::Text => FilterValue::Text(value),
+                };
+                params.filters.extend(param.filters(value)?);
+            }
+        }
+    }
+    Ok(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn parses_a_full_list_query() {
+        let params = list_params(
+            Collection::Citations,
+            &pairs(&[
+                ("kind", "guideline,review"),
+                ("year_gte", "2015"),
+                ("technique", "foam-rolling"),
+                ("sort", "-year,title"),
+                ("limit", "50"),
+                (
+                    "include",
+                    "techniques.benefits,techniques.products,conditions",
+                ),
+                ("count", "true"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(params.filters.len(), 3);
+        let exact = list_params(Collection::Citations, &pairs(&[("year", "2017")])).unwrap();
+        assert_eq!(exact.filters.len(), 2);
+        assert_eq!(params.sort.len(), 2);
+        assert!(params.sort[0].descending);
+        assert_eq!(params.limit.get(), 50);
+        assert_eq!(params.include.len(), 2);
+        assert_eq!(params.include[0].children.len(), 2);
+        assert!(params.count);
+        let search = list_params(Collection::Citations, &pairs(&[("q", "back pain")])).unwrap();
+        assert!(search.sort.is_empty(), "a search ranks by relevance");
+        let sorted = list_params(
+            Collection::Citations,
+            &pairs(&[("q", "back"), ("sort", "year")]),
+        )
+        .unwrap();
+        assert_eq!(sorted.sort.len(), 1);
+    }
+
+    #[test]
+    fn rejects_bad_parameters_naming_them() {
+        let cases = [
+            (("limit", "0"), "limit"),
+            (("limit", "101"), "limit"),
+            (("limit", "-1"), "limit"),
+            (("limit", "abc"), "limit"),
+            (("sort", "colour"), "sort"),
+            (("include", "unicorns"), "include"),
+            (
+                ("include", "techniques.benefits.citations.techniques"),
+                "include",
+            ),
+            (("fields", "colour"), "fields"),
+            (("kind", "robotic"), "kind"),
+            (("colour", "red"), "colour"),
+            (("condition", "Not A Slug"), "condition"),
+            (("count", "yes"), "count"),
+        ];
+        for ((key, value), named) in cases {
+            let error = list_params(Collection::Techniques, &pairs(&[(key, value)])).unwrap_err();
+            assert!(
+                error.to_string().starts_with(named),
+                "{key}={value}: {error}"
+            );
+        }
+        let twice = list_params(Collection::Techniques, &pairs(&[("q", "a"), ("q", "b")]));
+        assert!(twice.unwrap_err().to_string().starts_with("q"));
+    }
+}
