@@ -63,24 +63,8 @@ pub async fn list(
         .as_ref()
         .map(|terms| SearchSql::new(backend, collection, terms))
         .transpose()?;
-    let key_count = if params.sort.is_empty() {
-        1
-    } else {
-        params.sort.len()
-    };
     let fingerprint = fingerprint(collection, visibility, params);
-    let cursor = params
-        .cursor
-        .as_deref()
-        .map(|text| codec.decode(text, &fingerprint))
-        .transpose()
-        .map_err(|e| AppError::invalid_parameter(format!("cursor: {e}")))?;
-    if cursor.as_ref().is_some_and(|c| c.keys.len() != key_count) {
-        return Err(AppError::invalid_parameter(
-            "cursor: does not match the sort",
-        ));
-    }
-
+    let cursor = decode_cursor(codec, &fingerprint, params)?;
     let select = ItemSelect::new(collection, visibility, backend);
     let mut sql = SqlBuilder::new(backend);
     let alias = match &search {
@@ -119,23 +103,7 @@ pub async fn list(
         sql.push(" AND ");
         push_keyset(&mut sql, &keys, cursor, alias)?;
     }
-    let id_descending = keys.last().is_some_and(|k| k.descending);
-    let order: Vec<String> = keys
-        .iter()
-        .map(|k| {
-            let dir = if k.descending { "DESC" } else { "ASC" };
-            if k.nullable {
-                format!("{} {dir} NULLS LAST", k.expr)
-            } else {
-                format!("{} {dir}", k.expr)
-            }
-        })
-        .chain([format!(
-            "{alias}.id {}",
-            if id_descending { "DESC" } else { "ASC" }
-        )])
-        .collect();
-    let order = order.join(", ");
+    let order = order_clause(&keys, alias);
     sql.push(&format!(
         " ORDER BY {order} LIMIT {}",
         params.limit.get() + 1
@@ -183,6 +151,64 @@ pub async fn list(
         None
     };
     include::load(db, visibility, &params.include, &mut items).await?;
+    let tags = page_tags(collection, params, &items);
+    for item in &mut items {
+        retain_fields(item, params.fields.as_deref(), &params.include);
+    }
+    Ok(Page {
+        tags,
+        items,
+        next_cursor,
+        limit: params.limit.get(),
+        total,
+        cursors,
+    })
+}
+
+/// The request's cursor, checked against the query it was made for and the sort.
+fn decode_cursor(
+    codec: &CursorCodec,
+    fingerprint: &str,
+    params: &ListParams,
+) -> Result<Option<Cursor>> {
+    let key_count = params.sort.len().max(1);
+    let cursor = params
+        .cursor
+        .as_deref()
+        .map(|text| codec.decode(text, fingerprint))
+        .transpose()
+        .map_err(|e| AppError::invalid_parameter(format!("cursor: {e}")))?;
+    if cursor.as_ref().is_some_and(|c| c.keys.len() != key_count) {
+        return Err(AppError::invalid_parameter(
+            "cursor: does not match the sort",
+        ));
+    }
+    Ok(cursor)
+}
+
+/// `ORDER BY` text: the keys, then the id in the last key's direction.
+fn order_clause(keys: &[OrderKey], alias: &str) -> String {
+    let id_descending = keys.last().is_some_and(|k| k.descending);
+    keys.iter()
+        .map(|k| {
+            let dir = if k.descending { "DESC" } else { "ASC" };
+            if k.nullable {
+                format!("{} {dir} NULLS LAST", k.expr)
+            } else {
+                format!("{} {dir}", k.expr)
+            }
+        })
+        .chain([format!(
+            "{alias}.id {}",
+            if id_descending { "DESC" } else { "ASC" }
+        )])
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Cache tags of a page: the collection's list, every item shown, and the items named
+/// by relation filters.
+fn page_tags(collection: Collection, params: &ListParams, items: &[ItemObject]) -> Vec<String> {
     let mut tags = std::collections::BTreeSet::new();
     tags.insert(crate::service::cache::list_tag(collection.as_str()));
     for filter in &params.filters {
@@ -193,18 +219,8 @@ pub async fn list(
             ));
         }
     }
-    crate::service::content::collect_tags(collection, &items, &params.include, &mut tags);
-    for item in &mut items {
-        retain_fields(item, params.fields.as_deref(), &params.include);
-    }
-    Ok(Page {
-        tags: tags.into_iter().collect(),
-        items,
-        next_cursor,
-        limit: params.limit.get(),
-        total,
-        cursors,
-    })
+    crate::service::content::collect_tags(collection, items, &params.include, &mut tags);
+    tags.into_iter().collect()
 }
 
 async fn count(

@@ -171,6 +171,39 @@ pub fn types(collection: Collection) -> (Vec<InputObject>, Option<Enum>) {
     (inputs, links)
 }
 
+/// Every field a collection adds to `Mutation`: (field name, field).
+fn collection_fields(collection: Collection) -> Vec<(String, Field)> {
+    let name = type_name(collection);
+    let mut fields = Vec::new();
+    let mut add = |field_name: String, build: &dyn Fn(&str) -> Field| {
+        let field = build(&field_name);
+        fields.push((field_name, field));
+    };
+    add(format!("create{name}"), &|f| {
+        create_field(collection, &name, f)
+    });
+    add(format!("update{name}"), &|f| {
+        update_field(collection, &name, f)
+    });
+    add(format!("delete{name}"), &|f| {
+        delete_field(collection, &name, f)
+    });
+    if !link_relations(collection).is_empty() {
+        add(format!("set{name}Links"), &|f| {
+            set_links_field(collection, &name, f)
+        });
+    }
+    for step in Transition::ALL {
+        add(format!("{}{name}", step.name()), &|f| {
+            transition_field(collection, &name, f, step)
+        });
+    }
+    add(format!("restore{name}Revision"), &|f| {
+        restore_field(collection, &name, f)
+    });
+    fields
+}
+
 pub fn mutation(catalog: &mut Catalog) -> Object {
     let mut mutation = Object::new("Mutation").description(
         "Editing: the REST writes one for one, with `expectedVersion` for `If-Match`. Needs \
@@ -178,203 +211,207 @@ pub fn mutation(catalog: &mut Catalog) -> Object {
     );
     for collection in Collection::ALL {
         let name = type_name(collection);
-        let mut add = |field: Field, field_name: String| {
+        for (field_name, field) in collection_fields(collection) {
             catalog.add("Mutation", &field_name, &name, None);
-            mutation = std::mem::replace(&mut mutation, Object::new("Mutation")).field(field);
-        };
-        let create = format!("create{name}");
-        add(
-            Field::new(&create, TypeRef::named_nn(&name), move |ctx| {
-                FieldFuture::new(async move {
-                    let data = ctx.data::<RequestData>()?;
-                    let input = document(collection, ctx.args.try_get("input")?.as_value());
-                    written(editor(data).create(collection, input).await)
-                })
-            })
-            .description(format!("Creates a draft {}.", collection.singular()))
-            .argument(InputValue::new(
-                "input",
-                TypeRef::named_nn(format!("{name}Input")),
-            )),
-            create,
-        );
-        let update = format!("update{name}");
-        add(
-            Field::new(&update, TypeRef::named_nn(&name), move |ctx| {
-                FieldFuture::new(async move {
-                    let data = ctx.data::<RequestData>()?;
-                    let patch = document(collection, ctx.args.try_get("patch")?.as_value());
-                    let (slug, expected) = (slug_arg(&ctx)?, expected_version(&ctx)?);
-                    written(
-                        editor(data)
-                            .update(collection, &slug, patch, &expected)
-                            .await,
-                    )
-                })
-            })
-            .description(format!(
-                "Changes a {} (merge patch). Drafts need write; other statuses publish.",
-                collection.singular()
-            ))
-            .argument(slug_input())
-            .argument(version_input())
-            .argument(InputValue::new(
-                "patch",
-                TypeRef::named_nn(format!("{name}Patch")),
-            )),
-            update,
-        );
-        let delete = format!("delete{name}");
-        add(
-            Field::new(&delete, TypeRef::named(&name), move |ctx| {
-                FieldFuture::new(async move {
-                    let data = ctx.data::<RequestData>()?;
-                    let (slug, expected) = (slug_arg(&ctx)?, expected_version(&ctx)?);
-                    let flag = |name: &str| {
-                        ctx.args
-                            .get(name)
-                            .map(|v| v.boolean())
-                            .transpose()
-                            .map(|v| v.unwrap_or(false))
-                    };
-                    let (hard, cascade) = (flag("hard")?, flag("cascadeLinks")?);
-                    if hard {
-                        editor(data)
-                            .hard_delete(collection, &slug, cascade, &expected)
-                            .await
-                            .map_err(|e| gql_error(&e))?;
-                        return Ok(None);
-                    }
-                    written(
-                        editor(data)
-                            .transition(collection, &slug, Transition::Archive, &expected)
-                            .await,
-                    )
-                })
-            })
-            .description(format!(
-                "Archives a {} (publish scope); `hard: true` deletes it for good (admin) and \
-                 returns null.",
-                collection.singular()
-            ))
-            .argument(slug_input())
-            .argument(version_input())
-            .argument(InputValue::new("hard", TypeRef::named(TypeRef::BOOLEAN)))
-            .argument(InputValue::new(
-                "cascadeLinks",
-                TypeRef::named(TypeRef::BOOLEAN),
-            )),
-            delete,
-        );
-        if !link_relations(collection).is_empty() {
-            let set = format!("set{name}Links");
-            add(
-                Field::new(&set, TypeRef::named_nn(&name), move |ctx| {
-                    FieldFuture::new(async move {
-                        let data = ctx.data::<RequestData>()?;
-                        let (slug, expected) = (slug_arg(&ctx)?, expected_version(&ctx)?);
-                        let relation = ctx.args.try_get("relation")?.enum_name()?.to_lowercase();
-                        let links = ctx
-                            .args
-                            .try_get("links")?
-                            .as_value()
-                            .clone()
-                            .into_json()
-                            .unwrap_or(Json::Null);
-                        written(
-                            editor(data)
-                                .replace_links(collection, &slug, &relation, links, &expected)
-                                .await,
-                        )
-                    })
-                })
-                .description(format!(
-                    "Replaces one link set of a {}, in order.",
-                    collection.singular()
-                ))
-                .argument(slug_input())
-                .argument(version_input())
-                .argument(InputValue::new(
-                    "relation",
-                    TypeRef::named_nn(format!("{name}LinkSet")),
-                ))
-                .argument(InputValue::new(
-                    "links",
-                    TypeRef::named_nn_list_nn("LinkInput"),
-                )),
-                set,
-            );
+            mutation = mutation.field(field);
         }
-        for step in Transition::ALL {
-            let field_name = format!("{}{name}", step.name());
-            add(
-                Field::new(&field_name, TypeRef::named_nn(&name), move |ctx| {
-                    FieldFuture::new(async move {
-                        let data = ctx.data::<RequestData>()?;
-                        let (slug, expected) = (slug_arg(&ctx)?, expected_version(&ctx)?);
-                        written(
-                            editor(data)
-                                .transition(collection, &slug, step, &expected)
-                                .await,
-                        )
-                    })
-                })
-                .description(step.description())
-                .argument(slug_input())
-                .argument(version_input()),
-                field_name,
-            );
-        }
-        let restore = format!("restore{name}Revision");
-        add(
-            Field::new(&restore, TypeRef::named_nn(&name), move |ctx| {
-                FieldFuture::new(async move {
-                    let data = ctx.data::<RequestData>()?;
-                    let (slug, expected) = (slug_arg(&ctx)?, expected_version(&ctx)?);
-                    let number = ctx.args.try_get("number")?.i64()?;
-                    written(
-                        editor(data)
-                            .restore(collection, &slug, number, &expected)
-                            .await,
-                    )
-                })
-            })
-            .description("Writes a revision's document back as a new version.")
-            .argument(slug_input())
-            .argument(version_input())
-            .argument(InputValue::new("number", TypeRef::named_nn(TypeRef::INT))),
-            restore,
-        );
     }
     catalog.add("Mutation", "recordArticleReview", "Article", None);
-    mutation.field(
-        Field::new("recordArticleReview", TypeRef::named_nn("Article"), |ctx| {
-            FieldFuture::new(async move {
-                let data = ctx.data::<RequestData>()?;
-                let slug = slug_arg(&ctx)?;
-                let mut review = Map::new();
-                for (arg, key) in [
-                    ("reviewer", "reviewer"),
-                    ("reviewedAt", "reviewed_at"),
-                    ("note", "note"),
-                ] {
-                    if let Some(value) = ctx.args.get(arg) {
-                        review.insert(
-                            key.into(),
-                            value.as_value().clone().into_json().unwrap_or(Json::Null),
-                        );
-                    }
-                }
-                written(editor(data).record_review(&slug, review).await)
-            })
+    mutation.field(record_review_field())
+}
+
+/// `create{Type}`: a new draft.
+fn create_field(collection: Collection, name: &str, field_name: &str) -> Field {
+    Field::new(field_name, TypeRef::named_nn(name), move |ctx| {
+        FieldFuture::new(async move {
+            let data = ctx.data::<RequestData>()?;
+            let input = document(collection, ctx.args.try_get("input")?.as_value());
+            written(editor(data).create(collection, input).await)
         })
-        .description(
-            "Records a medical review: reviewer, date and next due date. Content and version \
-             are unchanged.",
-        )
-        .argument(slug_input())
-        .argument(InputValue::new("reviewer", TypeRef::named(TypeRef::STRING)))
-        .argument(InputValue::new("reviewedAt", TypeRef::named("DateTime")))
-        .argument(InputValue::new("note", TypeRef::named(TypeRef::STRING))),
+    })
+    .description(format!("Creates a draft {}.", collection.singular()))
+    .argument(InputValue::new(
+        "input",
+        TypeRef::named_nn(format!("{name}Input")),
+    ))
+}
+
+/// `update{Type}`: a merge patch.
+fn update_field(collection: Collection, name: &str, field_name: &str) -> Field {
+    Field::new(field_name, TypeRef::named_nn(name), move |ctx| {
+        FieldFuture::new(async move {
+            let data = ctx.data::<RequestData>()?;
+            let patch = document(collection, ctx.args.try_get("patch")?.as_value());
+            let (slug, expected) = (slug_arg(&ctx)?, expected_version(&ctx)?);
+            written(
+                editor(data)
+                    .update(collection, &slug, patch, &expected)
+                    .await,
+            )
+        })
+    })
+    .description(format!(
+        "Changes a {} (merge patch). Drafts need write; other statuses publish.",
+        collection.singular()
+    ))
+    .argument(slug_input())
+    .argument(version_input())
+    .argument(InputValue::new(
+        "patch",
+        TypeRef::named_nn(format!("{name}Patch")),
+    ))
+}
+
+/// `delete{Type}`: archive, or a hard delete.
+fn delete_field(collection: Collection, name: &str, field_name: &str) -> Field {
+    Field::new(field_name, TypeRef::named(name), move |ctx| {
+        FieldFuture::new(async move {
+            let data = ctx.data::<RequestData>()?;
+            let (slug, expected) = (slug_arg(&ctx)?, expected_version(&ctx)?);
+            let flag = |name: &str| {
+                ctx.args
+                    .get(name)
+                    .map(|v| v.boolean())
+                    .transpose()
+                    .map(|v| v.unwrap_or(false))
+            };
+            let (hard, cascade) = (flag("hard")?, flag("cascadeLinks")?);
+            if hard {
+                editor(data)
+                    .hard_delete(collection, &slug, cascade, &expected)
+                    .await
+                    .map_err(|e| gql_error(&e))?;
+                return Ok(None);
+            }
+            written(
+                editor(data)
+                    .transition(collection, &slug, Transition::Archive, &expected)
+                    .await,
+            )
+        })
+    })
+    .description(format!(
+        "Archives a {} (publish scope); `hard: true` deletes it for good (admin) and \
+         returns null.",
+        collection.singular()
+    ))
+    .argument(slug_input())
+    .argument(version_input())
+    .argument(InputValue::new("hard", TypeRef::named(TypeRef::BOOLEAN)))
+    .argument(InputValue::new(
+        "cascadeLinks",
+        TypeRef::named(TypeRef::BOOLEAN),
+    ))
+}
+
+/// `set{Type}Links`: one link set, replaced in order.
+fn set_links_field(collection: Collection, name: &str, field_name: &str) -> Field {
+    Field::new(field_name, TypeRef::named_nn(name), move |ctx| {
+        FieldFuture::new(async move {
+            let data = ctx.data::<RequestData>()?;
+            let (slug, expected) = (slug_arg(&ctx)?, expected_version(&ctx)?);
+            let relation = ctx.args.try_get("relation")?.enum_name()?.to_lowercase();
+            let links = ctx
+                .args
+                .try_get("links")?
+                .as_value()
+                .clone()
+                .into_json()
+                .unwrap_or(Json::Null);
+            written(
+                editor(data)
+                    .replace_links(collection, &slug, &relation, links, &expected)
+                    .await,
+            )
+        })
+    })
+    .description(format!(
+        "Replaces one link set of a {}, in order.",
+        collection.singular()
+    ))
+    .argument(slug_input())
+    .argument(version_input())
+    .argument(InputValue::new(
+        "relation",
+        TypeRef::named_nn(format!("{name}LinkSet")),
+    ))
+    .argument(InputValue::new(
+        "links",
+        TypeRef::named_nn_list_nn("LinkInput"),
+    ))
+}
+
+/// `{step}{Type}`: one workflow step.
+fn transition_field(
+    collection: Collection,
+    name: &str,
+    field_name: &str,
+    step: Transition,
+) -> Field {
+    Field::new(field_name, TypeRef::named_nn(name), move |ctx| {
+        FieldFuture::new(async move {
+            let data = ctx.data::<RequestData>()?;
+            let (slug, expected) = (slug_arg(&ctx)?, expected_version(&ctx)?);
+            written(
+                editor(data)
+                    .transition(collection, &slug, step, &expected)
+                    .await,
+            )
+        })
+    })
+    .description(step.description())
+    .argument(slug_input())
+    .argument(version_input())
+}
+
+/// `restore{Type}Revision`: a revision written back as a new version.
+fn restore_field(collection: Collection, name: &str, field_name: &str) -> Field {
+    Field::new(field_name, TypeRef::named_nn(name), move |ctx| {
+        FieldFuture::new(async move {
+            let data = ctx.data::<RequestData>()?;
+            let (slug, expected) = (slug_arg(&ctx)?, expected_version(&ctx)?);
+            let number = ctx.args.try_get("number")?.i64()?;
+            written(
+                editor(data)
+                    .restore(collection, &slug, number, &expected)
+                    .await,
+            )
+        })
+    })
+    .description("Writes a revision's document back as a new version.")
+    .argument(slug_input())
+    .argument(version_input())
+    .argument(InputValue::new("number", TypeRef::named_nn(TypeRef::INT)))
+}
+
+/// `recordArticleReview`: a medical review of an article.
+fn record_review_field() -> Field {
+    Field::new("recordArticleReview", TypeRef::named_nn("Article"), |ctx| {
+        FieldFuture::new(async move {
+            let data = ctx.data::<RequestData>()?;
+            let slug = slug_arg(&ctx)?;
+            let mut review = Map::new();
+            for (arg, key) in [
+                ("reviewer", "reviewer"),
+                ("reviewedAt", "reviewed_at"),
+                ("note", "note"),
+            ] {
+                if let Some(value) = ctx.args.get(arg) {
+                    review.insert(
+                        key.into(),
+                        value.as_value().clone().into_json().unwrap_or(Json::Null),
+                    );
+                }
+            }
+            written(editor(data).record_review(&slug, review).await)
+        })
+    })
+    .description(
+        "Records a medical review: reviewer, date and next due date. Content and version \
+         are unchanged.",
     )
+    .argument(slug_input())
+    .argument(InputValue::new("reviewer", TypeRef::named(TypeRef::STRING)))
+    .argument(InputValue::new("reviewedAt", TypeRef::named("DateTime")))
+    .argument(InputValue::new("note", TypeRef::named(TypeRef::STRING)))
 }
