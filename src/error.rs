@@ -108,8 +108,8 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
     /// A workflow step refused because of the listed blockers (409).
@@ -165,7 +165,7 @@ impl AppError {
             AppError::Unauthorized(_) => &codes::UNAUTHORIZED,
             AppError::Forbidden(_) => &codes::FORBIDDEN,
             AppError::NotFound(_) => &codes::NOT_FOUND,
-            AppError::MethodNotAllowed => &codes::METHOD_NOT_ALLOWED,
+            AppError::MethodNotAllowed(_) => &codes::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => &codes::CONFLICT,
             AppError::Blocked(..) => &codes::BLOCKED,
             AppError::PreconditionFailed(_) => &codes::PRECONDITION_FAILED,

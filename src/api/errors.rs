@@ -93,7 +93,7 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
 pub fn from_status(status: StatusCode) -> Option<AppError> {
     Some(match status {
         StatusCode::NOT_FOUND => AppError::NotFound("no such resource".into()),
-        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed("method not allowed".into()),
         StatusCode::PAYLOAD_TOO_LARGE => {
             AppError::PayloadTooLarge("the request body is too large".into())
         }

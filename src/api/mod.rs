@@ -65,5 +65,7 @@ pub fn resource(
 
 /// The default service of a resource: the path exists, the method does not.
 pub async fn method_not_allowed() -> crate::error::Result<actix_web::HttpResponse> {
-    Err(crate::error::AppError::MethodNotAllowed)
+    Err(crate::error::AppError::MethodNotAllowed(
+        "method not allowed".into(),
+    ))
 }

@@ -257,6 +257,9 @@ async fn limits_reject_before_any_sql(engine: Engine) {
         .get("/graphql?query=mutation%20%7B%20__typename%20%7D")
         .await;
     assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "method_not_allowed", "{problem}");
     for content_type in [
         "text/plain",
         "application/x-www-form-urlencoded",

@@ -158,6 +158,76 @@ fn respond(req: &HttpRequest, response: &Response, request_error: bool) -> HttpR
         .json(response)
 }
 
+/// A document that parsed and passed every check, ready to execute.
+struct Prepared {
+    parsed: async_graphql::parser::types::ExecutableDocument,
+    variables: Variables,
+    is_query: bool,
+}
+
+/// Parses the document and checks its strings, variables, operation and limits; a
+/// refused request gets its response instead.
+fn prepare(
+    req: &HttpRequest,
+    api: &GraphqlApi,
+    document: &str,
+    request: &GraphqlRequest,
+    method: &Method,
+) -> std::result::Result<Prepared, Box<HttpResponse>> {
+    let parsed = match async_graphql::parser::parse_query(document) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            return Err(refuse(
+                req,
+                coded(&codes::GRAPHQL_PARSE_FAILED, e.to_string()),
+            ));
+        }
+    };
+    let variables = match &request.variables {
+        None | Some(Json::Null) => Variables::default(),
+        Some(value @ Json::Object(_)) => Variables::from_json(value.clone()),
+        Some(_) => {
+            return Err(refuse(
+                req,
+                coded(&codes::BAD_REQUEST, "variables must be an object"),
+            ));
+        }
+    };
+    if let Err(error) = text::check_strings(&parsed, request.variables.as_ref()) {
+        return Err(refuse(req, error));
+    }
+    let operation = match limits::operation(&parsed, request.operation_name.as_deref()) {
+        Ok(operation) => operation,
+        Err(error) => return Err(refuse(req, error)),
+    };
+    if *method == Method::GET && operation.ty != OperationType::Query {
+        // Mutations over GET would be open to cross-site requests and caches.
+        let mut response = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed(
+            "only queries run over GET; send mutations with POST".into(),
+        ));
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return Err(Box::new(response));
+    }
+    if let Err(error) =
+        limits::check_operation(&parsed, operation, &variables, &api.catalog, &api.settings)
+    {
+        return Err(refuse(req, error));
+    }
+    let is_query = operation.ty == OperationType::Query;
+    Ok(Prepared {
+        parsed,
+        variables,
+        is_query,
+    })
+}
+
+/// A request refused before execution, boxed: the refusal is the rare path.
+fn refuse(req: &HttpRequest, error: Error) -> Box<HttpResponse> {
+    Box::new(rejected(req, error))
+}
+
 async fn execute(
     req: &HttpRequest,
     state: &AppState,
@@ -197,52 +267,15 @@ async fn execute(
             Err(t) => ticket = Some(t),
         }
     }
-    let parsed = match async_graphql::parser::parse_query(&document) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            return Ok(rejected(
-                req,
-                coded(&codes::GRAPHQL_PARSE_FAILED, e.to_string()),
-            ));
-        }
+    let Prepared {
+        parsed,
+        variables,
+        is_query,
+    } = match prepare(req, api, &document, &request, &method) {
+        Ok(prepared) => prepared,
+        Err(response) => return Ok(*response),
     };
-    let variables = match &request.variables {
-        None | Some(Json::Null) => Variables::default(),
-        Some(value @ Json::Object(_)) => Variables::from_json(value.clone()),
-        Some(_) => {
-            return Ok(rejected(
-                req,
-                coded(&codes::BAD_REQUEST, "variables must be an object"),
-            ));
-        }
-    };
-    if let Err(error) = text::check_strings(&parsed, request.variables.as_ref()) {
-        return Ok(rejected(req, error));
-    }
-    let operation = match limits::operation(&parsed, request.operation_name.as_deref()) {
-        Ok(operation) => operation,
-        Err(error) => return Ok(rejected(req, error)),
-    };
-    if method == Method::GET && operation.ty != OperationType::Query {
-        // Mutations over GET would be open to cross-site requests and caches.
-        return Ok(HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
-            .insert_header((header::CONTENT_TYPE, "application/problem+json"))
-            .json(serde_json::json!({
-                "type": "about:blank",
-                "title": "Method not allowed",
-                "status": 405,
-                "code": "method_not_allowed",
-                "detail": "only queries run over GET; send mutations with POST",
-            })));
-    }
-    if let Err(error) =
-        limits::check_operation(&parsed, operation, &variables, &api.catalog, &api.settings)
-    {
-        return Ok(rejected(req, error));
-    }
-
-    let cacheable = cacheable && operation.ty == OperationType::Query;
+    let cacheable = cacheable && is_query;
     let cache_key = cache_key.filter(|_| cacheable);
     if cacheable {
         state.cache.note_miss();

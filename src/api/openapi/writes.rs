@@ -162,159 +162,175 @@ fn ok(code: &str, response: Value) -> Map<String, Value> {
 
 pub fn add_paths(paths: &mut Map<String, Value>) {
     for collection in Collection::ALL {
-        let (tag, one, name) = (
-            collection.as_str(),
-            collection.singular(),
-            schema_name(collection),
-        );
         let base = format!("/v1/{collection}");
         let item = format!("{base}/{{slug}}");
-        add(
-            paths,
-            base.clone(),
-            "post",
-            op(
-                tag,
-                format!("create_{one}"),
-                format!("Create a {one} (as a draft)"),
-                "Creates a draft. Link sets may be given inline. With `Idempotency-Key`, a retry \
-             of the same request gets the first response again (kept 24 h).",
-                "write",
-                vec![json!({
-                    "name": "Idempotency-Key", "in": "header", "required": false,
-                    "description": "A unique key per logical request (1-255 visible ASCII characters).",
-                    "schema": { "type": "string", "minLength": 1, "maxLength": 255 },
-                })],
-                Some(schema_ref(&format!("{name}Input"))),
-                write_responses(
-                    ok(
-                        "201",
-                        item_response(collection, "Created; `Location` names the new item."),
-                    ),
-                    &[CONFLICT, VALIDATION],
-                ),
-            ),
-        );
-        let mut patch = op(
-            tag,
-            format!("update_{one}"),
-            format!("Change a {one} (JSON merge patch)"),
-            "RFC 7396 merge patch: fields present are set, `null` clears, link sets given are \
-             replaced. Drafts need `write`; items in review, published or archived need \
-             `publish`.",
-            "write",
-            vec![slug_param(), if_match()],
-            None,
-            write_responses(
-                ok("200", item_response(collection, "The changed item.")),
-                &[NOT_FOUND, STALE, VALIDATION, NO_PRECONDITION],
-            ),
-        );
-        patch["requestBody"] = json!({ "required": true, "content": {
-            "application/merge-patch+json": { "schema": schema_ref(&format!("{name}Patch")) },
-            "application/json": { "schema": schema_ref(&format!("{name}Patch")) },
-        } });
-        add(paths, item.clone(), "patch", patch);
-        let mut delete_responses = ok("200", item_response(collection, "Archived."));
-        delete_responses.insert(
-            "204".into(),
-            json!({ "description": "Deleted for good (`hard=true`)." }),
-        );
-        add(
-            paths,
-            item.clone(),
-            "delete",
-            op(
-                tag,
-                format!("delete_{one}"),
-                format!("Archive a {one}, or delete it for good"),
-                "Archives the item. `hard=true` (admin scope) deletes it, refused (409, with the \
-             blockers) while published items link to it unless `cascade=links`.",
-                "publish",
-                vec![
-                    slug_param(),
-                    if_match(),
-                    json!({ "name": "hard", "in": "query", "required": false, "schema": { "type": "boolean", "default": false } }),
-                    json!({ "name": "cascade", "in": "query", "required": false, "schema": { "type": "string", "enum": ["links"] } }),
-                ],
-                None,
-                write_responses(
-                    delete_responses,
-                    &[NOT_FOUND, CONFLICT, STALE, NO_PRECONDITION],
-                ),
-            ),
-        );
+        add(paths, base, "post", create_op(collection));
+        add(paths, item.clone(), "patch", update_op(collection));
+        add(paths, item.clone(), "delete", delete_op(collection));
         for relation in link_relations(collection) {
-            add(
-                paths,
-                format!("{item}/{}", relation.name),
-                "put",
-                op(
-                    tag,
-                    format!("replace_{one}_{}", relation.name),
-                    format!("Replace the {} of a {one}", relation.name),
-                    "Replaces the whole link set, in the given order.",
-                    "write",
-                    vec![slug_param(), if_match()],
-                    Some(schema_ref("LinkList")),
-                    write_responses(
-                        ok(
-                            "200",
-                            item_response(collection, "The item, with its new version."),
-                        ),
-                        &[NOT_FOUND, STALE, VALIDATION, NO_PRECONDITION],
-                    ),
-                ),
-            );
+            let path = format!("{item}/{}", relation.name);
+            add(paths, path, "put", links_op(collection, relation.name));
         }
         for step in Transition::ALL {
-            add(
-                paths,
-                format!("{item}/{}", step.name()),
-                "post",
-                op(
-                    tag,
-                    format!("{}_{one}", step.name()),
-                    format!("{} a {one}", capitalized(step.name())),
-                    step.description(),
-                    step.scope().as_str(),
-                    vec![slug_param(), if_match()],
-                    None,
-                    write_responses(
-                        ok(
-                            "200",
-                            item_response(collection, "The item in its new status."),
-                        ),
-                        &[NOT_FOUND, CONFLICT, STALE, NO_PRECONDITION],
-                    ),
-                ),
-            );
+            let path = format!("{item}/{}", step.name());
+            add(paths, path, "post", transition_op(collection, step));
         }
         add_revision_paths(paths, collection, &item);
     }
-    add(
-        paths,
-        "/v1/articles/{slug}/reviews".into(),
-        "post",
-        op(
-            "articles",
-            "record_article_review".into(),
-            "Record a medical review of an article".into(),
-            "Sets the reviewer, `last_reviewed_at` and `next_review_due` (review date + the \
-         review interval). Does not change the content, its version or `updated_at`.",
-            "publish",
-            vec![slug_param()],
-            Some(schema_ref("ReviewInput")),
-            write_responses(
-                ok(
-                    "200",
-                    item_response(Collection::Articles, "The article with its review dates."),
-                ),
-                &[NOT_FOUND, VALIDATION],
+    let review = review_op();
+    add(paths, "/v1/articles/{slug}/reviews".into(), "post", review);
+    super::admin::add_paths(paths);
+}
+
+/// `POST /v1/{collection}`.
+fn create_op(collection: Collection) -> Value {
+    let (tag, one, name) = (
+        collection.as_str(),
+        collection.singular(),
+        schema_name(collection),
+    );
+    op(
+        tag,
+        format!("create_{one}"),
+        format!("Create a {one} (as a draft)"),
+        "Creates a draft. Link sets may be given inline. With `Idempotency-Key`, a retry \
+     of the same request gets the first response again (kept 24 h).",
+        "write",
+        vec![json!({
+            "name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "A unique key per logical request (1-255 visible ASCII characters).",
+            "schema": { "type": "string", "minLength": 1, "maxLength": 255 },
+        })],
+        Some(schema_ref(&format!("{name}Input"))),
+        write_responses(
+            ok(
+                "201",
+                item_response(collection, "Created; `Location` names the new item."),
             ),
+            &[CONFLICT, VALIDATION],
+        ),
+    )
+}
+
+/// `PATCH /v1/{collection}/{slug}`.
+fn update_op(collection: Collection) -> Value {
+    let (tag, one, name) = (
+        collection.as_str(),
+        collection.singular(),
+        schema_name(collection),
+    );
+    let mut patch = op(
+        tag,
+        format!("update_{one}"),
+        format!("Change a {one} (JSON merge patch)"),
+        "RFC 7396 merge patch: fields present are set, `null` clears, link sets given are \
+         replaced. Drafts need `write`; items in review, published or archived need \
+         `publish`.",
+        "write",
+        vec![slug_param(), if_match()],
+        None,
+        write_responses(
+            ok("200", item_response(collection, "The changed item.")),
+            &[NOT_FOUND, STALE, VALIDATION, NO_PRECONDITION],
         ),
     );
-    super::admin::add_paths(paths);
+    patch["requestBody"] = json!({ "required": true, "content": {
+        "application/merge-patch+json": { "schema": schema_ref(&format!("{name}Patch")) },
+        "application/json": { "schema": schema_ref(&format!("{name}Patch")) },
+    } });
+    patch
+}
+
+/// `DELETE /v1/{collection}/{slug}`.
+fn delete_op(collection: Collection) -> Value {
+    let (tag, one) = (collection.as_str(), collection.singular());
+    let mut delete_responses = ok("200", item_response(collection, "Archived."));
+    delete_responses.insert(
+        "204".into(),
+        json!({ "description": "Deleted for good (`hard=true`)." }),
+    );
+    op(
+        tag,
+        format!("delete_{one}"),
+        format!("Archive a {one}, or delete it for good"),
+        "Archives the item. `hard=true` (admin scope) deletes it, refused (409, with the \
+     blockers) while published items link to it unless `cascade=links`.",
+        "publish",
+        vec![
+            slug_param(),
+            if_match(),
+            json!({ "name": "hard", "in": "query", "required": false, "schema": { "type": "boolean", "default": false } }),
+            json!({ "name": "cascade", "in": "query", "required": false, "schema": { "type": "string", "enum": ["links"] } }),
+        ],
+        None,
+        write_responses(
+            delete_responses,
+            &[NOT_FOUND, CONFLICT, STALE, NO_PRECONDITION],
+        ),
+    )
+}
+
+/// `PUT /v1/{collection}/{slug}/{link set}`.
+fn links_op(collection: Collection, relation: &str) -> Value {
+    let (tag, one) = (collection.as_str(), collection.singular());
+    op(
+        tag,
+        format!("replace_{one}_{}", relation),
+        format!("Replace the {} of a {one}", relation),
+        "Replaces the whole link set, in the given order.",
+        "write",
+        vec![slug_param(), if_match()],
+        Some(schema_ref("LinkList")),
+        write_responses(
+            ok(
+                "200",
+                item_response(collection, "The item, with its new version."),
+            ),
+            &[NOT_FOUND, STALE, VALIDATION, NO_PRECONDITION],
+        ),
+    )
+}
+
+/// `POST /v1/{collection}/{slug}/{step}`.
+fn transition_op(collection: Collection, step: Transition) -> Value {
+    let (tag, one) = (collection.as_str(), collection.singular());
+    op(
+        tag,
+        format!("{}_{one}", step.name()),
+        format!("{} a {one}", capitalized(step.name())),
+        step.description(),
+        step.scope().as_str(),
+        vec![slug_param(), if_match()],
+        None,
+        write_responses(
+            ok(
+                "200",
+                item_response(collection, "The item in its new status."),
+            ),
+            &[NOT_FOUND, CONFLICT, STALE, NO_PRECONDITION],
+        ),
+    )
+}
+
+/// `POST /v1/articles/{slug}/reviews`.
+fn review_op() -> Value {
+    op(
+        "articles",
+        "record_article_review".into(),
+        "Record a medical review of an article".into(),
+        "Sets the reviewer, `last_reviewed_at` and `next_review_due` (review date + the \
+     review interval). Does not change the content, its version or `updated_at`.",
+        "publish",
+        vec![slug_param()],
+        Some(schema_ref("ReviewInput")),
+        write_responses(
+            ok(
+                "200",
+                item_response(Collection::Articles, "The article with its review dates."),
+            ),
+            &[NOT_FOUND, VALIDATION],
+        ),
+    )
 }
 
 fn add_revision_paths(paths: &mut Map<String, Value>, collection: Collection, item: &str) {

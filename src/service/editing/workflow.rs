@@ -180,52 +180,7 @@ impl Editor<'_> {
         self.caller.require(Scope::Publish)?;
         let collection = Collection::Articles;
         let mut errors = Vec::new();
-        for key in body.keys() {
-            if !["reviewer", "reviewed_at", "note"].contains(&key.as_str()) {
-                errors.push(FieldError::new(
-                    format!("/{}", escape(key)),
-                    "is not a review field (reviewer, reviewed_at, note)",
-                ));
-            }
-        }
-        let reviewed_at = match body.get("reviewed_at") {
-            None | Some(Json::Null) => Some(now()),
-            Some(Json::String(text)) => match parse_timestamp(text) {
-                Ok(at) if at <= now() + chrono::Duration::minutes(5) => Some(at),
-                Ok(_) => {
-                    errors.push(FieldError::new("/reviewed_at", "is in the future"));
-                    None
-                }
-                Err(e) => {
-                    errors.push(FieldError::new("/reviewed_at", e));
-                    None
-                }
-            },
-            Some(_) => {
-                errors.push(FieldError::new("/reviewed_at", "must be a timestamp"));
-                None
-            }
-        };
-        let note = match body.get("note") {
-            None | Some(Json::Null) => None,
-            Some(Json::String(n)) => match crate::domain::validate::check_note(n) {
-                Ok(()) => Some(n.clone()),
-                Err(e) => {
-                    errors.push(FieldError::new("/note", e));
-                    None
-                }
-            },
-            Some(_) => {
-                errors.push(FieldError::new(
-                    "/note",
-                    format!(
-                        "must be a string of at most {} characters",
-                        crate::domain::validate::MAX_NOTE
-                    ),
-                ));
-                None
-            }
-        };
+        let (reviewed_at, note) = review_fields(&body, &mut errors);
         let txn = self.begin().await?;
         let stored = current(&*txn, collection, slug).await?;
         let reviewer_slug = match body.get("reviewer") {
@@ -243,37 +198,16 @@ impl Editor<'_> {
                 None
             }
         };
-        let mut reviewer = None;
-        match &reviewer_slug {
-            None => errors.push(FieldError::new(
-                "/reviewer",
-                "is required: the article has no reviewer yet",
-            )),
-            Some(s) if Slug::parse(s).is_err() => {
-                errors.push(FieldError::new("/reviewer", format!("{s:?} is not a slug")))
+        let reviewer = match &reviewer_slug {
+            Some(slug) => medical_reviewer(&*txn, slug, &mut errors).await?,
+            None => {
+                errors.push(FieldError::new(
+                    "/reviewer",
+                    "is required: the article has no reviewer yet",
+                ));
+                None
             }
-            Some(s) => {
-                let mut sql = SqlBuilder::new(txn.get_database_backend());
-                sql.push("SELECT id, credentials FROM authors WHERE slug = ")
-                    .bind(s.clone());
-                match txn.query_one_raw(sql.build()).await? {
-                    None => errors.push(FieldError::new(
-                        "/reviewer",
-                        format!("unknown author {s:?}"),
-                    )),
-                    Some(row) => {
-                        let credentials: Option<String> = row.try_get("", "credentials")?;
-                        if credentials.as_deref().is_none_or(str::is_empty) {
-                            errors.push(FieldError::new(
-                                "/reviewer",
-                                format!("{s:?} has no credentials; a medical reviewer needs them"),
-                            ));
-                        }
-                        reviewer = Some(row.try_get::<Uuid>("", "id")?);
-                    }
-                }
-            }
-        }
+        };
         let (Some(reviewed_at), Some(reviewer), true) = (reviewed_at, reviewer, errors.is_empty())
         else {
             return Err(AppError::Validation(errors));
@@ -316,4 +250,93 @@ impl Editor<'_> {
         self.finish(txn, &tags).await?;
         super::written(self.db, collection, slug).await
     }
+}
+
+/// The review body's own fields: unknown keys, the review date (now when absent; not in
+/// the future) and the note. Problems go to `errors`.
+fn review_fields(
+    body: &Document,
+    errors: &mut Vec<FieldError>,
+) -> (Option<chrono::DateTime<chrono::Utc>>, Option<String>) {
+    for key in body.keys() {
+        if !["reviewer", "reviewed_at", "note"].contains(&key.as_str()) {
+            errors.push(FieldError::new(
+                format!("/{}", escape(key)),
+                "is not a review field (reviewer, reviewed_at, note)",
+            ));
+        }
+    }
+    let reviewed_at = match body.get("reviewed_at") {
+        None | Some(Json::Null) => Some(now()),
+        Some(Json::String(text)) => match parse_timestamp(text) {
+            Ok(at) if at <= now() + chrono::Duration::minutes(5) => Some(at),
+            Ok(_) => {
+                errors.push(FieldError::new("/reviewed_at", "is in the future"));
+                None
+            }
+            Err(e) => {
+                errors.push(FieldError::new("/reviewed_at", e));
+                None
+            }
+        },
+        Some(_) => {
+            errors.push(FieldError::new("/reviewed_at", "must be a timestamp"));
+            None
+        }
+    };
+    let note = match body.get("note") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(n)) => match crate::domain::validate::check_note(n) {
+            Ok(()) => Some(n.clone()),
+            Err(e) => {
+                errors.push(FieldError::new("/note", e));
+                None
+            }
+        },
+        Some(_) => {
+            errors.push(FieldError::new(
+                "/note",
+                format!(
+                    "must be a string of at most {} characters",
+                    crate::domain::validate::MAX_NOTE
+                ),
+            ));
+            None
+        }
+    };
+    (reviewed_at, note)
+}
+
+/// The id of the author `slug` names, if it exists and has credentials (a medical reviewer
+/// needs them). Problems go to `errors`.
+async fn medical_reviewer(
+    conn: &impl ConnectionTrait,
+    slug: &str,
+    errors: &mut Vec<FieldError>,
+) -> Result<Option<Uuid>> {
+    if Slug::parse(slug).is_err() {
+        errors.push(FieldError::new(
+            "/reviewer",
+            format!("{slug:?} is not a slug"),
+        ));
+        return Ok(None);
+    }
+    let mut sql = SqlBuilder::new(conn.get_database_backend());
+    sql.push("SELECT id, credentials FROM authors WHERE slug = ")
+        .bind(slug.to_owned());
+    let Some(row) = conn.query_one_raw(sql.build()).await? else {
+        errors.push(FieldError::new(
+            "/reviewer",
+            format!("unknown author {slug:?}"),
+        ));
+        return Ok(None);
+    };
+    let credentials: Option<String> = row.try_get("", "credentials")?;
+    if credentials.as_deref().is_none_or(str::is_empty) {
+        errors.push(FieldError::new(
+            "/reviewer",
+            format!("{slug:?} has no credentials; a medical reviewer needs them"),
+        ));
+    }
+    Ok(Some(row.try_get::<Uuid>("", "id")?))
 }
