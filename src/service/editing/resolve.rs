@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::document::{Document, link_relations, review_fields};
 use crate::domain::relations::Relation;
 use crate::domain::validate::{self, cited_citations};
-use crate::domain::{Collection, FieldKind};
+use crate::domain::{Collection, Field, FieldKind};
 use crate::error::{FieldError, Result};
 use crate::service::sql::SqlBuilder;
 
@@ -40,6 +40,54 @@ pub async fn resolve(
     only: Option<&HashSet<&str>>,
 ) -> Result<Result<Resolved, Vec<FieldError>>> {
     let wanted_field = |name: &str| only.is_none_or(|names| names.contains(name));
+    let relations: Vec<_> = link_relations(collection)
+        .into_iter()
+        .filter(|relation| wanted_field(relation.name))
+        .collect();
+    let mut ids = Known::new();
+    for (target, slugs) in wanted_slugs(collection, document, &wanted_field, &relations) {
+        ids.insert(target, lookup(conn, target, &slugs).await?);
+    }
+    let mut errors = Vec::new();
+    let slug = document
+        .get("slug")
+        .and_then(Json::as_str)
+        .map(str::to_owned);
+    let mut columns = vec![("slug", Value::from(slug))];
+    for field in collection.fields() {
+        if review_fields(collection).contains(&field.name) {
+            continue;
+        }
+        let looked_up = matches!(field.kind, FieldKind::Reference(_) | FieldKind::Statistics);
+        if looked_up && !wanted_field(field.name) {
+            continue;
+        }
+        let value = document.get(field.name).filter(|v| !v.is_null());
+        columns.push((field.column, bind_field(field, value, &ids, &mut errors)));
+    }
+    let links = link_targets(relations, document, &ids, self_id, &mut errors);
+    Ok(if errors.is_empty() {
+        Ok(Resolved { columns, links })
+    } else {
+        Err(errors)
+    })
+}
+
+/// Items found by slug, per collection: id and (for authors) credentials.
+type Known = HashMap<Collection, HashMap<String, (Uuid, Option<String>)>>;
+
+fn known<'a>(ids: &'a Known, target: Collection, slug: &str) -> Option<&'a (Uuid, Option<String>)> {
+    ids.get(&target).and_then(|m| m.get(slug))
+}
+
+/// Every slug the document names, per collection: references, cited citations and the
+/// targets of the link sets in `relations`.
+fn wanted_slugs(
+    collection: Collection,
+    document: &Document,
+    wanted_field: &dyn Fn(&str) -> bool,
+    relations: &[Relation],
+) -> HashMap<Collection, HashSet<String>> {
     let mut wanted: HashMap<Collection, HashSet<String>> = HashMap::new();
     for field in collection.fields() {
         if !wanted_field(field.name) {
@@ -56,11 +104,7 @@ pub async fn resolve(
             _ => {}
         }
     }
-    let relations: Vec<_> = link_relations(collection)
-        .into_iter()
-        .filter(|relation| wanted_field(relation.name))
-        .collect();
-    for relation in &relations {
+    for relation in relations {
         for slug in link_slugs(document.get(relation.name)) {
             wanted
                 .entry(relation.to)
@@ -68,35 +112,21 @@ pub async fn resolve(
                 .insert(slug.to_owned());
         }
     }
-    let mut ids: HashMap<Collection, HashMap<String, (Uuid, Option<String>)>> = HashMap::new();
-    for (target, slugs) in wanted {
-        ids.insert(target, lookup(conn, target, &slugs).await?);
-    }
-    let known = |target: Collection, slug: &str| ids.get(&target).and_then(|m| m.get(slug));
+    wanted
+}
 
-    let mut errors = Vec::new();
-    let mut columns = Vec::new();
-    columns.push((
-        "slug",
-        Value::from(
-            document
-                .get("slug")
-                .and_then(Json::as_str)
-                .map(str::to_owned),
-        ),
-    ));
-    for field in collection.fields() {
-        if review_fields(collection).contains(&field.name) {
-            continue;
-        }
-        let looked_up = matches!(field.kind, FieldKind::Reference(_) | FieldKind::Statistics);
-        if looked_up && !wanted_field(field.name) {
-            continue;
-        }
-        let value = document.get(field.name).filter(|v| !v.is_null());
-        let pointer = format!("/{}", field.name);
-        let bound = match (field.kind, value) {
-            (FieldKind::Reference(target), Some(Json::String(slug))) => match known(target, slug) {
+/// A field's value as its column takes it; an unknown reference or cited citation, or a
+/// reviewer without credentials, is an error at the field's pointer.
+fn bind_field(
+    field: &Field,
+    value: Option<&Json>,
+    ids: &Known,
+    errors: &mut Vec<FieldError>,
+) -> Value {
+    let pointer = format!("/{}", field.name);
+    match (field.kind, value) {
+        (FieldKind::Reference(target), Some(Json::String(slug))) => {
+            match known(ids, target, slug) {
                 Some((id, credentials)) => {
                     if field.name == "reviewer" && credentials.as_deref().is_none_or(str::is_empty)
                     {
@@ -114,34 +144,44 @@ pub async fn resolve(
                     ));
                     Value::from(Option::<Uuid>::None)
                 }
-            },
-            (FieldKind::Reference(_), _) => Value::from(Option::<Uuid>::None),
-            (FieldKind::Statistics, Some(stats)) => {
-                for (i, stat) in stats.as_array().into_iter().flatten().enumerate() {
-                    if let Some(slug) = stat.get("citation").and_then(Json::as_str)
-                        && known(Collection::Citations, slug).is_none()
-                    {
-                        errors.push(FieldError::new(
-                            format!("{pointer}/{i}/citation"),
-                            format!("unknown citation {slug:?}"),
-                        ));
-                    }
+            }
+        }
+        (FieldKind::Reference(_), _) => Value::from(Option::<Uuid>::None),
+        (FieldKind::Statistics, Some(stats)) => {
+            for (i, stat) in stats.as_array().into_iter().flatten().enumerate() {
+                if let Some(slug) = stat.get("citation").and_then(Json::as_str)
+                    && known(ids, Collection::Citations, slug).is_none()
+                {
+                    errors.push(FieldError::new(
+                        format!("{pointer}/{i}/citation"),
+                        format!("unknown citation {slug:?}"),
+                    ));
                 }
-                Value::from(stats.clone())
             }
-            (FieldKind::Statistics | FieldKind::StringList, None) => Value::from(json!([])),
-            (FieldKind::StringList, Some(list)) => Value::from(list.clone()),
-            (FieldKind::Integer, v) => Value::from(v.and_then(Json::as_i64)),
-            (FieldKind::Timestamp, v) => Value::from(
-                v.and_then(Json::as_str)
-                    .and_then(|s| validate::parse_timestamp(s).ok()),
-            ),
-            (FieldKind::Text | FieldKind::Enum(_), v) => {
-                Value::from(v.and_then(Json::as_str).map(str::to_owned))
-            }
-        };
-        columns.push((field.column, bound));
+            Value::from(stats.clone())
+        }
+        (FieldKind::Statistics | FieldKind::StringList, None) => Value::from(json!([])),
+        (FieldKind::StringList, Some(list)) => Value::from(list.clone()),
+        (FieldKind::Integer, v) => Value::from(v.and_then(Json::as_i64)),
+        (FieldKind::Timestamp, v) => Value::from(
+            v.and_then(Json::as_str)
+                .and_then(|s| validate::parse_timestamp(s).ok()),
+        ),
+        (FieldKind::Text | FieldKind::Enum(_), v) => {
+            Value::from(v.and_then(Json::as_str).map(str::to_owned))
+        }
     }
+}
+
+/// The link sets the document gives, as target ids with notes; an unknown target or a
+/// link to the item itself is an error at the entry's pointer.
+fn link_targets(
+    relations: Vec<Relation>,
+    document: &Document,
+    ids: &Known,
+    self_id: Option<Uuid>,
+    errors: &mut Vec<FieldError>,
+) -> Vec<(Relation, Vec<LinkTarget>)> {
     let mut links = Vec::new();
     for relation in relations {
         let Some(list) = document.get(relation.name) else {
@@ -151,7 +191,7 @@ pub async fn resolve(
         for (i, entry) in list.as_array().into_iter().flatten().enumerate() {
             let slug = entry.get("slug").and_then(Json::as_str).unwrap_or_default();
             let note = entry.get("note").and_then(Json::as_str).map(str::to_owned);
-            match known(relation.to, slug) {
+            match known(ids, relation.to, slug) {
                 Some((id, _)) if Some(*id) == self_id => errors.push(FieldError::new(
                     format!("/{}/{i}", relation.name),
                     "an item cannot be linked to itself",
@@ -165,11 +205,7 @@ pub async fn resolve(
         }
         links.push((relation, targets));
     }
-    Ok(if errors.is_empty() {
-        Ok(Resolved { columns, links })
-    } else {
-        Err(errors)
-    })
+    links
 }
 
 fn link_slugs(value: Option<&Json>) -> impl Iterator<Item = &str> {
