@@ -1,10 +1,9 @@
 //! List queries: filters, full-text search, keyset pagination over any whitelisted sort,
 //! counts and includes — for every collection, shared by REST and GraphQL.
 
-use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Value};
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 use serde_json::Value as Json;
-use uuid::Uuid;
 
 use crate::domain::Collection;
 use crate::domain::cursor::{Cursor, CursorCodec};
@@ -16,6 +15,7 @@ use crate::service::content::retain_fields;
 use crate::service::fulltext::SearchSql;
 use crate::service::include;
 use crate::service::item::{ItemObject, ItemSelect, item_id};
+use crate::service::keyset::{self, KeyKind, OrderKey};
 use crate::service::sql::SqlBuilder;
 
 /// One page of a list.
@@ -31,14 +31,11 @@ pub struct Page {
     pub tags: Vec<String>,
 }
 
-/// A key rows are ordered by: a sort field, or the search relevance.
+/// A key rows are ordered by (a sort field, or the search relevance) and where its value
+/// is read from a result row.
 #[derive(Debug, Clone)]
-struct OrderKey {
-    expr: String,
-    descending: bool,
-    nullable: bool,
-    value: SortValue,
-    /// Where the key's value is read from a result row.
+struct ListKey {
+    order: OrderKey,
     output: KeyOutput,
 }
 
@@ -99,11 +96,13 @@ pub async fn list(
         }
     };
     let keys = order_keys(&params.sort, search.is_some(), alias);
+    let orders: Vec<OrderKey> = keys.iter().map(|k| k.order.clone()).collect();
+    let id_expr = format!("{alias}.id");
     if let Some(cursor) = &cursor {
         sql.push(" AND ");
-        push_keyset(&mut sql, &keys, cursor, alias)?;
+        keyset::push_after(&mut sql, &orders, &cursor.keys, cursor.id, &id_expr)?;
     }
-    let order = order_clause(&keys, alias);
+    let order = keyset::order_by(&orders, &id_expr);
     sql.push(&format!(
         " ORDER BY {order} LIMIT {}",
         params.limit.get() + 1
@@ -186,26 +185,6 @@ fn decode_cursor(
     Ok(cursor)
 }
 
-/// `ORDER BY` text: the keys, then the id in the last key's direction.
-fn order_clause(keys: &[OrderKey], alias: &str) -> String {
-    let id_descending = keys.last().is_some_and(|k| k.descending);
-    keys.iter()
-        .map(|k| {
-            let dir = if k.descending { "DESC" } else { "ASC" };
-            if k.nullable {
-                format!("{} {dir} NULLS LAST", k.expr)
-            } else {
-                format!("{} {dir}", k.expr)
-            }
-        })
-        .chain([format!(
-            "{alias}.id {}",
-            if id_descending { "DESC" } else { "ASC" }
-        )])
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Cache tags of a page: the collection's list, every item shown, and the items named
 /// by relation filters.
 fn page_tags(collection: Collection, params: &ListParams, items: &[ItemObject]) -> Vec<String> {
@@ -250,117 +229,41 @@ fn fingerprint(collection: Collection, visibility: Visibility, params: &ListPara
     ))
 }
 
-fn order_keys(sort: &[SortKey], searching: bool, alias: &str) -> Vec<OrderKey> {
+fn order_keys(sort: &[SortKey], searching: bool, alias: &str) -> Vec<ListKey> {
     if sort.is_empty() && searching {
-        return vec![OrderKey {
-            expr: format!("{alias}.{RELEVANCE}"),
-            descending: true,
-            nullable: false,
-            value: SortValue::Integer,
+        return vec![ListKey {
+            order: OrderKey {
+                expr: format!("{alias}.{RELEVANCE}"),
+                descending: true,
+                nullable: false,
+                kind: KeyKind::Real,
+            },
             output: KeyOutput::Relevance,
         }];
     }
     sort.iter()
-        .map(|key| OrderKey {
-            expr: format!("{alias}.{}", key.field.column),
-            descending: key.descending,
-            nullable: key.field.nullable,
-            value: key.field.value,
+        .map(|key| ListKey {
+            order: OrderKey {
+                expr: format!("{alias}.{}", key.field.column),
+                descending: key.descending,
+                nullable: key.field.nullable,
+                kind: match key.field.value {
+                    SortValue::Text => KeyKind::Text,
+                    SortValue::Integer => KeyKind::Integer,
+                    SortValue::Timestamp => KeyKind::Timestamp,
+                },
+            },
             output: KeyOutput::Field(key.field.name),
         })
         .collect()
 }
 
 /// The value of an order key in a result row, as stored in a cursor.
-fn key_value(key: &OrderKey, row: &QueryResult, item: &ItemObject) -> Result<Json> {
+fn key_value(key: &ListKey, row: &QueryResult, item: &ItemObject) -> Result<Json> {
     Ok(match key.output {
         KeyOutput::Field(name) => item.get(name).cloned().unwrap_or(Json::Null),
         KeyOutput::Relevance => Json::from(row.try_get::<f64>("", RELEVANCE)?),
     })
-}
-
-fn bind_key(sql: &mut SqlBuilder, key: &OrderKey, value: &Json) -> Result<()> {
-    let invalid = || AppError::invalid_parameter("cursor: does not match the sort");
-    let bound: Value = match (key.output, key.value) {
-        (KeyOutput::Relevance, _) => value.as_f64().ok_or_else(invalid)?.into(),
-        (_, SortValue::Text) => value.as_str().ok_or_else(invalid)?.to_owned().into(),
-        (_, SortValue::Integer) => value.as_i64().ok_or_else(invalid)?.into(),
-        (_, SortValue::Timestamp) => {
-            let text = value.as_str().ok_or_else(invalid)?;
-            let time: DateTime<Utc> = DateTime::parse_from_rfc3339(text)
-                .map_err(|_| invalid())?
-                .with_timezone(&Utc);
-            time.into()
-        }
-    };
-    sql.bind(bound);
-    Ok(())
-}
-
-/// Rows strictly after the cursor in `ORDER BY keys…, id` order (nulls last).
-fn push_keyset(
-    sql: &mut SqlBuilder,
-    keys: &[OrderKey],
-    cursor: &Cursor,
-    alias: &str,
-) -> Result<()> {
-    let id_descending = keys.last().is_some_and(|k| k.descending);
-    let uniform = keys
-        .iter()
-        .all(|k| !k.nullable && k.descending == id_descending);
-    if uniform {
-        // A row-value comparison lets both engines seek the (key…, id) index directly.
-        let columns: Vec<&str> = keys.iter().map(|k| k.expr.as_str()).collect();
-        let after = if id_descending { "<" } else { ">" };
-        sql.push(&format!("({}, {alias}.id) {after} (", columns.join(", ")));
-        for (key, value) in keys.iter().zip(&cursor.keys) {
-            bind_key(sql, key, value)?;
-            sql.push(", ");
-        }
-        sql.bind(cursor.id).push(")");
-        return Ok(());
-    }
-    push_expanded(sql, keys, &cursor.keys, cursor.id, id_descending, alias)
-}
-
-/// `k1 > v1 OR (k1 = v1 AND (…)) … OR (… AND id > last)`, with nulls sorting last.
-fn push_expanded(
-    sql: &mut SqlBuilder,
-    keys: &[OrderKey],
-    values: &[Json],
-    id: Uuid,
-    id_descending: bool,
-    alias: &str,
-) -> Result<()> {
-    let Some((key, rest)) = keys.split_first() else {
-        sql.push(&format!(
-            "{alias}.id {} ",
-            if id_descending { "<" } else { ">" }
-        ));
-        sql.bind(id);
-        return Ok(());
-    };
-    let value = &values[0];
-    let expr = &key.expr;
-    if value.is_null() {
-        sql.push(&format!("({expr} IS NULL AND ("));
-        push_expanded(sql, rest, &values[1..], id, id_descending, alias)?;
-        sql.push("))");
-        return Ok(());
-    }
-    let after = if key.descending { "<" } else { ">" };
-    sql.push(&format!("({expr} {after} "));
-    bind_key(sql, key, value)?;
-    sql.push(&format!(" OR ({expr} = "));
-    bind_key(sql, key, value)?;
-    sql.push(" AND (");
-    push_expanded(sql, rest, &values[1..], id, id_descending, alias)?;
-    sql.push("))");
-    if key.nullable {
-        sql.push(&format!(" OR {expr} IS NULL"));
-    }
-    sql.push(")");
-    Ok(())
 }
 
 fn push_conditions(

@@ -11,6 +11,7 @@ pub mod include;
 pub mod interchange;
 pub mod item;
 pub mod keys;
+pub mod keyset;
 pub mod listing;
 pub mod persisted_queries;
 pub mod search;

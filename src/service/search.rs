@@ -14,6 +14,7 @@ use crate::error::{AppError, Result};
 use crate::service::Visibility;
 use crate::service::fulltext::SearchSql;
 use crate::service::item::{ItemObject, ItemSelect};
+use crate::service::keyset::{self, KeyKind, OrderKey};
 use crate::service::sql::SqlBuilder;
 
 mod pruned;
@@ -71,7 +72,32 @@ pub(super) struct After {
     id: Uuid,
 }
 
+/// The order of hits: best score first, then by type name, then by id; `kind` is the
+/// type's expression (a column, or a literal where the type is fixed).
+pub(super) fn hit_order(kind: &str) -> [OrderKey; 2] {
+    [
+        OrderKey {
+            expr: "score".into(),
+            descending: true,
+            nullable: false,
+            kind: KeyKind::Real,
+        },
+        OrderKey {
+            expr: kind.into(),
+            descending: false,
+            nullable: false,
+            kind: KeyKind::Text,
+        },
+    ]
+}
+
 impl After {
+    /// Hits strictly after this one, in [`hit_order`].
+    pub(super) fn push_after(&self, sql: &mut SqlBuilder, keys: &[OrderKey]) -> Result<()> {
+        let values = [Json::from(self.score), Json::from(self.kind.as_str())];
+        keyset::push_after(sql, keys, &values, self.id, "id")
+    }
+
     fn from_cursor(cursor: &Cursor) -> Result<Self> {
         let (Some(score), Some(kind)) = (
             cursor.keys.first().and_then(Json::as_f64),
@@ -148,17 +174,14 @@ async fn rank_in_one_statement(
         );
     }
     sql.push(") hits");
+    let keys = hit_order("kind");
     if let Some(after) = after {
-        sql.push(" WHERE (score < ").bind(after.score);
-        sql.push(" OR (score = ").bind(after.score);
-        sql.push(" AND (kind > ")
-            .bind(after.kind.as_str().to_owned());
-        sql.push(" OR (kind = ")
-            .bind(after.kind.as_str().to_owned());
-        sql.push(" AND id > ").bind(after.id).push("))))");
+        sql.push(" WHERE ");
+        after.push_after(&mut sql, &keys)?;
     }
     sql.push(&format!(
-        " ORDER BY score DESC, kind ASC, id ASC LIMIT {want}"
+        " ORDER BY {} LIMIT {want}",
+        keyset::order_by(&keys, "id")
     ));
     let mut ranked = Vec::new();
     for row in db.query_all_raw(sql.build()).await? {

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use uuid::Uuid;
 
-use super::{After, Ranked};
+use super::{After, Ranked, hit_order};
 use crate::domain::Collection;
 use crate::domain::listing::SearchTerms;
 use crate::error::Result;
@@ -196,19 +196,9 @@ async fn top_exact(
     search.push_scored_matches(&mut sql, "t.id AS id", &visibility.status_filter("t"));
     sql.push(") hits");
     if let Some(after) = after {
-        // The type is fixed here: its place beside the cursor's type decides ties.
-        let kind = collection.as_str();
-        let cursor_kind = after.kind.as_str();
-        sql.push(" WHERE score < ").bind(after.score);
-        if kind > cursor_kind {
-            sql.push(" OR score = ").bind(after.score);
-        } else if kind == cursor_kind {
-            sql.push(" OR (score = ")
-                .bind(after.score)
-                .push(" AND id > ")
-                .bind(after.id)
-                .push(")");
-        }
+        // The type is fixed here: a literal in its place in the order.
+        sql.push(" WHERE ");
+        after.push_after(&mut sql, &hit_order(&format!("'{collection}'")))?;
     }
     sql.push(&format!(" ORDER BY score DESC, id ASC LIMIT {want}"));
     let mut hits = Vec::with_capacity(want);
