@@ -1,10 +1,11 @@
-//! Query strings as typed parameters (lists, single items, search): the REST syntax (comma-separated lists, `-field` for
-//! a descending sort, dotted include paths) read into the `domain::listing` values, whose
-//! rules are checked there. Each parameter may appear once.
+//! Query strings as typed parameters (lists, single items, search): the REST syntax
+//! (comma-separated lists, `-field` for a descending sort, dotted include paths) read into
+//! the `domain` values, whose rules are checked there. Each parameter may appear once.
 
+use crate::domain::bad;
+use crate::domain::filters::{FilterInput, FilterValue, filter_param};
 use crate::domain::listing::{
-    FilterInput, FilterValue, ItemParams, ListParams, SearchTerms, bad, field_list, filter_param,
-    include_tree, sort_keys,
+    ItemParams, ListParams, SearchTerms, field_list, include_tree, sort_keys,
 };
 use crate::domain::text::{TextKind, check_controls};
 use crate::domain::{Collection, PageSize};

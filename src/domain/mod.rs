@@ -2,6 +2,7 @@
 
 pub mod cursor;
 pub mod docs;
+pub mod filters;
 pub mod listing;
 pub mod model;
 pub mod paging;
@@ -17,3 +18,8 @@ pub use paging::PageSize;
 pub use scope::{Scope, Scopes};
 pub use slug::Slug;
 pub use status::Status;
+
+/// The error for a parameter whose value breaks a rule: 400, naming the parameter.
+pub(crate) fn bad(parameter: &str, detail: impl std::fmt::Display) -> crate::error::AppError {
+    crate::error::AppError::invalid_parameter(format!("{parameter}: {detail}"))
+}

@@ -7,7 +7,8 @@ use serde_json::Value as Json;
 
 use crate::domain::Collection;
 use crate::domain::cursor::{Cursor, CursorCodec};
-use crate::domain::listing::{Filter, ListParams, SortKey, SortValue};
+use crate::domain::filters::Filter;
+use crate::domain::listing::{ListParams, SortKey, SortValue};
 use crate::domain::relations::RelationKind;
 use crate::error::{AppError, Result};
 use crate::service::Visibility;

@@ -11,10 +11,8 @@ use super::catalog::Catalog;
 use super::errors::{coded, gql_error, page_size};
 use super::values::{Item, camel, enum_type_name, stored_value, type_name};
 use super::{RequestData, prefetch};
-use crate::domain::listing::{
-    FilterInput, FilterKind, FilterValue, ItemParams, ListParams, SearchTerms, filter_params,
-    sort_fields, sort_keys,
-};
+use crate::domain::filters::{FilterInput, FilterKind, FilterValue, filter_params};
+use crate::domain::listing::{ItemParams, ListParams, SearchTerms, sort_fields, sort_keys};
 use crate::domain::{Collection, PageSize};
 use crate::error::{AppError, codes};
 use crate::service::content::{self, ItemKey};

@@ -4,7 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::schemas::{demo_example, schema_name, schema_ref};
-use crate::domain::listing::{FilterKind, MAX_INCLUDE_DEPTH, filter_params, sort_fields};
+use crate::domain::filters::{FilterKind, filter_params};
+use crate::domain::listing::{MAX_INCLUDE_DEPTH, sort_fields};
 use crate::domain::relations::relations;
 use crate::domain::{Collection, PageSize};
 
