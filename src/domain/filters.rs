@@ -5,7 +5,7 @@ use super::bad;
 use super::model::{Collection, FieldKind, STATUSES};
 use super::relations::{Relation, relations};
 use super::slug::Slug;
-use crate::error::{AppError, Result};
+use crate::error::Result;
 
 const MAX_FILTER_VALUES: usize = 50;
 
@@ -220,94 +220,79 @@ pub fn filter_param(collection: Collection, name: &str) -> Result<FilterParam> {
 }
 
 impl FilterParam {
-    /// The filters `value` asks for.
+    /// The filters `value` asks for; a value of another shape than the kind takes is refused.
     pub fn filters(&self, value: FilterValue<'_>) -> Result<Vec<Filter>> {
+        use FilterValue::{Integer, List, Text};
         let key = self.name.as_str();
-        let (values, number, text) = match (self.kind.input(), value) {
-            (FilterInput::List, FilterValue::List(values)) => (values, 0, ""),
-            (FilterInput::Integer, FilterValue::Integer(n)) => (Vec::new(), n, ""),
-            (FilterInput::Text, FilterValue::Text(text)) => (Vec::new(), 0, text),
-            (input, _) => return Err(bad(key, format!("expects {input:?}").to_lowercase())),
-        };
-        filters(key, &self.kind, &values, number, text)
+        Ok(match (&self.kind, value) {
+            (&FilterKind::OneOf { column, allowed }, List(values)) => {
+                let values = filter_values(key, &values)?;
+                if let Some(v) = values.iter().find(|v| !allowed.contains(&v.as_str())) {
+                    return Err(bad(
+                        key,
+                        format!("{v:?} is not one of {}", allowed.join(", ")),
+                    ));
+                }
+                vec![Filter::AnyOf { column, values }]
+            }
+            (&FilterKind::Text { column }, List(values)) => vec![Filter::AnyOf {
+                column,
+                values: filter_values(key, &values)?,
+            }],
+            (&FilterKind::Exactly { column }, Integer(value)) => vec![
+                Filter::AtLeast { column, value },
+                Filter::AtMost { column, value },
+            ],
+            (&FilterKind::AtLeast { column }, Integer(value)) => {
+                vec![Filter::AtLeast { column, value }]
+            }
+            (&FilterKind::AtMost { column }, Integer(value)) => {
+                vec![Filter::AtMost { column, value }]
+            }
+            (&FilterKind::ReviewOverdue { column }, Text(value)) => {
+                if value != "overdue" {
+                    return Err(bad(key, "the only value is `overdue`"));
+                }
+                vec![Filter::DueBy {
+                    column,
+                    days: 0,
+                    strict: true,
+                }]
+            }
+            (&FilterKind::DueWithin { column }, Text(value)) => vec![Filter::DueBy {
+                column,
+                days: due_within_days(key, value)?,
+                strict: false,
+            }],
+            (&FilterKind::Related(relation), Text(value)) => {
+                let slug = Slug::parse(value).map_err(|e| bad(key, e))?;
+                vec![Filter::Related {
+                    relation,
+                    slug: slug.into_string(),
+                }]
+            }
+            (kind, _) => {
+                return Err(bad(
+                    key,
+                    format!("expects {:?}", kind.input()).to_lowercase(),
+                ));
+            }
+        })
     }
 }
 
-fn filters(
-    key: &str,
-    kind: &FilterKind,
-    values: &[&str],
-    number: i64,
-    value: &str,
-) -> Result<Vec<Filter>> {
-    let number = || Ok::<i64, AppError>(number);
-    Ok(match *kind {
-        FilterKind::OneOf { column, allowed } => {
-            let values = filter_values(key, values)?;
-            if let Some(v) = values.iter().find(|v| !allowed.contains(&v.as_str())) {
-                return Err(bad(
-                    key,
-                    format!("{v:?} is not one of {}", allowed.join(", ")),
-                ));
-            }
-            vec![Filter::AnyOf { column, values }]
-        }
-        FilterKind::Text { column } => vec![Filter::AnyOf {
-            column,
-            values: filter_values(key, values)?,
-        }],
-        FilterKind::Exactly { column } => {
-            let value = number()?;
-            vec![
-                Filter::AtLeast { column, value },
-                Filter::AtMost { column, value },
-            ]
-        }
-        FilterKind::AtLeast { column } => vec![Filter::AtLeast {
-            column,
-            value: number()?,
-        }],
-        FilterKind::AtMost { column } => vec![Filter::AtMost {
-            column,
-            value: number()?,
-        }],
-        FilterKind::ReviewOverdue { column } => {
-            if value != "overdue" {
-                return Err(bad(key, "the only value is `overdue`"));
-            }
-            vec![Filter::DueBy {
-                column,
-                days: 0,
-                strict: true,
-            }]
-        }
-        FilterKind::DueWithin { column } => {
-            let days = value
-                .strip_suffix('d')
-                .and_then(|n| n.parse::<i64>().ok())
-                .filter(|n| (0..=MAX_DUE_WITHIN_DAYS).contains(n))
-                .ok_or_else(|| {
-                    bad(
-                        key,
-                        format!(
-                            "expects a number of days such as `30d` (0d to {MAX_DUE_WITHIN_DAYS}d)"
-                        ),
-                    )
-                })?;
-            vec![Filter::DueBy {
-                column,
-                days,
-                strict: false,
-            }]
-        }
-        FilterKind::Related(relation) => {
-            let slug = Slug::parse(value).map_err(|e| bad(key, e))?;
-            vec![Filter::Related {
-                relation,
-                slug: slug.into_string(),
-            }]
-        }
-    })
+/// `30d`: a number of days from 0 to [`MAX_DUE_WITHIN_DAYS`].
+fn due_within_days(key: &str, value: &str) -> Result<i64> {
+    value
+        .strip_suffix('d')
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| (0..=MAX_DUE_WITHIN_DAYS).contains(n))
+        .ok_or_else(|| {
+            bad(
+                key,
+                format!("expects a number of days such as `30d` (0d to {MAX_DUE_WITHIN_DAYS}d)"),
+            )
+        })
 }
 
 #[cfg(test)]

@@ -79,71 +79,67 @@ fn escape(value: &str) -> String {
 impl HttpMetrics {
     /// Appends the request counters and latency histograms to `out`.
     pub fn render(&self, out: &mut String) -> std::fmt::Result {
-        render(self, out)
-    }
-}
-
-fn render(metrics: &HttpMetrics, out: &mut String) -> std::fmt::Result {
-    let grouped = metrics
-        .routes
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut routes: BTreeMap<(&str, &str, u16), &Histogram> = BTreeMap::new();
-    for (route, slots) in grouped.iter() {
-        for (method, status, histogram) in slots {
-            routes.insert((method, route, *status), histogram);
+        let grouped = self
+            .routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut routes: BTreeMap<(&str, &str, u16), &Histogram> = BTreeMap::new();
+        for (route, slots) in grouped.iter() {
+            for (method, status, histogram) in slots {
+                routes.insert((method, route, *status), histogram);
+            }
         }
-    }
-    writeln!(
-        out,
-        "# HELP salve_http_requests_total Requests by route and status."
-    )?;
-    writeln!(out, "# TYPE salve_http_requests_total counter")?;
-    for ((method, route, status), h) in routes.iter() {
         writeln!(
             out,
-            "salve_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
-            escape(route),
-            h.count
+            "# HELP salve_http_requests_total Requests by route and status."
         )?;
-    }
-    writeln!(
-        out,
-        "# HELP salve_http_request_duration_seconds Request latency by route."
-    )?;
-    writeln!(out, "# TYPE salve_http_request_duration_seconds histogram")?;
-    let mut by_route: BTreeMap<(&str, &str), Histogram> = BTreeMap::new();
-    for ((method, route, _), h) in routes.iter() {
-        let merged = by_route.entry((method, route)).or_default();
-        merged.count += h.count;
-        merged.sum += h.sum;
-        for (i, c) in h.counts.iter().enumerate() {
-            merged.counts[i] += c;
-        }
-    }
-    for ((method, route), h) in by_route {
-        let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
-        for (bound, count) in BUCKETS.iter().zip(h.counts) {
+        writeln!(out, "# TYPE salve_http_requests_total counter")?;
+        for ((method, route, status), h) in routes.iter() {
             writeln!(
                 out,
-                "salve_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
+                "salve_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
+                escape(route),
+                h.count
             )?;
         }
         writeln!(
             out,
-            "salve_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-            h.count
+            "# HELP salve_http_request_duration_seconds Request latency by route."
         )?;
-        writeln!(
-            out,
-            "salve_http_request_duration_seconds_sum{{{labels}}} {}",
-            h.sum
-        )?;
-        writeln!(
-            out,
-            "salve_http_request_duration_seconds_count{{{labels}}} {}",
-            h.count
-        )?;
+        writeln!(out, "# TYPE salve_http_request_duration_seconds histogram")?;
+        let mut by_route: BTreeMap<(&str, &str), Histogram> = BTreeMap::new();
+        for ((method, route, _), h) in routes.iter() {
+            let merged = by_route.entry((method, route)).or_default();
+            merged.count += h.count;
+            merged.sum += h.sum;
+            for (i, c) in h.counts.iter().enumerate() {
+                merged.counts[i] += c;
+            }
+        }
+        for ((method, route), h) in by_route {
+            let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
+            for (bound, count) in BUCKETS.iter().zip(h.counts) {
+                writeln!(
+                    out,
+                    "salve_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
+                )?;
+            }
+            writeln!(
+                out,
+                "salve_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            )?;
+            writeln!(
+                out,
+                "salve_http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            )?;
+            writeln!(
+                out,
+                "salve_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            )?;
+        }
+        Ok(())
     }
-    Ok(())
 }

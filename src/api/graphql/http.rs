@@ -291,12 +291,10 @@ async fn execute(
     let tags = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
     let wants_tags = method == Method::GET || cacheable;
     let gql = gql.data(RequestData {
-        db: state.db.clone(),
         caller: caller.clone(),
         request_id: crate::api::request::request_id(req),
         state: state.clone(),
         visibility,
-        codec: state.cursors.clone(),
         loader: RelationLoader::data_loader(
             state.db.clone(),
             visibility,

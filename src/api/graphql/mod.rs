@@ -19,29 +19,26 @@ pub mod values;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{Schema, SchemaError};
-use sea_orm::DatabaseConnection;
 
 use crate::config::GraphqlSettings;
 use crate::domain::Collection;
-use crate::domain::cursor::CursorCodec;
 use crate::service::Visibility;
 use catalog::Catalog;
 use loader::RelationLoader;
 
 /// What resolvers of one request share.
 pub struct RequestData {
-    pub db: DatabaseConnection,
     /// Who is calling (mutations check scopes and record the key in revisions).
     pub caller: crate::service::Caller,
     pub request_id: Option<String>,
-    /// What mutations write with (the editor pool, the write gate, the read cache).
+    /// The read pool, the cursor codec, and what mutations write with (the editor pool,
+    /// the write gate, the read cache).
     pub state: crate::state::AppState,
     /// Cache tags of every item the response shows (see `service::cache`).
     pub tags: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
     /// Whether the response is stored or sent with `Surrogate-Key` (else no tag is kept).
     pub wants_tags: bool,
     pub visibility: Visibility,
-    pub codec: CursorCodec,
     pub loader: DataLoader<RelationLoader>,
     /// Relation children read with a root lookup's item (see `prefetch`).
     pub prefetched: prefetch::Prefetched,

@@ -77,7 +77,7 @@ pub async fn item_with_relations(
         })
         .collect();
     let found = item_with_children(
-        &data.db,
+        &data.state.db,
         data.visibility,
         data.link_row_budget,
         &root,

@@ -121,7 +121,7 @@ async fn lookup<'a>(
         }));
     }
     match content::get_item(
-        &data.db,
+        &data.state.db,
         data.visibility,
         collection,
         key,
@@ -147,7 +147,7 @@ async fn node<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'a>>, E
             format!("id: {text:?} is not a valid id"),
         )
     })?;
-    let found = content::find_by_id(&data.db, data.visibility, id)
+    let found = content::find_by_id(&data.state.db, data.visibility, id)
         .await
         .map_err(|e| gql_error(&e))?;
     if found.is_none() {
@@ -256,22 +256,23 @@ fn list_params(ctx: &ResolverContext<'_>, collection: Collection) -> Result<List
     if let Some(after) = ctx.args.get("after").filter(|v| !v.is_null()) {
         params.cursor = Some(after.string()?.to_owned());
     }
-    let sort = ctx.args.get("sort").filter(|v| !v.is_null());
-    if let Some(sort) = &sort {
-        let mut names = Vec::new();
+    let mut names = Vec::new();
+    if let Some(sort) = ctx.args.get("sort").filter(|v| !v.is_null()) {
         for key in sort.list()?.iter() {
             let name = key.enum_name()?;
             let (field, dir) = name.rsplit_once('_').unwrap_or((name, "ASC"));
             names.push((field.to_lowercase(), dir == "DESC"));
         }
-        if !names.is_empty() {
-            let keys: Vec<(&str, bool)> = names.iter().map(|(f, d)| (f.as_str(), *d)).collect();
-            params.sort = sort_keys(collection, &keys).map_err(invalid)?;
-        }
+    }
+    // An empty list sorts as no list: by relevance when searching.
+    let explicit_sort = !names.is_empty();
+    if explicit_sort {
+        let keys: Vec<(&str, bool)> = names.iter().map(|(f, d)| (f.as_str(), *d)).collect();
+        params.sort = sort_keys(collection, &keys).map_err(invalid)?;
     }
     if let Some(q) = ctx.args.get("q").filter(|v| !v.is_null()) {
         let terms = SearchTerms::parse(q.string()?).map_err(invalid)?;
-        params.search(terms, sort.is_some());
+        params.search(terms, explicit_sort);
     }
     let Some(filter) = ctx.args.get("filter").filter(|v| !v.is_null()) else {
         return Ok(params);
@@ -313,9 +314,15 @@ async fn list<'a>(
     params.edge_cursors = look.field("edges").field("cursor").exists()
         || look.field("pageInfo").field("startCursor").exists()
         || look.field("pageInfo").field("endCursor").exists();
-    let page = listing::list(&data.db, &data.codec, data.visibility, collection, &params)
-        .await
-        .map_err(|e| gql_error(&e))?;
+    let page = listing::list(
+        &data.state.db,
+        &data.state.cursors,
+        data.visibility,
+        collection,
+        &params,
+    )
+    .await
+    .map_err(|e| gql_error(&e))?;
     data.note_tags(&page.tags);
     let mut cursors = page.cursors.into_iter();
     let edges = page
@@ -392,8 +399,8 @@ async fn run_search<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'
         .map(|v| v.string().map(str::to_owned))
         .transpose()?;
     let page = search::search(
-        &data.db,
-        &data.codec,
+        &data.state.db,
+        &data.state.cursors,
         data.visibility,
         &terms,
         &types,
