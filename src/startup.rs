@@ -33,6 +33,7 @@ impl Application {
         let statements = StatementCounter::default();
         let db = crate::db::connect(&settings.database, &statements).await?;
         crate::db::migrate(&db).await?;
+        crate::service::renditions::refresh(&db).await?;
         let cursors = CursorCodec::new(&crate::db::server_secret(&db, "cursor").await?);
         if !settings.serve.no_demo && interchange::database_is_empty(&db).await? {
             let report =

@@ -17,12 +17,16 @@ mod m20261130_000008_editorial;
 mod m20261130_000009_change_log;
 mod m20261130_000010_clustered_links;
 mod m20261206_000011_persisted_query_quota;
+mod m20261206_000012_renditions;
+mod m20261206_000013_gtin_key;
 pub mod schema;
 
 /// Link tables: (table, left column, left table, right column, right table).
 pub use m20261127_000002_links::LINKS;
 /// Searchable columns and their weights, as indexed by the search migration.
 pub use m20261127_000003_search::SEARCHABLE;
+/// Markdown fields, whose renditions are stored beside them.
+pub use m20261206_000012_renditions::RENDERED;
 
 pub struct Migrator;
 
@@ -41,6 +45,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_change_log::Migration),
             Box::new(m20261130_000010_clustered_links::Migration),
             Box::new(m20261206_000011_persisted_query_quota::Migration),
+            Box::new(m20261206_000012_renditions::Migration),
+            Box::new(m20261206_000013_gtin_key::Migration),
         ]
     }
 }

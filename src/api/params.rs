@@ -5,8 +5,9 @@
 use crate::domain::bad;
 use crate::domain::filters::{FilterInput, FilterValue, filter_param};
 use crate::domain::listing::{
-    ItemParams, ListParams, SearchTerms, field_list, include_tree, sort_keys,
+    ItemParams, ListParams, SearchParams, SearchTerms, field_list, include_tree, sort_keys,
 };
+use crate::domain::rich_text::TextFormat;
 use crate::domain::{Collection, PageSize};
 use crate::error::Result;
 use crate::service::{fulltext, search};
@@ -36,7 +37,7 @@ fn include_paths(value: &str) -> Vec<Vec<&str>> {
         .collect()
 }
 
-/// `GET /v1/{collection}/{slug}`: `include` and `fields`.
+/// `GET /v1/{collection}/{slug}`: `include`, `fields` and `format`.
 pub fn item_params(collection: Collection, pairs: &Pairs) -> Result<ItemParams> {
     unique_pairs(pairs)?;
     let mut params = ItemParams::default();
@@ -44,29 +45,29 @@ pub fn item_params(collection: Collection, pairs: &Pairs) -> Result<ItemParams> 
         match key.as_str() {
             "include" => params.include = include_tree(collection, &include_paths(value))?,
             "fields" => params.fields = Some(field_list(collection, &list(value))?),
-            other => return Err(bad(other, "unknown parameter (allowed: include, fields)")),
+            "format" => params.format = TextFormat::parse(value)?,
+            other => {
+                return Err(bad(
+                    other,
+                    "unknown parameter (allowed: include, fields, format)",
+                ));
+            }
         }
     }
     Ok(params)
 }
 
-/// Parsed `/v1/search` parameters.
-pub struct SearchParams {
-    pub terms: SearchTerms,
-    pub types: Vec<Collection>,
-    pub limit: PageSize,
-    pub cursor: Option<String>,
-}
-
-/// `GET /v1/search`: `q` (required), `type`, `limit`, `cursor`.
+/// `GET /v1/search`: `q` (required), `type`, `limit`, `cursor`, `format`.
 pub fn search_params(pairs: &Pairs) -> Result<SearchParams> {
     unique_pairs(pairs)?;
     let mut terms = None;
     let mut types: Vec<Collection> = fulltext::searchable().collect();
     let mut limit = PageSize::DEFAULT;
     let mut cursor = None;
+    let mut format = TextFormat::default();
     for (key, value) in pairs {
         match key.as_str() {
+            "format" => format = TextFormat::parse(value)?,
             "q" => terms = Some(SearchTerms::parse(value)?),
             "type" => {
                 let requested = list(value)
@@ -80,7 +81,7 @@ pub fn search_params(pairs: &Pairs) -> Result<SearchParams> {
             other => {
                 return Err(bad(
                     other,
-                    "unknown parameter (allowed: q, type, limit, cursor)",
+                    "unknown parameter (allowed: q, type, limit, cursor, format)",
                 ));
             }
         }
@@ -91,6 +92,7 @@ pub fn search_params(pairs: &Pairs) -> Result<SearchParams> {
         types,
         limit,
         cursor,
+        format,
     })
 }
 
@@ -124,6 +126,7 @@ pub fn list_params(collection: Collection, pairs: &Pairs) -> Result<ListParams> 
             "q" => params.search(SearchTerms::parse(value)?, explicit_sort),
             "include" => params.include = include_tree(collection, &include_paths(value))?,
             "fields" => params.fields = Some(field_list(collection, &list(value))?),
+            "format" => params.format = TextFormat::parse(value)?,
             other => {
                 let param = filter_param(collection, other)?;
                 let value = match param.kind.input() {

@@ -58,7 +58,7 @@ pub fn field_description(collection: Collection, field: &str) -> String {
         (_, "statistics") => "Figures about the condition, each backed by a citation.",
         (Collection::Techniques, "kind") => "Applied by a professional or by oneself.",
         (_, "pressure") => "Typical pressure of the technique.",
-        (_, "mechanism") => "How the benefit comes about.",
+        (_, "mechanism") => "How the benefit comes about, in Markdown.",
         (Collection::Citations, "kind") => "Kind of evidence.",
         (_, "journal") => "Journal or publishing body.",
         (_, "year") => "Year of publication.",
@@ -67,7 +67,10 @@ pub fn field_description(collection: Collection, field: &str) -> String {
         (Collection::Citations, "authors") => "Author names as cited.",
         (_, "sample_size") => "Number of participants, for studies.",
         (_, "sku") => "Stock keeping unit, unique across products.",
-        (_, "gtin") => "Global Trade Item Number (barcode).",
+        (_, "gtin") => {
+            "Global Trade Item Number (barcode): GTIN-8, -12, -13 or -14 with a valid check \
+             digit, unique across products (the forms of one number are one GTIN)."
+        }
         (_, "brand") => "Brand.",
         (_, "category") => "Storefront category.",
         (_, "price_cents") => "Price in the currency's minor unit.",

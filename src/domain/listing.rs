@@ -8,6 +8,7 @@ use super::filters::Filter;
 use super::model::Collection;
 use super::paging::PageSize;
 use super::relations::{Relation, relation, relations};
+use super::rich_text::TextFormat;
 use crate::error::{AppError, Result};
 
 pub const MAX_INCLUDE_DEPTH: usize = 3;
@@ -130,6 +131,8 @@ pub struct ListParams {
     pub count: bool,
     pub include: Vec<IncludeNode>,
     pub fields: Option<Vec<String>>,
+    /// The form of Markdown fields, embedded items' included.
+    pub format: TextFormat,
     /// Also return a cursor for every item (GraphQL edges), not only for the page end.
     pub edge_cursors: bool,
 }
@@ -146,6 +149,7 @@ impl ListParams {
             count: false,
             include: Vec::new(),
             fields: None,
+            format: TextFormat::Markdown,
             edge_cursors: false,
         }
     }
@@ -167,11 +171,25 @@ fn default_sort(collection: Collection) -> Vec<SortKey> {
     }]
 }
 
+/// Parameters of a search across collections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchParams {
+    pub terms: SearchTerms,
+    /// The collections searched (every searchable one unless narrowed).
+    pub types: Vec<Collection>,
+    pub limit: PageSize,
+    pub cursor: Option<String>,
+    /// The form of the hits' Markdown fields.
+    pub format: TextFormat,
+}
+
 /// Parameters of a single-item read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ItemParams {
     pub include: Vec<IncludeNode>,
     pub fields: Option<Vec<String>>,
+    /// The form of Markdown fields, embedded items' included.
+    pub format: TextFormat,
 }
 
 /// Sort keys from (field name, descending) pairs: known fields, each once, at most 3.

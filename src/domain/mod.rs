@@ -3,10 +3,12 @@
 pub mod cursor;
 pub mod docs;
 pub mod filters;
+pub mod gtin;
 pub mod listing;
 pub mod model;
 pub mod paging;
 pub mod relations;
+pub mod rich_text;
 pub mod scope;
 pub mod slug;
 pub mod status;

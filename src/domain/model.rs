@@ -19,6 +19,9 @@ pub enum Collection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {
     Text,
+    /// CommonMark text, stored with its renditions (sanitised HTML, plain text) in the
+    /// columns named here, so a reader's `format` costs no rendering.
+    Markdown(Renditions),
     Integer,
     /// Text restricted to the listed values.
     Enum(&'static [&'static str]),
@@ -28,6 +31,13 @@ pub enum FieldKind {
     /// A reference by slug to an item of another collection (stored as its id).
     Reference(Collection),
     Timestamp,
+}
+
+/// The columns holding a Markdown field's renditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Renditions {
+    pub html: &'static str,
+    pub text: &'static str,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +65,10 @@ const fn field(name: &'static str, kind: FieldKind, required: bool) -> Field {
 
 const fn text(name: &'static str) -> Field {
     field(name, FieldKind::Text, false)
+}
+
+const fn markdown(name: &'static str, html: &'static str, text: &'static str) -> Field {
+    field(name, FieldKind::Markdown(Renditions { html, text }), false)
 }
 
 const fn reference(
@@ -101,7 +115,7 @@ const AUTHOR_FIELDS: &[Field] = &[
     field("name", FieldKind::Text, true),
     text("credentials"),
     text("job_title"),
-    text("bio"),
+    markdown("bio", "bio_html", "bio_text"),
     field("specialties", StringList, false),
     text("image_url"),
     field("same_as", StringList, false),
@@ -122,7 +136,7 @@ const CONDITION_FIELDS: &[Field] = &[
     field("name", FieldKind::Text, true),
     field("alternate_names", StringList, false),
     text("summary"),
-    text("body"),
+    markdown("body", "body_html", "body_text"),
     text("body_region"),
     field("icd10", StringList, false),
     field("statistics", FieldKind::Statistics, false),
@@ -132,12 +146,12 @@ const TECHNIQUE_FIELDS: &[Field] = &[
     field("kind", Enum(TECHNIQUE_KINDS), true),
     field("pressure", Enum(PRESSURES), false),
     text("summary"),
-    text("description"),
+    markdown("description", "description_html", "description_text"),
 ];
 const BENEFIT_FIELDS: &[Field] = &[
     field("name", FieldKind::Text, true),
     text("summary"),
-    text("mechanism"),
+    markdown("mechanism", "mechanism_html", "mechanism_text"),
 ];
 const PRODUCT_FIELDS: &[Field] = &[
     field("sku", FieldKind::Text, true),
@@ -145,7 +159,7 @@ const PRODUCT_FIELDS: &[Field] = &[
     field("name", FieldKind::Text, true),
     text("brand"),
     text("category"),
-    text("description"),
+    markdown("description", "description_html", "description_text"),
     text("url"),
     text("image_url"),
     field("price_cents", Integer, false),
@@ -154,7 +168,7 @@ const PRODUCT_FIELDS: &[Field] = &[
 const ARTICLE_FIELDS: &[Field] = &[
     field("title", FieldKind::Text, true),
     text("summary"),
-    text("body"),
+    markdown("body", "body_html", "body_text"),
     reference("author", "author_id", Collection::Authors, true, "articles"),
     reference(
         "reviewer",
@@ -173,6 +187,41 @@ const ARTICLE_FIELDS: &[Field] = &[
     field("last_reviewed_at", Timestamp, false),
     field("next_review_due", Timestamp, false),
 ];
+
+/// A field no two items of a collection share. Values are compared by their key (the
+/// 14-digit form of a GTIN, so GTIN-13 `0036000291452` and GTIN-12 `036000291452` clash),
+/// stored in `column`.
+#[derive(Debug, Clone, Copy)]
+pub struct UniqueField {
+    pub field: &'static str,
+    pub column: &'static str,
+    /// The key of a valid value (`None` for an invalid one, which validation reports).
+    pub key: fn(&str) -> Option<String>,
+}
+
+const PRODUCT_UNIQUE: &[UniqueField] = &[
+    UniqueField {
+        field: "sku",
+        column: "sku",
+        key: |sku| Some(sku.to_owned()),
+    },
+    UniqueField {
+        field: "gtin",
+        column: "gtin14",
+        key: |gtin| {
+            super::gtin::Gtin::parse(gtin)
+                .ok()
+                .map(|g| g.padded().to_owned())
+        },
+    },
+];
+
+impl UniqueField {
+    /// Whether the key is kept in a column of its own, written beside the field.
+    pub fn derived(&self) -> bool {
+        self.column != self.field
+    }
+}
 
 impl Collection {
     /// In dependency order: a collection only references collections before it.
@@ -242,9 +291,9 @@ impl Collection {
     }
 
     /// Fields unique across the collection besides `id` and `slug`.
-    pub fn unique_fields(self) -> &'static [&'static str] {
+    pub fn unique_fields(self) -> &'static [UniqueField] {
         match self {
-            Collection::Products => &["sku"],
+            Collection::Products => PRODUCT_UNIQUE,
             _ => &[],
         }
     }

@@ -31,9 +31,6 @@ static PMID: LazyLock<Regex> =
 static ICD10: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$").expect("a valid pattern")
 });
-static GTIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^([0-9]{8}|[0-9]{12}|[0-9]{13}|[0-9]{14})$").expect("a valid pattern")
-});
 
 /// Active ISO 4217 codes.
 const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND \
@@ -83,25 +80,6 @@ pub fn check_https_url(text: &str) -> Result<(), String> {
     }
 }
 
-fn check_gtin(text: &str) -> Result<(), String> {
-    if !GTIN.is_match(text) {
-        return Err(format!("{text:?} is not a GTIN (8, 12, 13 or 14 digits)"));
-    }
-    let digits: Vec<u32> = text.bytes().map(|b| u32::from(b - b'0')).collect();
-    let (body, check) = digits.split_at(digits.len() - 1);
-    let sum: u32 = body
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
-        .sum();
-    if (10 - sum % 10) % 10 == check[0] {
-        Ok(())
-    } else {
-        Err(format!("{text:?} has a wrong GTIN check digit"))
-    }
-}
-
 /// A link's note: prose of at most [`MAX_NOTE`] characters.
 pub fn check_note(text: &str) -> Result<(), String> {
     if text.chars().count() > MAX_NOTE {
@@ -129,7 +107,7 @@ pub fn check_text(field: &str, text: &str) -> Result<(), String> {
         "doi" => DOI.is_match(text),
         "pmid" => PMID.is_match(text),
         "currency" => text.len() == 3 && CURRENCIES.split_whitespace().any(|c| c == text),
-        "gtin" => return check_gtin(text),
+        "gtin" => return super::gtin::Gtin::parse(text).map(|_| ()),
         "icd10" => ICD10.is_match(text),
         _ => true,
     };
@@ -175,7 +153,7 @@ pub fn check_value(field: &Field, value: &Json) -> Vec<Violation> {
     let at = |pointer: String, detail: String| vec![(pointer, detail)];
     let name = field.name;
     match (field.kind, value) {
-        (FieldKind::Text, Json::String(s)) => {
+        (FieldKind::Text | FieldKind::Markdown(_), Json::String(s)) => {
             if field.required && s.trim().is_empty() {
                 return at(String::new(), "must not be blank".into());
             }
@@ -183,7 +161,9 @@ pub fn check_value(field: &Field, value: &Json) -> Vec<Violation> {
                 .err()
                 .map_or_else(Vec::new, |e| at(String::new(), e))
         }
-        (FieldKind::Text, _) => at(String::new(), "must be a string".into()),
+        (FieldKind::Text | FieldKind::Markdown(_), _) => {
+            at(String::new(), "must be a string".into())
+        }
         (FieldKind::Integer, Json::Number(n)) => match n.as_i64() {
             Some(i) => check_integer(name, i)
                 .err()

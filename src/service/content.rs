@@ -20,6 +20,8 @@ pub enum ItemKey<'a> {
     Slug(&'a str),
     /// Products only.
     Sku(&'a str),
+    /// Products only: a GTIN in its 14-digit form ([`crate::domain::gtin::Gtin::padded`]).
+    Gtin(&'a str),
 }
 
 impl<'a> ItemKey<'a> {
@@ -28,6 +30,7 @@ impl<'a> ItemKey<'a> {
         match self {
             ItemKey::Slug(slug) => ("slug", slug),
             ItemKey::Sku(sku) => ("sku", sku),
+            ItemKey::Gtin(gtin) => ("gtin14", gtin),
         }
     }
 
@@ -73,7 +76,12 @@ pub async fn get_item_tagged(
         return Err(not_found());
     }
     let mut items = if params.include.is_empty() {
-        let select = ItemSelect::new(collection, visibility, db.get_database_backend());
+        let select = ItemSelect::formatted(
+            collection,
+            visibility,
+            db.get_database_backend(),
+            params.format,
+        );
         let mut sql = SqlBuilder::new(db.get_database_backend());
         select.push_select(&mut sql);
         sql.push(&format!(" WHERE t.{column} = "))
@@ -88,7 +96,7 @@ pub async fn get_item_tagged(
             collection,
             column,
             value,
-            fields: FieldSet::ALL,
+            fields: FieldSet::ALL.in_format(params.format),
         };
         let item = include::load_with_item(db, visibility, root, &params.include).await?;
         vec![item.ok_or_else(not_found)?]

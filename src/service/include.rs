@@ -15,6 +15,7 @@ pub use batch::{ChildQuery, RootLookup, children_of_many, item_with_children};
 
 use crate::config::DEFAULT_LINK_ROW_BUDGET;
 use crate::domain::listing::IncludeNode;
+use crate::domain::rich_text::TextFormat;
 use crate::error::Result;
 use crate::service::Visibility;
 use crate::service::item::{FieldSet, ItemObject, item_id};
@@ -24,6 +25,7 @@ use crate::service::item::{FieldSet, ItemObject, item_id};
 pub async fn load(
     db: &DatabaseConnection,
     visibility: Visibility,
+    format: TextFormat,
     nodes: &[IncludeNode],
     items: &mut [ItemObject],
 ) -> Result<()> {
@@ -32,7 +34,7 @@ pub async fn load(
     }
     let ids: Vec<Uuid> = items.iter().filter_map(item_id).collect();
     let level = nodes.iter().map(|node| (node, ids.clone())).collect();
-    let found = load_level(db, visibility, level).await?;
+    let found = load_level(db, visibility, format, level).await?;
     for (node, mut children) in nodes.iter().zip(found) {
         for item in items.iter_mut() {
             let found = item_id(item)
@@ -75,14 +77,18 @@ pub async fn load_with_item(
     root: RootLookup<'_>,
     nodes: &[IncludeNode],
 ) -> Result<Option<ItemObject>> {
-    let queries: Vec<ChildQuery> = nodes.iter().map(|node| child_query(node, &[])).collect();
+    let format = root.fields.format();
+    let queries: Vec<ChildQuery> = nodes
+        .iter()
+        .map(|node| child_query(node, &[], format))
+        .collect();
     let Some((mut item, found)) =
         batch::item_with_children(db, visibility, DEFAULT_LINK_ROW_BUDGET, &root, &queries).await?
     else {
         return Ok(None);
     };
     let level: Vec<&IncludeNode> = nodes.iter().collect();
-    let found = expand_below(db, visibility, &level, found).await?;
+    let found = expand_below(db, visibility, format, &level, found).await?;
     let id = item_id(&item);
     for (node, mut children) in nodes.iter().zip(found) {
         let found = id.and_then(|id| children.remove(&id)).unwrap_or_default();
@@ -91,12 +97,12 @@ pub async fn load_with_item(
     Ok(Some(item))
 }
 
-fn child_query<'a>(node: &IncludeNode, parents: &'a [Uuid]) -> ChildQuery<'a> {
+fn child_query<'a>(node: &IncludeNode, parents: &'a [Uuid], format: TextFormat) -> ChildQuery<'a> {
     ChildQuery {
         relation: node.relation,
         parents,
         per_parent: None,
-        fields: FieldSet::ALL,
+        fields: FieldSet::ALL.in_format(format),
     }
 }
 
@@ -105,16 +111,17 @@ fn child_query<'a>(node: &IncludeNode, parents: &'a [Uuid]) -> ChildQuery<'a> {
 fn load_level<'a>(
     db: &'a DatabaseConnection,
     visibility: Visibility,
+    format: TextFormat,
     level: Vec<(&'a IncludeNode, Vec<Uuid>)>,
 ) -> BoxedLoad<'a> {
     Box::pin(async move {
         let queries: Vec<ChildQuery> = level
             .iter()
-            .map(|(node, parents)| child_query(node, parents))
+            .map(|(node, parents)| child_query(node, parents, format))
             .collect();
         let found = children_of_many(db, visibility, DEFAULT_LINK_ROW_BUDGET, &queries).await?;
         let nodes: Vec<&IncludeNode> = level.iter().map(|(node, _)| *node).collect();
-        expand_below(db, visibility, &nodes, found).await
+        expand_below(db, visibility, format, &nodes, found).await
     })
 }
 
@@ -122,6 +129,7 @@ fn load_level<'a>(
 async fn expand_below(
     db: &DatabaseConnection,
     visibility: Visibility,
+    format: TextFormat,
     nodes: &[&IncludeNode],
     mut found: Vec<ChildrenByParent>,
 ) -> Result<Vec<ChildrenByParent>> {
@@ -146,7 +154,7 @@ async fn expand_below(
         return Ok(found);
     }
     let grandchildren: Vec<&IncludeNode> = below.iter().map(|(node, _)| *node).collect();
-    let loaded = load_level(db, visibility, below).await?;
+    let loaded = load_level(db, visibility, format, below).await?;
     for ((grandchild, by_child), owner) in grandchildren.into_iter().zip(loaded).zip(owners) {
         // The same child may appear under several parents: each copy gets them.
         for object in found[owner].values_mut().flatten() {

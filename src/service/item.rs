@@ -10,9 +10,11 @@ use serde_json::Value as Json;
 use uuid::Uuid;
 
 use crate::domain::model::{COMMON_FIELDS, Field};
+use crate::domain::rich_text::TextFormat;
 use crate::domain::{Collection, FieldKind};
 use crate::error::Result;
 use crate::service::Visibility;
+use crate::service::renditions;
 use crate::service::sql::{SqlBuilder, column, required};
 
 /// An item as a JSON object with every field (null when absent) and its includes.
@@ -49,19 +51,25 @@ pub fn timestamp(value: Option<DateTime<Utc>>) -> Json {
     })
 }
 
-/// Which of a collection's fields to read: bit `n` is `collection.fields()[n]`, and
-/// [`FieldSet::META`] the common fields past id and slug (status, timestamps, version).
-/// Id, slug and references are always read: they are cheap, and batching and cache tags
-/// need them. A GraphQL selection reads only what it shows; everything else reads
-/// [`FieldSet::ALL`].
+/// Which of a collection's fields to read, and in which format its Markdown fields: bit
+/// `n` is `collection.fields()[n]`, and [`FieldSet::META`] the common fields past id and
+/// slug (status, timestamps, version). Id, slug and references are always read: they are
+/// cheap, and batching and cache tags need them. A GraphQL selection reads only what it
+/// shows; everything else reads [`FieldSet::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FieldSet(u64);
+pub struct FieldSet {
+    bits: u64,
+    format: TextFormat,
+}
 
 /// Bits for a collection's own fields; fields past these have none and are always read.
 const OWN_BITS: usize = 63;
 
 impl FieldSet {
-    pub const ALL: FieldSet = FieldSet(u64::MAX);
+    pub const ALL: FieldSet = FieldSet {
+        bits: u64::MAX,
+        format: TextFormat::Markdown,
+    };
     const META: u64 = 1 << OWN_BITS;
 
     /// The fields of `collection` whose names `wanted` accepts (common ones included), plus
@@ -76,15 +84,27 @@ impl FieldSet {
             })
             .fold(0u64, |bits, (n, _)| bits | (1 << n));
         let meta = COMMON_FIELDS[2..].iter().any(|name| wanted(name));
-        FieldSet(own | if meta { Self::META } else { 0 })
+        FieldSet {
+            bits: own | if meta { Self::META } else { 0 },
+            format: TextFormat::Markdown,
+        }
+    }
+
+    pub fn format(self) -> TextFormat {
+        self.format
+    }
+
+    /// The same fields, with Markdown fields read in `format`.
+    pub fn in_format(self, format: TextFormat) -> Self {
+        Self { format, ..self }
     }
 
     fn contains(self, index: usize) -> bool {
-        index >= OWN_BITS || self.0 & (1 << index) != 0
+        index >= OWN_BITS || self.bits & (1 << index) != 0
     }
 
     fn has_meta(self) -> bool {
-        self.0 & Self::META != 0
+        self.bits & Self::META != 0
     }
 }
 
@@ -108,6 +128,21 @@ pub struct ItemSelect {
 impl ItemSelect {
     pub fn new(collection: Collection, visibility: Visibility, backend: DbBackend) -> Self {
         Self::projected(collection, visibility, backend, FieldSet::ALL)
+    }
+
+    /// Every field, with Markdown fields in `format`.
+    pub fn formatted(
+        collection: Collection,
+        visibility: Visibility,
+        backend: DbBackend,
+        format: TextFormat,
+    ) -> Self {
+        Self::projected(
+            collection,
+            visibility,
+            backend,
+            FieldSet::ALL.in_format(format),
+        )
     }
 
     /// Reads only `only` of the collection's own fields; objects lack the others.
@@ -142,6 +177,13 @@ impl ItemSelect {
                         field.column,
                         visibility.status_filter(&format!("r{n}"))
                     ));
+                }
+                FieldKind::Markdown(renditions) if only.format != TextFormat::Markdown => {
+                    exprs.push(format!(
+                        "t.{}",
+                        renditions::column_for(field, renditions, only.format)
+                    ));
+                    aliases.push(Some(field.name));
                 }
                 FieldKind::Statistics if visibility == Visibility::PublishedOnly => {
                     exprs.push(visible_statistics(backend, field.column));
@@ -188,7 +230,10 @@ impl ItemSelect {
             .iter()
             .copied()
             .chain(self.fields.iter().map(|f| match f.kind {
-                FieldKind::Text | FieldKind::Enum(_) | FieldKind::Reference(_) => "text",
+                FieldKind::Text
+                | FieldKind::Markdown(_)
+                | FieldKind::Enum(_)
+                | FieldKind::Reference(_) => "text",
                 FieldKind::Integer => "bigint",
                 FieldKind::StringList | FieldKind::Statistics => "jsonb",
                 FieldKind::Timestamp => "timestamptz",
@@ -237,7 +282,10 @@ impl ItemSelect {
         for (n, field) in self.fields.iter().enumerate() {
             let at = own + n;
             let value = match field.kind {
-                FieldKind::Text | FieldKind::Enum(_) | FieldKind::Reference(_) => {
+                FieldKind::Text
+                | FieldKind::Markdown(_)
+                | FieldKind::Enum(_)
+                | FieldKind::Reference(_) => {
                     column::<String>(row, at)?.map_or(Json::Null, Json::String)
                 }
                 FieldKind::Integer => column::<i64>(row, at)?.map_or(Json::Null, Json::from),

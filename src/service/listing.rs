@@ -63,7 +63,7 @@ pub async fn list(
         .transpose()?;
     let fingerprint = fingerprint(collection, visibility, params);
     let cursor = decode_cursor(codec, &fingerprint, params)?;
-    let select = ItemSelect::new(collection, visibility, backend);
+    let select = ItemSelect::formatted(collection, visibility, backend, params.format);
     let mut sql = SqlBuilder::new(backend);
     let alias = match &search {
         // Searches rank in a subquery, so keyset conditions can name the score. It
@@ -150,7 +150,7 @@ pub async fn list(
     } else {
         None
     };
-    include::load(db, visibility, &params.include, &mut items).await?;
+    include::load(db, visibility, params.format, &params.include, &mut items).await?;
     let tags = page_tags(collection, params, &items);
     for item in &mut items {
         retain_fields(item, params.fields.as_deref(), &params.include);

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod keyset;
 pub mod listing;
 pub mod persisted_queries;
+pub mod renditions;
 pub mod search;
 pub mod sql;
 

@@ -7,9 +7,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
+use crate::domain::Collection;
 use crate::domain::cursor::{Cursor, CursorCodec};
-use crate::domain::listing::SearchTerms;
-use crate::domain::{Collection, PageSize};
+use crate::domain::listing::{SearchParams, SearchTerms};
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
 use crate::service::fulltext::SearchSql;
@@ -202,12 +202,11 @@ pub async fn search(
     db: &DatabaseConnection,
     codec: &CursorCodec,
     visibility: Visibility,
-    terms: &SearchTerms,
-    types: &[Collection],
-    limit: PageSize,
-    cursor: Option<&str>,
+    params: &SearchParams,
 ) -> Result<HitPage> {
-    let limit = limit.get();
+    let (terms, types) = (&params.terms, &params.types[..]);
+    let cursor = params.cursor.as_deref();
+    let limit = params.limit.get();
     let backend = db.get_database_backend();
     let fingerprint =
         crate::domain::cursor::fingerprint(&format!("search|{visibility:?}|{terms:?}|{types:?}"));
@@ -241,7 +240,7 @@ pub async fn search(
         if ids.is_empty() {
             continue;
         }
-        let select = ItemSelect::new(*collection, visibility, backend);
+        let select = ItemSelect::formatted(*collection, visibility, backend, params.format);
         let mut sql = SqlBuilder::new(backend);
         select.push_select(&mut sql);
         sql.push(" WHERE t.id IN ").bind_list(ids.iter().copied());

@@ -10,7 +10,7 @@ use async_graphql::{Error, Value};
 use super::RequestData;
 use super::catalog::Catalog;
 use super::errors::{gql_error, page_size};
-use super::loader::RelationKey;
+use super::loader::{RelationKey, RenditionKey};
 use super::values::{
     Item, camel, enum_type_name, enum_value, field_value, is_camel_of, relation_field_name,
     type_name,
@@ -18,13 +18,16 @@ use super::values::{
 use crate::domain::docs::{collection_description, field_description, relation_description};
 use crate::domain::model::{COMMON_FIELDS, STATUSES};
 use crate::domain::relations::{Relation, RelationKind, relations};
+use crate::domain::rich_text::TextFormat;
 use crate::domain::{Collection, FieldKind, PageSize};
 use crate::service::item::FieldSet;
 
 /// The GraphQL type of a model field.
 fn field_type(collection: Collection, name: &str, kind: FieldKind, required: bool) -> TypeRef {
     let named = match kind {
-        FieldKind::Text | FieldKind::Reference(_) => TypeRef::STRING.to_owned(),
+        FieldKind::Text | FieldKind::Markdown(_) | FieldKind::Reference(_) => {
+            TypeRef::STRING.to_owned()
+        }
         FieldKind::Integer => TypeRef::INT.to_owned(),
         FieldKind::Enum(_) if name == "status" => "Status".to_owned(),
         FieldKind::Enum(_) => enum_type_name(collection, name),
@@ -92,6 +95,44 @@ fn scalar_field(
     .description(field_description(collection, name))
 }
 
+/// A Markdown field with its `format` argument. Renditions other than the stored Markdown
+/// are read in batches (one statement per field and format of an execution step).
+fn markdown_field(collection: Collection, name: &'static str) -> Field {
+    Field::new(camel(name), TypeRef::named(TypeRef::STRING), move |ctx| {
+        FieldFuture::new(async move {
+            let item = ctx.parent_value.try_downcast_ref::<Item>()?;
+            let format = match ctx.args.get("format") {
+                Some(value) => TextFormat::parse(&value.enum_name()?.to_lowercase())
+                    .map_err(|e| gql_error(&e))?,
+                None => TextFormat::Markdown,
+            };
+            let stored = item.object.get(name).and_then(|v| v.as_str());
+            let value = match (format, stored, item.id()) {
+                (_, None, _) => None,
+                (TextFormat::Markdown, Some(markdown), _) => Some(markdown.to_owned()),
+                (_, Some(_), id) => {
+                    let id = id.ok_or_else(|| Error::new("an item without an id"))?;
+                    let key = RenditionKey {
+                        collection,
+                        field: name,
+                        format,
+                        id,
+                    };
+                    let data = ctx.data::<RequestData>()?;
+                    data.loader.load_one(key).await.map_err(|e| gql_error(&e))?
+                }
+            };
+            Ok(value.map(|v| FieldValue::value(Value::String(v))))
+        })
+    })
+    .argument(
+        InputValue::new("format", TypeRef::named_nn("TextFormat"))
+            .default_value(Value::Enum(async_graphql::Name::new("MARKDOWN")))
+            .description("The form to return (default: the stored Markdown)."),
+    )
+    .description(field_description(collection, name))
+}
+
 /// The object type of a collection, and the `<Type>Link` edge type of links to it.
 pub fn object_types(collection: Collection, catalog: &mut Catalog) -> Vec<Object> {
     let name = type_name(collection);
@@ -104,6 +145,10 @@ pub fn object_types(collection: Collection, catalog: &mut Catalog) -> Vec<Object
     for field in collection.fields() {
         if matches!(field.kind, FieldKind::Reference(_)) {
             continue; // exposed as the relation of the same name
+        }
+        if matches!(field.kind, FieldKind::Markdown(_)) {
+            object = object.field(markdown_field(collection, field.name));
+            continue;
         }
         object = object.field(scalar_field(
             collection,

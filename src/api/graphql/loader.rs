@@ -11,9 +11,10 @@ use uuid::Uuid;
 
 use crate::domain::Collection;
 use crate::domain::relations::relation;
+use crate::domain::rich_text::TextFormat;
 use crate::error::AppError;
 use crate::service::item::{FieldSet, ItemObject};
-use crate::service::{Visibility, include};
+use crate::service::{Visibility, include, renditions};
 
 /// One relation field of one parent, capped at `first` children.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,6 +108,57 @@ impl Loader<RelationKey> for RelationLoader {
                     },
                     Arc::new(children.into_iter().map(Arc::new).collect()),
                 );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One Markdown field of one item in a rendered format (`body(format: HTML)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RenditionKey {
+    pub collection: Collection,
+    /// The field's name.
+    pub field: &'static str,
+    pub format: TextFormat,
+    pub id: Uuid,
+}
+
+impl Loader<RenditionKey> for RelationLoader {
+    type Value = String;
+    type Error = Arc<AppError>;
+
+    /// One statement per (collection, field, format) of the step. The items were read
+    /// with the caller's visibility already, so this reads by id only.
+    async fn load(
+        &self,
+        keys: &[RenditionKey],
+    ) -> Result<HashMap<RenditionKey, String>, Self::Error> {
+        let mut groups: HashMap<(Collection, &'static str, TextFormat), Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            groups
+                .entry((key.collection, key.field, key.format))
+                .or_default()
+                .push(key.id);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for ((collection, name, format), ids) in groups {
+            let field = collection.field(name).ok_or_else(|| {
+                Arc::new(AppError::internal_msg(format!(
+                    "no field {collection}.{name}"
+                )))
+            })?;
+            let found = renditions::load(&self.db, collection, field, format, &ids)
+                .await
+                .map_err(Arc::new)?;
+            for (id, value) in found {
+                let key = RenditionKey {
+                    collection,
+                    field: name,
+                    format,
+                    id,
+                };
+                out.insert(key, value);
             }
         }
         Ok(out)

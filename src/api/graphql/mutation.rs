@@ -88,9 +88,10 @@ fn document(collection: Collection, input: &Value) -> Map<String, Json> {
 
 fn input_type(field_kind: FieldKind, collection: Collection, name: &str) -> TypeRef {
     match field_kind {
-        FieldKind::Text | FieldKind::Reference(_) | FieldKind::Timestamp => {
-            TypeRef::named(TypeRef::STRING)
-        }
+        FieldKind::Text
+        | FieldKind::Markdown(_)
+        | FieldKind::Reference(_)
+        | FieldKind::Timestamp => TypeRef::named(TypeRef::STRING),
         FieldKind::Integer => TypeRef::named(TypeRef::INT),
         FieldKind::Enum(_) => TypeRef::named(enum_type_name(collection, name)),
         FieldKind::StringList => TypeRef::named_nn_list(TypeRef::STRING),

@@ -12,8 +12,12 @@ use super::errors::{coded, gql_error, page_size};
 use super::values::{Item, camel, enum_type_name, stored_value, type_name};
 use super::{RequestData, prefetch};
 use crate::domain::filters::{FilterInput, FilterKind, FilterValue, filter_params};
-use crate::domain::listing::{ItemParams, ListParams, SearchTerms, sort_fields, sort_keys};
-use crate::domain::{Collection, PageSize};
+use crate::domain::gtin::Gtin;
+use crate::domain::listing::{
+    ItemParams, ListParams, SearchParams, SearchTerms, sort_fields, sort_keys,
+};
+use crate::domain::rich_text::TextFormat;
+use crate::domain::{Collection, PageSize, bad};
 use crate::error::{AppError, codes};
 use crate::service::content::{self, ItemKey};
 use crate::service::{listing, search};
@@ -90,6 +94,25 @@ pub fn query(catalog: &mut Catalog) -> Object {
         .argument(InputValue::new("sku", TypeRef::named_nn(TypeRef::STRING))),
     );
     catalog.add("Query", "productBySku", "Product", None);
+    query = query.field(
+        Field::new("productByGtin", TypeRef::named("Product"), |ctx| {
+            FieldFuture::new(async move {
+                let given = ctx.args.try_get("gtin")?.string()?;
+                let gtin = Gtin::parse(given).map_err(|e| gql_error(&bad("gtin", e)))?;
+                ctx.data::<RequestData>()?
+                    .note_tags(&[crate::service::cache::list_tag(
+                        Collection::Products.as_str(),
+                    )]);
+                lookup(&ctx, Collection::Products, ItemKey::Gtin(gtin.padded())).await
+            })
+        })
+        .description(
+            "The product with this GTIN (retail barcode), given as GTIN-8, -12, -13 or -14: \
+             the forms of one number find the same product.",
+        )
+        .argument(InputValue::new("gtin", TypeRef::named_nn(TypeRef::STRING))),
+    );
+    catalog.add("Query", "productByGtin", "Product", None);
     query = query.field(search_field());
     catalog.add("Query", "search", "SearchResults", Some(PageSize::DEFAULT));
     query = query.field(
@@ -398,14 +421,18 @@ async fn run_search<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'
         .filter(|v| !v.is_null())
         .map(|v| v.string().map(str::to_owned))
         .transpose()?;
+    let params = SearchParams {
+        terms,
+        types,
+        limit: first,
+        cursor: after,
+        format: TextFormat::Markdown,
+    };
     let page = search::search(
         &data.state.db,
         &data.state.cursors,
         data.visibility,
-        &terms,
-        &types,
-        first,
-        after.as_deref(),
+        &params,
     )
     .await
     .map_err(|e| gql_error(&e))?;
@@ -416,7 +443,7 @@ async fn run_search<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'
             .into_iter()
             .map(|hit| (hit.score, Item::new(hit.collection, hit.item)))
             .collect(),
-        has_previous: after.is_some(),
+        has_previous: params.cursor.is_some(),
         next_cursor: page.next_cursor,
     })))
 }

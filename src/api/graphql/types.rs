@@ -11,6 +11,7 @@ use super::root::{ConnectionPage, Edge, SearchPage};
 use super::values::{Item, type_name};
 use crate::domain::Collection;
 use crate::domain::model::STATUSES;
+use crate::domain::rich_text::TextFormat;
 
 pub fn scalars() -> Vec<Scalar> {
     vec![
@@ -25,6 +26,14 @@ pub fn enums() -> Vec<Enum> {
         Enum::new("Status")
             .description("Editorial status of an item.")
             .items(STATUSES.iter().map(|s| s.to_uppercase())),
+        Enum::new("TextFormat")
+            .description(
+                "The form of a Markdown field: `MARKDOWN` as stored, `HTML` rendered and \
+                 sanitised (no script, event handler or `javascript:` URL; links \
+                 `rel=\"noopener noreferrer nofollow\"`; images over https only), `TEXT` plain \
+                 text for previews.",
+            )
+            .items(TextFormat::NAMES.iter().map(|s| s.to_uppercase())),
         Enum::new("ContentType")
             .description("The type of a content item.")
             .items(Collection::ALL.iter().map(|c| c.singular().to_uppercase())),

@@ -11,7 +11,7 @@ use crate::service::editing::document::{MAX_LINKS, MAX_NOTE, link_relations, rev
 fn input_field(name: &str, kind: FieldKind) -> Value {
     let text = || json!({ "type": ["string", "null"], "maxLength": max_length(name) });
     let mut schema = match kind {
-        FieldKind::Text => text(),
+        FieldKind::Text | FieldKind::Markdown(_) => text(),
         FieldKind::Integer => json!({ "type": ["integer", "null"], "minimum": 0 }),
         FieldKind::Enum(values) => {
             let mut allowed: Vec<Value> = values.iter().map(|v| json!(v)).collect();

@@ -7,6 +7,7 @@ use super::schemas::{demo_example, schema_name, schema_ref};
 use crate::domain::filters::{FilterKind, filter_params};
 use crate::domain::listing::{MAX_INCLUDE_DEPTH, sort_fields};
 use crate::domain::relations::relations;
+use crate::domain::rich_text::TextFormat;
 use crate::domain::{Collection, PageSize};
 
 pub fn tags() -> Value {
@@ -83,6 +84,18 @@ fn fields_param(collection: Collection) -> Value {
     )
 }
 
+fn format_param() -> Value {
+    query(
+        "format",
+        "The form of Markdown fields (article body, technique description, …), embedded items' \
+         included: `markdown` as stored, `html` rendered and sanitised (no script, event \
+         handler or `javascript:` URL; links `rel=\"noopener noreferrer nofollow\"`; images \
+         over https only), `text` plain text for previews."
+            .into(),
+        json!({ "type": "string", "enum": TextFormat::NAMES, "default": "markdown" }),
+    )
+}
+
 fn demo_slug(collection: Collection) -> Value {
     demo_example(collection)
         .and_then(|row| row.get("slug").cloned())
@@ -128,6 +141,7 @@ fn list_parameters(collection: Collection) -> Vec<Value> {
         ),
         include_param(collection),
         fields_param(collection),
+        format_param(),
     ];
     if migration::SEARCHABLE
         .iter()
@@ -225,7 +239,12 @@ pub fn paths() -> Value {
                 tag,
                 format!("get_{}", collection.singular()),
                 format!("Get one {} by slug", collection.singular()),
-                vec![slug, include_param(collection), fields_param(collection)],
+                vec![
+                    slug,
+                    include_param(collection),
+                    fields_param(collection),
+                    format_param(),
+                ],
                 read_responses(&format!("{name}Document"), true),
             ),
         );
@@ -244,10 +263,33 @@ pub fn paths() -> Value {
                 sku,
                 include_param(Collection::Products),
                 fields_param(Collection::Products),
+                format_param(),
             ],
             read_responses("ProductDocument", true),
         ),
     );
+    let gtin = json!({
+        "name": "gtin", "in": "path", "required": true,
+        "description": "GTIN-8, -12, -13 or -14; the forms of one number find the same product.",
+        "schema": { "type": "string", "pattern": "^([0-9]{8}|[0-9]{12,14})$", "examples": ["0036000291452"] },
+    });
+    let mut by_gtin = operation(
+        "products",
+        "get_product_by_gtin".into(),
+        "Get one product by GTIN (retail barcode)".into(),
+        vec![
+            gtin,
+            include_param(Collection::Products),
+            fields_param(Collection::Products),
+            format_param(),
+        ],
+        read_responses("ProductDocument", true),
+    );
+    by_gtin["get"]["responses"]["400"] = problem(
+        "A parameter is invalid, or the GTIN is malformed (length, digits or check digit; \
+         `detail` says which).",
+    );
+    paths.insert("/v1/products/gtin/{gtin}".into(), by_gtin);
     let searchable: Vec<&str> = crate::service::fulltext::searchable()
         .map(|c| c.as_str())
         .collect();
@@ -274,6 +316,7 @@ pub fn paths() -> Value {
                     json!({ "type": "integer", "minimum": 1, "maximum": PageSize::MAX, "default": PageSize::DEFAULT.get() }),
                 ),
                 query("cursor", "`page.next_cursor` of the previous page.".into(), json!({ "type": "string" })),
+                format_param(),
             ],
             read_responses("SearchPage", false),
         ),

@@ -40,6 +40,11 @@ fn field_schema(kind: FieldKind, required: bool, name: &str) -> Value {
     let of = |t: &str| if required { json!(t) } else { nullable(t) };
     match kind {
         FieldKind::Text => json!({ "type": of("string") }),
+        FieldKind::Markdown(_) => json!({
+            "type": of("string"),
+            "description": "CommonMark as stored; with `format=html` sanitised HTML (safe to \
+                insert into a page), with `format=text` plain text.",
+        }),
         FieldKind::Integer => json!({ "type": of("integer"), "minimum": 0 }),
         FieldKind::Enum(values) => {
             let mut allowed: Vec<Value> = values.iter().map(|v| json!(v)).collect();

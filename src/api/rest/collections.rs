@@ -1,5 +1,5 @@
 //! `GET /v1/{collection}`, `GET /v1/{collection}/{slug}`, `GET /v1/products/sku/{sku}`,
-//! and the writes mounted on the same resources (handlers in `writes.rs`).
+//! `GET /v1/products/gtin/{gtin}`, and the writes mounted on the same resources (handlers in `writes.rs`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
@@ -8,7 +8,8 @@ use super::writes;
 use crate::api::http_cache::{read_through, render_items};
 use crate::api::params::{item_params, list_params};
 use crate::api::resource;
-use crate::domain::{Collection, Scope};
+use crate::domain::gtin::Gtin;
+use crate::domain::{Collection, Scope, bad};
 use crate::error::Result;
 use crate::service::content::{self, ItemKey};
 use crate::service::editing::document::link_relations;
@@ -41,7 +42,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, collection: Collection) {
     ));
     if collection == Collection::Products {
         // Before the link sets, so `/sku/{sku}` is never read as `/{slug}/{link}`.
-        cfg.service(resource("/sku/{sku}", [web::get().to(get_product_by_sku)]));
+        cfg.service(resource("/sku/{sku}", [web::get().to(get_product_by_sku)]))
+            .service(resource(
+                "/gtin/{gtin}",
+                [web::get().to(get_product_by_gtin)],
+            ));
     }
     for relation in link_relations(collection) {
         cfg.service(resource(
@@ -106,6 +111,20 @@ async fn get_product_by_sku(
     query: QueryPairs,
 ) -> Result<HttpResponse> {
     let key = ItemKey::Sku(path.as_str());
+    respond_item(&req, &state, &caller, Collection::Products, key, &query).await
+}
+
+/// A product by GTIN (a retail barcode), in any of its forms: GTIN-8, -12, -13 or -14.
+async fn get_product_by_gtin(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: QueryPairs,
+) -> Result<HttpResponse> {
+    caller.require(Scope::Read)?;
+    let gtin = Gtin::parse(&path).map_err(|e| bad("gtin", e))?;
+    let key = ItemKey::Gtin(gtin.padded());
     respond_item(&req, &state, &caller, Collection::Products, key, &query).await
 }
 

@@ -31,10 +31,7 @@ async fn search_all(
             &state.db,
             &state.cursors,
             caller.visibility(),
-            &params.terms,
-            &params.types,
-            params.limit,
-            params.cursor.as_deref(),
+            &params,
         )
         .await?;
         let hits: Vec<_> = page

@@ -13,6 +13,7 @@ use crate::domain::relations::Relation;
 use crate::domain::validate::{self, cited_citations};
 use crate::domain::{Collection, Field, FieldKind};
 use crate::error::{FieldError, Result};
+use crate::service::renditions;
 use crate::service::sql::SqlBuilder;
 
 /// A linked item's id and the link's note.
@@ -54,16 +55,40 @@ pub async fn resolve(
         .and_then(Json::as_str)
         .map(str::to_owned);
     let mut columns = vec![("slug", Value::from(slug))];
+    let mut rendered_all = true;
     for field in collection.fields() {
         if review_fields(collection).contains(&field.name) {
             continue;
         }
-        let looked_up = matches!(field.kind, FieldKind::Reference(_) | FieldKind::Statistics);
-        if looked_up && !wanted_field(field.name) {
+        // Rendering is the costly part of a write: an unchanged Markdown field keeps
+        // its stored renditions.
+        let derived = matches!(
+            field.kind,
+            FieldKind::Reference(_) | FieldKind::Statistics | FieldKind::Markdown(_)
+        );
+        if derived && !wanted_field(field.name) {
+            rendered_all &= !matches!(field.kind, FieldKind::Markdown(_));
             continue;
         }
         let value = document.get(field.name).filter(|v| !v.is_null());
+        if let FieldKind::Markdown(kinds) = field.kind {
+            columns.extend(renditions::rendered_columns(
+                kinds,
+                value.and_then(Json::as_str),
+            ));
+        }
         columns.push((field.column, bind_field(field, value, &ids, &mut errors)));
+        if let Some(unique) = collection
+            .unique_fields()
+            .iter()
+            .find(|u| u.field == field.name && u.derived())
+        {
+            let key = value.and_then(Json::as_str).and_then(unique.key);
+            columns.push((unique.column, Value::from(key)));
+        }
+    }
+    if rendered_all && renditions::markdown_fields(collection).next().is_some() {
+        columns.push(renditions::rendered_with());
     }
     let links = link_targets(relations, document, &ids, self_id, &mut errors);
     Ok(if errors.is_empty() {
@@ -167,7 +192,7 @@ fn bind_field(
             v.and_then(Json::as_str)
                 .and_then(|s| validate::parse_timestamp(s).ok()),
         ),
-        (FieldKind::Text | FieldKind::Enum(_), v) => {
+        (FieldKind::Text | FieldKind::Markdown(_) | FieldKind::Enum(_), v) => {
             Value::from(v.and_then(Json::as_str).map(str::to_owned))
         }
     }

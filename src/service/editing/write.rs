@@ -11,6 +11,7 @@ use super::document::{
 };
 use super::resolve::{Resolved, resolve};
 use super::{Editor, Precondition, Written, audit, check_precondition, current, history, now};
+use crate::domain::model::UniqueField;
 use crate::domain::relations::RelationKind;
 use crate::domain::{Collection, Scope, Status};
 use crate::error::{AppError, FieldError, Result};
@@ -170,7 +171,7 @@ impl Editor<'_> {
     ) -> Result<Written> {
         let mut errors = validate(collection, &mut after);
         let renamed = std::iter::once("slug")
-            .chain(collection.unique_fields().iter().copied())
+            .chain(collection.unique_fields().iter().map(|u| u.field))
             .any(|column| before.get(column) != after.get(column));
         if errors.is_empty() && renamed {
             errors = check_unique(self.db, collection, &after, Some(stored.id)).await?;
@@ -339,24 +340,38 @@ async fn check_unique(
     self_id: Option<Uuid>,
 ) -> Result<Vec<FieldError>> {
     let mut errors = Vec::new();
-    for column in std::iter::once("slug").chain(collection.unique_fields().iter().copied()) {
-        let Some(value) = document.get(column).and_then(Json::as_str) else {
+    let slug = UniqueField {
+        field: "slug",
+        column: "slug",
+        key: |slug| Some(slug.to_owned()),
+    };
+    for unique in std::iter::once(&slug).chain(collection.unique_fields()) {
+        let Some(value) = document.get(unique.field).and_then(Json::as_str) else {
+            continue;
+        };
+        let Some(key) = (unique.key)(value) else {
             continue;
         };
         let mut sql = SqlBuilder::new(txn.get_database_backend());
         sql.push(&format!(
-            "SELECT id FROM {} WHERE {column} = ",
-            collection.table()
+            "SELECT id FROM {} WHERE {} = ",
+            collection.table(),
+            unique.column
         ))
-        .bind(value.to_owned());
+        .bind(key.clone());
         if let Some(id) = self_id {
             sql.push(" AND id <> ").bind(id);
         }
         if txn.query_one_raw(sql.build()).await?.is_some() {
+            let same = if key == value {
+                String::new()
+            } else {
+                format!(" (as {key})")
+            };
             errors.push(FieldError {
-                pointer: format!("/{column}"),
+                pointer: format!("/{}", unique.field),
                 detail: format!(
-                    "{value:?} is already used by another {}",
+                    "{value:?}{same} is already used by another {}",
                     collection.singular()
                 ),
             });

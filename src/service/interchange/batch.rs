@@ -8,7 +8,9 @@ use uuid::Uuid;
 use super::import::{ImportResult, Importer, SEEN_TABLE};
 use super::parse::{FieldValue, InlineRow, ItemRow, LinkRow};
 use super::{BATCH_ROWS, now};
+use crate::domain::model::UniqueField;
 use crate::domain::{Collection, LinkSpec};
+use crate::service::renditions;
 use crate::service::sql::SqlBuilder;
 
 const COMMON_COLUMNS: [&str; 4] = ["id", "slug", "status", "published_at"];
@@ -119,18 +121,18 @@ impl Importer<'_> {
         mut rows: Vec<ItemRow>,
     ) -> ImportResult<u64> {
         let fields = collection.fields();
-        let unique: Vec<(usize, &str)> = collection
+        let unique: Vec<(usize, &UniqueField)> = collection
             .unique_fields()
             .iter()
-            .filter_map(|name| {
+            .filter_map(|unique| {
                 fields
                     .iter()
-                    .position(|f| f.name == *name)
-                    .map(|i| (i, *name))
+                    .position(|f| f.name == unique.field)
+                    .map(|i| (i, unique))
             })
             .collect();
 
-        // Each slug, explicit id and unique value appears once per import.
+        // Each slug, explicit id and unique value (by its key) appears once per import.
         let mut keys = Vec::new();
         let mut owners = Vec::new();
         for (i, row) in rows.iter().enumerate() {
@@ -140,10 +142,10 @@ impl Importer<'_> {
                 keys.push(format!("{collection}:id:{id}"));
                 owners.push((i, "id", id.to_string()));
             }
-            for (field, name) in &unique {
-                if let Some(value) = text_of(&row.values[*field]) {
-                    keys.push(format!("{collection}:{name}:{value}"));
-                    owners.push((i, name, value.to_owned()));
+            for (field, unique) in &unique {
+                if let Some(key) = text_of(&row.values[*field]).and_then(unique.key) {
+                    keys.push(format!("{collection}:{}:{key}", unique.field));
+                    owners.push((i, unique.field, key));
                 }
             }
         }
@@ -157,10 +159,16 @@ impl Importer<'_> {
         }
 
         // An explicit id or unique value must not belong to another item already stored.
-        for column in std::iter::once("id").chain(collection.unique_fields().iter().copied()) {
+        let columns = std::iter::once(("id", "id")).chain(
+            collection
+                .unique_fields()
+                .iter()
+                .map(|u| (u.field, u.column)),
+        );
+        for (name, column) in columns {
             let wanted: Vec<(usize, String)> = owners
                 .iter()
-                .filter(|(_, what, _)| *what == column)
+                .filter(|(_, what, _)| *what == name)
                 .map(|(row, _, value)| (*row, value.clone()))
                 .collect();
             if wanted.is_empty() {
@@ -179,7 +187,7 @@ impl Importer<'_> {
                     self.reject(
                         file,
                         line,
-                        format!("{column} {value:?} already belongs to {other:?}"),
+                        format!("{name} {value:?} already belongs to {other:?}"),
                     );
                 }
             }
@@ -246,9 +254,25 @@ impl Importer<'_> {
     async fn upsert_items(&self, collection: Collection, rows: Vec<ItemRow>) -> ImportResult<u64> {
         let table = collection.table();
         let fields = collection.fields();
+        let markdown: Vec<_> = renditions::markdown_fields(collection).collect();
+        let derived: Vec<(usize, &UniqueField)> = collection
+            .unique_fields()
+            .iter()
+            .filter(|u| u.derived())
+            .filter_map(|u| {
+                fields
+                    .iter()
+                    .position(|f| f.name == u.field)
+                    .map(|i| (i, u))
+            })
+            .collect();
+        let sources = COMMON_COLUMNS.len() + fields.len();
         let columns: Vec<&str> = COMMON_COLUMNS
             .into_iter()
             .chain(fields.iter().map(|f| f.column))
+            .chain(derived.iter().map(|(_, u)| u.column))
+            .chain(markdown.iter().flat_map(|(_, r)| [r.html, r.text]))
+            .chain((!markdown.is_empty()).then_some(renditions::RENDERED_WITH))
             .collect();
         let now = now();
         let mut sql = SqlBuilder::new(self.backend);
@@ -265,12 +289,28 @@ impl Importer<'_> {
                 .bind(row.status.as_str())
                 .push(", ")
                 .bind(row.published_at);
+            let keys: Vec<Value> = derived
+                .iter()
+                .map(|(at, u)| Value::from(text_of(&row.values[*at]).and_then(u.key)))
+                .collect();
+            let rendered: Vec<(&str, Value)> = markdown
+                .iter()
+                .flat_map(|(field, kinds)| {
+                    let at = fields.iter().position(|f| f.name == field.name);
+                    let source = at.and_then(|at| text_of(&row.values[at]));
+                    renditions::rendered_columns(*kinds, source)
+                })
+                .chain((!markdown.is_empty()).then(renditions::rendered_with))
+                .collect();
             for value in row.values {
                 sql.push(", ");
                 match value {
                     FieldValue::Ready(value) => sql.bind(value),
                     FieldValue::Reference { .. } => sql.bind(Option::<Uuid>::None),
                 };
+            }
+            for value in keys.into_iter().chain(rendered.into_iter().map(|(_, v)| v)) {
+                sql.push(", ").bind(value);
             }
             sql.push(", ").bind(now).push(", ").bind(now).push(", 1)");
         }
@@ -282,7 +322,8 @@ impl Importer<'_> {
             .map(|c| format!("{c} = excluded.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let changed = updated
+        // Renditions follow from the Markdown: only a changed source rewrites the row.
+        let changed = columns[2..sources]
             .iter()
             .map(|c| format!("{table}.{c} IS DISTINCT FROM excluded.{c}"))
             .collect::<Vec<_>>()

@@ -156,9 +156,13 @@ fn parse_field(
     }
     let ready = |v: Value| Ok(FieldValue::Ready(v));
     match (field.kind, value) {
-        (FieldKind::Text, None) => ready(Option::<String>::None.into()),
-        (FieldKind::Text, Some(Json::String(s))) => ready(s.clone().into()),
-        (FieldKind::Text, Some(_)) => Err(format!("field {name:?} must be a string")),
+        (FieldKind::Text | FieldKind::Markdown(_), None) => ready(Option::<String>::None.into()),
+        (FieldKind::Text | FieldKind::Markdown(_), Some(Json::String(s))) => {
+            ready(s.clone().into())
+        }
+        (FieldKind::Text | FieldKind::Markdown(_), Some(_)) => {
+            Err(format!("field {name:?} must be a string"))
+        }
         (FieldKind::Integer, None) => ready(Option::<i64>::None.into()),
         (FieldKind::Integer, Some(Json::Number(n))) => match n.as_i64() {
             Some(i) if i >= 0 => ready(i.into()),
