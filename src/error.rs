@@ -47,6 +47,8 @@ error_table! {
     FORBIDDEN = ("forbidden", 403, "Forbidden");
     NOT_FOUND = ("not_found", 404, "Not found");
     METHOD_NOT_ALLOWED = ("method_not_allowed", 405, "Method not allowed");
+    /// No representation the resource has matches `Accept`.
+    NOT_ACCEPTABLE = ("not_acceptable", 406, "Not acceptable");
     CONFLICT = ("conflict", 409, "Conflict");
     /// A workflow step refused because of the listed blockers.
     BLOCKED = ("blocked", 409, "Blocked");
@@ -111,6 +113,8 @@ pub enum AppError {
     #[error("{0}")]
     MethodNotAllowed(String),
     #[error("{0}")]
+    NotAcceptable(String),
+    #[error("{0}")]
     Conflict(String),
     /// A workflow step refused because of the listed blockers (409).
     #[error("{0}")]
@@ -166,6 +170,7 @@ impl AppError {
             AppError::Forbidden(_) => &codes::FORBIDDEN,
             AppError::NotFound(_) => &codes::NOT_FOUND,
             AppError::MethodNotAllowed(_) => &codes::METHOD_NOT_ALLOWED,
+            AppError::NotAcceptable(_) => &codes::NOT_ACCEPTABLE,
             AppError::Conflict(_) => &codes::CONFLICT,
             AppError::Blocked(..) => &codes::BLOCKED,
             AppError::PreconditionFailed(_) => &codes::PRECONDITION_FAILED,

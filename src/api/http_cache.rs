@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::api::negotiate::Representation;
 use crate::error::{AppError, Result};
 use crate::service::cache::Cached;
 use crate::service::item::{ItemObject, strong_etag};
@@ -34,6 +35,7 @@ pub async fn read_through<F, Fut>(
     req: &HttpRequest,
     state: &AppState,
     caller: &Caller,
+    representation: Representation,
     compute: F,
 ) -> Result<HttpResponse>
 where
@@ -49,7 +51,13 @@ where
         let (cached, _) = compute().await?;
         return Ok(respond(req, state, caller, &cached));
     }
-    let key = format!("{} {}?{}", req.method(), req.path(), req.query_string());
+    let key = format!(
+        "{} {}?{} {}",
+        req.method(),
+        req.path(),
+        req.query_string(),
+        representation.media_type()
+    );
     let ticket = match cache.get(&key) {
         Ok(hit) => return Ok(respond(req, state, caller, &hit)),
         Err(ticket) => ticket,
@@ -66,9 +74,20 @@ pub fn render(
     latest: Option<DateTime<Utc>>,
     tags: Vec<String>,
 ) -> Result<Rendered> {
+    render_as(Representation::Json, body, latest, tags)
+}
+
+/// [`render`] as `representation`.
+pub fn render_as(
+    representation: Representation,
+    body: &impl Serialize,
+    latest: Option<DateTime<Utc>>,
+    tags: Vec<String>,
+) -> Result<Rendered> {
     let bytes = serde_json::to_vec(body).map_err(AppError::internal)?;
     let surrogate_keys = surrogate_keys(&tags);
     let cached = Cached {
+        content_type: HeaderValue::from_static(representation.media_type()),
         etag: header_value(strong_etag(&bytes))?,
         cache_tags: header_value(surrogate_keys.replace(' ', ","))?,
         surrogate_keys: header_value(surrogate_keys)?,
@@ -103,15 +122,30 @@ pub fn render_items(
     items: &[ItemObject],
     tags: Vec<String>,
 ) -> Result<Rendered> {
-    let latest = items
+    render(body, latest(items), tags)
+}
+
+/// The latest update of `items` and everything embedded in them.
+fn latest(items: &[ItemObject]) -> Option<DateTime<Utc>> {
+    items
         .iter()
         .flat_map(|item| {
             item.values()
                 .filter_map(latest_update)
                 .chain(own_update(item))
         })
-        .max();
-    render(body, latest, tags)
+        .max()
+}
+
+/// A JSON-LD document made of `item`: `Last-Modified` from the item and everything it
+/// shows.
+pub fn render_jsonld(document: &Value, item: &ItemObject, tags: Vec<String>) -> Result<Rendered> {
+    render_as(
+        Representation::JsonLd,
+        document,
+        latest(std::slice::from_ref(item)),
+        tags,
+    )
 }
 
 /// A JSON body (search pages).
@@ -170,7 +204,7 @@ pub fn respond(
         return response.finish();
     }
     response
-        .content_type("application/json")
+        .insert_header((header::CONTENT_TYPE, cached.content_type.clone()))
         .body(cached.body.clone())
 }
 

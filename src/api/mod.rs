@@ -8,6 +8,7 @@ pub mod health;
 pub mod http_cache;
 pub mod metrics;
 pub mod middleware;
+pub mod negotiate;
 pub mod openapi;
 pub mod params;
 pub mod request;

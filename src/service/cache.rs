@@ -26,6 +26,7 @@ use http::HeaderValue;
 pub struct Cached {
     /// Shared, not copied, by every response that sends it.
     pub body: bytes::Bytes,
+    pub content_type: HeaderValue,
     pub etag: HeaderValue,
     pub last_modified: Option<HeaderValue>,
     /// Space-separated tags, as sent in `Surrogate-Key`.
@@ -274,6 +275,7 @@ mod tests {
     fn value(bytes: usize) -> Arc<Cached> {
         Arc::new(Cached {
             body: vec![b'x'; bytes].into(),
+            content_type: HeaderValue::from_static("application/json"),
             etag: HeaderValue::from_static("\"e\""),
             last_modified: None,
             surrogate_keys: HeaderValue::from_static(""),

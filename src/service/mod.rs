@@ -10,6 +10,7 @@ pub mod fulltext;
 pub mod include;
 pub mod interchange;
 pub mod item;
+pub mod jsonld;
 pub mod keys;
 pub mod keyset;
 pub mod listing;

@@ -18,6 +18,7 @@ mod hostile;
 mod html_check;
 mod includes;
 mod interchange;
+mod jsonld;
 mod keys;
 mod migrations;
 mod persisted;

@@ -20,7 +20,9 @@ use crate::domain::model::{COMMON_FIELDS, STATUSES};
 use crate::domain::relations::{Relation, RelationKind, relations};
 use crate::domain::rich_text::TextFormat;
 use crate::domain::{Collection, FieldKind, PageSize};
+use crate::service::content::ItemKey;
 use crate::service::item::FieldSet;
+use crate::service::jsonld;
 
 /// The GraphQL type of a model field.
 fn field_type(collection: Collection, name: &str, kind: FieldKind, required: bool) -> TypeRef {
@@ -133,6 +135,33 @@ fn markdown_field(collection: Collection, name: &'static str) -> Field {
     .description(field_description(collection, name))
 }
 
+/// `jsonLd`: the item as schema.org JSON-LD, as REST serves it for
+/// `Accept: application/ld+json`.
+fn json_ld_field(collection: Collection) -> Field {
+    Field::new("jsonLd", TypeRef::named_nn("JSON"), move |ctx| {
+        FieldFuture::new(async move {
+            let item = ctx.parent_value.try_downcast_ref::<Item>()?;
+            let slug = item
+                .object
+                .get("slug")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| Error::new("an item without a slug"))?;
+            let data = ctx.data::<RequestData>()?;
+            let key = ItemKey::Slug(slug);
+            let (document, _, tags) =
+                jsonld::document(&data.state.db, data.visibility, collection, key)
+                    .await
+                    .map_err(|e| gql_error(&e))?;
+            data.note_tags(&tags);
+            Ok(Some(FieldValue::value(Value::from_json(document)?)))
+        })
+    })
+    .description(
+        "The item as schema.org JSON-LD (the most specific type, with the related items it \
+         shows), as REST answers `Accept: application/ld+json`.",
+    )
+}
+
 /// The object type of a collection, and the `<Type>Link` edge type of links to it.
 pub fn object_types(collection: Collection, catalog: &mut Catalog) -> Vec<Object> {
     let name = type_name(collection);
@@ -157,6 +186,7 @@ pub fn object_types(collection: Collection, catalog: &mut Catalog) -> Vec<Object
             field.required,
         ));
     }
+    object = object.field(json_ld_field(collection));
     for relation in relations(collection) {
         object = object.field(relation_field(relation, false, catalog));
         if matches!(relation.kind, RelationKind::Link { .. }) {

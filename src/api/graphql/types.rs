@@ -18,6 +18,9 @@ pub fn scalars() -> Vec<Scalar> {
         Scalar::new("DateTime")
             .description("An RFC 3339 timestamp in UTC, e.g. `2026-03-01T09:30:00Z`.")
             .specified_by_url("https://datatracker.ietf.org/doc/html/rfc3339"),
+        Scalar::new("JSON")
+            .description("A JSON value (here: a schema.org JSON-LD document).")
+            .specified_by_url("https://www.rfc-editor.org/rfc/rfc8259"),
     ]
 }
 

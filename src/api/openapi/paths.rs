@@ -46,14 +46,34 @@ fn read_responses(document: &str, with_404: bool) -> Value {
         "304": { "description": "Not modified (the `If-None-Match` ETag is current).", "headers": cache_headers() },
         "400": problem("A parameter is unknown or invalid; `detail` names it."),
         "401": problem("The API key is unknown or revoked, or reads need a key."),
+        "406": problem("`Accept` allows no representation this resource has."),
         "414": problem("The query string is too long."),
         "503": problem("The database is unavailable; retry after `Retry-After` seconds."),
     });
     if with_404 {
         responses["404"] = problem("No visible item matches.");
+        responses["200"]["content"][JSON_LD] = json!({
+            "schema": {
+                "type": "object",
+                "required": ["@context", "@type"],
+                "properties": {
+                    "@context": { "type": "string", "enum": [crate::service::jsonld::CONTEXT] },
+                    "@type": { "type": "string", "examples": ["MedicalWebPage", "MedicalCondition", "MedicalTherapy", "Product"] },
+                },
+                "additionalProperties": true,
+                "description": "The item as schema.org JSON-LD, for `Accept: application/ld+json`: \
+                    articles as MedicalWebPage, conditions as MedicalCondition, techniques as \
+                    MedicalTherapy, benefits as MedicalEntity, citations as \
+                    MedicalScholarlyArticle, Report or MedicalGuideline, authors as Person, \
+                    publishers as Organization, products as Product (identifiers only, never \
+                    an offer). Only published items and links are shown.",
+            }
+        });
     }
     responses
 }
+
+const JSON_LD: &str = "application/ld+json";
 
 fn query(name: &str, description: String, schema: Value) -> Value {
     json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })

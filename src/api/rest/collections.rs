@@ -5,7 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::writes;
-use crate::api::http_cache::{read_through, render_items};
+use crate::api::http_cache::{read_through, render_items, render_jsonld};
+use crate::api::negotiate::{Representation, negotiate};
 use crate::api::params::{item_params, list_params};
 use crate::api::resource;
 use crate::domain::gtin::Gtin;
@@ -14,7 +15,7 @@ use crate::error::Result;
 use crate::service::content::{self, ItemKey};
 use crate::service::editing::document::link_relations;
 use crate::service::item::{ItemBody, ItemObject};
-use crate::service::{Caller, listing};
+use crate::service::{Caller, jsonld, listing};
 use crate::state::AppState;
 
 type QueryPairs = web::Query<Vec<(String, String)>>;
@@ -66,7 +67,8 @@ async fn list_items(
     query: QueryPairs,
 ) -> Result<HttpResponse> {
     caller.require(Scope::Read)?;
-    read_through(&req, &state, &caller, || async {
+    let json = negotiate(&req, &[Representation::Json])?;
+    read_through(&req, &state, &caller, json, || async {
         let params = list_params(**collection, &query)?;
         let page = listing::list(
             &state.db,
@@ -137,8 +139,14 @@ async fn respond_item(
     query: &[(String, String)],
 ) -> Result<HttpResponse> {
     caller.require(Scope::Read)?;
-    read_through(req, state, caller, || async {
+    let representation = negotiate(req, &[Representation::Json, Representation::JsonLd])?;
+    read_through(req, state, caller, representation, || async {
         let params = item_params(collection, query)?;
+        if representation == Representation::JsonLd {
+            let (document, item, tags) =
+                jsonld::document(&state.db, caller.visibility(), collection, key).await?;
+            return render_jsonld(&document, &item, tags);
+        }
         let (item, tags) =
             content::get_item_tagged(&state.db, caller.visibility(), collection, key, &params)
                 .await?;

@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::api::http_cache::{read_through, render_json};
+use crate::api::negotiate::{Representation, negotiate};
 use crate::api::params::search_params;
 use crate::domain::Scope;
 use crate::error::Result;
@@ -25,7 +26,8 @@ async fn search_all(
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse> {
     caller.require(Scope::Read)?;
-    read_through(&req, &state, &caller, || async {
+    let json = negotiate(&req, &[Representation::Json])?;
+    read_through(&req, &state, &caller, json, || async {
         let params = search_params(&query)?;
         let page = search::search(
             &state.db,

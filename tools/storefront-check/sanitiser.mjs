@@ -5,7 +5,7 @@
 // harmless elements, attributes and URLs. Every Markdown field of the stored content is
 // checked the same way.
 //
-// Usage: node check.mjs <base-url> <api-key with write and preview> <corpus.json>
+// Usage: node sanitiser.mjs <base-url> <api-key with write and preview> <corpus.json>
 
 import { readFileSync } from "node:fs";
 import { JSDOM } from "jsdom";
@@ -13,7 +13,7 @@ import createDOMPurify from "dompurify";
 
 const [base, key, corpusPath] = process.argv.slice(2);
 if (!base || !key || !corpusPath) {
-  console.error("usage: node check.mjs <base-url> <api-key> <corpus.json>");
+  console.error("usage: node sanitiser.mjs <base-url> <api-key> <corpus.json>");
   process.exit(2);
 }
 
