@@ -19,6 +19,7 @@ mod m20261130_000010_clustered_links;
 mod m20261206_000011_persisted_query_quota;
 mod m20261206_000012_renditions;
 mod m20261206_000013_gtin_key;
+mod m20261206_000014_syndication;
 pub mod schema;
 
 /// Link tables: (table, left column, left table, right column, right table).
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_persisted_query_quota::Migration),
             Box::new(m20261206_000012_renditions::Migration),
             Box::new(m20261206_000013_gtin_key::Migration),
+            Box::new(m20261206_000014_syndication::Migration),
         ]
     }
 }

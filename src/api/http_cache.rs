@@ -88,6 +88,7 @@ pub fn render_as(
     let surrogate_keys = surrogate_keys(&tags);
     let cached = Cached {
         content_type: HeaderValue::from_static(representation.media_type()),
+        links: None,
         etag: header_value(strong_etag(&bytes))?,
         cache_tags: header_value(surrogate_keys.replace(' ', ","))?,
         surrogate_keys: header_value(surrogate_keys)?,
@@ -135,6 +136,29 @@ fn latest(items: &[ItemObject]) -> Option<DateTime<Utc>> {
                 .chain(own_update(item))
         })
         .max()
+}
+
+/// `Link: <canonical>; rel="canonical", <licence>; rel="license"` for an item carrying
+/// syndication terms (their URLs are checked https URLs: nothing to escape).
+pub fn with_links(mut rendered: Rendered, item: &ItemObject) -> Result<Rendered> {
+    let terms = item.get(crate::service::syndication::KEY);
+    let link = |name: &str, rel: &str| {
+        terms
+            .and_then(|t| t.get(name))
+            .and_then(Value::as_str)
+            .map(|url| format!("<{url}>; rel=\"{rel}\""))
+    };
+    let links: Vec<String> = [
+        link("canonical_url", "canonical"),
+        link("licence_url", "license"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !links.is_empty() {
+        rendered.0.links = Some(header_value(links.join(", "))?);
+    }
+    Ok(rendered)
 }
 
 /// A JSON-LD document made of `item`: `Last-Modified` from the item and everything it
@@ -194,6 +218,9 @@ pub fn respond(
         ));
     if let Some(last_modified) = &cached.last_modified {
         response.insert_header((header::LAST_MODIFIED, last_modified.clone()));
+    }
+    if let Some(links) = &cached.links {
+        response.insert_header((header::LINK, links.clone()));
     }
     if !cached.surrogate_keys.is_empty() {
         response

@@ -46,6 +46,25 @@ pub fn field_description(collection: Collection, field: &str) -> String {
         (_, "description") => "Longer description in Markdown.",
         (_, "url") => "Canonical web address (https).",
         (_, "logo_url") => "Logo image address (https).",
+        (_, "licence_url") => {
+            "The licence the publisher's articles are offered under (https); overrides the \
+             deployment's syndication terms."
+        }
+        (_, "attribution_text") => {
+            "The attribution a storefront shows with the publisher's articles; overrides the \
+             deployment's."
+        }
+        (_, "attribution_url") => {
+            "Where the attribution links (https); overrides the deployment's."
+        }
+        (_, "disclaimer") => {
+            "The medical disclaimer shown with the publisher's articles; overrides the \
+             deployment's."
+        }
+        (_, "canonical_url") => {
+            "The article's canonical page (https), e.g. on the publisher's site; else the \
+             deployment's canonical base URL gives one."
+        }
         (_, "image_url") => "Image address (https).",
         (_, "credentials") => "Professional credentials, e.g. \"CRT\" or \"MD\".",
         (_, "job_title") => "Job title.",

@@ -133,6 +133,9 @@ pub struct ListParams {
     pub fields: Option<Vec<String>>,
     /// The form of Markdown fields, embedded items' included.
     pub format: TextFormat,
+    /// Give each item its syndication terms (REST reads; GraphQL resolves them only when
+    /// asked).
+    pub syndication: bool,
     /// Also return a cursor for every item (GraphQL edges), not only for the page end.
     pub edge_cursors: bool,
 }
@@ -150,6 +153,7 @@ impl ListParams {
             include: Vec::new(),
             fields: None,
             format: TextFormat::Markdown,
+            syndication: true,
             edge_cursors: false,
         }
     }
@@ -181,6 +185,8 @@ pub struct SearchParams {
     pub cursor: Option<String>,
     /// The form of the hits' Markdown fields.
     pub format: TextFormat,
+    /// Give each hit's item its syndication terms.
+    pub syndication: bool,
 }
 
 /// Parameters of a single-item read.
@@ -190,6 +196,8 @@ pub struct ItemParams {
     pub fields: Option<Vec<String>>,
     /// The form of Markdown fields, embedded items' included.
     pub format: TextFormat,
+    /// Give the item its syndication terms.
+    pub syndication: bool,
 }
 
 /// Sort keys from (field name, descending) pairs: known fields, each once, at most 3.
@@ -225,9 +233,11 @@ pub fn field_names(collection: Collection) -> Vec<&'static str> {
     names
 }
 
-/// A sparse fieldset: names of fields items of `collection` have.
+/// A sparse fieldset: names of fields items of `collection` have, and `syndication` (the
+/// terms every item read carries; left out like any field a fieldset does not name).
 pub fn field_list(collection: Collection, names: &[&str]) -> Result<Vec<String>> {
-    let known = field_names(collection);
+    let mut known = field_names(collection);
+    known.push("syndication");
     let mut fields = Vec::new();
     for &name in names {
         if !known.contains(&name) {

@@ -12,6 +12,7 @@ pub mod rich_text;
 pub mod scope;
 pub mod slug;
 pub mod status;
+pub mod syndication;
 pub mod text;
 pub mod validate;
 

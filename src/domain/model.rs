@@ -110,6 +110,10 @@ const PUBLISHER_FIELDS: &[Field] = &[
     text("summary"),
     text("url"),
     text("logo_url"),
+    text("licence_url"),
+    text("attribution_text"),
+    text("attribution_url"),
+    text("disclaimer"),
 ];
 const AUTHOR_FIELDS: &[Field] = &[
     field("name", FieldKind::Text, true),
@@ -186,6 +190,7 @@ const ARTICLE_FIELDS: &[Field] = &[
     ),
     field("last_reviewed_at", Timestamp, false),
     field("next_review_due", Timestamp, false),
+    text("canonical_url"),
 ];
 
 /// A field no two items of a collection share. Values are compared by their key (the

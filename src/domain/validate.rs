@@ -45,13 +45,23 @@ const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BG
 pub fn max_length(field: &str) -> usize {
     match field {
         "body" | "description" | "bio" | "mechanism" => MAX_LONG_TEXT,
-        "summary" => MAX_MEDIUM_TEXT,
+        "summary" | "disclaimer" => MAX_MEDIUM_TEXT,
         _ => MAX_SHORT_TEXT,
     }
 }
 
 fn is_url_field(name: &str) -> bool {
-    matches!(name, "url" | "logo_url" | "image_url" | "same_as")
+    matches!(
+        name,
+        "url"
+            | "logo_url"
+            | "image_url"
+            | "same_as"
+            | "licence_url"
+            | "attribution_url"
+            | "canonical_url"
+            | "canonical_base_url"
+    )
 }
 
 /// `https://` with a host, nothing else (no `javascript:`, no `http:` mixed content on a

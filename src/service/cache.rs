@@ -27,6 +27,8 @@ pub struct Cached {
     /// Shared, not copied, by every response that sends it.
     pub body: bytes::Bytes,
     pub content_type: HeaderValue,
+    /// `Link` (an item's canonical page and licence), if any.
+    pub links: Option<HeaderValue>,
     pub etag: HeaderValue,
     pub last_modified: Option<HeaderValue>,
     /// Space-separated tags, as sent in `Surrogate-Key`.
@@ -276,6 +278,7 @@ mod tests {
         Arc::new(Cached {
             body: vec![b'x'; bytes].into(),
             content_type: HeaderValue::from_static("application/json"),
+            links: None,
             etag: HeaderValue::from_static("\"e\""),
             last_modified: None,
             surrogate_keys: HeaderValue::from_static(""),

@@ -13,6 +13,7 @@ use crate::service::Visibility;
 use crate::service::include;
 use crate::service::item::{FieldSet, ItemObject, ItemSelect};
 use crate::service::sql::SqlBuilder;
+use crate::service::syndication;
 
 /// How a single item is looked up.
 #[derive(Debug, Clone, Copy)]
@@ -102,6 +103,10 @@ pub async fn get_item_tagged(
         vec![item.ok_or_else(not_found)?]
     };
     let mut tags = std::collections::BTreeSet::new();
+    if params.syndication {
+        syndication::attach(db, collection, &mut items).await?;
+        tags.insert(syndication::TAG.to_owned());
+    }
     collect_tags(collection, &items, &params.include, &mut tags);
     let mut item = items.pop().ok_or_else(not_found)?;
     retain_fields(&mut item, params.fields.as_deref(), &params.include);

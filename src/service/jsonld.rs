@@ -18,6 +18,7 @@ use crate::error::Result;
 use crate::service::Visibility;
 use crate::service::content::{self, ItemKey};
 use crate::service::item::ItemObject;
+use crate::service::syndication;
 
 pub const CONTEXT: &str = "https://schema.org";
 
@@ -55,6 +56,8 @@ pub async fn document(
         fields: None,
         // Descriptions in JSON-LD are plain text.
         format: TextFormat::Text,
+        // For the canonical page and the licence.
+        syndication: true,
     };
     let (item, tags) = content::get_item_tagged(db, visibility, collection, key, &params).await?;
     let fields: Map<String, Json> = item
@@ -94,6 +97,9 @@ pub fn node(collection: Collection, item: &Map<String, Json>, brief: bool) -> Ma
             n.text("logo", "logo_url");
         }
         Collection::Products => product(&mut n, brief),
+    }
+    if !brief {
+        n.syndication(collection);
     }
     n.out
 }
@@ -161,6 +167,28 @@ impl Node<'_> {
             _ => Json::Array(self.related_nodes(relation, to)),
         };
         self.put(property, value);
+    }
+
+    /// The item's canonical page as its `url` (unless it has an address of its own), and
+    /// for an article, the licence it is offered under.
+    fn syndication(&mut self, collection: Collection) {
+        let terms = self.item.get(syndication::KEY);
+        let term = |name: &str| {
+            terms
+                .and_then(|t| t.get(name))
+                .filter(|v| v.is_string())
+                .cloned()
+        };
+        if !self.out.contains_key("url")
+            && let Some(url) = term("canonical_url")
+        {
+            self.put("url", url);
+        }
+        if collection == Collection::Articles
+            && let Some(licence) = term("licence_url")
+        {
+            self.put("license", licence);
+        }
     }
 
     /// A medical entity's citations: guidelines as its `guideline`, the other works as

@@ -18,6 +18,7 @@ use crate::service::include;
 use crate::service::item::{ItemObject, ItemSelect, item_id};
 use crate::service::keyset::{self, KeyKind, OrderKey};
 use crate::service::sql::SqlBuilder;
+use crate::service::syndication;
 
 /// One page of a list.
 #[derive(Debug, Clone)]
@@ -151,6 +152,9 @@ pub async fn list(
         None
     };
     include::load(db, visibility, params.format, &params.include, &mut items).await?;
+    if params.syndication {
+        syndication::attach(db, collection, &mut items).await?;
+    }
     let tags = page_tags(collection, params, &items);
     for item in &mut items {
         retain_fields(item, params.fields.as_deref(), &params.include);
@@ -184,6 +188,9 @@ fn decode_cursor(
 /// by relation filters.
 fn page_tags(collection: Collection, params: &ListParams, items: &[ItemObject]) -> Vec<String> {
     let mut tags = std::collections::BTreeSet::new();
+    if params.syndication {
+        tags.insert(syndication::TAG.to_owned());
+    }
     tags.insert(crate::service::cache::list_tag(collection.as_str()));
     for filter in &params.filters {
         if let Filter::Related { relation, slug } = filter {

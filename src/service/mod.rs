@@ -18,5 +18,6 @@ pub mod persisted_queries;
 pub mod renditions;
 pub mod search;
 pub mod sql;
+pub mod syndication;
 
 pub use caller::{Caller, Visibility};

@@ -16,6 +16,7 @@ use crate::service::fulltext::SearchSql;
 use crate::service::item::{ItemObject, ItemSelect};
 use crate::service::keyset::{self, KeyKind, OrderKey};
 use crate::service::sql::SqlBuilder;
+use crate::service::syndication;
 
 mod pruned;
 
@@ -244,9 +245,17 @@ pub async fn search(
         let mut sql = SqlBuilder::new(backend);
         select.push_select(&mut sql);
         sql.push(" WHERE t.id IN ").bind_list(ids.iter().copied());
+        let mut found = Vec::with_capacity(ids.len());
         for row in db.query_all_raw(sql.build()).await? {
-            let id: Uuid = row.try_get("", "id")?;
-            items.insert(id, select.object(&row, true)?);
+            found.push(select.object(&row, true)?);
+        }
+        if params.syndication {
+            syndication::attach(db, *collection, &mut found).await?;
+        }
+        for item in found {
+            if let Some(id) = crate::service::item::item_id(&item) {
+                items.insert(id, item);
+            }
         }
     }
     let next_cursor = match (has_more, ranked.last()) {
@@ -270,6 +279,7 @@ pub async fn search(
     let mut tags: std::collections::BTreeSet<String> = types
         .iter()
         .map(|c| crate::service::cache::list_tag(c.as_str()))
+        .chain(params.syndication.then(|| syndication::TAG.to_owned()))
         .collect();
     for hit in &hits {
         crate::service::content::collect_tags(

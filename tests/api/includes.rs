@@ -10,7 +10,8 @@ use crate::engine_tests;
 use crate::helpers::{Engine, generate, spawn_app, stderr};
 
 /// For every collection: all its relations in one request equal each relation alone,
-/// item by item, and cost one statement for the page plus one for the level.
+/// item by item, and cost one statement for the page plus one for the level (plus the
+/// syndication terms).
 async fn every_relation_of_a_level_in_one_statement_matches_each_alone(engine: Engine) {
     let (app, db) = spawn_app(engine).await;
     let set = generate("S", &db.dir().join("scale-s"));
@@ -26,8 +27,8 @@ async fn every_relation_of_a_level_in_one_statement_matches_each_alone(engine: E
             .await;
         assert_eq!(
             app.statements.get() - before,
-            2,
-            "{collection}: page + one level for {names:?}"
+            3,
+            "{collection}: page + one level for {names:?} + the syndication terms"
         );
         let items = together["data"].as_array().unwrap();
         assert!(!items.is_empty(), "{collection}");
@@ -63,7 +64,11 @@ async fn nested_levels_mix_relations_with_different_parents(engine: Engine) {
     let together = app.json(&format!("{base}&include=author.articles,reviewer,techniques.benefits,techniques.products,related.author"),
     )
     .await;
-    assert_eq!(app.statements.get() - before, 3, "page + two levels");
+    assert_eq!(
+        app.statements.get() - before,
+        4,
+        "page + two levels + the syndication terms"
+    );
     for (path, pick) in [
         ("author.articles", ["author", "articles"]),
         ("techniques.benefits", ["techniques", "benefits"]),

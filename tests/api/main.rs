@@ -31,4 +31,5 @@ mod search_across;
 mod search_index;
 mod search_pages;
 mod snapshots;
+mod syndication;
 mod workflow;

@@ -312,8 +312,8 @@ async fn includes_run_one_statement_per_level(engine: Engine) {
     }
     assert_eq!(
         counts,
-        vec![3, 3],
-        "page + techniques + (benefits and products)"
+        vec![4, 4],
+        "page + techniques + (benefits and products) + the syndication terms"
     );
 
     // The storefront's technique page (benchmark W1): the item and its three relations,
@@ -338,8 +338,8 @@ async fn includes_run_one_statement_per_level(engine: Engine) {
     let body = app.json(&format!("/v1/techniques/{slug}?{W1}")).await;
     assert_eq!(
         app.statements.get() - before,
-        1,
-        "item with one include level"
+        2,
+        "item with one include level, and the syndication terms"
     );
     assert!(related(&body["data"]), "{body}");
     let listed = all["data"]
@@ -361,8 +361,8 @@ async fn includes_run_one_statement_per_level(engine: Engine) {
     let body = app.json(&format!("{condition}?{W3}")).await;
     assert_eq!(
         app.statements.get() - before,
-        2,
-        "item with its level, then one more"
+        3,
+        "item with its level, then one more, and the syndication terms"
     );
     let techniques = body["data"]["techniques"].as_array().unwrap();
     let with_benefits = |t: &Value| !t["benefits"].as_array().unwrap().is_empty();

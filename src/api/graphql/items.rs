@@ -186,7 +186,9 @@ pub fn object_types(collection: Collection, catalog: &mut Catalog) -> Vec<Object
             field.required,
         ));
     }
-    object = object.field(json_ld_field(collection));
+    object = object
+        .field(json_ld_field(collection))
+        .field(super::syndication::item_field(collection));
     for relation in relations(collection) {
         object = object.field(relation_field(relation, false, catalog));
         if matches!(relation.kind, RelationKind::Link { .. }) {
@@ -327,7 +329,9 @@ pub(super) fn selected_fields(
             names.extend(child.selection_set().map(|f| f.name()));
         }
     }
+    // An item's terms depend on its own canonical page.
+    let terms = names.contains(&"syndication");
     FieldSet::matching(collection, |field| {
-        names.iter().any(|name| is_camel_of(name, field))
+        names.iter().any(|name| is_camel_of(name, field)) || (terms && field == "canonical_url")
     })
 }

@@ -12,8 +12,10 @@ use uuid::Uuid;
 use crate::domain::Collection;
 use crate::domain::relations::relation;
 use crate::domain::rich_text::TextFormat;
+use crate::domain::syndication::Syndication;
 use crate::error::AppError;
 use crate::service::item::{FieldSet, ItemObject};
+use crate::service::syndication::{self, Subject};
 use crate::service::{Visibility, include, renditions};
 
 /// One relation field of one parent, capped at `first` children.
@@ -162,5 +164,18 @@ impl Loader<RenditionKey> for RelationLoader {
             }
         }
         Ok(out)
+    }
+}
+
+impl Loader<Subject> for RelationLoader {
+    type Value = Syndication;
+    type Error = Arc<AppError>;
+
+    /// The terms of every item of the step whose `syndication` is asked, in one statement.
+    async fn load(&self, keys: &[Subject]) -> Result<HashMap<Subject, Syndication>, Self::Error> {
+        let found = syndication::resolve(&self.db, keys)
+            .await
+            .map_err(Arc::new)?;
+        Ok(keys.iter().cloned().zip(found).collect())
     }
 }

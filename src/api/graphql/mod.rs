@@ -13,6 +13,7 @@ pub mod mutation;
 pub mod persisted;
 pub mod prefetch;
 pub mod root;
+pub mod syndication;
 pub mod text;
 pub mod types;
 pub mod values;
@@ -99,7 +100,11 @@ impl GraphqlApi {
             .register(mutation::mutation(&mut catalog))
             .register(types::node_interface())
             .register(types::statistic())
-            .register(types::page_info());
+            .register(types::page_info())
+            .register(syndication::input());
+        for object in syndication::types() {
+            builder = builder.register(object);
+        }
         for scalar in types::scalars() {
             builder = builder.register(scalar);
         }

@@ -217,6 +217,13 @@ pub fn mutation(catalog: &mut Catalog) -> Object {
             mutation = mutation.field(field);
         }
     }
+    catalog.add(
+        "Mutation",
+        "updateSyndicationTerms",
+        "SyndicationTerms",
+        None,
+    );
+    mutation = mutation.field(super::syndication::mutation_field());
     catalog.add("Mutation", "recordArticleReview", "Article", None);
     mutation.field(record_review_field())
 }

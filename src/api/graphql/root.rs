@@ -113,6 +113,8 @@ pub fn query(catalog: &mut Catalog) -> Object {
         .argument(InputValue::new("gtin", TypeRef::named_nn(TypeRef::STRING))),
     );
     catalog.add("Query", "productByGtin", "Product", None);
+    query = query.field(super::syndication::query_field());
+    catalog.add("Query", "syndicationTerms", "SyndicationTerms", None);
     query = query.field(search_field());
     catalog.add("Query", "search", "SearchResults", Some(PageSize::DEFAULT));
     query = query.field(
@@ -275,6 +277,8 @@ pub fn sort_enum(collection: Collection) -> Enum {
 fn list_params(ctx: &ResolverContext<'_>, collection: Collection) -> Result<ListParams, Error> {
     let invalid = |e: AppError| gql_error(&e);
     let mut params = ListParams::new(collection);
+    // The `syndication` field resolves them when asked.
+    params.syndication = false;
     params.limit = page_size(&ctx.args, PageSize::DEFAULT)?;
     if let Some(after) = ctx.args.get("after").filter(|v| !v.is_null()) {
         params.cursor = Some(after.string()?.to_owned());
@@ -427,6 +431,8 @@ async fn run_search<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'
         limit: first,
         cursor: after,
         format: TextFormat::Markdown,
+        // The `syndication` field resolves them when asked.
+        syndication: false,
     };
     let page = search::search(
         &data.state.db,

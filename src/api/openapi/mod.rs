@@ -7,6 +7,7 @@ mod admin;
 mod inputs;
 mod paths;
 mod schemas;
+mod syndication;
 mod writes;
 
 use serde_json::{Value, json};
@@ -52,6 +53,7 @@ fn all_paths() -> Value {
     let mut paths = paths::paths();
     if let Some(map) = paths.as_object_mut() {
         writes::add_paths(map);
+        syndication::add_paths(map);
     }
     paths
 }
@@ -66,6 +68,7 @@ fn all_schemas() -> Value {
     let mut schemas = schemas::schemas();
     if let Some(map) = schemas.as_object_mut() {
         inputs::add_schemas(map);
+        syndication::add_schemas(map);
     }
     schemas
 }

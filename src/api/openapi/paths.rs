@@ -97,7 +97,8 @@ fn fields_param(collection: Collection) -> Value {
     query(
         "fields",
         format!(
-            "Comma-separated fields to return (sparse fieldset), e.g. `slug,{}`.",
+            "Comma-separated fields to return (sparse fieldset), e.g. `slug,{}`; name \
+             `syndication` to keep the terms.",
             sort_fields(collection)[0].name
         ),
         json!({ "type": "string" }),

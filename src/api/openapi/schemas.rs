@@ -109,6 +109,14 @@ fn item_schema(collection: Collection) -> Value {
         );
     }
     properties.insert(
+        "syndication".into(),
+        json!({
+            "allOf": [schema_ref("Syndication")],
+            "description": "On items read directly (an item, list or search result; not on \
+                embedded ones): the terms a storefront showing it follows.",
+        }),
+    );
+    properties.insert(
         "link".into(),
         json!({
             "type": "object",

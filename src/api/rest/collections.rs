@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::writes;
-use crate::api::http_cache::{read_through, render_items, render_jsonld};
+use crate::api::http_cache::{read_through, render_items, render_jsonld, with_links};
 use crate::api::negotiate::{Representation, negotiate};
 use crate::api::params::{item_params, list_params};
 use crate::api::resource;
@@ -145,12 +145,13 @@ async fn respond_item(
         if representation == Representation::JsonLd {
             let (document, item, tags) =
                 jsonld::document(&state.db, caller.visibility(), collection, key).await?;
-            return render_jsonld(&document, &item, tags);
+            return with_links(render_jsonld(&document, &item, tags)?, &item);
         }
         let (item, tags) =
             content::get_item_tagged(&state.db, caller.visibility(), collection, key, &params)
                 .await?;
-        render_items(&ItemBody { data: &item }, std::slice::from_ref(&item), tags)
+        let rendered = render_items(&ItemBody { data: &item }, std::slice::from_ref(&item), tags)?;
+        with_links(rendered, &item)
     })
     .await
 }

@@ -5,6 +5,7 @@ mod admin;
 mod collections;
 mod editorial;
 mod search;
+mod syndication;
 pub mod writes;
 
 use actix_web::web;
@@ -15,7 +16,9 @@ use crate::domain::Collection;
 /// own collection's routes only (route patterns are regexes; trying every collection's
 /// was a third of the CPU time of a cached read).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(search::configure).configure(admin::configure);
+    cfg.configure(search::configure)
+        .configure(admin::configure)
+        .configure(syndication::configure);
     for collection in Collection::ALL {
         cfg.service(
             web::scope(&format!("/v1/{collection}"))

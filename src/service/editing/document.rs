@@ -14,7 +14,7 @@ use crate::domain::validate;
 use crate::domain::{Collection, FieldKind, Slug, Status};
 use crate::error::{AppError, FieldError, Result};
 use crate::service::Visibility;
-use crate::service::item::{ItemObject, ItemSelect};
+use crate::service::item::{ItemObject, ItemSelect, item_etag};
 use crate::service::sql::SqlBuilder;
 
 pub type Document = Map<String, Json>;
@@ -239,6 +239,10 @@ pub struct Current {
     pub status: Status,
     /// The item as a reader with the preview scope gets it.
     pub item: ItemObject,
+    /// The item as `GET /v1/{collection}/{slug}` shows it (with its syndication terms).
+    pub shown: ItemObject,
+    /// The ETag of that response: what a write's `If-Match` must name.
+    pub etag: String,
 }
 
 pub async fn load_current(
@@ -256,11 +260,17 @@ pub async fn load_current(
     let Some(row) = conn.query_one_raw(sql.build()).await? else {
         return Ok(None);
     };
+    let item = select.object(&row, true)?;
+    let mut shown = [item.clone()];
+    crate::service::syndication::attach(conn, collection, &mut shown).await?;
+    let [shown] = shown;
     Ok(Some(Current {
         id: row.try_get("", "id")?,
         version: row.try_get("", "version")?,
         status: stored_status(&row.try_get::<String>("", "status")?)?,
-        item: select.object(&row, true)?,
+        item,
+        etag: item_etag(&shown),
+        shown,
     }))
 }
 

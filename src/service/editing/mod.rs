@@ -13,6 +13,7 @@ pub mod document;
 pub mod history;
 pub mod idempotency;
 pub mod resolve;
+pub mod terms;
 pub mod workflow;
 pub mod write;
 
@@ -30,7 +31,7 @@ use crate::domain::{Collection, FieldKind, Scope, Status};
 use crate::error::{AppError, Result};
 use crate::service::Caller;
 use crate::service::cache::{ReadCache, item_tag, list_tag};
-use crate::service::item::{ItemObject, item_etag};
+use crate::service::item::ItemObject;
 use document::Current;
 
 pub use crate::db::WriteGate;
@@ -180,14 +181,14 @@ pub fn check_precondition(precondition: &Precondition, current: &Current) -> Res
             ))
         }
         Precondition::IfMatch(Some(header)) => {
-            let etag = item_etag(&current.item);
+            let etag = &current.etag;
             let tags: Vec<&str> = header.split(',').map(str::trim).collect();
             if tags.contains(&"*") {
                 return Err(AppError::PreconditionRequired(
                     "`If-Match: *` is not accepted: send the item's current ETag".into(),
                 ));
             }
-            if tags.iter().any(|tag| *tag == etag) {
+            if tags.iter().any(|tag| tag == etag) {
                 Ok(())
             } else {
                 Err(AppError::PreconditionFailed(
@@ -224,8 +225,8 @@ pub(crate) async fn written(
     let current = current(db, collection, slug).await?;
     Ok(Written {
         collection,
-        etag: item_etag(&current.item),
-        item: current.item,
+        etag: current.etag,
+        item: current.shown,
     })
 }
 

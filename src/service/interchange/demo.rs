@@ -28,6 +28,7 @@ pub const DEMO: EmbeddedSource = EmbeddedSource(demo_files!(
     "technique_citations.ndjson",
     "benefit_citations.ndjson",
     "technique_products.ndjson",
+    "syndication.ndjson",
 ));
 
 /// Whether the database holds no content yet (decides whether to load the demo).

@@ -49,6 +49,17 @@ pub async fn export(db: &DatabaseConnection, dir: &Path) -> Result<Vec<(String, 
         let rows = write_file(dir, &file, async |out| export_links(&txn, link, out).await).await?;
         written.push((file, rows));
     }
+    let file = super::terms::FILE;
+    let rows = write_file(dir, file, async |out| {
+        let terms = crate::service::syndication::terms(&txn).await?;
+        // Keys sorted, as in every other file.
+        let terms = serde_json::to_value(&terms).map_err(AppError::internal)?;
+        serde_json::to_writer(&mut *out, &terms).map_err(AppError::internal)?;
+        out.write_all(b"\n").map_err(AppError::internal)?;
+        Ok(1)
+    })
+    .await?;
+    written.push((file.to_owned(), rows));
     txn.commit().await?;
     Ok(written)
 }

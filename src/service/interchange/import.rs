@@ -92,6 +92,7 @@ pub fn known_files() -> Vec<String> {
         .into_iter()
         .map(|c| Target::Items(c).file())
         .chain(file_links().map(|link| Target::Links(link).file()))
+        .chain([super::terms::FILE.to_owned()])
         .collect()
 }
 
@@ -174,7 +175,7 @@ pub(super) struct Importer<'a> {
     pub(super) backend: DbBackend,
     pub(super) txn: &'a DatabaseTransaction,
     pub(super) errors: Vec<RowError>,
-    report: ImportReport,
+    pub(super) report: ImportReport,
 }
 
 /// What a file holds, deciding how its lines are parsed and written.
@@ -235,6 +236,10 @@ impl Importer<'_> {
             if !self.errors.is_empty() {
                 return Ok(());
             }
+        }
+        self.import_terms(source).await?;
+        if !self.errors.is_empty() {
+            return Ok(());
         }
         self.exec_sql(&format!("DROP TABLE {SEEN_TABLE}")).await
     }

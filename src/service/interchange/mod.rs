@@ -9,6 +9,7 @@ mod export;
 mod import;
 mod parse;
 mod source;
+mod terms;
 
 pub use demo::{DEMO, database_is_empty};
 pub use export::export;

@@ -1,0 +1,113 @@
+//! Syndication terms in the document: `/v1/syndication` and the `syndication` object every
+//! item read carries.
+
+use serde_json::{Map, Value, json};
+
+use super::paths::problem;
+use super::schemas::schema_ref;
+
+const ITEM_TERMS: [(&str, &str); 6] = [
+    ("licence_url", "The licence the content is offered under."),
+    (
+        "attribution_text",
+        "The attribution to show with the content.",
+    ),
+    ("attribution_url", "Where the attribution links."),
+    (
+        "logo_url",
+        "The publisher's logo, shown with the attribution.",
+    ),
+    ("canonical_url", "The item's canonical page."),
+    (
+        "disclaimer",
+        "The medical disclaimer to show beside the content.",
+    ),
+];
+
+const DEPLOYMENT_TERMS: [(&str, &str); 6] = [
+    (
+        "licence_url",
+        "The licence the content is offered under (https).",
+    ),
+    (
+        "attribution_text",
+        "The attribution a storefront shows (one line).",
+    ),
+    ("attribution_url", "Where the attribution links (https)."),
+    ("logo_url", "The publisher's logo (https)."),
+    (
+        "disclaimer",
+        "The medical disclaimer shown beside the content.",
+    ),
+    (
+        "canonical_base_url",
+        "Items without a canonical page of their own have `<base>/<collection>/<slug>` (https).",
+    ),
+];
+
+fn strings(terms: &[(&str, &str)]) -> Map<String, Value> {
+    terms
+        .iter()
+        .map(|(name, description)| {
+            let schema = json!({ "type": ["string", "null"], "description": description });
+            ((*name).to_owned(), schema)
+        })
+        .collect()
+}
+
+pub fn add_schemas(schemas: &mut Map<String, Value>) {
+    schemas.insert("Syndication".into(), json!({
+        "type": "object",
+        "description": "What a storefront owes when it shows the item: the deployment's terms, \
+            the publisher's own for its articles, the item's canonical page. Null where not set.",
+        "required": ITEM_TERMS.map(|(name, _)| name),
+        "properties": strings(&ITEM_TERMS),
+    }));
+    schemas.insert("SyndicationTerms".into(), json!({
+        "type": "object",
+        "description": "The deployment's syndication terms. On PUT, an absent or null term is cleared.",
+        "additionalProperties": false,
+        "properties": strings(&DEPLOYMENT_TERMS),
+    }));
+    schemas.insert(
+        "SyndicationTermsDocument".into(),
+        json!({
+            "type": "object",
+            "required": ["data"],
+            "properties": { "data": schema_ref("SyndicationTerms") },
+        }),
+    );
+}
+
+pub fn add_paths(paths: &mut Map<String, Value>) {
+    let ok = json!({ "description": "The terms.", "content": { "application/json": { "schema": schema_ref("SyndicationTermsDocument") } } });
+    let unavailable = problem("The database is unavailable; retry after `Retry-After` seconds.");
+    paths.insert("/v1/syndication".into(), json!({
+        "get": {
+            "tags": ["service"],
+            "operationId": "get_syndication_terms",
+            "summary": "The terms the deployment offers its content under",
+            "responses": { "200": ok, "401": problem("The API key is unknown or revoked, or reads need a key."), "503": unavailable },
+            "security": [{}, { "bearer": [] }],
+        },
+        "put": {
+            "tags": ["admin"],
+            "operationId": "put_syndication_terms",
+            "summary": "Replace the deployment's syndication terms",
+            "description": "Needs the `admin` scope. Every response showing the terms is invalidated.",
+            "x-required-scope": "admin",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": schema_ref("SyndicationTerms") } } },
+            "responses": {
+                "200": ok,
+                "400": problem("Malformed JSON."),
+                "401": problem("No API key, or it is unknown or revoked."),
+                "403": problem("The API key lacks the `admin` scope."),
+                "413": problem("The body is too large."),
+                "415": problem("The body is not JSON."),
+                "422": problem("A term breaks a rule (https URLs, lengths, control characters); `errors` points at it."),
+                "503": unavailable,
+            },
+            "security": [{ "bearer": [] }],
+        },
+    }));
+}

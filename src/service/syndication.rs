@@ -1,0 +1,187 @@
+//! Syndication terms on every item read: the deployment's terms, the article's publisher's
+//! own where it states them, and each item's canonical page. Read in one statement per
+//! response (the terms row and the publishers the articles name); edited by admins.
+
+use std::collections::{BTreeSet, HashMap};
+
+use sea_orm::{ConnectionTrait, Value};
+use serde_json::{Map, Value as Json};
+
+use crate::domain::Collection;
+use crate::domain::syndication::{PUBLISHER_OVERRIDES, Syndication, Terms};
+use crate::error::{AppError, Result};
+use crate::service::item::ItemObject;
+use crate::service::sql::{SqlBuilder, column};
+
+/// The cache tag of every response showing the terms.
+pub const TAG: &str = "syndication";
+
+/// The key items carry the terms under.
+pub const KEY: &str = "syndication";
+
+const TERM_COLUMNS: [&str; 6] = [
+    "licence_url",
+    "attribution_text",
+    "attribution_url",
+    "logo_url",
+    "disclaimer",
+    "canonical_base_url",
+];
+
+/// The deployment's terms.
+pub async fn terms(db: &impl ConnectionTrait) -> Result<Terms> {
+    let mut sql = SqlBuilder::new(db.get_database_backend());
+    sql.push(&format!(
+        "SELECT {} FROM syndication WHERE id = 1",
+        TERM_COLUMNS.join(", ")
+    ));
+    let row = db.query_one_raw(sql.build()).await?;
+    let Some(row) = row else {
+        return Ok(Terms::default());
+    };
+    let get = |n: usize| column::<String>(&row, n);
+    Ok(Terms {
+        licence_url: get(0)?,
+        attribution_text: get(1)?,
+        attribution_url: get(2)?,
+        logo_url: get(3)?,
+        disclaimer: get(4)?,
+        canonical_base_url: get(5)?,
+    })
+}
+
+/// Replaces the deployment's terms (inside the caller's transaction).
+pub async fn store(conn: &impl ConnectionTrait, terms: &Terms) -> Result<()> {
+    let violations = terms.violations();
+    if !violations.is_empty() {
+        return Err(AppError::Validation(violations));
+    }
+    let values = [
+        &terms.licence_url,
+        &terms.attribution_text,
+        &terms.attribution_url,
+        &terms.logo_url,
+        &terms.disclaimer,
+        &terms.canonical_base_url,
+    ];
+    let mut sql = SqlBuilder::new(conn.get_database_backend());
+    sql.push("UPDATE syndication SET ");
+    for (column, value) in TERM_COLUMNS.iter().zip(values) {
+        sql.push(column)
+            .push(" = ")
+            .bind(Value::from(value.clone()))
+            .push(", ");
+    }
+    sql.push("updated_at = ")
+        .bind(crate::service::interchange::now())
+        .push(" WHERE id = 1");
+    conn.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// What decides an item's terms.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Subject {
+    pub collection: Collection,
+    pub slug: String,
+    /// The item's own canonical page (articles).
+    pub canonical_url: Option<String>,
+    /// The slug of the article's publisher, if the reader may see it.
+    pub publisher: Option<String>,
+}
+
+impl Subject {
+    pub fn of(collection: Collection, item: &ItemObject) -> Self {
+        let text = |key: &str| item.get(key).and_then(Json::as_str).map(str::to_owned);
+        Self {
+            collection,
+            slug: text("slug").unwrap_or_default(),
+            canonical_url: text("canonical_url"),
+            publisher: text("publisher"),
+        }
+    }
+}
+
+/// The terms of each subject, in order, read in one statement.
+pub async fn resolve(db: &impl ConnectionTrait, subjects: &[Subject]) -> Result<Vec<Syndication>> {
+    let publishers: BTreeSet<&str> = subjects
+        .iter()
+        .filter_map(|s| s.publisher.as_deref())
+        .collect();
+    let (terms, overrides) = load(db, &publishers).await?;
+    Ok(subjects
+        .iter()
+        .map(|s| {
+            let publisher = s.publisher.as_deref().and_then(|p| overrides.get(p));
+            terms.for_item(s.collection, &s.slug, s.canonical_url.as_deref(), publisher)
+        })
+        .collect())
+}
+
+/// Adds `syndication` to each of `items` (of `collection`); the response then carries
+/// [`TAG`].
+pub async fn attach(
+    db: &impl ConnectionTrait,
+    collection: Collection,
+    items: &mut [ItemObject],
+) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let subjects: Vec<Subject> = items.iter().map(|i| Subject::of(collection, i)).collect();
+    for (item, syndication) in items.iter_mut().zip(resolve(db, &subjects).await?) {
+        let value = serde_json::to_value(syndication).map_err(AppError::internal)?;
+        item.insert(KEY, value);
+    }
+    Ok(())
+}
+
+/// The terms and the overrides of `publishers` (by slug), in one statement.
+async fn load(
+    db: &impl ConnectionTrait,
+    publishers: &BTreeSet<&str>,
+) -> Result<(Terms, HashMap<String, Map<String, Json>>)> {
+    if publishers.is_empty() {
+        return Ok((terms(db).await?, HashMap::new()));
+    }
+    let mut sql = SqlBuilder::new(db.get_database_backend());
+    sql.push(&format!(
+        "SELECT NULL AS slug, {} FROM syndication WHERE id = 1 UNION ALL SELECT slug, {}, NULL \
+         FROM publishers WHERE slug IN ",
+        TERM_COLUMNS.join(", "),
+        PUBLISHER_OVERRIDES.join(", ")
+    ))
+    .bind_list(publishers.iter().map(|s| (*s).to_owned()));
+    let mut terms = Terms::default();
+    let mut overrides = HashMap::new();
+    for row in db.query_all_raw(sql.build()).await? {
+        let values: Vec<Option<String>> = (1..=TERM_COLUMNS.len())
+            .map(|n| column::<String>(&row, n))
+            .collect::<Result<_>>()?;
+        match column::<String>(&row, 0)? {
+            None => {
+                let mut v = values.into_iter();
+                let mut next = || v.next().flatten();
+                terms = Terms {
+                    licence_url: next(),
+                    attribution_text: next(),
+                    attribution_url: next(),
+                    logo_url: next(),
+                    disclaimer: next(),
+                    canonical_base_url: next(),
+                };
+            }
+            Some(slug) => {
+                let fields = PUBLISHER_OVERRIDES
+                    .iter()
+                    .zip(values)
+                    .filter_map(|(name, value)| {
+                        value.map(|v| ((*name).to_owned(), Json::String(v)))
+                    })
+                    .collect();
+                overrides.insert(slug, fields);
+            }
+        }
+    }
+    Ok((terms, overrides))
+}
