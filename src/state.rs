@@ -29,6 +29,8 @@ pub struct AppState {
     pub editor_db: DatabaseConnection,
     /// Published-content responses, invalidated by writes (`service::cache`).
     pub cache: Arc<ReadCache>,
+    /// The deployment's syndication terms, valid until the read cache moves on.
+    pub terms: Arc<crate::service::syndication::TermsCache>,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<HttpMetrics>,
     /// `Cache-Control` of published-content reads, parsed once.
@@ -59,6 +61,7 @@ impl AppState {
             statements,
             writes: Default::default(),
             cache: Arc::new(cache),
+            terms: Arc::default(),
             metrics: Default::default(),
             shutting_down: Arc::new(AtomicBool::new(false)),
         }

@@ -40,10 +40,7 @@ fn include_paths(value: &str) -> Vec<Vec<&str>> {
 /// `GET /v1/{collection}/{slug}`: `include`, `fields` and `format`.
 pub fn item_params(collection: Collection, pairs: &Pairs) -> Result<ItemParams> {
     unique_pairs(pairs)?;
-    let mut params = ItemParams {
-        syndication: true,
-        ..ItemParams::default()
-    };
+    let mut params = ItemParams::default();
     for (key, value) in pairs {
         match key.as_str() {
             "include" => params.include = include_tree(collection, &include_paths(value))?,
@@ -96,7 +93,7 @@ pub fn search_params(pairs: &Pairs) -> Result<SearchParams> {
         limit,
         cursor,
         format,
-        syndication: true,
+        syndication: None,
     })
 }
 

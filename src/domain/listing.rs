@@ -9,7 +9,9 @@ use super::model::Collection;
 use super::paging::PageSize;
 use super::relations::{Relation, relation, relations};
 use super::rich_text::TextFormat;
+use super::syndication::Terms;
 use crate::error::{AppError, Result};
+use std::sync::Arc;
 
 pub const MAX_INCLUDE_DEPTH: usize = 3;
 const MAX_SEARCH_TERMS: usize = 16;
@@ -133,9 +135,9 @@ pub struct ListParams {
     pub fields: Option<Vec<String>>,
     /// The form of Markdown fields, embedded items' included.
     pub format: TextFormat,
-    /// Give each item its syndication terms (REST reads; GraphQL resolves them only when
-    /// asked).
-    pub syndication: bool,
+    /// The deployment's terms, to give each item its syndication terms (REST reads;
+    /// GraphQL resolves them only when asked).
+    pub syndication: Option<Arc<Terms>>,
     /// Also return a cursor for every item (GraphQL edges), not only for the page end.
     pub edge_cursors: bool,
 }
@@ -153,7 +155,7 @@ impl ListParams {
             include: Vec::new(),
             fields: None,
             format: TextFormat::Markdown,
-            syndication: true,
+            syndication: None,
             edge_cursors: false,
         }
     }
@@ -185,8 +187,8 @@ pub struct SearchParams {
     pub cursor: Option<String>,
     /// The form of the hits' Markdown fields.
     pub format: TextFormat,
-    /// Give each hit's item its syndication terms.
-    pub syndication: bool,
+    /// The deployment's terms, to give each hit's item its syndication terms.
+    pub syndication: Option<Arc<Terms>>,
 }
 
 /// Parameters of a single-item read.
@@ -196,8 +198,8 @@ pub struct ItemParams {
     pub fields: Option<Vec<String>>,
     /// The form of Markdown fields, embedded items' included.
     pub format: TextFormat,
-    /// Give the item its syndication terms.
-    pub syndication: bool,
+    /// The deployment's terms, to give the item its syndication terms.
+    pub syndication: Option<Arc<Terms>>,
 }
 
 /// Sort keys from (field name, descending) pairs: known fields, each once, at most 3.

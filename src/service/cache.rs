@@ -89,6 +89,11 @@ impl ReadCache {
         }
     }
 
+    /// Bumped by every invalidation: what was read before may be stale once it moves.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
     pub fn enabled(&self) -> bool {
         self.enabled.load(Ordering::Relaxed)
     }

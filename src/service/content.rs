@@ -103,8 +103,8 @@ pub async fn get_item_tagged(
         vec![item.ok_or_else(not_found)?]
     };
     let mut tags = std::collections::BTreeSet::new();
-    if params.syndication {
-        syndication::attach(db, collection, &mut items).await?;
+    if let Some(terms) = &params.syndication {
+        syndication::attach(db, collection, &mut items, terms).await?;
         tags.insert(syndication::TAG.to_owned());
     }
     collect_tags(collection, &items, &params.include, &mut tags);

@@ -10,10 +10,13 @@ use chrono::DateTime;
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value as Json, json};
 
+use std::sync::Arc;
+
 use crate::domain::Collection;
 use crate::domain::gtin::Gtin;
 use crate::domain::listing::{ItemParams, include_tree};
 use crate::domain::rich_text::TextFormat;
+use crate::domain::syndication::Terms;
 use crate::error::Result;
 use crate::service::Visibility;
 use crate::service::content::{self, ItemKey};
@@ -49,6 +52,7 @@ pub async fn document(
     visibility: Visibility,
     collection: Collection,
     key: ItemKey<'_>,
+    terms: Arc<Terms>,
 ) -> Result<(Json, ItemObject, Vec<String>)> {
     let paths: Vec<Vec<&str>> = shown(collection).iter().map(|name| vec![*name]).collect();
     let params = ItemParams {
@@ -57,7 +61,7 @@ pub async fn document(
         // Descriptions in JSON-LD are plain text.
         format: TextFormat::Text,
         // For the canonical page and the licence.
-        syndication: true,
+        syndication: Some(terms),
     };
     let (item, tags) = content::get_item_tagged(db, visibility, collection, key, &params).await?;
     let fields: Map<String, Json> = item

@@ -152,8 +152,8 @@ pub async fn list(
         None
     };
     include::load(db, visibility, params.format, &params.include, &mut items).await?;
-    if params.syndication {
-        syndication::attach(db, collection, &mut items).await?;
+    if let Some(terms) = &params.syndication {
+        syndication::attach(db, collection, &mut items, terms).await?;
     }
     let tags = page_tags(collection, params, &items);
     for item in &mut items {
@@ -188,7 +188,7 @@ fn decode_cursor(
 /// by relation filters.
 fn page_tags(collection: Collection, params: &ListParams, items: &[ItemObject]) -> Vec<String> {
     let mut tags = std::collections::BTreeSet::new();
-    if params.syndication {
+    if params.syndication.is_some() {
         tags.insert(syndication::TAG.to_owned());
     }
     tags.insert(crate::service::cache::list_tag(collection.as_str()));

@@ -249,8 +249,8 @@ pub async fn search(
         for row in db.query_all_raw(sql.build()).await? {
             found.push(select.object(&row, true)?);
         }
-        if params.syndication {
-            syndication::attach(db, *collection, &mut found).await?;
+        if let Some(terms) = &params.syndication {
+            syndication::attach(db, *collection, &mut found, terms).await?;
         }
         for item in found {
             if let Some(id) = crate::service::item::item_id(&item) {
@@ -279,7 +279,12 @@ pub async fn search(
     let mut tags: std::collections::BTreeSet<String> = types
         .iter()
         .map(|c| crate::service::cache::list_tag(c.as_str()))
-        .chain(params.syndication.then(|| syndication::TAG.to_owned()))
+        .chain(
+            params
+                .syndication
+                .is_some()
+                .then(|| syndication::TAG.to_owned()),
+        )
         .collect();
     for hit in &hits {
         crate::service::content::collect_tags(

@@ -3,6 +3,7 @@
 //! response (the terms row and the publishers the articles name); edited by admins.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, Value};
 use serde_json::{Map, Value as Json};
@@ -10,8 +11,9 @@ use serde_json::{Map, Value as Json};
 use crate::domain::Collection;
 use crate::domain::syndication::{PUBLISHER_OVERRIDES, Syndication, Terms};
 use crate::error::{AppError, Result};
+use crate::service::cache::ReadCache;
 use crate::service::item::ItemObject;
-use crate::service::sql::{SqlBuilder, column};
+use crate::service::sql::{SqlBuilder, column, required};
 
 /// The cache tag of every response showing the terms.
 pub const TAG: &str = "syndication";
@@ -93,11 +95,17 @@ pub struct Subject {
 impl Subject {
     pub fn of(collection: Collection, item: &ItemObject) -> Self {
         let text = |key: &str| item.get(key).and_then(Json::as_str).map(str::to_owned);
+        // The publisher's slug, or the publisher itself when `include=publisher` embeds it.
+        let publisher = match item.get("publisher") {
+            Some(Json::Object(embedded)) => embedded.get("slug").and_then(Json::as_str),
+            Some(other) => other.as_str(),
+            None => None,
+        };
         Self {
             collection,
             slug: text("slug").unwrap_or_default(),
             canonical_url: text("canonical_url"),
-            publisher: text("publisher"),
+            publisher: publisher.map(str::to_owned),
         }
     }
 }
@@ -118,22 +126,97 @@ pub async fn resolve(db: &impl ConnectionTrait, subjects: &[Subject]) -> Result<
         .collect())
 }
 
-/// Adds `syndication` to each of `items` (of `collection`); the response then carries
-/// [`TAG`].
+/// Adds `syndication` to each of `items` (of `collection`) under the deployment's
+/// `terms`; the response then carries [`TAG`]. Only articles naming a publisher cost a
+/// statement (their publishers' own terms).
 pub async fn attach(
     db: &impl ConnectionTrait,
     collection: Collection,
     items: &mut [ItemObject],
+    terms: &Terms,
 ) -> Result<()> {
-    if items.is_empty() {
-        return Ok(());
-    }
     let subjects: Vec<Subject> = items.iter().map(|i| Subject::of(collection, i)).collect();
-    for (item, syndication) in items.iter_mut().zip(resolve(db, &subjects).await?) {
+    let publishers: BTreeSet<String> = subjects
+        .iter()
+        .filter_map(|s| s.publisher.clone())
+        .collect();
+    let overrides = if publishers.is_empty() {
+        HashMap::new()
+    } else {
+        publisher_terms(db, &publishers).await?
+    };
+    for (item, subject) in items.iter_mut().zip(subjects) {
+        let publisher = subject.publisher.as_deref().and_then(|p| overrides.get(p));
+        let syndication = terms.for_item(
+            collection,
+            &subject.slug,
+            subject.canonical_url.as_deref(),
+            publisher,
+        );
         let value = serde_json::to_value(syndication).map_err(AppError::internal)?;
         item.insert(KEY, value);
     }
     Ok(())
+}
+
+/// The terms `publishers` (by slug) state themselves.
+async fn publisher_terms(
+    db: &impl ConnectionTrait,
+    publishers: &BTreeSet<String>,
+) -> Result<HashMap<String, Map<String, Json>>> {
+    let mut sql = SqlBuilder::new(db.get_database_backend());
+    sql.push(&format!(
+        "SELECT slug, {} FROM publishers WHERE slug IN ",
+        PUBLISHER_OVERRIDES.join(", ")
+    ))
+    .bind_list(publishers.iter().cloned());
+    let mut out = HashMap::new();
+    for row in db.query_all_raw(sql.build()).await? {
+        out.insert(required::<String>(&row, 0)?, overrides_of(&row, 1)?);
+    }
+    Ok(out)
+}
+
+fn overrides_of(row: &sea_orm::QueryResult, first: usize) -> Result<Map<String, Json>> {
+    let mut fields = Map::new();
+    for (n, name) in PUBLISHER_OVERRIDES.iter().enumerate() {
+        if let Some(value) = column::<String>(row, first + n)? {
+            fields.insert((*name).to_owned(), Json::String(value));
+        }
+    }
+    Ok(fields)
+}
+
+/// The deployment's terms as an instance last read them, valid until its read cache is
+/// next invalidated: every write bumps that epoch (an edit of the terms included, on any
+/// instance, through the change feed), so a read never shows terms older than the last
+/// write it could see. With the read cache off, the terms are read every time.
+#[derive(Debug, Default)]
+pub struct TermsCache {
+    last: std::sync::Mutex<Option<(u64, Arc<Terms>)>>,
+}
+
+impl TermsCache {
+    pub async fn get(&self, db: &impl ConnectionTrait, cache: &ReadCache) -> Result<Arc<Terms>> {
+        if !cache.enabled() {
+            return Ok(Arc::new(terms(db).await?));
+        }
+        let epoch = cache.epoch();
+        if let Some((at, terms)) = &*self.lock()
+            && *at == epoch
+        {
+            return Ok(Arc::clone(terms));
+        }
+        let loaded = Arc::new(terms(db).await?);
+        *self.lock() = Some((epoch, Arc::clone(&loaded)));
+        Ok(loaded)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(u64, Arc<Terms>)>> {
+        self.last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// The terms and the overrides of `publishers` (by slug), in one statement.
@@ -172,14 +255,7 @@ async fn load(
                 };
             }
             Some(slug) => {
-                let fields = PUBLISHER_OVERRIDES
-                    .iter()
-                    .zip(values)
-                    .filter_map(|(name, value)| {
-                        value.map(|v| ((*name).to_owned(), Json::String(v)))
-                    })
-                    .collect();
-                overrides.insert(slug, fields);
+                overrides.insert(slug, overrides_of(&row, 1)?);
             }
         }
     }

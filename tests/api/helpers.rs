@@ -151,6 +151,7 @@ pub struct TestApp {
     pub address: String,
     pub db: DatabaseConnection,
     pub statements: salve::db::StatementCounter,
+    pub cache: std::sync::Arc<salve::service::cache::ReadCache>,
     pub client: reqwest::Client,
     pub shutdown: ShutdownTrigger,
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -162,16 +163,36 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.state().db.clone();
         let statements = app.state().statements.clone();
+        let cache = app.state().cache.clone();
         let shutdown = app.shutdown_trigger();
         let server = tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
             db,
             statements,
+            cache,
             client: reqwest::Client::new(),
             shutdown,
             server,
         }
+    }
+
+    /// Waits until the server has followed every change recorded so far (an import by the
+    /// CLI reaches it through the change feed: its read cache's epoch stops moving), then
+    /// reads once, so what reads keep between changes (the syndication terms) is loaded:
+    /// statement counts taken after this are those of a server in its steady state.
+    pub async fn settle(&self) {
+        let mut last = self.cache.epoch();
+        loop {
+            // Longer than SQLite's 200 ms change-log poll.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let now = self.cache.epoch();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        assert_eq!(self.get("/v1/publishers?limit=1").await.status(), 200);
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

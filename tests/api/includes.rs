@@ -10,13 +10,13 @@ use crate::engine_tests;
 use crate::helpers::{Engine, generate, spawn_app, stderr};
 
 /// For every collection: all its relations in one request equal each relation alone,
-/// item by item, and cost one statement for the page plus one for the level (plus the
-/// syndication terms).
+/// item by item, and cost one statement for the page plus one for the level.
 async fn every_relation_of_a_level_in_one_statement_matches_each_alone(engine: Engine) {
     let (app, db) = spawn_app(engine).await;
     let set = generate("S", &db.dir().join("scale-s"));
     let output = db.cli(&["import", set.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
+    app.settle().await;
 
     for collection in Collection::ALL {
         let names: Vec<&str> = relations(collection).iter().map(|r| r.name).collect();
@@ -25,10 +25,13 @@ async fn every_relation_of_a_level_in_one_statement_matches_each_alone(engine: E
         let together = app
             .json(&format!("{base}&include={}", names.join(",")))
             .await;
+        // A page of articles naming a publisher also reads its own syndication terms.
+        let named = |item: &serde_json::Value| item["publisher"].is_object();
+        let publishers = u64::from(together["data"].as_array().unwrap().iter().any(named));
         assert_eq!(
             app.statements.get() - before,
-            3,
-            "{collection}: page + one level for {names:?} + the syndication terms"
+            2 + publishers,
+            "{collection}: page + one level for {names:?}"
         );
         let items = together["data"].as_array().unwrap();
         assert!(!items.is_empty(), "{collection}");
@@ -58,6 +61,7 @@ async fn nested_levels_mix_relations_with_different_parents(engine: Engine) {
     let set = generate("S", &db.dir().join("scale-s"));
     let output = db.cli(&["import", set.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
+    app.settle().await;
 
     let base = "/v1/articles?limit=30&sort=slug";
     let before = app.statements.get();
@@ -67,7 +71,7 @@ async fn nested_levels_mix_relations_with_different_parents(engine: Engine) {
     assert_eq!(
         app.statements.get() - before,
         4,
-        "page + two levels + the syndication terms"
+        "page + two levels + the publishers' own syndication terms"
     );
     for (path, pick) in [
         ("author.articles", ["author", "articles"]),

@@ -145,6 +145,11 @@ async fn admins_edit_the_terms_and_publishers_override_them(engine: Engine) {
         "Carex: not medical advice."
     );
     assert_eq!(article["data"]["syndication"]["canonical_url"], CANONICAL);
+    let embedded = app.json(&format!("{ARTICLE}?include=publisher")).await;
+    assert_eq!(
+        embedded["data"]["syndication"]["disclaimer"], "Carex: not medical advice.",
+        "with the publisher embedded too"
+    );
     let technique = app.json("/v1/techniques/deep-tissue-massage").await;
     assert_eq!(
         technique["data"]["syndication"]["disclaimer"],

@@ -148,8 +148,14 @@ fn json_ld_field(collection: Collection) -> Field {
                 .ok_or_else(|| Error::new("an item without a slug"))?;
             let data = ctx.data::<RequestData>()?;
             let key = ItemKey::Slug(slug);
+            let state = &data.state;
+            let terms = state
+                .terms
+                .get(&state.db, &state.cache)
+                .await
+                .map_err(|e| gql_error(&e))?;
             let (document, _, tags) =
-                jsonld::document(&data.state.db, data.visibility, collection, key)
+                jsonld::document(&state.db, data.visibility, collection, key, terms)
                     .await
                     .map_err(|e| gql_error(&e))?;
             data.note_tags(&tags);

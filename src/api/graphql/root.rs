@@ -277,8 +277,6 @@ pub fn sort_enum(collection: Collection) -> Enum {
 fn list_params(ctx: &ResolverContext<'_>, collection: Collection) -> Result<ListParams, Error> {
     let invalid = |e: AppError| gql_error(&e);
     let mut params = ListParams::new(collection);
-    // The `syndication` field resolves them when asked.
-    params.syndication = false;
     params.limit = page_size(&ctx.args, PageSize::DEFAULT)?;
     if let Some(after) = ctx.args.get("after").filter(|v| !v.is_null()) {
         params.cursor = Some(after.string()?.to_owned());
@@ -432,7 +430,7 @@ async fn run_search<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'
         cursor: after,
         format: TextFormat::Markdown,
         // The `syndication` field resolves them when asked.
-        syndication: false,
+        syndication: None,
     };
     let page = search::search(
         &data.state.db,

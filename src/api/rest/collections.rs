@@ -69,7 +69,8 @@ async fn list_items(
     caller.require(Scope::Read)?;
     let json = negotiate(&req, &[Representation::Json])?;
     read_through(&req, &state, &caller, json, || async {
-        let params = list_params(**collection, &query)?;
+        let mut params = list_params(**collection, &query)?;
+        params.syndication = Some(state.terms.get(&state.db, &state.cache).await?);
         let page = listing::list(
             &state.db,
             &state.cursors,
@@ -141,12 +142,14 @@ async fn respond_item(
     caller.require(Scope::Read)?;
     let representation = negotiate(req, &[Representation::Json, Representation::JsonLd])?;
     read_through(req, state, caller, representation, || async {
-        let params = item_params(collection, query)?;
+        let mut params = item_params(collection, query)?;
+        let terms = state.terms.get(&state.db, &state.cache).await?;
         if representation == Representation::JsonLd {
             let (document, item, tags) =
-                jsonld::document(&state.db, caller.visibility(), collection, key).await?;
+                jsonld::document(&state.db, caller.visibility(), collection, key, terms).await?;
             return with_links(render_jsonld(&document, &item, tags)?, &item);
         }
+        params.syndication = Some(terms);
         let (item, tags) =
             content::get_item_tagged(&state.db, caller.visibility(), collection, key, &params)
                 .await?;

@@ -28,7 +28,8 @@ async fn search_all(
     caller.require(Scope::Read)?;
     let json = negotiate(&req, &[Representation::Json])?;
     read_through(&req, &state, &caller, json, || async {
-        let params = search_params(&query)?;
+        let mut params = search_params(&query)?;
+        params.syndication = Some(state.terms.get(&state.db, &state.cache).await?);
         let page = search::search(
             &state.db,
             &state.cursors,

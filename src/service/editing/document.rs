@@ -16,6 +16,7 @@ use crate::error::{AppError, FieldError, Result};
 use crate::service::Visibility;
 use crate::service::item::{ItemObject, ItemSelect, item_etag};
 use crate::service::sql::SqlBuilder;
+use crate::service::syndication;
 
 pub type Document = Map<String, Json>;
 
@@ -261,9 +262,14 @@ pub async fn load_current(
         return Ok(None);
     };
     let item = select.object(&row, true)?;
-    let mut shown = [item.clone()];
-    crate::service::syndication::attach(conn, collection, &mut shown).await?;
-    let [shown] = shown;
+    let mut shown = item.clone();
+    let subject = syndication::Subject::of(collection, &item);
+    if let Some(terms) = syndication::resolve(conn, &[subject]).await?.pop() {
+        shown.insert(
+            syndication::KEY,
+            serde_json::to_value(terms).map_err(crate::error::AppError::internal)?,
+        );
+    }
     Ok(Some(Current {
         id: row.try_get("", "id")?,
         version: row.try_get("", "version")?,
