@@ -45,6 +45,47 @@ pub struct Syndication {
     pub disclaimer: Option<String>,
 }
 
+/// What a reader of an item gets (the [`Syndication`] fields), described.
+pub const ITEM_TERMS: [(&str, &str); 6] = [
+    ("licence_url", "The licence the content is offered under."),
+    (
+        "attribution_text",
+        "The attribution to show with the content.",
+    ),
+    ("attribution_url", "Where the attribution links."),
+    (
+        "logo_url",
+        "The publisher's logo, shown with the attribution.",
+    ),
+    ("canonical_url", "The item's canonical page."),
+    (
+        "disclaimer",
+        "The medical disclaimer to show beside the content.",
+    ),
+];
+
+/// What the deployment states (the [`Terms`] fields, in their column order), described.
+pub const DEPLOYMENT_TERMS: [(&str, &str); 6] = [
+    (
+        "licence_url",
+        "The licence the content is offered under (https).",
+    ),
+    (
+        "attribution_text",
+        "The attribution a storefront shows (one line).",
+    ),
+    ("attribution_url", "Where the attribution links (https)."),
+    ("logo_url", "The publisher's logo (https)."),
+    (
+        "disclaimer",
+        "The medical disclaimer shown beside the content.",
+    ),
+    (
+        "canonical_base_url",
+        "Items without a canonical page of their own have `<base>/<collection>/<slug>` (https).",
+    ),
+];
+
 /// The publisher fields that override the deployment's terms for its articles.
 pub const PUBLISHER_OVERRIDES: [&str; 5] = [
     "licence_url",

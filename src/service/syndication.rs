@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, Value};
 use serde_json::{Map, Value as Json};
 
 use crate::domain::Collection;
-use crate::domain::syndication::{PUBLISHER_OVERRIDES, Syndication, Terms};
+use crate::domain::syndication::{DEPLOYMENT_TERMS, PUBLISHER_OVERRIDES, Syndication, Terms};
 use crate::error::{AppError, Result};
 use crate::service::cache::ReadCache;
 use crate::service::item::ItemObject;
@@ -21,21 +21,17 @@ pub const TAG: &str = "syndication";
 /// The key items carry the terms under.
 pub const KEY: &str = "syndication";
 
-const TERM_COLUMNS: [&str; 6] = [
-    "licence_url",
-    "attribution_text",
-    "attribution_url",
-    "logo_url",
-    "disclaimer",
-    "canonical_base_url",
-];
+/// The columns of the terms row, in [`DEPLOYMENT_TERMS`] order.
+fn term_columns() -> String {
+    DEPLOYMENT_TERMS.map(|(name, _)| name).join(", ")
+}
 
 /// The deployment's terms.
 pub async fn terms(db: &impl ConnectionTrait) -> Result<Terms> {
     let mut sql = SqlBuilder::new(db.get_database_backend());
     sql.push(&format!(
         "SELECT {} FROM syndication WHERE id = 1",
-        TERM_COLUMNS.join(", ")
+        term_columns()
     ));
     let row = db.query_one_raw(sql.build()).await?;
     let Some(row) = row else {
@@ -68,7 +64,7 @@ pub async fn store(conn: &impl ConnectionTrait, terms: &Terms) -> Result<()> {
     ];
     let mut sql = SqlBuilder::new(conn.get_database_backend());
     sql.push("UPDATE syndication SET ");
-    for (column, value) in TERM_COLUMNS.iter().zip(values) {
+    for ((column, _), value) in DEPLOYMENT_TERMS.iter().zip(values) {
         sql.push(column)
             .push(" = ")
             .bind(Value::from(value.clone()))
@@ -231,14 +227,14 @@ async fn load(
     sql.push(&format!(
         "SELECT NULL AS slug, {} FROM syndication WHERE id = 1 UNION ALL SELECT slug, {}, NULL \
          FROM publishers WHERE slug IN ",
-        TERM_COLUMNS.join(", "),
+        term_columns(),
         PUBLISHER_OVERRIDES.join(", ")
     ))
     .bind_list(publishers.iter().map(|s| (*s).to_owned()));
     let mut terms = Terms::default();
     let mut overrides = HashMap::new();
     for row in db.query_all_raw(sql.build()).await? {
-        let values: Vec<Option<String>> = (1..=TERM_COLUMNS.len())
+        let values: Vec<Option<String>> = (1..=DEPLOYMENT_TERMS.len())
             .map(|n| column::<String>(&row, n))
             .collect::<Result<_>>()?;
         match column::<String>(&row, 0)? {

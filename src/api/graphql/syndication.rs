@@ -11,44 +11,8 @@ use super::RequestData;
 use super::errors::gql_error;
 use super::values::{Item, camel};
 use crate::domain::Collection;
-use crate::domain::syndication::Terms;
+use crate::domain::syndication::{DEPLOYMENT_TERMS, ITEM_TERMS, Terms};
 use crate::service::syndication::{self, Subject};
-
-const ITEM_TERMS: [(&str, &str); 6] = [
-    ("licence_url", "The licence the content is offered under."),
-    (
-        "attribution_text",
-        "The attribution to show with the content.",
-    ),
-    ("attribution_url", "Where the attribution links."),
-    (
-        "logo_url",
-        "The publisher's logo, shown with the attribution.",
-    ),
-    ("canonical_url", "The item's canonical page."),
-    (
-        "disclaimer",
-        "The medical disclaimer to show beside the content.",
-    ),
-];
-
-const DEPLOYMENT_TERMS: [(&str, &str); 6] = [
-    (
-        "licence_url",
-        "The licence the content is offered under (https).",
-    ),
-    ("attribution_text", "The attribution a storefront shows."),
-    ("attribution_url", "Where the attribution links (https)."),
-    ("logo_url", "The publisher's logo (https)."),
-    (
-        "disclaimer",
-        "The medical disclaimer shown beside the content.",
-    ),
-    (
-        "canonical_base_url",
-        "Items without a canonical page of their own have `<base>/<collection>/<slug>` (https).",
-    ),
-];
 
 /// `snake_case` JSON → a GraphQL object with `camelCase` keys.
 fn camel_object(json: &Json) -> Value {
