@@ -30,6 +30,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once at start-up; boxing would only obscure the settings"
+)]
 pub enum Command {
     /// Run the HTTP API (runs pending migrations; loads the demo content into an empty
     /// database unless --no-demo).
@@ -289,6 +293,11 @@ pub struct ServeSettings {
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub review_interval_days: u32,
 
+    /// The language of the content, as a BCP 47 tag (e.g. `en`, `en-GB`): the `inLanguage`
+    /// of articles' JSON-LD.
+    #[arg(long, env = "SALVE_CONTENT_LANGUAGE", default_value = "en", value_parser = language_tag)]
+    pub content_language: String,
+
     /// Turn the read cache off (every read goes to the database).
     #[arg(long, env = "SALVE_NO_CACHE")]
     pub no_cache: bool,
@@ -473,6 +482,24 @@ fn declared_defaults<T: Args + FromArgMatches>() -> T {
         .unwrap_or_else(|e| panic!("the declared defaults do not parse: {e}"))
 }
 
+/// A BCP 47 language tag in its common shape: a 2–3 letter language, then subtags of 1–8
+/// letters or digits (`en`, `pt-BR`, `zh-Hant-TW`).
+fn language_tag(value: &str) -> Result<String, String> {
+    let mut parts = value.split('-');
+    let language = parts.next().unwrap_or_default();
+    let valid = (2..=3).contains(&language.len())
+        && language.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts
+            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "{value:?} is not a BCP 47 language tag (e.g. en, en-GB)"
+        ))
+    }
+}
+
 /// A value sent verbatim as an HTTP header: printable ASCII only.
 fn header_text(value: &str) -> Result<String, String> {
     if value
@@ -512,5 +539,24 @@ mod tests {
         assert_eq!(database.pg_plan_cache_mode, PlanCacheMode::Generic);
         assert!(database.database_url.is_none());
         assert!(!database.background_checkpoint);
+        assert_eq!(serve.content_language, "en");
+    }
+
+    #[test]
+    fn language_tags_have_the_common_shape() {
+        for good in ["en", "en-GB", "pt-BR", "zh-Hant-TW", "haw"] {
+            assert!(language_tag(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "e",
+            "english",
+            "en_GB",
+            "en-",
+            "en-GB-toolongsubtag",
+            "<en>",
+        ] {
+            assert!(language_tag(bad).is_err(), "{bad}");
+        }
     }
 }

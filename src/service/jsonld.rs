@@ -53,6 +53,7 @@ pub async fn document(
     collection: Collection,
     key: ItemKey<'_>,
     terms: Arc<Terms>,
+    language: &str,
 ) -> Result<(Json, ItemObject, Vec<String>)> {
     let paths: Vec<Vec<&str>> = shown(collection).iter().map(|name| vec![*name]).collect();
     let params = ItemParams {
@@ -69,6 +70,9 @@ pub async fn document(
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
     let mut node = node(collection, &fields, false);
+    if collection == Collection::Articles {
+        node.insert("inLanguage".into(), json!(language));
+    }
     node.insert("@context".into(), json!(CONTEXT));
     Ok((Json::Object(node), item, tags))
 }

@@ -35,6 +35,7 @@ async fn every_item_has_its_schema_org_type(engine: Engine) {
     let article = ld(&app, "/v1/articles/massage-for-lower-back-pain").await;
     assert_eq!(article["@context"], "https://schema.org");
     assert_eq!(article["@type"], "MedicalWebPage");
+    assert_eq!(article["inLanguage"], "en");
     assert_eq!(
         article["headline"],
         "Massage for Lower Back Pain: Benefits, Types, and More"

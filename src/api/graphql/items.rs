@@ -154,10 +154,16 @@ fn json_ld_field(collection: Collection) -> Field {
                 .get(&state.db, &state.cache)
                 .await
                 .map_err(|e| gql_error(&e))?;
-            let (document, _, tags) =
-                jsonld::document(&state.db, data.visibility, collection, key, terms)
-                    .await
-                    .map_err(|e| gql_error(&e))?;
+            let (document, _, tags) = jsonld::document(
+                &state.db,
+                data.visibility,
+                collection,
+                key,
+                terms,
+                &state.settings.serve.content_language,
+            )
+            .await
+            .map_err(|e| gql_error(&e))?;
             data.note_tags(&tags);
             Ok(Some(FieldValue::value(Value::from_json(document)?)))
         })

@@ -145,8 +145,16 @@ async fn respond_item(
         let mut params = item_params(collection, query)?;
         let terms = state.terms.get(&state.db, &state.cache).await?;
         if representation == Representation::JsonLd {
-            let (document, item, tags) =
-                jsonld::document(&state.db, caller.visibility(), collection, key, terms).await?;
+            let language = &state.settings.serve.content_language;
+            let (document, item, tags) = jsonld::document(
+                &state.db,
+                caller.visibility(),
+                collection,
+                key,
+                terms,
+                language,
+            )
+            .await?;
             return with_links(render_jsonld(&document, &item, tags)?, &item);
         }
         params.syndication = Some(terms);
