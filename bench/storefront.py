@@ -22,8 +22,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rest  # noqa: E402  (shared helpers: server, wrk, databases)
@@ -58,26 +56,8 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def demo_server(url, port, extra):
-    # The default server loads the demo into the empty database.
-    server = rest.Server.__new__(rest.Server)
-    server.port = port
-    server.proc = subprocess.Popen([rest.binary(), "serve", "--bind", "127.0.0.1:%d" % port] + extra,
-                                   env=rest.env_for(url), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(server.base() + "/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.05)
-    sys.exit("server did not become ready")
-
-
 def cached(url, port, duration):
-    server = demo_server(url, port, [])
+    server = rest.Server(url, port, [], demo=True)
     try:
         results = {"healthz": wrk(server, "/healthz", None, duration, 32)}
         for name, path, accept in READS:
@@ -88,7 +68,7 @@ def cached(url, port, duration):
 
 
 def uncached(url, port, duration, rounds):
-    server = demo_server(url, port, ["--no-cache"])
+    server = rest.Server(url, port, ["--no-cache"], demo=True)
     per_request = {name: [] for name, _, _ in READS}
     try:
         for _ in range(rounds):
