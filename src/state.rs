@@ -67,6 +67,13 @@ impl AppState {
         }
     }
 
+    /// The deployment's syndication terms, from memory while the read cache has not moved.
+    pub async fn syndication_terms(
+        &self,
+    ) -> crate::error::Result<Arc<crate::domain::syndication::Terms>> {
+        self.terms.get(&self.db, &self.cache).await
+    }
+
     pub fn public_read(&self) -> bool {
         !self.settings.serve.no_public_read
     }

@@ -149,9 +149,28 @@ pub async fn attach(
             subject.canonical_url.as_deref(),
             publisher,
         );
-        let value = serde_json::to_value(syndication).map_err(AppError::internal)?;
-        item.insert(KEY, value);
+        put(item, syndication)?;
     }
+    Ok(())
+}
+
+/// The item as a read shows it: with its syndication terms (the deployment's and its
+/// publisher's, read in one statement).
+pub async fn shown(
+    db: &impl ConnectionTrait,
+    collection: Collection,
+    item: &ItemObject,
+) -> Result<ItemObject> {
+    let mut shown = item.clone();
+    if let Some(syndication) = resolve(db, &[Subject::of(collection, item)]).await?.pop() {
+        put(&mut shown, syndication)?;
+    }
+    Ok(shown)
+}
+
+fn put(item: &mut ItemObject, syndication: Syndication) -> Result<()> {
+    let value = serde_json::to_value(syndication).map_err(AppError::internal)?;
+    item.insert(KEY, value);
     Ok(())
 }
 

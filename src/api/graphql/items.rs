@@ -149,11 +149,7 @@ fn json_ld_field(collection: Collection) -> Field {
             let data = ctx.data::<RequestData>()?;
             let key = ItemKey::Slug(slug);
             let state = &data.state;
-            let terms = state
-                .terms
-                .get(&state.db, &state.cache)
-                .await
-                .map_err(|e| gql_error(&e))?;
+            let terms = state.syndication_terms().await.map_err(|e| gql_error(&e))?;
             let (document, _, tags) = jsonld::document(
                 &state.db,
                 data.visibility,

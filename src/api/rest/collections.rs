@@ -70,7 +70,7 @@ async fn list_items(
     let json = negotiate(&req, &[Representation::Json])?;
     read_through(&req, &state, &caller, json, || async {
         let mut params = list_params(**collection, &query)?;
-        params.syndication = Some(state.terms.get(&state.db, &state.cache).await?);
+        params.syndication = Some(state.syndication_terms().await?);
         let page = listing::list(
             &state.db,
             &state.cursors,
@@ -143,7 +143,7 @@ async fn respond_item(
     let representation = negotiate(req, &[Representation::Json, Representation::JsonLd])?;
     read_through(req, state, caller, representation, || async {
         let mut params = item_params(collection, query)?;
-        let terms = state.terms.get(&state.db, &state.cache).await?;
+        let terms = state.syndication_terms().await?;
         if representation == Representation::JsonLd {
             let language = &state.settings.serve.content_language;
             let (document, item, tags) = jsonld::document(

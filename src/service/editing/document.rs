@@ -262,14 +262,7 @@ pub async fn load_current(
         return Ok(None);
     };
     let item = select.object(&row, true)?;
-    let mut shown = item.clone();
-    let subject = syndication::Subject::of(collection, &item);
-    if let Some(terms) = syndication::resolve(conn, &[subject]).await?.pop() {
-        shown.insert(
-            syndication::KEY,
-            serde_json::to_value(terms).map_err(crate::error::AppError::internal)?,
-        );
-    }
+    let shown = syndication::shown(conn, collection, &item).await?;
     Ok(Some(Current {
         id: row.try_get("", "id")?,
         version: row.try_get("", "version")?,
