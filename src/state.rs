@@ -74,6 +74,18 @@ impl AppState {
         self.terms.get(&self.db, &self.cache).await
     }
 
+    /// Where REST reads take the terms from: memory while the read cache follows every
+    /// change, else the content's own statement.
+    pub async fn syndication_source(
+        &self,
+    ) -> crate::error::Result<crate::domain::syndication::TermsSource> {
+        use crate::domain::syndication::TermsSource;
+        Ok(match self.cache.enabled() {
+            true => TermsSource::Held(self.syndication_terms().await?),
+            false => TermsSource::Read,
+        })
+    }
+
     pub fn public_read(&self) -> bool {
         !self.settings.serve.no_public_read
     }

@@ -9,9 +9,8 @@ use super::model::Collection;
 use super::paging::PageSize;
 use super::relations::{Relation, relation, relations};
 use super::rich_text::TextFormat;
-use super::syndication::Terms;
+use super::syndication::TermsSource;
 use crate::error::{AppError, Result};
-use std::sync::Arc;
 
 pub const MAX_INCLUDE_DEPTH: usize = 3;
 const MAX_SEARCH_TERMS: usize = 16;
@@ -137,7 +136,7 @@ pub struct ListParams {
     pub format: TextFormat,
     /// The deployment's terms, to give each item its syndication terms (REST reads;
     /// GraphQL resolves them only when asked).
-    pub syndication: Option<Arc<Terms>>,
+    pub syndication: Option<TermsSource>,
     /// Also return a cursor for every item (GraphQL edges), not only for the page end.
     pub edge_cursors: bool,
 }
@@ -188,7 +187,7 @@ pub struct SearchParams {
     /// The form of the hits' Markdown fields.
     pub format: TextFormat,
     /// The deployment's terms, to give each hit's item its syndication terms.
-    pub syndication: Option<Arc<Terms>>,
+    pub syndication: Option<TermsSource>,
 }
 
 /// Parameters of a single-item read.
@@ -199,7 +198,7 @@ pub struct ItemParams {
     /// The form of Markdown fields, embedded items' included.
     pub format: TextFormat,
     /// The deployment's terms, to give the item its syndication terms.
-    pub syndication: Option<Arc<Terms>>,
+    pub syndication: Option<TermsSource>,
 }
 
 /// Sort keys from (field name, descending) pairs: known fields, each once, at most 3.

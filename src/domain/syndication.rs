@@ -34,6 +34,15 @@ pub struct Terms {
     pub canonical_base_url: Option<String>,
 }
 
+/// Where a read takes the deployment's terms from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TermsSource {
+    /// Terms the instance holds, known to be current.
+    Held(std::sync::Arc<Terms>),
+    /// Read with the content, in the same statement where it can be.
+    Read,
+}
+
 /// What a reader of one item gets: the terms that apply to it, null where not set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Syndication {

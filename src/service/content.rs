@@ -77,11 +77,14 @@ pub async fn get_item_tagged(
         return Err(not_found());
     }
     let mut items = if params.include.is_empty() {
-        let select = ItemSelect::formatted(
-            collection,
-            visibility,
-            db.get_database_backend(),
-            params.format,
+        let select = syndication::read_with(
+            ItemSelect::formatted(
+                collection,
+                visibility,
+                db.get_database_backend(),
+                params.format,
+            ),
+            params.syndication.as_ref(),
         );
         let mut sql = SqlBuilder::new(db.get_database_backend());
         select.push_select(&mut sql);
@@ -100,11 +103,14 @@ pub async fn get_item_tagged(
             fields: FieldSet::ALL.in_format(params.format),
         };
         let item = include::load_with_item(db, visibility, root, &params.include).await?;
-        vec![item.ok_or_else(not_found)?]
+        let mut items = vec![item.ok_or_else(not_found)?];
+        if let Some(source) = &params.syndication {
+            syndication::attach(db, collection, &mut items, source).await?;
+        }
+        items
     };
     let mut tags = std::collections::BTreeSet::new();
-    if let Some(terms) = &params.syndication {
-        syndication::attach(db, collection, &mut items, terms).await?;
+    if params.syndication.is_some() {
         tags.insert(syndication::TAG.to_owned());
     }
     collect_tags(collection, &items, &params.include, &mut tags);

@@ -123,6 +123,19 @@ pub struct ItemSelect {
     pub exprs: Vec<String>,
     /// Joins that resolve references to slugs.
     pub joins: String,
+    /// Columns read after the item's own (at that index), and what they add to it.
+    extra: Option<(usize, Box<dyn ExtraColumns>)>,
+}
+
+/// Columns an item's statement reads besides the item's own, and what they add to the
+/// item's object.
+pub trait ExtraColumns: Send + Sync {
+    /// The expressions, in order.
+    fn exprs(&self) -> Vec<String>;
+    /// The join they need, if any.
+    fn join(&self) -> &'static str;
+    /// Adds what the row's columns from `first` on say to `item`.
+    fn put(&self, row: &QueryResult, first: usize, item: &mut ItemObject) -> Result<()>;
 }
 
 impl ItemSelect {
@@ -211,7 +224,35 @@ impl ItemSelect {
             columns,
             exprs,
             joins,
+            extra: None,
         }
+    }
+
+    /// Also reads `extra`'s columns, after the item's own, in the same statement.
+    pub fn with_extra(mut self, extra: Box<dyn ExtraColumns>) -> Self {
+        let exprs = extra.exprs();
+        for expr in &exprs {
+            self.columns.push_str(", ");
+            self.columns.push_str(expr);
+        }
+        self.joins.push_str(extra.join());
+        self.extra = Some((self.exprs.len(), extra));
+        self.exprs.extend(exprs);
+        self
+    }
+
+    pub fn collection(&self) -> Collection {
+        self.collection
+    }
+
+    /// The alias a reference to `target` is joined as, if the select reads one.
+    pub fn reference_alias(&self, target: Collection) -> Option<String> {
+        let fields = self.collection.fields();
+        let n = fields
+            .iter()
+            .position(|f| matches!(f.kind, FieldKind::Reference(t) if t == target))?;
+        let read = self.fields.iter().any(|f| f.name == fields[n].name);
+        read.then(|| format!("r{n}"))
     }
 
     /// The PostgreSQL type of each column, in order.
@@ -295,6 +336,9 @@ impl ItemSelect {
                 FieldKind::Timestamp => timestamp(row.try_get_by_index(at)?),
             };
             object.insert(field.name, value);
+        }
+        if let Some((at, extra)) = &self.extra {
+            extra.put(row, first + at, &mut object)?;
         }
         Ok(object)
     }

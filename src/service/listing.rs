@@ -64,7 +64,10 @@ pub async fn list(
         .transpose()?;
     let fingerprint = fingerprint(collection, visibility, params);
     let cursor = decode_cursor(codec, &fingerprint, params)?;
-    let select = ItemSelect::formatted(collection, visibility, backend, params.format);
+    let select = syndication::read_with(
+        ItemSelect::formatted(collection, visibility, backend, params.format),
+        params.syndication.as_ref(),
+    );
     let mut sql = SqlBuilder::new(backend);
     let alias = match &search {
         // Searches rank in a subquery, so keyset conditions can name the score. It
@@ -152,9 +155,6 @@ pub async fn list(
         None
     };
     include::load(db, visibility, params.format, &params.include, &mut items).await?;
-    if let Some(terms) = &params.syndication {
-        syndication::attach(db, collection, &mut items, terms).await?;
-    }
     let tags = page_tags(collection, params, &items);
     for item in &mut items {
         retain_fields(item, params.fields.as_deref(), &params.include);

@@ -241,16 +241,16 @@ pub async fn search(
         if ids.is_empty() {
             continue;
         }
-        let select = ItemSelect::formatted(*collection, visibility, backend, params.format);
+        let select = syndication::read_with(
+            ItemSelect::formatted(*collection, visibility, backend, params.format),
+            params.syndication.as_ref(),
+        );
         let mut sql = SqlBuilder::new(backend);
         select.push_select(&mut sql);
         sql.push(" WHERE t.id IN ").bind_list(ids.iter().copied());
         let mut found = Vec::with_capacity(ids.len());
         for row in db.query_all_raw(sql.build()).await? {
             found.push(select.object(&row, true)?);
-        }
-        if let Some(terms) = &params.syndication {
-            syndication::attach(db, *collection, &mut found, terms).await?;
         }
         for item in found {
             if let Some(id) = crate::service::item::item_id(&item) {

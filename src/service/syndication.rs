@@ -1,18 +1,21 @@
 //! Syndication terms on every item read: the deployment's terms, the article's publisher's
-//! own where it states them, and each item's canonical page. Read in one statement per
-//! response (the terms row and the publishers the articles name); edited by admins.
+//! own where it states them, and each item's canonical page. Read with the items
+//! themselves where one statement reads them (the deployment's terms only when the
+//! instance does not hold them), else in one statement of their own; edited by admins.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde_json::{Map, Value as Json};
 
 use crate::domain::Collection;
-use crate::domain::syndication::{DEPLOYMENT_TERMS, PUBLISHER_OVERRIDES, Syndication, Terms};
+use crate::domain::syndication::{
+    DEPLOYMENT_TERMS, PUBLISHER_OVERRIDES, Syndication, Terms, TermsSource,
+};
 use crate::error::{AppError, Result};
 use crate::service::cache::ReadCache;
-use crate::service::item::ItemObject;
+use crate::service::item::{ExtraColumns, ItemObject, ItemSelect};
 use crate::service::sql::{SqlBuilder, column, required};
 
 /// The cache tag of every response showing the terms.
@@ -33,11 +36,15 @@ pub async fn terms(db: &impl ConnectionTrait) -> Result<Terms> {
         "SELECT {} FROM syndication WHERE id = 1",
         term_columns()
     ));
-    let row = db.query_one_raw(sql.build()).await?;
-    let Some(row) = row else {
-        return Ok(Terms::default());
-    };
-    let get = |n: usize| column::<String>(&row, n);
+    match db.query_one_raw(sql.build()).await? {
+        Some(row) => terms_of(&row, 0),
+        None => Ok(Terms::default()),
+    }
+}
+
+/// The terms in a row's columns from `first` on, in [`DEPLOYMENT_TERMS`] order.
+fn terms_of(row: &QueryResult, first: usize) -> Result<Terms> {
+    let get = |n: usize| column::<String>(row, first + n);
     Ok(Terms {
         licence_url: get(0)?,
         attribution_text: get(1)?,
@@ -122,26 +129,29 @@ pub async fn resolve(db: &impl ConnectionTrait, subjects: &[Subject]) -> Result<
         .collect())
 }
 
-/// Adds `syndication` to each of `items` (of `collection`) under the deployment's
-/// `terms`; the response then carries [`TAG`]. Only articles naming a publisher cost a
-/// statement (their publishers' own terms).
+/// Adds `syndication` to each of `items` (of `collection`); the response then carries
+/// [`TAG`]. One statement at most: the publishers the articles name, with the
+/// deployment's terms unless the instance holds them.
 pub async fn attach(
     db: &impl ConnectionTrait,
     collection: Collection,
     items: &mut [ItemObject],
-    terms: &Terms,
+    source: &TermsSource,
 ) -> Result<()> {
     let subjects: Vec<Subject> = items.iter().map(|i| Subject::of(collection, i)).collect();
-    let publishers: BTreeSet<String> = subjects
+    let publishers: BTreeSet<&str> = subjects
         .iter()
-        .filter_map(|s| s.publisher.clone())
+        .filter_map(|s| s.publisher.as_deref())
         .collect();
-    let overrides = if publishers.is_empty() {
-        HashMap::new()
-    } else {
-        publisher_terms(db, &publishers).await?
+    let (terms, overrides) = match source {
+        TermsSource::Held(terms) if publishers.is_empty() => (Arc::clone(terms), HashMap::new()),
+        TermsSource::Held(terms) => (Arc::clone(terms), publisher_terms(db, &publishers).await?),
+        TermsSource::Read => {
+            let (terms, overrides) = load(db, &publishers).await?;
+            (Arc::new(terms), overrides)
+        }
     };
-    for (item, subject) in items.iter_mut().zip(subjects) {
+    for (item, subject) in items.iter_mut().zip(&subjects) {
         let publisher = subject.publisher.as_deref().and_then(|p| overrides.get(p));
         let syndication = terms.for_item(
             collection,
@@ -152,6 +162,86 @@ pub async fn attach(
         put(item, syndication)?;
     }
     Ok(())
+}
+
+/// Reads each item's terms (from `source`, if any) in `select`'s own statement; objects
+/// carry them under [`KEY`].
+pub fn read_with(select: ItemSelect, source: Option<&TermsSource>) -> ItemSelect {
+    let Some(source) = source else {
+        return select;
+    };
+    let publisher = select.reference_alias(Collection::Publishers);
+    let extra = InStatement::new(select.collection(), publisher, source);
+    select.with_extra(Box::new(extra))
+}
+
+/// An item's terms read in the item's own statement ([`read_with`]): its
+/// publisher's, through the select's own join of the publisher (so only one the reader
+/// may see counts), and the deployment's (joined as `syn`) unless the instance holds them.
+#[derive(Debug, Clone)]
+struct InStatement {
+    collection: Collection,
+    /// The alias the select joins the item's publisher as (articles).
+    publisher: Option<String>,
+    held: Option<Arc<Terms>>,
+}
+
+impl InStatement {
+    fn new(collection: Collection, publisher: Option<String>, source: &TermsSource) -> Self {
+        let held = match source {
+            TermsSource::Held(terms) => Some(Arc::clone(terms)),
+            TermsSource::Read => None,
+        };
+        Self {
+            collection,
+            publisher,
+            held,
+        }
+    }
+}
+
+impl ExtraColumns for InStatement {
+    fn exprs(&self) -> Vec<String> {
+        let mut exprs = Vec::new();
+        if let Some(alias) = &self.publisher {
+            exprs.extend(PUBLISHER_OVERRIDES.iter().map(|c| format!("{alias}.{c}")));
+        }
+        if self.held.is_none() {
+            exprs.extend(DEPLOYMENT_TERMS.iter().map(|(c, _)| format!("syn.{c}")));
+        }
+        exprs
+    }
+
+    fn join(&self) -> &'static str {
+        match self.held {
+            Some(_) => "",
+            None => " LEFT JOIN syndication syn ON syn.id = 1",
+        }
+    }
+
+    fn put(&self, row: &QueryResult, first: usize, item: &mut ItemObject) -> Result<()> {
+        let publisher = match self.publisher {
+            Some(_) => Some(overrides_of(row, first)?),
+            None => None,
+        };
+        let read;
+        let terms = match &self.held {
+            Some(terms) => terms.as_ref(),
+            None => {
+                let at = first + publisher.as_ref().map_or(0, |_| PUBLISHER_OVERRIDES.len());
+                read = terms_of(row, at)?;
+                &read
+            }
+        };
+        let subject = Subject::of(self.collection, item);
+        let syndication = terms.for_item(
+            self.collection,
+            &subject.slug,
+            subject.canonical_url.as_deref(),
+            publisher.as_ref(),
+        );
+        put(item, syndication)
+    }
 }
 
 /// The item as a read shows it: with its syndication terms (the deployment's and its
@@ -177,14 +267,14 @@ fn put(item: &mut ItemObject, syndication: Syndication) -> Result<()> {
 /// The terms `publishers` (by slug) state themselves.
 async fn publisher_terms(
     db: &impl ConnectionTrait,
-    publishers: &BTreeSet<String>,
+    publishers: &BTreeSet<&str>,
 ) -> Result<HashMap<String, Map<String, Json>>> {
     let mut sql = SqlBuilder::new(db.get_database_backend());
     sql.push(&format!(
         "SELECT slug, {} FROM publishers WHERE slug IN ",
         PUBLISHER_OVERRIDES.join(", ")
     ))
-    .bind_list(publishers.iter().cloned());
+    .bind_list(publishers.iter().map(|s| (*s).to_owned()));
     let mut out = HashMap::new();
     for row in db.query_all_raw(sql.build()).await? {
         out.insert(required::<String>(&row, 0)?, overrides_of(&row, 1)?);
@@ -192,7 +282,7 @@ async fn publisher_terms(
     Ok(out)
 }
 
-fn overrides_of(row: &sea_orm::QueryResult, first: usize) -> Result<Map<String, Json>> {
+fn overrides_of(row: &QueryResult, first: usize) -> Result<Map<String, Json>> {
     let mut fields = Map::new();
     for (n, name) in PUBLISHER_OVERRIDES.iter().enumerate() {
         if let Some(value) = column::<String>(row, first + n)? {
@@ -205,7 +295,8 @@ fn overrides_of(row: &sea_orm::QueryResult, first: usize) -> Result<Map<String, 
 /// The deployment's terms as an instance last read them, valid until its read cache is
 /// next invalidated: every write bumps that epoch (an edit of the terms included, on any
 /// instance, through the change feed), so a read never shows terms older than the last
-/// write it could see. With the read cache off, the terms are read every time.
+/// write it could see. With the read cache off, nothing follows the changes: reads take
+/// the terms with the content instead (`TermsSource::Read`).
 #[derive(Debug, Default)]
 pub struct TermsCache {
     last: std::sync::Mutex<Option<(u64, Arc<Terms>)>>,
@@ -253,22 +344,8 @@ async fn load(
     let mut terms = Terms::default();
     let mut overrides = HashMap::new();
     for row in db.query_all_raw(sql.build()).await? {
-        let values: Vec<Option<String>> = (1..=DEPLOYMENT_TERMS.len())
-            .map(|n| column::<String>(&row, n))
-            .collect::<Result<_>>()?;
         match column::<String>(&row, 0)? {
-            None => {
-                let mut v = values.into_iter();
-                let mut next = || v.next().flatten();
-                terms = Terms {
-                    licence_url: next(),
-                    attribution_text: next(),
-                    attribution_url: next(),
-                    logo_url: next(),
-                    disclaimer: next(),
-                    canonical_base_url: next(),
-                };
-            }
+            None => terms = terms_of(&row, 1)?,
             Some(slug) => {
                 overrides.insert(slug, overrides_of(&row, 1)?);
             }

@@ -126,6 +126,34 @@ async fn every_item_has_its_schema_org_type(engine: Engine) {
     assert_eq!(body["data"]["productByGtin"]["jsonLd"]["@type"], "Product");
 }
 
+/// A list's documents are read together: the statements do not grow with the page, and
+/// each document is the one REST serves.
+async fn graphql_lists_read_their_documents_together(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let mut counts = Vec::new();
+    for first in [1, 2, 6] {
+        let query = format!(
+            "{{ techniques(first: {first}) {{ nodes {{ slug jsonLd }} }} \
+               conditions(first: {first}) {{ nodes {{ slug jsonLd }} }} }}"
+        );
+        app.cache.invalidate(["*"]);
+        let before = app.statements.get();
+        let body = app.query(None, &query).await;
+        counts.push(app.statements.get() - before);
+        // The demo has 6 techniques and 2 conditions.
+        for (collection, available) in [("techniques", 6), ("conditions", 2)] {
+            let nodes = body["data"][collection]["nodes"].as_array().unwrap();
+            assert_eq!(nodes.len(), first.min(available), "{body}");
+            for node in nodes {
+                let slug = node["slug"].as_str().unwrap();
+                let rest = ld(&app, &format!("/v1/{collection}/{slug}")).await;
+                assert_eq!(node["jsonLd"], rest, "{collection}/{slug}");
+            }
+        }
+    }
+    assert_eq!(counts[0], counts[2], "{counts:?}");
+}
+
 async fn accept_is_negotiated_and_refused_with_a_406(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     let get = |path: &'static str, accept: &'static str| {
@@ -225,6 +253,7 @@ async fn drafts_never_show_and_changes_reach_cached_documents(engine: Engine) {
 }
 
 engine_tests!(
+    graphql_lists_read_their_documents_together,
     every_item_has_its_schema_org_type,
     accept_is_negotiated_and_refused_with_a_406,
     drafts_never_show_and_changes_reach_cached_documents,

@@ -5,15 +5,49 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::engine_tests;
-use crate::helpers::{Engine, spawn_app, stderr};
+use crate::helpers::{Engine, TestApp, TestDb, settings, stderr};
 use crate::requests::{Call, pointers};
 
 const ARTICLE: &str = "/v1/articles/massage-for-lower-back-pain";
 const CANONICAL: &str = "https://carex.com/blogs/resources/massage-for-lower-back-pain";
 const LICENCE: &str = "https://creativecommons.org/licenses/by-nd/4.0/";
 
+/// The app on the demo content, with its read cache on (the terms held in memory) or off
+/// (the terms read with the content).
+async fn spawn(engine: Engine, cache: bool) -> (TestApp, TestDb) {
+    let db = TestDb::new(engine).await;
+    let mut config = settings(&db.url);
+    config.serve.no_cache = !cache;
+    (TestApp::spawn(config).await, db)
+}
+
 async fn every_read_carries_the_terms(engine: Engine) {
-    let (app, _db) = spawn_app(engine).await;
+    for cache in [true, false] {
+        let (app, _db) = spawn(engine, cache).await;
+        reads_carry_the_terms(&app).await;
+    }
+}
+
+/// With nothing cached, the terms cost no statement of their own where the content is
+/// read in one: an item, a list page, an article with its publisher's own terms.
+async fn uncached_reads_take_the_terms_with_the_content(engine: Engine) {
+    let (app, _db) = spawn(engine, false).await;
+    for path in [
+        ARTICLE,
+        "/v1/techniques/deep-tissue-massage",
+        "/v1/products/sku/DEMO-FR-SMOOTH",
+        "/v1/techniques?limit=5",
+        "/v1/articles",
+    ] {
+        let before = app.statements.get();
+        let body = app.json(path).await;
+        assert_eq!(app.statements.get() - before, 1, "{path}");
+        let item = body["data"].get(0).unwrap_or(&body["data"]);
+        assert_eq!(item["syndication"]["licence_url"], LICENCE, "{path}");
+    }
+}
+
+async fn reads_carry_the_terms(app: &TestApp) {
     let response = app.get(ARTICLE).await;
     let link = response.headers()["link"].to_str().unwrap().to_owned();
     assert_eq!(
@@ -86,10 +120,16 @@ async fn every_read_carries_the_terms(engine: Engine) {
 }
 
 async fn admins_edit_the_terms_and_publishers_override_them(engine: Engine) {
-    let (app, db) = spawn_app(engine).await;
+    for cache in [true, false] {
+        let (app, db) = spawn(engine, cache).await;
+        edits_reach_every_read(&app, &db).await;
+    }
+}
+
+async fn edits_reach_every_read(app: &TestApp, db: &TestDb) {
     let keys = app.keys().await;
     let put = async |key: &str, body: Value| {
-        Call::new(&app, Method::PUT, "/v1/syndication")
+        Call::new(app, Method::PUT, "/v1/syndication")
             .key(key)
             .json(body)
             .send()
@@ -193,5 +233,6 @@ async fn admins_edit_the_terms_and_publishers_override_them(engine: Engine) {
 
 engine_tests!(
     every_read_carries_the_terms,
+    uncached_reads_take_the_terms_with_the_content,
     admins_edit_the_terms_and_publishers_override_them,
 );

@@ -299,6 +299,7 @@ async fn execute(
             state.db.clone(),
             visibility,
             api.settings.graphql_link_row_budget,
+            state.settings.serve.content_language.as_str().into(),
         ),
         prefetched: Default::default(),
         link_row_budget: api.settings.graphql_link_row_budget,

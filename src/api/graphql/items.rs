@@ -10,7 +10,7 @@ use async_graphql::{Error, Value};
 use super::RequestData;
 use super::catalog::Catalog;
 use super::errors::{gql_error, page_size};
-use super::loader::{RelationKey, RenditionKey};
+use super::loader::{JsonLdKey, RelationKey, RenditionKey};
 use super::values::{
     Item, camel, enum_type_name, enum_value, field_value, is_camel_of, relation_field_name,
     type_name,
@@ -20,9 +20,7 @@ use crate::domain::model::{COMMON_FIELDS, STATUSES};
 use crate::domain::relations::{Relation, RelationKind, relations};
 use crate::domain::rich_text::TextFormat;
 use crate::domain::{Collection, FieldKind, PageSize};
-use crate::service::content::ItemKey;
 use crate::service::item::FieldSet;
-use crate::service::jsonld;
 
 /// The GraphQL type of a model field.
 fn field_type(collection: Collection, name: &str, kind: FieldKind, required: bool) -> TypeRef {
@@ -141,26 +139,17 @@ fn json_ld_field(collection: Collection) -> Field {
     Field::new("jsonLd", TypeRef::named_nn("JSON"), move |ctx| {
         FieldFuture::new(async move {
             let item = ctx.parent_value.try_downcast_ref::<Item>()?;
-            let slug = item
-                .object
-                .get("slug")
-                .and_then(|v| v.as_str())
-                .ok_or_else(|| Error::new("an item without a slug"))?;
+            let id = crate::service::item::item_id(&item.object)
+                .ok_or_else(|| Error::new("an item without an id"))?;
             let data = ctx.data::<RequestData>()?;
-            let key = ItemKey::Slug(slug);
-            let state = &data.state;
-            let terms = state.syndication_terms().await.map_err(|e| gql_error(&e))?;
-            let (document, _, tags) = jsonld::document(
-                &state.db,
-                data.visibility,
-                collection,
-                key,
-                terms,
-                &state.settings.serve.content_language,
-            )
-            .await
-            .map_err(|e| gql_error(&e))?;
-            data.note_tags(&tags);
+            let key = JsonLdKey { collection, id };
+            let found = data.loader.load_one(key).await.map_err(|e| gql_error(&e))?;
+            let Some(found) = found else {
+                return Ok(None);
+            };
+            let (document, tags) = found.as_ref();
+            data.note_tags(tags);
+            let document = document.clone();
             Ok(Some(FieldValue::value(Value::from_json(document)?)))
         })
     })

@@ -16,7 +16,7 @@ use crate::domain::syndication::Syndication;
 use crate::error::AppError;
 use crate::service::item::{FieldSet, ItemObject};
 use crate::service::syndication::{self, Subject};
-use crate::service::{Visibility, include, renditions};
+use crate::service::{Visibility, include, jsonld, renditions};
 
 /// One relation field of one parent, capped at `first` children.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,6 +36,8 @@ pub struct RelationLoader {
     db: DatabaseConnection,
     visibility: Visibility,
     row_budget: usize,
+    /// The content's language, for JSON-LD.
+    language: Arc<str>,
 }
 
 impl RelationLoader {
@@ -45,11 +47,13 @@ impl RelationLoader {
         db: DatabaseConnection,
         visibility: Visibility,
         row_budget: usize,
+        language: Arc<str>,
     ) -> DataLoader<Self> {
         let loader = Self {
             db,
             visibility,
             row_budget,
+            language,
         };
         DataLoader::new(loader, tokio::spawn)
             .delay(std::time::Duration::ZERO)
@@ -177,5 +181,40 @@ impl Loader<Subject> for RelationLoader {
             .await
             .map_err(Arc::new)?;
         Ok(keys.iter().cloned().zip(found).collect())
+    }
+}
+
+/// The JSON-LD document of one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct JsonLdKey {
+    pub collection: Collection,
+    pub id: Uuid,
+}
+
+/// A document and the cache tags of what it shows.
+pub type JsonLd = Arc<(serde_json::Value, Vec<String>)>;
+
+impl Loader<JsonLdKey> for RelationLoader {
+    type Value = JsonLd;
+    type Error = Arc<AppError>;
+
+    /// The documents of every item of the step whose `jsonLd` is asked: per collection,
+    /// one statement for the items, then one per level of what they show.
+    async fn load(&self, keys: &[JsonLdKey]) -> Result<HashMap<JsonLdKey, JsonLd>, Self::Error> {
+        let mut groups: HashMap<Collection, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            groups.entry(key.collection).or_default().push(key.id);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for (collection, ids) in groups {
+            let found =
+                jsonld::documents(&self.db, self.visibility, collection, &ids, &self.language)
+                    .await
+                    .map_err(Arc::new)?;
+            for (id, document) in found {
+                out.insert(JsonLdKey { collection, id }, Arc::new(document));
+            }
+        }
+        Ok(out)
     }
 }

@@ -70,7 +70,7 @@ async fn list_items(
     let json = negotiate(&req, &[Representation::Json])?;
     read_through(&req, &state, &caller, json, || async {
         let mut params = list_params(**collection, &query)?;
-        params.syndication = Some(state.syndication_terms().await?);
+        params.syndication = Some(state.syndication_source().await?);
         let page = listing::list(
             &state.db,
             &state.cursors,
@@ -143,8 +143,8 @@ async fn respond_item(
     let representation = negotiate(req, &[Representation::Json, Representation::JsonLd])?;
     read_through(req, state, caller, representation, || async {
         let mut params = item_params(collection, query)?;
-        let terms = state.syndication_terms().await?;
         if representation == Representation::JsonLd {
+            let terms = state.syndication_source().await?;
             let language = &state.settings.serve.content_language;
             let (document, item, tags) = jsonld::document(
                 &state.db,
@@ -157,7 +157,7 @@ async fn respond_item(
             .await?;
             return with_links(render_jsonld(&document, &item, tags)?, &item);
         }
-        params.syndication = Some(terms);
+        params.syndication = Some(state.syndication_source().await?);
         let (item, tags) =
             content::get_item_tagged(&state.db, caller.visibility(), collection, key, &params)
                 .await?;

@@ -29,7 +29,7 @@ async fn search_all(
     let json = negotiate(&req, &[Representation::Json])?;
     read_through(&req, &state, &caller, json, || async {
         let mut params = search_params(&query)?;
-        params.syndication = Some(state.syndication_terms().await?);
+        params.syndication = Some(state.syndication_source().await?);
         let page = search::search(
             &state.db,
             &state.cursors,

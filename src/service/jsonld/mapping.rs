@@ -1,81 +1,11 @@
-//! schema.org JSON-LD for every item: the most specific type the vocabulary has for each
-//! collection, its related items as nested nodes, and nothing the vocabulary lacks or has
-//! superseded (checked in CI against schema-dts). Only what the caller may see is shown:
-//! the item and its related items are read with the caller's visibility.
-//!
-//! Products carry identifiers only, never an `Offer`: price and availability are the
-//! retailer's own markup.
+//! The schema.org mapping: each collection's item as a node of the most specific type.
 
 use chrono::DateTime;
-use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value as Json, json};
-
-use std::sync::Arc;
 
 use crate::domain::Collection;
 use crate::domain::gtin::Gtin;
-use crate::domain::listing::{ItemParams, include_tree};
-use crate::domain::rich_text::TextFormat;
-use crate::domain::syndication::Terms;
-use crate::error::Result;
-use crate::service::Visibility;
-use crate::service::content::{self, ItemKey};
-use crate::service::item::ItemObject;
 use crate::service::syndication;
-
-pub const CONTEXT: &str = "https://schema.org";
-
-/// The relations a collection's document shows.
-fn shown(collection: Collection) -> &'static [&'static str] {
-    match collection {
-        Collection::Articles => &[
-            "author",
-            "reviewer",
-            "publisher",
-            "conditions",
-            "techniques",
-            "benefits",
-            "products",
-            "citations",
-        ],
-        Collection::Conditions => &["techniques", "citations"],
-        Collection::Techniques => &["conditions", "citations"],
-        Collection::Benefits => &["citations"],
-        _ => &[],
-    }
-}
-
-/// The item's JSON-LD document, the item it was made of (with what it shows embedded),
-/// and the cache tags of everything it shows.
-pub async fn document(
-    db: &DatabaseConnection,
-    visibility: Visibility,
-    collection: Collection,
-    key: ItemKey<'_>,
-    terms: Arc<Terms>,
-    language: &str,
-) -> Result<(Json, ItemObject, Vec<String>)> {
-    let paths: Vec<Vec<&str>> = shown(collection).iter().map(|name| vec![*name]).collect();
-    let params = ItemParams {
-        include: include_tree(collection, &paths)?,
-        fields: None,
-        // Descriptions in JSON-LD are plain text.
-        format: TextFormat::Text,
-        // For the canonical page and the licence.
-        syndication: Some(terms),
-    };
-    let (item, tags) = content::get_item_tagged(db, visibility, collection, key, &params).await?;
-    let fields: Map<String, Json> = item
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    let mut node = node(collection, &fields, false);
-    if collection == Collection::Articles {
-        node.insert("inLanguage".into(), json!(language));
-    }
-    node.insert("@context".into(), json!(CONTEXT));
-    Ok((Json::Object(node), item, tags))
-}
 
 /// An item as a schema.org node; `brief` for a related item (what identifies it).
 pub fn node(collection: Collection, item: &Map<String, Json>, brief: bool) -> Map<String, Json> {
