@@ -102,10 +102,10 @@ def env_for(url):
 
 
 class Server:
-    def __init__(self, url, port, extra=(), demo=False):
+    def __init__(self, url, port, extra=(), demo=False, exe=None):
         self.port = port
         demo_flag = [] if demo else ["--no-demo"]
-        self.proc = subprocess.Popen([binary(), "serve"] + demo_flag + ["--bind", "127.0.0.1:%d" % port] + list(extra),
+        self.proc = subprocess.Popen([exe or binary(), "serve"] + demo_flag + ["--bind", "127.0.0.1:%d" % port] + list(extra),
                                      env=env_for(url), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -61,6 +61,8 @@ error_table! {
     /// A write without `If-Match`.
     PRECONDITION_REQUIRED = ("precondition_required", 428, "Precondition required");
     INTERNAL_ERROR = ("internal_error", 500, "Internal server error");
+    /// A standard option Salve does not offer (oEmbed's `format=xml`).
+    NOT_IMPLEMENTED = ("not_implemented", 501, "Not implemented");
     SERVICE_UNAVAILABLE = ("service_unavailable", 503, "Service unavailable");
     // GraphQL request errors: no field ran (400 with `application/graphql-response+json`).
     GRAPHQL_PARSE_FAILED = ("graphql_parse_failed", 400, "The document does not parse");
@@ -133,6 +135,8 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("the request is not valid")]
     Validation(Vec<FieldError>),
+    #[error("{0}")]
+    NotImplemented(String),
     #[error("the database is unavailable")]
     Unavailable(#[source] Option<DbErr>),
     #[error("internal error")]
@@ -179,6 +183,7 @@ impl AppError {
             AppError::UriTooLong(_) => &codes::URI_TOO_LONG,
             AppError::UnsupportedMediaType(_) => &codes::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => &codes::VALIDATION_FAILED,
+            AppError::NotImplemented(_) => &codes::NOT_IMPLEMENTED,
             AppError::Unavailable(_) => &codes::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => &codes::INTERNAL_ERROR,
         }

@@ -42,6 +42,23 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Rendered>>,
 {
+    read_through_for(req, state, caller, representation, "", compute).await
+}
+
+/// [`read_through`] for a response that also depends on `variant` (the origin an embed
+/// page links to), which becomes part of the cache key.
+pub async fn read_through_for<F, Fut>(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Caller,
+    representation: Representation,
+    variant: &str,
+    compute: F,
+) -> Result<HttpResponse>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Rendered>>,
+{
     let cache = &state.cache;
     if caller.visibility() != Visibility::PublishedOnly || !cache.enabled() {
         cache
@@ -52,7 +69,7 @@ where
         return Ok(respond(req, state, caller, &cached));
     }
     let key = format!(
-        "{} {}?{} {}",
+        "{} {}?{} {} {variant}",
         req.method(),
         req.path(),
         req.query_string(),
@@ -89,6 +106,7 @@ pub fn render_as(
     let cached = Cached {
         content_type: HeaderValue::from_static(representation.media_type()),
         links: None,
+        csp: None,
         etag: header_value(strong_etag(&bytes))?,
         cache_tags: header_value(surrogate_keys.replace(' ', ","))?,
         surrogate_keys: header_value(surrogate_keys)?,
@@ -161,6 +179,30 @@ pub fn with_links(mut rendered: Rendered, item: &ItemObject) -> Result<Rendered>
     Ok(rendered)
 }
 
+/// An HTML page under its `Content-Security-Policy`.
+pub fn render_html(
+    body: String,
+    csp: String,
+    item: &ItemObject,
+    tags: Vec<String>,
+) -> Result<Rendered> {
+    let bytes = body.into_bytes();
+    let surrogate_keys = surrogate_keys(&tags);
+    let cached = Cached {
+        content_type: HeaderValue::from_static("text/html; charset=utf-8"),
+        links: None,
+        csp: Some(header_value(csp)?),
+        etag: header_value(strong_etag(&bytes))?,
+        cache_tags: header_value(surrogate_keys.replace(' ', ","))?,
+        surrogate_keys: header_value(surrogate_keys)?,
+        body: bytes::Bytes::from(bytes.into_boxed_slice()),
+        last_modified: latest(std::slice::from_ref(item))
+            .map(|t| header_value(t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()))
+            .transpose()?,
+    };
+    Ok((cached, tags))
+}
+
 /// A JSON-LD document made of `item`: `Last-Modified` from the item and everything it
 /// shows.
 pub fn render_jsonld(document: &Value, item: &ItemObject, tags: Vec<String>) -> Result<Rendered> {
@@ -221,6 +263,15 @@ pub fn respond(
     }
     if let Some(links) = &cached.links {
         response.insert_header((header::LINK, links.clone()));
+    }
+    if let Some(csp) = &cached.csp {
+        // The reader's page address is nobody's business (health content).
+        response
+            .insert_header((header::CONTENT_SECURITY_POLICY, csp.clone()))
+            .insert_header((
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ));
     }
     if !cached.surrogate_keys.is_empty() {
         response

@@ -161,14 +161,14 @@ fn with_common_headers(
 }
 
 /// Error responses produced by actix itself (405 on a known path, payload limits, …)
-/// carry no body or a plain-text one; give them the same problem+json as ours.
+/// carry no body or a plain-text one; give them the same problem+json as ours. Embed
+/// pages answer their errors as HTML pages, which stay.
 fn ensure_problem_body(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    let ours = response.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()) || v.as_bytes().starts_with(b"text/html")
+    });
+    if !(status.is_client_error() || status.is_server_error()) || ours {
         return response;
     }
     match from_status(status) {

@@ -2,6 +2,7 @@
 //! service layer.
 
 pub mod auth;
+pub mod embed;
 pub mod errors;
 pub mod graphql;
 pub mod health;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, openapi: OpenApiJson) {
     cfg.configure(health::configure)
         .configure(metrics::configure)
         .configure(rest::configure)
+        .configure(embed::configure)
         .configure(graphql::http::configure)
         .service(
             web::resource("/openapi.json")

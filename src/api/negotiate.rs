@@ -12,6 +12,8 @@ pub enum Representation {
     Json,
     /// schema.org JSON-LD.
     JsonLd,
+    /// An HTML page (embeds).
+    Html,
 }
 
 impl Representation {
@@ -19,6 +21,7 @@ impl Representation {
         match self {
             Representation::Json => "application/json",
             Representation::JsonLd => "application/ld+json",
+            Representation::Html => "text/html",
         }
     }
 }

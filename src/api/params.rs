@@ -3,13 +3,14 @@
 //! the `domain` values, whose rules are checked there. Each parameter may appear once.
 
 use crate::domain::bad;
+use crate::domain::embed::{EmbedOptions, OEmbedRequest, Pixels, Theme};
 use crate::domain::filters::{FilterInput, FilterValue, filter_param};
 use crate::domain::listing::{
     ItemParams, ListParams, SearchParams, SearchTerms, field_list, include_tree, sort_keys,
 };
 use crate::domain::rich_text::TextFormat;
 use crate::domain::{Collection, PageSize};
-use crate::error::Result;
+use crate::error::{AppError, Result};
 use crate::service::{fulltext, search};
 
 /// Query pairs as actix decodes them.
@@ -55,6 +56,59 @@ pub fn item_params(collection: Collection, pairs: &Pairs) -> Result<ItemParams> 
         }
     }
     Ok(params)
+}
+
+/// An embed page's `theme` and `maxwidth`.
+pub fn embed_options(pairs: &Pairs) -> Result<EmbedOptions> {
+    unique_pairs(pairs)?;
+    let mut options = EmbedOptions::default();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "theme" => options.theme = Theme::parse(value)?,
+            "maxwidth" => options.maxwidth = Some(Pixels::parse(key, value)?),
+            other => return Err(bad(other, "unknown parameter (allowed: theme, maxwidth)")),
+        }
+    }
+    Ok(options)
+}
+
+/// `GET /oembed`: `url` (required), `maxwidth`, `maxheight`, `format` (`json`; `xml`
+/// is not offered: 501).
+pub fn oembed_params(pairs: &Pairs) -> Result<OEmbedRequest> {
+    unique_pairs(pairs)?;
+    let mut url = None;
+    let mut request = OEmbedRequest {
+        url: String::new(),
+        maxwidth: None,
+        maxheight: None,
+    };
+    for (key, value) in pairs {
+        match key.as_str() {
+            "url" => url = Some(value.clone()),
+            "maxwidth" => request.maxwidth = Some(Pixels::parse(key, value)?),
+            "maxheight" => request.maxheight = Some(Pixels::parse(key, value)?),
+            "format" if value == "json" => {}
+            "format" if value == "xml" => {
+                return Err(AppError::NotImplemented(
+                    "format: only json is offered".into(),
+                ));
+            }
+            "format" => {
+                return Err(bad(
+                    key,
+                    format!("unknown format {value:?} (allowed: json)"),
+                ));
+            }
+            other => {
+                return Err(bad(
+                    other,
+                    "unknown parameter (allowed: url, maxwidth, maxheight, format)",
+                ));
+            }
+        }
+    }
+    request.url = url.ok_or_else(|| bad("url", "required"))?;
+    Ok(request)
 }
 
 /// `GET /v1/search`: `q` (required), `type`, `limit`, `cursor`, `format`.

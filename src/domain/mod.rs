@@ -2,6 +2,7 @@
 
 pub mod cursor;
 pub mod docs;
+pub mod embed;
 pub mod filters;
 pub mod gtin;
 pub mod listing;

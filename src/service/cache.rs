@@ -29,6 +29,8 @@ pub struct Cached {
     pub content_type: HeaderValue,
     /// `Link` (an item's canonical page and licence), if any.
     pub links: Option<HeaderValue>,
+    /// `Content-Security-Policy` of an HTML page.
+    pub csp: Option<HeaderValue>,
     pub etag: HeaderValue,
     pub last_modified: Option<HeaderValue>,
     /// Space-separated tags, as sent in `Surrogate-Key`.
@@ -284,6 +286,7 @@ mod tests {
             body: vec![b'x'; bytes].into(),
             content_type: HeaderValue::from_static("application/json"),
             links: None,
+            csp: None,
             etag: HeaderValue::from_static("\"e\""),
             last_modified: None,
             surrogate_keys: HeaderValue::from_static(""),

@@ -6,6 +6,7 @@ pub mod caller;
 pub mod changes;
 pub mod content;
 pub mod editing;
+pub mod embed;
 pub mod fulltext;
 pub mod include;
 pub mod interchange;

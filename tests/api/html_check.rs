@@ -164,3 +164,44 @@ fn the_check_finds_script_handlers_and_bad_urls() {
         assert!(!unsafe_parts(bad).is_empty(), "{bad}");
     }
 }
+
+/// A start tag: its name and its attributes.
+pub type StartTag = (String, Vec<(String, String)>);
+
+/// The start tags of a whole page with their attributes (`script` and `style` contents read
+/// as text, as a browser reads them).
+pub fn start_tags(html: &str) -> Vec<StartTag> {
+    #[derive(Default)]
+    struct Tags(RefCell<Vec<StartTag>>);
+    impl TokenSink for Tags {
+        type Handle = ();
+
+        fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+            use html5ever::tokenizer::states::RawKind;
+            let Token::TagToken(tag) = token else {
+                return TokenSinkResult::Continue;
+            };
+            if tag.kind == TagKind::EndTag {
+                return TokenSinkResult::Continue;
+            }
+            let name = tag.name.to_string();
+            let attributes = tag
+                .attrs
+                .iter()
+                .map(|a| (a.name.local.to_string(), a.value.to_string()))
+                .collect();
+            self.0.borrow_mut().push((name.clone(), attributes));
+            match name.as_str() {
+                "script" => TokenSinkResult::RawData(RawKind::ScriptData),
+                "style" => TokenSinkResult::RawData(RawKind::Rawtext),
+                _ => TokenSinkResult::Continue,
+            }
+        }
+    }
+    let tokenizer = Tokenizer::new(Tags::default(), TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    tokenizer.sink.0.take()
+}

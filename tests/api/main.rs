@@ -9,6 +9,7 @@ mod pg_server;
 mod cache;
 mod contract;
 mod editing;
+mod embed;
 mod errors;
 mod foundation;
 mod graphql;

@@ -4,6 +4,7 @@
 //! at `/docs` by the vendored Swagger UI, and committed as `openapi/openapi.json`.
 
 mod admin;
+mod embed;
 mod inputs;
 mod paths;
 mod schemas;
@@ -54,6 +55,7 @@ fn all_paths() -> Value {
     if let Some(map) = paths.as_object_mut() {
         writes::add_paths(map);
         syndication::add_paths(map);
+        embed::add_paths(map);
     }
     paths
 }
@@ -69,6 +71,7 @@ fn all_schemas() -> Value {
     if let Some(map) = schemas.as_object_mut() {
         inputs::add_schemas(map);
         syndication::add_schemas(map);
+        embed::add_schemas(map);
     }
     schemas
 }

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+mod embed;
+
+pub use embed::EmbedSettings;
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/salve.db";
 
 /// Rows one batched statement of relation fields may return (`--graphql-link-row-budget`;
@@ -297,6 +301,9 @@ pub struct ServeSettings {
     /// of articles' JSON-LD.
     #[arg(long, env = "SALVE_CONTENT_LANGUAGE", default_value = "en", value_parser = language_tag)]
     pub content_language: String,
+
+    #[command(flatten)]
+    pub embed: EmbedSettings,
 
     /// Turn the read cache off (every read goes to the database).
     #[arg(long, env = "SALVE_NO_CACHE")]
