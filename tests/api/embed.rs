@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, TestDb, settings, spawn_app};
 use crate::html_check::start_tags;
+use crate::jsonld::ld as ld_of;
 use crate::requests::Call;
 
 const ARTICLE: &str = "/embed/articles/massage-for-lower-back-pain";
@@ -94,19 +95,7 @@ async fn pages_are_self_contained_and_attributed(engine: Engine) {
     // The JSON-LD is the one REST serves; the discovery link names this page.
     let block = article.between("<script type=\"application/ld+json\">", "</script>");
     let ld: Value = serde_json::from_str(block).unwrap();
-    let rest: Value = app
-        .client
-        .get(format!(
-            "{}/v1/articles/massage-for-lower-back-pain",
-            app.address
-        ))
-        .header("accept", "application/ld+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rest = ld_of(&app, "/v1/articles/massage-for-lower-back-pain").await;
     assert_eq!(ld, rest);
     let own = format!("{}{ARTICLE}", app.address);
     let discovery = article.between("type=\"application/json+oembed\" href=\"", "\"");

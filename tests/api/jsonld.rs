@@ -10,7 +10,8 @@ use crate::requests::Call;
 
 const LD: &str = "application/ld+json";
 
-async fn ld(app: &TestApp, path: &str) -> Value {
+/// The JSON-LD REST serves for `path` (checked: 200, its media type, `Vary`, an ETag).
+pub async fn ld(app: &TestApp, path: &str) -> Value {
     let response = app
         .client
         .get(format!("{}{path}", app.address))
