@@ -82,7 +82,8 @@ pub async fn request_context(
             let method = response.request().method().as_str();
             state.metrics.observe(method, &route, status, elapsed);
         }
-        if status >= 500 {
+        // 501 answers a standard option Salve does not offer (oEmbed's XML): not a fault.
+        if status >= 500 && status != 501 {
             tracing::warn!(status, elapsed_ms, "request failed");
         } else {
             tracing::info!(status, elapsed_ms, "request");
