@@ -5,6 +5,16 @@
 use super::model::Collection;
 use super::relations::{Relation, RelationKind};
 
+/// `word` with its indefinite article: "an article", "a technique", "an in_review".
+pub fn a(word: &str) -> String {
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {word}")
+}
+
 pub fn collection_description(collection: Collection) -> &'static str {
     match collection {
         Collection::Publishers => "An organisation that publishes content (the health publisher).",
@@ -133,4 +143,14 @@ pub fn relation_description(relation: &Relation) -> String {
         _ => format!("The {to} linked to this {from}"),
     };
     format!("{what}, in editorial order. Only items the caller may see are listed.")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn articles_agree_with_their_words() {
+        assert_eq!(super::a("article"), "an article");
+        assert_eq!(super::a("author"), "an author");
+        assert_eq!(super::a("technique"), "a technique");
+    }
 }

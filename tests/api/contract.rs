@@ -65,6 +65,42 @@ fn document_is_openapi_3_1_and_documents_every_collection() {
     );
 }
 
+/// Every operation has an id and says who may call it (`[]` where nobody needs a key).
+#[test]
+fn every_operation_has_an_id_and_declares_its_security() {
+    let doc: Value = serde_json::from_str(&salve::api::openapi::document_json()).unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str();
+            assert!(id.is_some(), "{method} {path}: no operationId");
+            assert!(
+                ids.insert(id.unwrap().to_owned()),
+                "{method} {path}: id used twice"
+            );
+            assert!(
+                operation["security"].is_array(),
+                "{method} {path}: no security"
+            );
+        }
+    }
+}
+
+/// "a" before a consonant sound, "an" before a vowel, in both contracts.
+#[test]
+fn contracts_say_an_before_vowels() {
+    let texts = [
+        salve::api::openapi::document_json(),
+        salve::api::graphql::sdl(),
+    ];
+    for text in texts {
+        for word in ["article", "author", "archived", "in_review"] {
+            let wrong = format!(" a {word}");
+            assert!(!text.contains(&wrong), "{wrong:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn server_serves_the_document_and_offline_docs() {
     let (app, _db) = spawn_app(Engine::Sqlite).await;

@@ -16,6 +16,7 @@ use super::RequestData;
 use super::catalog::Catalog;
 use super::errors::gql_error;
 use super::values::{Item, camel, enum_type_name, stored_value, type_name};
+use crate::domain::docs::a;
 use crate::domain::docs::field_description;
 use crate::domain::{Collection, FieldKind};
 use crate::service::editing::document::{link_relations, review_fields};
@@ -104,7 +105,10 @@ fn input_object(collection: Collection, patch: bool) -> InputObject {
     let name = type_name(collection);
     let mut input = InputObject::new(format!("{name}{}", if patch { "Patch" } else { "Input" }))
         .description(if patch {
-            format!("Changes to a {}: given fields are set, `null` clears, given link sets are replaced.", collection.singular())
+            format!(
+                "Changes to {}: given fields are set, `null` clears, given link sets are replaced.",
+                a(collection.singular())
+            )
         } else {
             format!("A new {} (created as a draft).", collection.singular())
         });
@@ -138,7 +142,7 @@ fn input_object(collection: Collection, patch: bool) -> InputObject {
 
 fn link_set_enum(collection: Collection) -> Enum {
     let mut e = Enum::new(format!("{}LinkSet", type_name(collection)))
-        .description(format!("The link sets of a {}.", collection.singular()));
+        .description(format!("The link sets of {}.", a(collection.singular())));
     for relation in link_relations(collection) {
         e = e.item(EnumItem::new(relation.name.to_uppercase()));
     }
@@ -259,8 +263,8 @@ fn update_field(collection: Collection, name: &str, field_name: &str) -> Field {
         })
     })
     .description(format!(
-        "Changes a {} (merge patch). Drafts need write; other statuses publish.",
-        collection.singular()
+        "Changes {} (merge patch). Drafts need write; other statuses publish.",
+        a(collection.singular())
     ))
     .argument(slug_input())
     .argument(version_input())
@@ -299,9 +303,9 @@ fn delete_field(collection: Collection, name: &str, field_name: &str) -> Field {
         })
     })
     .description(format!(
-        "Archives a {} (publish scope); `hard: true` deletes it for good (admin) and \
+        "Archives {} (publish scope); `hard: true` deletes it for good (admin) and \
          returns null.",
-        collection.singular()
+        a(collection.singular())
     ))
     .argument(slug_input())
     .argument(version_input())
@@ -334,8 +338,8 @@ fn set_links_field(collection: Collection, name: &str, field_name: &str) -> Fiel
         })
     })
     .description(format!(
-        "Replaces one link set of a {}, in order.",
-        collection.singular()
+        "Replaces one link set of {}, in order.",
+        a(collection.singular())
     ))
     .argument(slug_input())
     .argument(version_input())

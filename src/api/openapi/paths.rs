@@ -343,11 +343,13 @@ pub fn paths() -> Value {
             read_responses("SearchPage", false),
         ),
     );
-    let health = |summary: &str| {
+    let health = |operation: &str, summary: &str| {
         json!({
             "get": {
                 "tags": ["service"],
+                "operationId": operation,
                 "summary": summary,
+                "security": [],
                 "responses": {
                     "200": { "description": "OK", "content": { "application/json": { "schema": schema_ref("Health") } } },
                     "503": problem("Not ready: the database is unreachable, migrations are pending, or the process is shutting down."),
@@ -355,13 +357,17 @@ pub fn paths() -> Value {
             }
         })
     };
-    paths.insert("/healthz".into(), health("The process is up"));
-    paths.insert("/readyz".into(), health("The service can take traffic"));
+    paths.insert("/healthz".into(), health("healthz", "The process is up"));
+    paths.insert(
+        "/readyz".into(),
+        health("readyz", "The service can take traffic"),
+    );
     paths.insert(
         "/metrics".into(),
         json!({
             "get": {
                 "tags": ["service"],
+                "operationId": "metrics",
                 "summary": "Prometheus metrics: requests and latency per route, SQL statements, pool usage, read-cache hits, misses and evictions",
                 "description": "Needs an API key with the `metrics` scope (or `admin`).",
                 "security": [{ "bearer": [] }],
@@ -378,7 +384,9 @@ pub fn paths() -> Value {
         json!({
             "get": {
                 "tags": ["service"],
+                "operationId": "openapi",
                 "summary": "This OpenAPI document",
+                "security": [],
                 "responses": { "200": { "description": "OK", "content": { "application/json": {} } } },
             }
         }),

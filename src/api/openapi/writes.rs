@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use super::paths::problem;
 use super::schemas::{schema_name, schema_ref};
 use crate::domain::Collection;
+use crate::domain::docs::a;
 use crate::service::editing::document::link_relations;
 use crate::service::editing::workflow::Transition;
 
@@ -192,7 +193,7 @@ fn create_op(collection: Collection) -> Value {
     op(
         tag,
         format!("create_{one}"),
-        format!("Create a {one} (as a draft)"),
+        format!("Create {} (as a draft)", a(one)),
         "Creates a draft. Link sets may be given inline. With `Idempotency-Key`, a retry \
      of the same request gets the first response again (kept 24 h).",
         "write",
@@ -222,7 +223,7 @@ fn update_op(collection: Collection) -> Value {
     let mut patch = op(
         tag,
         format!("update_{one}"),
-        format!("Change a {one} (JSON merge patch)"),
+        format!("Change {} (JSON merge patch)", a(one)),
         "RFC 7396 merge patch: fields present are set, `null` clears, link sets given are \
          replaced. Drafts need `write`; items in review, published or archived need \
          `publish`.",
@@ -252,7 +253,7 @@ fn delete_op(collection: Collection) -> Value {
     op(
         tag,
         format!("delete_{one}"),
-        format!("Archive a {one}, or delete it for good"),
+        format!("Archive {}, or delete it for good", a(one)),
         "Archives the item. `hard=true` (admin scope) deletes it, refused (409, with the \
      blockers) while published items link to it unless `cascade=links`.",
         "publish",
@@ -276,7 +277,7 @@ fn links_op(collection: Collection, relation: &str) -> Value {
     op(
         tag,
         format!("replace_{one}_{}", relation),
-        format!("Replace the {} of a {one}", relation),
+        format!("Replace the {} of {}", relation, a(one)),
         "Replaces the whole link set, in the given order.",
         "write",
         vec![slug_param(), if_match()],
@@ -297,7 +298,7 @@ fn transition_op(collection: Collection, step: Transition) -> Value {
     op(
         tag,
         format!("{}_{one}", step.name()),
-        format!("{} a {one}", capitalized(step.name())),
+        format!("{} {}", capitalized(step.name()), a(one)),
         step.description(),
         step.scope().as_str(),
         vec![slug_param(), if_match()],
@@ -349,7 +350,7 @@ fn add_revision_paths(paths: &mut Map<String, Value>, collection: Collection, it
         op(
             tag,
             format!("list_{one}_revisions"),
-            format!("List the revisions of a {one}"),
+            format!("List the revisions of {}", a(one)),
             "Newest first.",
             "preview",
             vec![
@@ -371,7 +372,7 @@ fn add_revision_paths(paths: &mut Map<String, Value>, collection: Collection, it
         op(
             tag,
             format!("get_{one}_revision"),
-            format!("Get one revision of a {one}"),
+            format!("Get one revision of {}", a(one)),
             "With the full document.",
             "preview",
             vec![slug_param(), number_param()],
@@ -386,7 +387,7 @@ fn add_revision_paths(paths: &mut Map<String, Value>, collection: Collection, it
         op(
             tag,
             format!("diff_{one}_revisions"),
-            format!("Compare two revisions of a {one}"),
+            format!("Compare two revisions of {}", a(one)),
             "What changed from revision `from` (default: the previous one; 0 = nothing) to this one.",
             "preview",
             vec![
@@ -405,7 +406,7 @@ fn add_revision_paths(paths: &mut Map<String, Value>, collection: Collection, it
         op(
             tag,
             format!("restore_{one}_revision"),
-            format!("Restore a revision of a {one}"),
+            format!("Restore a revision of {}", a(one)),
             "Writes the revision's document back as a new version and a new revision.",
             "write",
             vec![slug_param(), number_param(), if_match()],

@@ -106,9 +106,9 @@ impl Editor<'_> {
         check_precondition(precondition, &stored)?;
         if !step.from().contains(&stored.status) {
             return Err(AppError::Conflict(format!(
-                "cannot {} a {} {}; allowed from: {}",
+                "cannot {} {} {}; allowed from: {}",
                 step.name(),
-                stored.status,
+                crate::domain::docs::a(stored.status.as_str()),
                 collection.singular(),
                 step.from()
                     .iter()
