@@ -28,6 +28,19 @@ impl Slug {
         }
     }
 
+    /// [`Self::parse`] for an item of `collection`: also not a word its paths use for
+    /// lookups (`/v1/products/sku/…`, `/v1/products/gtin/…`), so no path means two things.
+    pub fn parse_for(collection: super::Collection, input: &str) -> Result<Self, String> {
+        let slug = Self::parse(input)?;
+        match collection.unique_fields().iter().find(|u| u.field == input) {
+            Some(lookup) => Err(format!(
+                "slug {input:?} is reserved: /v1/{collection}/{}/… looks {collection} up by {}",
+                lookup.field, lookup.field
+            )),
+            None => Ok(slug),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -70,6 +83,11 @@ mod tests {
             &"a".repeat(121),
         ] {
             assert!(Slug::parse(bad).is_err(), "{bad:?}");
+        }
+        use crate::domain::Collection;
+        for reserved in ["sku", "gtin"] {
+            assert!(Slug::parse_for(Collection::Products, reserved).is_err());
+            assert!(Slug::parse_for(Collection::Techniques, reserved).is_ok());
         }
     }
 }

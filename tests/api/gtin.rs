@@ -92,6 +92,16 @@ async fn a_gtin_is_unique_whatever_its_form(engine: Engine) {
             .unwrap()
             .contains("check digit")
     );
+    // `gtin` and `sku` name lookups beside slugs: no product may take them as its slug.
+    for reserved in ["gtin", "sku"] {
+        let (status, _, problem) = Call::new(&app, Method::POST, "/v1/products")
+            .key(&write)
+            .json(create(reserved, "RES-1", "4006381333931"))
+            .send()
+            .await;
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(pointers(&problem), ["/slug"]);
+    }
     let (status, _, created) = Call::new(&app, Method::POST, "/v1/products")
         .key(&write)
         .json(create("new-roller", "NEW-1", "4006381333931"))
@@ -153,6 +163,18 @@ async fn a_gtin_is_unique_whatever_its_form(engine: Engine) {
     assert!(output.status.success(), "{}", stderr(&output));
     let body = app.json("/v1/products/gtin/00036000291452").await;
     assert_eq!(body["data"]["slug"], "i-one");
+    std::fs::write(
+        dir.join("products.ndjson"),
+        "{\"slug\":\"sku\",\"sku\":\"I-9\",\"name\":\"Nine\"}\n",
+    )
+    .unwrap();
+    let output = db.cli(&["import", dir.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains("products.ndjson:1") && err.contains("reserved"),
+        "{err}"
+    );
 }
 
 engine_tests!(

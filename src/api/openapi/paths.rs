@@ -99,7 +99,8 @@ fn fields_param(collection: Collection) -> Value {
         "fields",
         format!(
             "Comma-separated fields to return (sparse fieldset), e.g. `slug,{}`; name \
-             `syndication` to keep the terms.",
+             `syndication` to keep the terms. Items then carry `id`, `slug` and the named \
+             fields only: the item schema's other required fields are absent.",
             sort_fields(collection)[0].name
         ),
         json!({ "type": "string" }),
@@ -352,6 +353,7 @@ pub fn paths() -> Value {
                 "security": [],
                 "responses": {
                     "200": { "description": "OK", "content": { "application/json": { "schema": schema_ref("Health") } } },
+                    "414": problem("The query string is too long."),
                     "503": problem("Not ready: the database is unreachable, migrations are pending, or the process is shutting down."),
                 },
             }
@@ -387,7 +389,10 @@ pub fn paths() -> Value {
                 "operationId": "openapi",
                 "summary": "This OpenAPI document",
                 "security": [],
-                "responses": { "200": { "description": "OK", "content": { "application/json": {} } } },
+                "responses": {
+                    "200": { "description": "OK", "content": { "application/json": {} } },
+                    "414": problem("The query string is too long."),
+                },
             }
         }),
     );

@@ -102,11 +102,22 @@ fn item_schema(collection: Collection) -> Value {
         "version".into(),
         json!({ "type": "integer", "minimum": 1, "description": "Bumped on every change." }),
     );
+    // Every item read carries these (null where unset), unless `fields` picks others.
+    let mut required: Vec<&str> = vec![
+        "id",
+        "slug",
+        "status",
+        "published_at",
+        "created_at",
+        "updated_at",
+        "version",
+    ];
     for field in collection.fields() {
         properties.insert(
             field.name.into(),
             field_schema(field.kind, field.required, field.name),
         );
+        required.push(field.name);
     }
     properties.insert(
         "syndication".into(),
@@ -148,12 +159,40 @@ fn item_schema(collection: Collection) -> Value {
             "One of {collection}. Every field is present (null when absent) unless `fields` \
              selects some; relations appear only when included."
         ),
+        "required": required,
         "properties": properties,
     });
-    if let Some(example) = demo_example(collection) {
+    if let Some(example) = read_example(collection) {
         schema["examples"] = json!([example]);
     }
     schema
+}
+
+/// The first demo item as a read shows it: its own fields (null where unset) with the
+/// fields every item has; the demo's link sets are input, not what a read shows.
+fn read_example(collection: Collection) -> Option<Value> {
+    let row = demo_example(collection)?;
+    let mut example = Map::new();
+    example.insert("id".into(), json!("0190b4a0-5c3e-7d2a-9f1e-2b6c8d4e0a11"));
+    example.insert("slug".into(), row.get("slug")?.clone());
+    example.insert("status".into(), json!("published"));
+    let published = row
+        .get("published_at")
+        .cloned()
+        .unwrap_or(json!("2024-03-04T09:00:00Z"));
+    for key in ["published_at", "created_at", "updated_at"] {
+        example.insert(key.into(), published.clone());
+    }
+    example.insert("version".into(), json!(1));
+    for field in collection.fields() {
+        let empty = match field.kind {
+            FieldKind::StringList | FieldKind::Statistics => json!([]),
+            _ => Value::Null,
+        };
+        let value = row.get(field.name).cloned().unwrap_or(empty);
+        example.insert(field.name.into(), value);
+    }
+    Some(Value::Object(example))
 }
 
 pub fn schemas() -> Value {

@@ -108,7 +108,7 @@ fn check(collection: Collection, document: &mut Document, whole: bool) -> Vec<Fi
     let mut errors = Vec::new();
     match document.get("slug") {
         Some(Json::String(s)) => {
-            if let Err(e) = Slug::parse(s) {
+            if let Err(e) = Slug::parse_for(collection, s) {
                 errors.push(FieldError::new("/slug", e.to_string()));
             }
         }

@@ -103,6 +103,7 @@ pub fn parse_item(collection: Collection, line_no: usize, line: &str) -> Result<
             .chain(collection.inline_links().filter_map(|l| l.inline)),
     )?;
     let slug = slug_at(&map, "slug")?;
+    Slug::parse_for(collection, &slug).map_err(|e| format!("field \"slug\": {e}"))?;
     let id = optional_string(&map, "id")?
         .map(|text| {
             Uuid::parse_str(&text).map_err(|_| format!("field \"id\": {text:?} is not a UUID"))
