@@ -412,7 +412,7 @@ async fn persisted_queries_and_get_are_cacheable(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(again.status(), 304);
-    // The IDE is one page that loads nothing from elsewhere.
+    // GraphiQL: a page whose every file this server serves (the browser check runs it).
     let ide = app
         .client
         .get(format!("{}/graphql", app.address))
@@ -421,10 +421,18 @@ async fn persisted_queries_and_get_are_cacheable(engine: Engine) {
         .unwrap();
     assert_eq!(ide.status(), 200);
     let html = ide.text().await.unwrap();
-    assert!(
-        html.contains("<textarea") && !html.contains("src=\"http"),
-        "{html}"
-    );
+    let files: Vec<&str> = html
+        .split(['"', '\''])
+        .filter(|part| part.starts_with("/graphql/ide/"))
+        .collect();
+    assert_eq!(files.len(), 6, "{html}");
+    assert!(!html.contains("http"), "{html}");
+    for file in files {
+        let response = app.get(file).await;
+        assert_eq!(response.status(), 200, "{file}");
+        assert!(response.headers().contains_key("content-security-policy"));
+    }
+    assert_eq!(app.get("/graphql/ide/secret.env").await.status(), 404);
 }
 
 /// Allow-list mode: only stored documents run, only admin keys register new ones;

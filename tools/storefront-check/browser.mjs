@@ -4,7 +4,8 @@
 // Checks: content and attribution are visible; no request leaves 127.0.0.1; a script stored
 // in the content does not run (no dialog, the title unchanged, no element it would make);
 // the CSP header is present and Chromium reports no violation or parse error under it; the
-// storefront shows all three parts. Saves a screenshot of each page.
+// storefront shows all three parts; GraphiQL at /graphql renders from the server's own files
+// and runs a query. Saves a screenshot of each page.
 import { createServer } from "node:http";
 import { mkdirSync, readFileSync } from "node:fs";
 import { extname, join, normalize } from "node:path";
@@ -157,6 +158,29 @@ async function checkStorefront(browser, port) {
   await page.close();
 }
 
+/** GraphiQL at /graphql: the editor renders from the server's own files and a query runs. */
+async function checkGraphiql(browser) {
+  const name = "graphiql";
+  const { page, response, requests, console: logs } = await open(browser, `${salve}/graphql`, name);
+  const csp = response.headers()["content-security-policy"] ?? "";
+  if (!csp.includes("script-src 'self'")) fail(`${name}: CSP ${csp}`);
+  await page.waitForSelector(".graphiql-container .graphiql-query-editor .CodeMirror", { timeout: 15000 })
+    .catch(() => fail(`${name}: the editor did not render`));
+  await page.click(".graphiql-execute-button").catch(() => fail(`${name}: no run button`));
+  await page.waitForFunction(
+    () => document.querySelector(".graphiql-response")?.textContent?.includes("Smooth foam roller"),
+    null,
+    { timeout: 15000 },
+  ).catch(() => fail(`${name}: the query's result did not show`));
+  const complaints = logs.filter((l) => /Content Security Policy|Refused|pageerror|^error/i.test(l));
+  if (complaints.length) fail(`${name}: ${complaints.join(" | ")}`);
+  checkOnlyLocal(name, requests);
+  const file = join(shots, "graphiql.png");
+  await page.screenshot({ path: file });
+  console.log(`ok ${name} (${requests.length} request(s), screenshot ${file})`);
+  await page.close();
+}
+
 await plantScripts();
 const server = await serveStorefront();
 const browser = await chromium.launch({
@@ -175,6 +199,7 @@ try {
     "Techniques that use it", "Written and reviewed by",
   ]);
   await checkStorefront(browser, server.address().port);
+  await checkGraphiql(browser);
 } finally {
   await browser.close();
   server.close();

@@ -22,7 +22,7 @@ use crate::service::Caller;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
+    cfg.configure(ide::configure).service(
         web::resource("/graphql")
             .route(web::post().to(post))
             .route(web::get().to(get))
