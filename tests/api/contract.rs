@@ -86,6 +86,39 @@ fn every_operation_has_an_id_and_declares_its_security() {
     }
 }
 
+/// One voice: every operation's summary starts with what the caller does.
+#[test]
+fn summaries_start_with_a_verb() {
+    const VERBS: &[&str] = &[
+        "Archive",
+        "Change",
+        "Check",
+        "Compare",
+        "Create",
+        "Get",
+        "List",
+        "Publish",
+        "Read",
+        "Record",
+        "Replace",
+        "Restore",
+        "Revoke",
+        "Search",
+        "Show",
+        "Submit",
+        "Tell",
+        "Unpublish",
+    ];
+    let doc: Value = serde_json::from_str(&salve::api::openapi::document_json()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let summary = operation["summary"].as_str().unwrap_or_default();
+            let verb = summary.split(' ').next().unwrap_or_default();
+            assert!(VERBS.contains(&verb), "{method} {path}: {summary:?}");
+        }
+    }
+}
+
 /// "a" before a consonant sound, "an" before a vowel, in both contracts.
 #[test]
 fn contracts_say_an_before_vowels() {

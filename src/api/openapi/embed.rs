@@ -55,7 +55,7 @@ fn page(summary: &str, key: &str, key_description: &str, operation: &str) -> Val
 
 pub fn add_paths(paths: &mut Map<String, Value>) {
     let mut item = page(
-        "An article, technique or condition as an embeddable page",
+        "Show an article, technique or condition as an embeddable page",
         "slug",
         "The item's slug.",
         "embed_item",
@@ -72,7 +72,7 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
     paths.insert(
         "/embed/products/sku/{sku}".into(),
         json!({ "get": page(
-            "The product module: the techniques that use a product, their benefits and evidence, who wrote and reviewed it",
+            "Show a product's module: the techniques that use it, their benefits and evidence, who wrote and reviewed it",
             "sku",
             "The product's SKU.",
             "embed_product",
@@ -81,7 +81,7 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
     paths.insert("/oembed".into(), json!({ "get": {
         "tags": ["embeds"],
         "operationId": "oembed",
-        "summary": "oEmbed 1.0: how to embed an item of this deployment",
+        "summary": "Tell an oEmbed 1.0 consumer how to embed an item of this deployment",
         "description": "For the URL of an embed page or of an item's API URL on this deployment's \
             origin (`--public-url`, else the request's), a `rich` answer whose `html` is a sandboxed \
             iframe of the embed page.",

@@ -359,10 +359,13 @@ pub fn paths() -> Value {
             }
         })
     };
-    paths.insert("/healthz".into(), health("healthz", "The process is up"));
+    paths.insert(
+        "/healthz".into(),
+        health("healthz", "Check that the process is up"),
+    );
     paths.insert(
         "/readyz".into(),
-        health("readyz", "The service can take traffic"),
+        health("readyz", "Check that the service can take traffic"),
     );
     paths.insert(
         "/metrics".into(),
@@ -370,7 +373,7 @@ pub fn paths() -> Value {
             "get": {
                 "tags": ["service"],
                 "operationId": "metrics",
-                "summary": "Prometheus metrics: requests and latency per route, SQL statements, pool usage, read-cache hits, misses and evictions",
+                "summary": "Read the Prometheus metrics: requests and latency per route, SQL statements, pool usage, read-cache hits, misses and evictions",
                 "description": "Needs an API key with the `metrics` scope (or `admin`).",
                 "security": [{ "bearer": [] }],
                 "responses": {
@@ -387,7 +390,7 @@ pub fn paths() -> Value {
             "get": {
                 "tags": ["service"],
                 "operationId": "openapi",
-                "summary": "This OpenAPI document",
+                "summary": "Get this OpenAPI document",
                 "security": [],
                 "responses": {
                     "200": { "description": "OK", "content": { "application/json": {} } },

@@ -25,12 +25,25 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
         "required": ITEM_TERMS.map(|(name, _)| name),
         "properties": strings(&ITEM_TERMS),
     }));
-    schemas.insert("SyndicationTerms".into(), json!({
-        "type": "object",
-        "description": "The deployment's syndication terms. On PUT, an absent or null term is cleared.",
-        "additionalProperties": false,
-        "properties": strings(&DEPLOYMENT_TERMS),
-    }));
+    let names = DEPLOYMENT_TERMS.map(|(name, _)| name);
+    schemas.insert(
+        "SyndicationTerms".into(),
+        json!({
+            "type": "object",
+            "description": "The deployment's syndication terms, null where not set.",
+            "required": names,
+            "properties": strings(&DEPLOYMENT_TERMS),
+        }),
+    );
+    schemas.insert(
+        "SyndicationTermsInput".into(),
+        json!({
+            "type": "object",
+            "description": "The deployment's syndication terms: an absent or null term is cleared.",
+            "additionalProperties": false,
+            "properties": strings(&DEPLOYMENT_TERMS),
+        }),
+    );
     schemas.insert(
         "SyndicationTermsDocument".into(),
         json!({
@@ -48,7 +61,7 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
         "get": {
             "tags": ["service"],
             "operationId": "get_syndication_terms",
-            "summary": "The terms the deployment offers its content under",
+            "summary": "Get the terms the deployment offers its content under",
             "responses": { "200": ok, "401": problem("The API key is unknown or revoked, or reads need a key."), "503": unavailable },
             "security": [{}, { "bearer": [] }],
         },
@@ -58,7 +71,7 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
             "summary": "Replace the deployment's syndication terms",
             "description": "Needs the `admin` scope. Every response showing the terms is invalidated.",
             "x-required-scope": "admin",
-            "requestBody": { "required": true, "content": { "application/json": { "schema": schema_ref("SyndicationTerms") } } },
+            "requestBody": { "required": true, "content": { "application/json": { "schema": schema_ref("SyndicationTermsInput") } } },
             "responses": {
                 "200": ok,
                 "400": problem("Malformed JSON."),
