@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::domain::model::STATUSES;
+use crate::domain::model::{COMMON_FIELDS, STATUSES};
 use crate::domain::relations::relations;
 use crate::domain::{Collection, FieldKind};
 use crate::error::{FieldError, Problem};
@@ -103,15 +103,7 @@ fn item_schema(collection: Collection) -> Value {
         json!({ "type": "integer", "minimum": 1, "description": "Bumped on every change." }),
     );
     // Every item read carries these (null where unset), unless `fields` picks others.
-    let mut required: Vec<&str> = vec![
-        "id",
-        "slug",
-        "status",
-        "published_at",
-        "created_at",
-        "updated_at",
-        "version",
-    ];
+    let mut required: Vec<&str> = COMMON_FIELDS.to_vec();
     for field in collection.fields() {
         properties.insert(
             field.name.into(),
