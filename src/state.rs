@@ -68,7 +68,7 @@ impl AppState {
     }
 
     /// The deployment's syndication terms, from memory while the read cache has not moved.
-    pub async fn syndication_terms(
+    async fn syndication_terms(
         &self,
     ) -> crate::error::Result<Arc<crate::domain::syndication::Terms>> {
         self.terms.get(&self.db, &self.cache).await

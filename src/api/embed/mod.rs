@@ -138,17 +138,19 @@ fn origin(req: &HttpRequest, state: &AppState) -> String {
 /// A failed embed as a small page (an iframe shows it), never problem+json.
 fn error_page(state: &AppState, error: &AppError) -> HttpResponse {
     use actix_web::ResponseError;
-    if matches!(error, AppError::Internal(_) | AppError::Unavailable(_)) {
-        // Logged, with the Retry-After a 503 carries.
-        let logged = error.error_response();
-        let retry = logged.headers().get(header::RETRY_AFTER).cloned();
-        let mut response = page_response(state, error.status_code(), &error.detail());
-        if let Some(retry) = retry {
-            response.headers_mut().insert(header::RETRY_AFTER, retry);
+    let mut response = page_response(state, error.status_code(), &error.detail());
+    match error {
+        AppError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+        AppError::Unavailable(cause) => {
+            tracing::warn!(error = ?cause, "database unavailable");
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::error::RETRY_AFTER_SECONDS),
+            );
         }
-        return response;
+        _ => {}
     }
-    page_response(state, error.status_code(), &error.detail())
+    response
 }
 
 fn page_response(state: &AppState, status: StatusCode, message: &str) -> HttpResponse {

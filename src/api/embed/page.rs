@@ -186,10 +186,15 @@ fn product(item: &crate::service::item::ItemObject, out: &mut String) {
     if !articles.is_empty() {
         out.push_str("<section>\n<h2>Written and reviewed by</h2>\n<ul class=\"items\">\n");
         for article in articles {
+            let line = byline(|key| article.get(key));
             out.push_str(&format!(
                 "<li><strong>{}</strong>{}</li>\n",
                 escape(text_of(article, "title").unwrap_or_default()),
-                byline(article)
+                if line.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", line.join("; "))
+                }
             ));
         }
         out.push_str("</ul>\n</section>\n");
@@ -254,11 +259,11 @@ fn evidence(citations: &[Json], out: &mut String) {
     out.push_str("</ol>\n</section>\n");
 }
 
-/// `: written by A, MD; medically reviewed by B, RN on 5 March 2026` for an article
-/// (`last reviewed on …` when the review names no reviewer the reader may see).
-fn byline(article: &Json) -> String {
+/// `written by A, MD`, `medically reviewed by B, RN on 5 March 2026` for an article whose
+/// fields `get` reads (`last reviewed on …` when no reviewer the reader may see is named).
+fn byline<'a>(get: impl Fn(&str) -> Option<&'a Json>) -> Vec<String> {
     let person = |key: &str| {
-        article.get(key).filter(|p| p.is_object()).map(|p| {
+        get(key).filter(|p| p.is_object()).map(|p| {
             let name = escape(text_of(p, "name").unwrap_or_default());
             match text_of(p, "credentials") {
                 Some(credentials) => format!("{name}, {}", escape(credentials)),
@@ -270,7 +275,7 @@ fn byline(article: &Json) -> String {
     if let Some(author) = person("author") {
         parts.push(format!("written by {author}"));
     }
-    let date = review_date(article)
+    let date = review_date(get("last_reviewed_at"))
         .map(|(iso, shown)| format!(" on <time datetime=\"{iso}\">{shown}</time>"))
         .unwrap_or_default();
     match person("reviewer") {
@@ -278,17 +283,12 @@ fn byline(article: &Json) -> String {
         None if !date.is_empty() => parts.push(format!("last reviewed{date}")),
         None => {}
     }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", parts.join("; "))
-    }
+    parts
 }
 
 /// The last medical review's date, as `2026-03-05` and as `5 March 2026`.
-fn review_date(article: &Json) -> Option<(String, String)> {
-    let at = text_of(article, "last_reviewed_at")?;
-    let at = chrono::DateTime::parse_from_rfc3339(at).ok()?;
+fn review_date(at: Option<&Json>) -> Option<(String, String)> {
+    let at = chrono::DateTime::parse_from_rfc3339(at?.as_str()?).ok()?;
     Some((
         at.format("%Y-%m-%d").to_string(),
         at.format("%-d %B %Y").to_string(),
@@ -299,19 +299,9 @@ fn review_date(article: &Json) -> Option<(String, String)> {
 /// and the disclaimer.
 fn attribution(item: &crate::service::item::ItemObject, terms: Option<&Json>, out: &mut String) {
     out.push_str("<footer>\n");
-    let as_json = Json::Object(
-        item.iter()
-            .filter(|(k, _)| matches!(**k, "author" | "reviewer" | "last_reviewed_at"))
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect(),
-    );
-    let byline = byline(&as_json);
-    if let Some(line) = byline.strip_prefix(": ") {
-        let mut line = line.to_owned();
-        if let Some(first) = line.get(..1) {
-            line = first.to_uppercase() + &line[1..];
-        }
-        out.push_str(&format!("<p>{line}.</p>\n"));
+    let line = byline(|key| item.get(key)).join("; ");
+    if let Some(first) = line.get(..1) {
+        out.push_str(&format!("<p>{}{}.</p>\n", first.to_uppercase(), &line[1..]));
     }
     if let Some(publisher) = item.get("publisher").filter(|p| p.is_object()) {
         out.push_str(&format!(

@@ -88,8 +88,8 @@ async fn file(req: HttpRequest) -> HttpResponse {
             .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
             .insert_header((header::CONTENT_SECURITY_POLICY, POLICY))
             .body(*bytes),
-        None => crate::api::errors::from_status(actix_web::http::StatusCode::NOT_FOUND)
-            .map(|e| actix_web::ResponseError::error_response(&e))
-            .unwrap_or_else(|| HttpResponse::NotFound().finish()),
+        None => actix_web::ResponseError::error_response(&crate::error::AppError::NotFound(
+            format!("the IDE has no file {name:?}"),
+        )),
     }
 }
