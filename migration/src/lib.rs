@@ -20,6 +20,7 @@ mod m20261206_000011_persisted_query_quota;
 mod m20261206_000012_renditions;
 mod m20261206_000013_gtin_key;
 mod m20261206_000014_syndication;
+mod m20261206_000015_search_postings;
 pub mod schema;
 
 /// Link tables: (table, left column, left table, right column, right table).
@@ -28,6 +29,8 @@ pub use m20261127_000002_links::LINKS;
 pub use m20261127_000003_search::SEARCHABLE;
 /// Markdown fields, whose renditions are stored beside them.
 pub use m20261206_000012_renditions::RENDERED;
+/// The `tsquery` (SQL) of exactly the lexeme `l.lexeme`, as search postings are scored.
+pub use m20261206_000015_search_postings::LEXEME_QUERY;
 
 pub struct Migrator;
 
@@ -49,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_renditions::Migration),
             Box::new(m20261206_000013_gtin_key::Migration),
             Box::new(m20261206_000014_syndication::Migration),
+            Box::new(m20261206_000015_search_postings::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ use crate::service::keyset::{self, KeyKind, OrderKey};
 use crate::service::sql::SqlBuilder;
 use crate::service::syndication;
 
+mod postings;
 mod pruned;
 
 /// One search hit.
@@ -221,7 +222,12 @@ pub async fn search(
         DbBackend::Sqlite => {
             pruned::rank(db, visibility, terms, types, want, after.as_ref()).await?
         }
-        _ => rank_in_one_statement(db, visibility, terms, types, want, after.as_ref()).await?,
+        _ => match postings::rank(db, visibility, terms, types, want, after.as_ref()).await? {
+            Some(ranked) => ranked,
+            None => {
+                rank_in_one_statement(db, visibility, terms, types, want, after.as_ref()).await?
+            }
+        },
     };
     let has_more = ranked.len() > limit as usize;
     ranked.truncate(limit as usize);

@@ -2,13 +2,15 @@
 //! statement over every type (on SQLite the server skips collections that cannot place a
 //! hit and ranks on the full-text index first; it must never change a page).
 
+use reqwest::Method;
 use salve::domain::Collection;
 use salve::domain::listing::SearchTerms;
 use salve::service::Visibility;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, generate, import_draft_technique, spawn_app, stderr};
+use crate::requests::Call;
 
 /// (type, id, score) of the first `most` hits (or every one), walking `/v1/search` pages
 /// of `limit`.
@@ -101,4 +103,136 @@ async fn pages_across_collections_follow_the_one_ranking(engine: Engine) {
     }
 }
 
-engine_tests!(pages_across_collections_follow_the_one_ranking);
+/// The hits of `queries`, page by page for every reader, against the one ranking; on
+/// PostgreSQL also the stored postings against the search vectors they come from.
+async fn search_matches_the_ranking(app: &TestApp, preview: &str, queries: &[&str], step: &str) {
+    let types: Vec<Collection> = salve::service::fulltext::searchable().collect();
+    for query in queries {
+        let terms = SearchTerms::parse(query).unwrap();
+        for (visibility, key) in [
+            (Visibility::PublishedOnly, None),
+            (Visibility::All, Some(preview)),
+        ] {
+            let expected = salve::service::search::rank_all(&app.db, visibility, &terms, &types)
+                .await
+                .unwrap();
+            let walked = walk(app, key, query, 3, usize::MAX).await;
+            let walked: Vec<(String, String)> =
+                walked.into_iter().map(|(c, id, _)| (c, id)).collect();
+            let expected: Vec<(String, String)> = expected
+                .into_iter()
+                .map(|(c, id, _)| (c.as_str().to_owned(), id.to_string()))
+                .collect();
+            assert_eq!(walked, expected, "{step}: {query} {visibility:?}");
+        }
+    }
+    if app.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    let stored: Vec<(String, String, String, String)> = postings(app, "search_postings").await;
+    let derived = postings(app, &salve_postings_source()).await;
+    assert_eq!(
+        stored, derived,
+        "{step}: the postings are not the search vectors'"
+    );
+    assert!(!stored.is_empty());
+}
+
+/// Every posting as (lexeme, kind, id, status) with its score checked positive.
+async fn postings(app: &TestApp, source: &str) -> Vec<(String, String, String, String)> {
+    use sea_orm::ConnectionTrait;
+    let rows = app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!(
+                "SELECT lexeme, kind, id::text AS id, status, score FROM {source} p \
+                 ORDER BY lexeme, kind, id"
+            ),
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| {
+            let score: f32 = row.try_get("", "score").unwrap();
+            let lexeme: String = row.try_get("", "lexeme").unwrap();
+            assert!(score > 0.0, "{lexeme}: score {score}");
+            (
+                lexeme,
+                row.try_get("", "kind").unwrap(),
+                row.try_get("", "id").unwrap(),
+                row.try_get("", "status").unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The postings as the search vectors make them now.
+fn salve_postings_source() -> String {
+    let tables: Vec<String> = salve::service::fulltext::searchable()
+        .map(|c| {
+            format!(
+                "SELECT l.lexeme, '{c}' AS kind, t.id, t.status, \
+                 ts_rank(t.search, {}) AS score FROM {c} t, unnest(t.search) l",
+                migration::LEXEME_QUERY
+            )
+        })
+        .collect();
+    format!("({})", tables.join(" UNION ALL "))
+}
+
+async fn search_follows_every_write(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let (write, publish, admin) = (&keys["write"], &keys["publish"], &keys["admin"]);
+    let preview = keys["preview"].as_str();
+    let queries = ["zebrafoam", "massage", "brien", "rolling"];
+    // Text whose lexemes need quoting in a tsquery (`example.com/a'b`).
+    let (status, _, created) = Call::new(&app, Method::POST, "/v1/techniques")
+        .key(write)
+        .json(
+            json!({ "slug": "quoted-rolling", "name": "Zebrafoam rolling", "kind": "self",
+            "summary": "O'Brien's zebrafoam routine, see http://example.com/a'b\\c it's" }),
+        )
+        .send()
+        .await;
+    assert_eq!(status, 201, "{created}");
+    search_matches_the_ranking(&app, preview, &queries, "created").await;
+    let item = "/v1/techniques/quoted-rolling";
+    for (action, key) in [
+        ("publish", publish),
+        ("unpublish", publish),
+        ("publish", publish),
+    ] {
+        let tag = app.etag(key, item).await;
+        let (status, _, body) = Call::new(&app, Method::POST, format!("{item}/{action}"))
+            .key(key)
+            .if_match(&tag)
+            .send()
+            .await;
+        assert_eq!(status, 200, "{action}: {body}");
+        search_matches_the_ranking(&app, preview, &queries, action).await;
+    }
+    let tag = app.etag(publish, item).await;
+    let (status, _, body) = Call::new(&app, Method::PATCH, item)
+        .key(publish)
+        .if_match(&tag)
+        .json(json!({ "name": "Quoted massage", "summary": "Rolling, massage and more massage." }))
+        .send()
+        .await;
+    assert_eq!(status, 200, "{body}");
+    search_matches_the_ranking(&app, preview, &queries, "edited").await;
+    let tag = app.etag(admin, item).await;
+    let (status, _, body) = Call::new(&app, Method::DELETE, format!("{item}?hard=true"))
+        .key(admin)
+        .if_match(&tag)
+        .send()
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    search_matches_the_ranking(&app, preview, &queries, "deleted").await;
+}
+
+engine_tests!(
+    pages_across_collections_follow_the_one_ranking,
+    search_follows_every_write
+);

@@ -1,0 +1,120 @@
+//! PostgreSQL: every (lexeme, item) pair of the search vectors with the item's relevance
+//! for that lexeme alone, so that the best hits of a one-word search are read from an
+//! index instead of ranking every match.
+//!
+//! `ts_rank` uses no statistics of the collection: an item's score for a one-lexeme query
+//! depends on the item alone, so it can be computed when the item is written. The score
+//! is `ts_rank` itself, applied to the lexeme as a query: the same function on the same
+//! input as a search computes, so the same value. Triggers keep the postings in step with
+//! the `search` vector and the status in the same transaction as the write; a posting is
+//! removed by the key it was written under (its lexeme and score recomputed from the old
+//! vector), which is why the one index serves both reads and upkeep.
+//!
+//! SQLite ranks with `bm25`, whose scores depend on the whole collection (idf, average
+//! length), so nothing can be stored per item there; it prunes instead (see
+//! `service/search/pruned.rs`).
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+
+use crate::m20261127_000003_search::SEARCHABLE;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// The `tsquery` that matches exactly `lexeme` (quoted as the tsquery syntax quotes).
+pub const LEXEME_QUERY: &str =
+    "('''' || replace(replace(l.lexeme, '\\', '\\\\'), '''', '''''') || '''')::tsquery";
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let db = manager.get_connection();
+        db.execute_unprepared(
+            "CREATE TABLE search_postings (lexeme text NOT NULL, kind text NOT NULL, \
+             score real NOT NULL, id uuid NOT NULL, status text NOT NULL)",
+        )
+        .await?;
+        db.execute_unprepared(&sync_function()).await?;
+        for (table, _) in SEARCHABLE {
+            db.execute_unprepared(&format!(
+                "INSERT INTO search_postings (lexeme, kind, score, id, status) \
+                 SELECT l.lexeme, '{table}', ts_rank(t.search, {LEXEME_QUERY}), t.id, t.status \
+                 FROM {table} t, unnest(t.search) l"
+            ))
+            .await?;
+            for trigger in triggers(table) {
+                db.execute_unprepared(&trigger).await?;
+            }
+        }
+        db.execute_unprepared(
+            "CREATE INDEX search_postings_rank ON search_postings \
+             (lexeme, kind, score DESC, id) INCLUDE (status)",
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let db = manager.get_connection();
+        for (table, _) in SEARCHABLE {
+            db.execute_unprepared(&format!(
+                "DROP TRIGGER {table}_postings_insert ON {table}; \
+                 DROP TRIGGER {table}_postings_update ON {table}; \
+                 DROP TRIGGER {table}_postings_delete ON {table}"
+            ))
+            .await?;
+        }
+        db.execute_unprepared("DROP FUNCTION search_postings_sync(); DROP TABLE search_postings")
+            .await?;
+        Ok(())
+    }
+}
+
+/// The trigger function: drops the old row's postings, writes the new row's. The
+/// collection is the trigger's argument.
+fn sync_function() -> String {
+    format!(
+        "CREATE FUNCTION search_postings_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    DELETE FROM search_postings p
+    USING (SELECT l.lexeme, ts_rank(OLD.search, {LEXEME_QUERY}) AS score
+           FROM unnest(OLD.search) l) o
+    WHERE p.lexeme = o.lexeme AND p.kind = TG_ARGV[0] AND p.score = o.score AND p.id = OLD.id;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO search_postings (lexeme, kind, score, id, status)
+    SELECT l.lexeme, TG_ARGV[0], ts_rank(NEW.search, {LEXEME_QUERY}), NEW.id, NEW.status
+    FROM unnest(NEW.search) l;
+  END IF;
+  RETURN NULL;
+END $$"
+    )
+}
+
+/// Row triggers: after every insert and delete, and after the updates that change the
+/// search vector or the status (most writes change neither).
+fn triggers(table: &str) -> [String; 3] {
+    let execute = format!("FOR EACH ROW EXECUTE FUNCTION search_postings_sync('{table}')");
+    [
+        format!("CREATE TRIGGER {table}_postings_insert AFTER INSERT ON {table} {execute}"),
+        format!(
+            "CREATE TRIGGER {table}_postings_update AFTER UPDATE ON {table} \
+             FOR EACH ROW WHEN (OLD.search IS DISTINCT FROM NEW.search \
+             OR OLD.status IS DISTINCT FROM NEW.status) \
+             EXECUTE FUNCTION search_postings_sync('{table}')"
+        ),
+        format!("CREATE TRIGGER {table}_postings_delete AFTER DELETE ON {table} {execute}"),
+    ]
+}

@@ -1,0 +1,74 @@
+//! Search across collections on PostgreSQL for one word: the best hits of each type read
+//! from `search_postings` (each item's `ts_rank` for each of its lexemes, kept by triggers;
+//! see the migration), in index order, instead of ranking every match. Each type gives at
+//! most `want` hits after the cursor and the pages merge them: exactly the page the single
+//! ranking statement returns, at the cost of `want` index entries a type.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+
+use super::{After, Ranked, hit_order};
+use crate::domain::Collection;
+use crate::domain::listing::SearchTerms;
+use crate::error::{AppError, Result};
+use crate::service::Visibility;
+use crate::service::sql::SqlBuilder;
+
+/// Marks the row that says the word is more than one lexeme (the postings cannot answer).
+const SEVERAL_LEXEMES: &str = "*";
+
+/// The first `want` hits after `after`, or `None` when the query is not one whole word
+/// of one lexeme (prefixes and several words are ranked the plain way).
+pub(super) async fn rank(
+    db: &DatabaseConnection,
+    visibility: Visibility,
+    terms: &SearchTerms,
+    types: &[Collection],
+    want: usize,
+    after: Option<&After>,
+) -> Result<Option<Vec<Ranked>>> {
+    let [(word, false)] = terms.words() else {
+        return Ok(None);
+    };
+    let mut sql = SqlBuilder::new(DbBackend::Postgres);
+    // The word's lexemes, as the search vectors were made (the same parser and stemmer);
+    // a scalar subquery, so that each type's scan follows the index order.
+    sql.push("WITH q AS (SELECT tsvector_to_array(to_tsvector('english', ")
+        .bind(word.clone())
+        .push(")) AS l) ");
+    for (n, collection) in types.iter().enumerate() {
+        if n > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.push(&format!(
+            "(SELECT p.kind, p.id, p.score::float8 AS score FROM search_postings p \
+             WHERE p.lexeme = (SELECT l[1] FROM q WHERE cardinality(l) = 1) \
+             AND p.kind = '{collection}' AND {}",
+            visibility.status_filter("p")
+        ));
+        if let Some(after) = after {
+            sql.push(" AND ");
+            after.push_after(&mut sql, &hit_order(&format!("'{collection}'")))?;
+        }
+        sql.push(&format!(" ORDER BY p.score DESC, p.id LIMIT {want})"));
+    }
+    sql.push(&format!(
+        " UNION ALL SELECT '{SEVERAL_LEXEMES}', NULL, NULL FROM q WHERE cardinality(q.l) > 1"
+    ));
+    let mut hits = Vec::new();
+    for row in db.query_all_raw(sql.build()).await? {
+        let kind: String = row.try_get("", "kind")?;
+        if kind == SEVERAL_LEXEMES {
+            return Ok(None);
+        }
+        let collection = Collection::parse(&kind)
+            .ok_or_else(|| AppError::internal_msg(format!("unknown hit type {kind}")))?;
+        hits.push(Ranked {
+            collection,
+            id: row.try_get("", "id")?,
+            score: row.try_get("", "score")?,
+        });
+    }
+    hits.sort_by(Ranked::order);
+    hits.truncate(want);
+    Ok(Some(hits))
+}
