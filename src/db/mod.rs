@@ -15,6 +15,7 @@ use sea_orm::{
 
 use crate::config::DatabaseSettings;
 
+pub mod fts5_rank;
 mod sqlite_memory;
 use crate::error::{AppError, Result};
 
@@ -153,6 +154,8 @@ async fn connect_sized(
                     }
                     let mut handle = conn.lock_handle().await?;
                     enable_query_planner_stability(handle.as_raw_handle());
+                    fts5_rank::register(handle.as_raw_handle())
+                        .map_err(|e| sea_orm::sqlx::Error::Configuration(e.into()))?;
                     if nice > 0 {
                         register_lower_priority(handle.as_raw_handle(), nice);
                         drop(handle);

@@ -3,6 +3,7 @@
 
 use sea_orm::DbBackend;
 
+use crate::db::fts5_rank::QueryStatistics;
 use crate::domain::Collection;
 use crate::domain::listing::SearchTerms;
 use crate::error::{AppError, Result};
@@ -81,9 +82,14 @@ impl SearchSql {
         })
     }
 
-    /// The FROM clause of a search over the collection, aliased `t`. On SQLite the FTS5
-    /// table drives the join (CROSS JOIN fixes the order): MATCH must be answered by the
-    /// full-text index, never tested row by row.
+    /// SQLite: the columns' weights, as the score's arguments (`10.0, 4.0, …`).
+    pub fn weights(&self) -> &str {
+        &self.weights
+    }
+
+    /// The FROM clause of a search over the collection, aliased `t`, for matching only.
+    /// On SQLite the FTS5 table drives the join (CROSS JOIN fixes the order): MATCH must be
+    /// answered by the full-text index, never tested row by row.
     pub fn from(&self) -> String {
         match self.backend {
             DbBackend::Postgres => format!("{} t", self.table),
@@ -92,6 +98,27 @@ impl SearchSql {
                 self.table
             ),
         }
+    }
+
+    /// [`SearchSql::from`] for a query that also computes [`SearchSql::push_score`].
+    pub fn scored_from(&self) -> String {
+        match self.backend {
+            DbBackend::Postgres => self.from(),
+            _ => format!(
+                "{} CROSS JOIN {1} t ON t.rowid = {1}_fts.rowid",
+                self.index_from(),
+                self.table
+            ),
+        }
+    }
+
+    /// SQLite: the full-text index alone, with each row's size for the score (the
+    /// `_docsize` record, read in the query's own loop: see `db::fts5_rank`).
+    pub fn index_from(&self) -> String {
+        format!(
+            "{0}_fts CROSS JOIN {0}_fts_docsize {0}_ds ON {0}_ds.id = {0}_fts.rowid",
+            self.table
+        )
     }
 
     /// The match condition (with [`SearchSql::from`] as the FROM clause).
@@ -116,17 +143,24 @@ impl SearchSql {
         self.push_score(sql);
         sql.push(&format!(
             " AS score FROM {} WHERE {status_filter} AND ",
-            self.from()
+            self.scored_from()
         ));
         self.push_match(sql);
     }
 
     /// The relevance of the current row, computed in the same pass as the match (FTS5
-    /// `bm25`, PostgreSQL `ts_rank`); higher is better. The query is a bound parameter:
+    /// `bm25`, through `salve_bm25`; PostgreSQL `ts_rank`); higher is better. On SQLite
+    /// the FROM clause must be [`SearchSql::scored_from`] or [`SearchSql::index_from`]. The query is a bound parameter:
     /// no text derived from the request is ever written into SQL. (`ts_rank_cd`, cover
     /// density, made a search over 965 matching techniques 50% slower — 0.84 against
     /// 0.56 ms — for an order that differs only in how close several query terms sit.)
     pub fn push_score(&self, sql: &mut SqlBuilder) {
+        self.push_score_given(sql, None);
+    }
+
+    /// [`SearchSql::push_score`], on SQLite with the collection's statistics for this
+    /// query where the caller has read them (otherwise the ranking counts them again).
+    pub fn push_score_given(&self, sql: &mut SqlBuilder, statistics: Option<&QueryStatistics>) {
         match self.backend {
             DbBackend::Postgres => {
                 sql.push("ts_rank(t.search, to_tsquery('english', ")
@@ -134,7 +168,15 @@ impl SearchSql {
                     .push("))::float8");
             }
             _ => {
-                sql.push(&format!("-bm25({}_fts, {})", self.table, self.weights));
+                let (function, table) = (crate::db::fts5_rank::FUNCTION, self.table);
+                sql.push(&format!(
+                    "-{function}({table}_fts, {table}_ds.sz, {}",
+                    self.weights
+                ));
+                if let Some(statistics) = statistics {
+                    sql.push(", ").bind(statistics.encode());
+                }
+                sql.push(")");
             }
         }
     }

@@ -84,7 +84,7 @@ pub async fn list(
                 columns.join(", "),
             ));
             search.push_score(&mut sql);
-            sql.push(&format!(" AS {RELEVANCE} FROM {}", search.from()));
+            sql.push(&format!(" AS {RELEVANCE} FROM {}", search.scored_from()));
             push_conditions(&mut sql, visibility, params, Some(search));
             sql.push(") hits WHERE 1 = 1");
             "hits"

@@ -31,6 +31,7 @@ mod rich_text;
 mod search_across;
 mod search_index;
 mod search_pages;
+mod search_rank;
 mod snapshots;
 mod syndication;
 mod workflow;

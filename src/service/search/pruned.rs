@@ -12,12 +12,11 @@
 //! hold the page (drafts among them, ties at the edge, a cursor), the collection is ranked
 //! the plain way. Every page is the one the single statement would return.
 
-use std::collections::HashMap;
-
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use uuid::Uuid;
 
 use super::{After, Ranked, hit_order};
+use crate::db::fts5_rank::QueryStatistics;
 use crate::domain::Collection;
 use crate::domain::listing::SearchTerms;
 use crate::error::Result;
@@ -39,12 +38,12 @@ pub(super) async fn rank(
     after: Option<&After>,
 ) -> Result<Vec<Ranked>> {
     let mut best: Vec<Ranked> = Vec::with_capacity(want * 2);
-    for (collection, bound) in score_bounds(db, terms, types).await? {
+    for (collection, bound, statistics) in score_bounds(db, terms, types).await? {
         if best.len() >= want && best[want - 1].score >= bound {
             break;
         }
         let from_index = match after {
-            None => top_from_index(db, visibility, terms, collection, want).await?,
+            None => top_from_index(db, visibility, terms, collection, &statistics, want).await?,
             Some(_) => None,
         };
         let hits = match from_index {
@@ -58,14 +57,14 @@ pub(super) async fn rank(
     Ok(best)
 }
 
-/// Each collection that can match, with a score no row of it reaches, highest first. One
-/// statement reads every collection's row count (FTS5's own, from its averages record)
-/// and each phrase's number of matching rows.
+/// Each collection that can match, with a score no row of it reaches (highest first) and
+/// its statistics for the query. One statement reads every collection's row and token
+/// counts (FTS5's own averages record) and each phrase's number of matching rows.
 async fn score_bounds(
     db: &DatabaseConnection,
     terms: &SearchTerms,
     types: &[Collection],
-) -> Result<Vec<(Collection, f64)>> {
+) -> Result<Vec<(Collection, f64, QueryStatistics)>> {
     let phrases: Vec<String> = terms.each().map(|term| fts5_match(&term)).collect();
     let mut sql = SqlBuilder::new(DbBackend::Sqlite);
     sql.push("SELECT ");
@@ -89,88 +88,84 @@ async fn score_bounds(
     let mut bounds = Vec::with_capacity(types.len());
     for (n, collection) in types.iter().enumerate() {
         let averages: Option<Vec<u8>> = row.try_get("", &format!("rows_{n}"))?;
-        let rows = averages.as_deref().and_then(leading_varint).unwrap_or(0) as f64;
-        let mut idf_sum = 0.0;
-        let mut matches = true;
+        let mut hits = Vec::with_capacity(phrases.len());
         for i in 0..phrases.len() {
-            let hits = row.try_get::<i64>("", &format!("hits_{n}_{i}"))? as f64;
-            matches &= hits > 0.0;
-            idf_sum += ((rows - hits + 0.5) / (hits + 0.5)).ln().max(IDF_FLOOR);
+            let count: i64 = row.try_get("", &format!("hits_{n}_{i}"))?;
+            hits.push(u64::try_from(count).unwrap_or(0));
         }
-        if matches {
-            // A hair above the bound: SQLite computes the scores in its own order.
-            bounds.push((*collection, (K1 + 1.0) * idf_sum * (1.0 + 1e-9)));
+        let Some(statistics) = averages
+            .as_deref()
+            .and_then(|record| QueryStatistics::from_averages(record, hits))
+        else {
+            continue;
+        };
+        if statistics.hits.contains(&0) {
+            continue;
         }
+        let rows = statistics.rows as f64;
+        let idf_sum: f64 = statistics
+            .hits
+            .iter()
+            .map(|&hits| {
+                let hits = hits as f64;
+                ((rows - hits + 0.5) / (hits + 0.5)).ln().max(IDF_FLOOR)
+            })
+            .sum();
+        // A hair above the bound: SQLite computes the scores in its own order.
+        let bound = (K1 + 1.0) * idf_sum * (1.0 + 1e-9);
+        bounds.push((*collection, bound, statistics));
     }
     bounds.sort_by(|a, b| b.1.total_cmp(&a.1));
     Ok(bounds)
 }
 
-/// The first varint of a record (SQLite's format, which FTS5 uses): the row count of
-/// an FTS5 averages record.
-fn leading_varint(bytes: &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for (i, byte) in bytes.iter().enumerate().take(9) {
-        if i == 8 {
-            return Some((value << 8) | u64::from(*byte));
-        }
-        value = (value << 7) | u64::from(byte & 0x7f);
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
-}
-
 /// The collection's first `want` hits, ranked on its full-text index alone and then
-/// looked up by rowid; `None` when those rows cannot be shown to be the page (too few
-/// visible among them, or ties at the edge of what was ranked).
+/// looked up by rowid (one statement); `None` when those rows cannot be shown to be the
+/// page (too few visible among them, or ties at the edge of what was ranked).
 async fn top_from_index(
     db: &DatabaseConnection,
     visibility: Visibility,
     terms: &SearchTerms,
     collection: Collection,
+    statistics: &QueryStatistics,
     want: usize,
 ) -> Result<Option<Vec<Ranked>>> {
     let search = SearchSql::new(DbBackend::Sqlite, collection, terms)?;
     let table = collection.table();
     let depth = want * 2 + 8;
     let mut sql = SqlBuilder::new(DbBackend::Sqlite);
-    sql.push(&format!("SELECT {table}_fts.rowid AS rid, "));
-    search.push_score(&mut sql);
-    sql.push(&format!(" AS score FROM {table}_fts WHERE "));
+    sql.push(&format!(
+        "SELECT ranked.score AS score, t.id AS id FROM (SELECT {table}_fts.rowid AS rid, "
+    ));
+    search.push_score_given(&mut sql, Some(statistics));
+    sql.push(&format!(" AS score FROM {} WHERE ", search.index_from()));
     search.push_match(&mut sql);
-    sql.push(&format!(" ORDER BY score DESC LIMIT {depth}"));
-    let mut scored: Vec<(i64, f64)> = Vec::with_capacity(depth);
+    sql.push(&format!(
+        " ORDER BY score DESC LIMIT {depth}) ranked LEFT JOIN {table} t \
+         ON t.rowid = ranked.rid AND {}",
+        visibility.status_filter("t")
+    ));
+    let mut scored = 0;
+    let mut lowest_ranked = f64::INFINITY;
+    let mut hits: Vec<Ranked> = Vec::with_capacity(depth);
     for row in db.query_all_raw(sql.build()).await? {
-        scored.push((row.try_get("", "rid")?, row.try_get("", "score")?));
+        let score: f64 = row.try_get("", "score")?;
+        scored += 1;
+        lowest_ranked = lowest_ranked.min(score);
+        // Null: a match the reader may not see.
+        if let Some(id) = row.try_get::<Option<Uuid>>("", "id")? {
+            hits.push(Ranked {
+                collection,
+                id,
+                score,
+            });
+        }
     }
-    if scored.is_empty() {
+    if scored == 0 {
         return Ok(Some(Vec::new()));
     }
-    let mut sql = SqlBuilder::new(DbBackend::Sqlite);
-    sql.push(&format!(
-        "SELECT t.rowid AS rid, t.id AS id FROM {table} t WHERE t.rowid IN "
-    ))
-    .bind_list(scored.iter().map(|(rid, _)| *rid));
-    sql.push(&format!(" AND {}", visibility.status_filter("t")));
-    let mut ids: HashMap<i64, Uuid> = HashMap::with_capacity(scored.len());
-    for row in db.query_all_raw(sql.build()).await? {
-        ids.insert(row.try_get("", "rid")?, row.try_get("", "id")?);
-    }
-    let mut hits: Vec<Ranked> = scored
-        .iter()
-        .filter_map(|(rid, score)| {
-            ids.get(rid).map(|id| Ranked {
-                collection,
-                id: *id,
-                score: *score,
-            })
-        })
-        .collect();
     hits.sort_by(Ranked::order);
-    let lowest_ranked = scored.last().map_or(f64::NEG_INFINITY, |(_, score)| *score);
-    let complete = scored.len() < depth
+    let complete = scored < depth
         || hits
             .get(want - 1)
             .is_some_and(|last| last.score > lowest_ranked);
@@ -210,18 +205,4 @@ async fn top_exact(
         });
     }
     Ok(hits)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::leading_varint;
-
-    #[test]
-    fn varints_read_as_sqlite_writes_them() {
-        assert_eq!(leading_varint(&[0x05, 0xff]), Some(5));
-        assert_eq!(leading_varint(&[0x81, 0x00]), Some(128));
-        assert_eq!(leading_varint(&[0x81, 0x9c, 0x20]), Some(20_000));
-        assert_eq!(leading_varint(&[0x80]), None);
-        assert_eq!(leading_varint(&[0xff; 9]), Some(u64::MAX));
-    }
 }

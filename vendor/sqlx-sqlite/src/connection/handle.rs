@@ -110,7 +110,7 @@ impl ConnectionHandle {
 
         // SAFETY: we have exclusive access to the database handle
         unsafe {
-            #[cfg_attr(not(feature = "unlock-notify"), expect(clippy::never_loop))]
+            #[cfg_attr(not(any()), expect(clippy::never_loop))]
             loop {
                 let status = sqlite3_exec(
                     self.as_ptr(),
@@ -125,7 +125,7 @@ impl ConnectionHandle {
 
                 match status {
                     SQLITE_OK => return Ok(()),
-                    #[cfg(feature = "unlock-notify")]
+                    #[cfg(any())]
                     libsqlite3_sys::SQLITE_LOCKED_SHAREDCACHE => {
                         crate::statement::unlock_notify::wait(self.as_ptr())?
                     }

@@ -426,13 +426,13 @@ impl StatementHandle {
     pub(crate) fn step(&mut self) -> Result<bool, SqliteError> {
         // SAFETY: we have exclusive access to the handle
         unsafe {
-            #[cfg_attr(not(feature = "unlock-notify"), expect(clippy::never_loop))]
+            #[cfg_attr(not(any()), expect(clippy::never_loop))]
             loop {
                 match sqlite3_step(self.0.as_ptr()) {
                     SQLITE_ROW => return Ok(true),
                     SQLITE_DONE => return Ok(false),
                     SQLITE_MISUSE => panic!("misuse!"),
-                    #[cfg(feature = "unlock-notify")]
+                    #[cfg(any())]
                     libsqlite3_sys::SQLITE_LOCKED_SHAREDCACHE => {
                         // The shared cache is locked by another connection. Wait for unlock
                         // notification and try again.

@@ -10,7 +10,7 @@ pub(crate) use sqlx_core::statement::*;
 
 mod handle;
 
-#[cfg(feature = "unlock-notify")]
+#[cfg(any())]
 pub(super) mod unlock_notify;
 mod r#virtual;
 
