@@ -42,11 +42,13 @@ pub(super) async fn rank(
         if best.len() >= want && best[want - 1].score >= bound {
             break;
         }
-        let from_index = match after {
-            None => top_from_index(db, visibility, terms, collection, &statistics, want).await?,
-            Some(_) => None,
+        let ranking = Ranking {
+            collection,
+            statistics: &statistics,
+            want,
+            after,
         };
-        let hits = match from_index {
+        let hits = match top_from_index(db, visibility, terms, &ranking).await? {
             Some(hits) => hits,
             None => top_exact(db, visibility, terms, collection, want, after).await?,
         };
@@ -119,32 +121,56 @@ async fn score_bounds(
     Ok(bounds)
 }
 
-/// The collection's first `want` hits, ranked on its full-text index alone and then
-/// looked up by rowid (one statement); `None` when those rows cannot be shown to be the
-/// page (too few visible among them, or ties at the edge of what was ranked).
+/// One collection's part of a page: its first `want` hits after `after`.
+struct Ranking<'a> {
+    collection: Collection,
+    statistics: &'a QueryStatistics,
+    want: usize,
+    after: Option<&'a After>,
+}
+
+/// The collection's first `want` hits after the cursor, ranked on its full-text index
+/// alone and then looked up by rowid (one statement); `None` when those rows cannot be
+/// shown to be the page (too few visible among them, or ties at the edge of what was
+/// ranked).
 async fn top_from_index(
     db: &DatabaseConnection,
     visibility: Visibility,
     terms: &SearchTerms,
-    collection: Collection,
-    statistics: &QueryStatistics,
-    want: usize,
+    ranking: &Ranking<'_>,
 ) -> Result<Option<Vec<Ranked>>> {
+    let Ranking {
+        collection,
+        statistics,
+        want,
+        after,
+    } = *ranking;
     let search = SearchSql::new(DbBackend::Sqlite, collection, terms)?;
     let table = collection.table();
     let depth = want * 2 + 8;
     let mut sql = SqlBuilder::new(DbBackend::Sqlite);
     sql.push(&format!(
-        "SELECT ranked.score AS score, t.id AS id FROM (SELECT {table}_fts.rowid AS rid, "
+        "SELECT ranked.score AS score, t.id AS id FROM (SELECT rid, score FROM \
+         (SELECT {table}_fts.rowid AS rid, "
     ));
     search.push_score_given(&mut sql, Some(statistics));
     sql.push(&format!(" AS score FROM {} WHERE ", search.index_from()));
     search.push_match(&mut sql);
+    sql.push(")");
+    if let Some(after) = after {
+        // Ties with the cursor's score are sorted out below, by type and id.
+        sql.push(" WHERE score <= ").bind(after.score);
+    }
     sql.push(&format!(
         " ORDER BY score DESC LIMIT {depth}) ranked LEFT JOIN {table} t \
          ON t.rowid = ranked.rid AND {}",
         visibility.status_filter("t")
     ));
+    let cursor = after.map(|after| Ranked {
+        collection: after.kind,
+        id: after.id,
+        score: after.score,
+    });
     let mut scored = 0;
     let mut lowest_ranked = f64::INFINITY;
     let mut hits: Vec<Ranked> = Vec::with_capacity(depth);
@@ -153,12 +179,19 @@ async fn top_from_index(
         scored += 1;
         lowest_ranked = lowest_ranked.min(score);
         // Null: a match the reader may not see.
-        if let Some(id) = row.try_get::<Option<Uuid>>("", "id")? {
-            hits.push(Ranked {
-                collection,
-                id,
-                score,
-            });
+        let Some(id) = row.try_get::<Option<Uuid>>("", "id")? else {
+            continue;
+        };
+        let hit = Ranked {
+            collection,
+            id,
+            score,
+        };
+        if cursor
+            .as_ref()
+            .is_none_or(|cursor| Ranked::order(cursor, &hit).is_lt())
+        {
+            hits.push(hit);
         }
     }
     if scored == 0 {
