@@ -6,9 +6,11 @@
 //! depends on the item alone, so it can be computed when the item is written. The score
 //! is `ts_rank` itself, applied to the lexeme as a query: the same function on the same
 //! input as a search computes, so the same value. Triggers keep the postings in step with
-//! the `search` vector and the status in the same transaction as the write; a posting is
-//! removed by the key it was written under (its lexeme and score recomputed from the old
-//! vector), which is why the one index serves both reads and upkeep.
+//! the `search` vector in the same transaction as the write; an edit rewrites only the
+//! postings whose score it changed, and a posting is removed by the key it was written
+//! under (its lexeme and score recomputed from the old vector), so the one index serves
+//! both reads and upkeep. The status is not kept: a search looks up the few items it
+//! returns, so publishing and unpublishing touch no posting.
 //!
 //! SQLite ranks with `bm25`, whose scores depend on the whole collection (idf, average
 //! length), so nothing can be stored per item there; it prunes instead (see
@@ -39,14 +41,14 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         db.execute_unprepared(
             "CREATE TABLE search_postings (lexeme text NOT NULL, kind text NOT NULL, \
-             score real NOT NULL, id uuid NOT NULL, status text NOT NULL)",
+             score real NOT NULL, id uuid NOT NULL)",
         )
         .await?;
         db.execute_unprepared(&sync_function()).await?;
         for (table, _) in SEARCHABLE {
             db.execute_unprepared(&format!(
-                "INSERT INTO search_postings (lexeme, kind, score, id, status) \
-                 SELECT l.lexeme, '{table}', ts_rank(t.search, {LEXEME_QUERY}), t.id, t.status \
+                "INSERT INTO search_postings (lexeme, kind, score, id) \
+                 SELECT l.lexeme, '{table}', ts_rank(t.search, {LEXEME_QUERY}), t.id \
                  FROM {table} t, unnest(t.search) l"
             ))
             .await?;
@@ -55,8 +57,7 @@ impl MigrationTrait for Migration {
             }
         }
         db.execute_unprepared(
-            "CREATE INDEX search_postings_rank ON search_postings \
-             (lexeme, kind, score DESC, id) INCLUDE (status)",
+            "CREATE INDEX search_postings_rank ON search_postings (lexeme, kind, score DESC, id)",
         )
         .await?;
         Ok(())
@@ -81,22 +82,31 @@ impl MigrationTrait for Migration {
     }
 }
 
-/// The trigger function: drops the old row's postings, writes the new row's. The
+/// The trigger function: the postings the old vector has and the new one has not are
+/// deleted, those the new one has and the old one has not are written (an edit changes
+/// few scores: a lexeme's score depends on the weights of its positions, in order). The
 /// collection is the trigger's argument.
 fn sync_function() -> String {
+    let postings = |vector: &str| {
+        format!(
+            "SELECT l.lexeme, ts_rank({vector}, {LEXEME_QUERY}) AS score FROM unnest({vector}) l"
+        )
+    };
+    let (old, new) = (postings("OLD.search"), postings("NEW.search"));
     format!(
         "CREATE FUNCTION search_postings_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    DELETE FROM search_postings p
-    USING (SELECT l.lexeme, ts_rank(OLD.search, {LEXEME_QUERY}) AS score
-           FROM unnest(OLD.search) l) o
+  IF TG_OP = 'DELETE' THEN
+    DELETE FROM search_postings p USING ({old}) o
     WHERE p.lexeme = o.lexeme AND p.kind = TG_ARGV[0] AND p.score = o.score AND p.id = OLD.id;
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO search_postings (lexeme, kind, score, id, status)
-    SELECT l.lexeme, TG_ARGV[0], ts_rank(NEW.search, {LEXEME_QUERY}), NEW.id, NEW.status
-    FROM unnest(NEW.search) l;
+  ELSIF TG_OP = 'INSERT' THEN
+    INSERT INTO search_postings (lexeme, kind, score, id)
+    SELECT n.lexeme, TG_ARGV[0], n.score, NEW.id FROM ({new}) n;
+  ELSE
+    DELETE FROM search_postings p USING (({old}) EXCEPT ({new})) o
+    WHERE p.lexeme = o.lexeme AND p.kind = TG_ARGV[0] AND p.score = o.score AND p.id = OLD.id;
+    INSERT INTO search_postings (lexeme, kind, score, id)
+    SELECT n.lexeme, TG_ARGV[0], n.score, NEW.id FROM (({new}) EXCEPT ({old})) n;
   END IF;
   RETURN NULL;
 END $$"
@@ -104,15 +114,14 @@ END $$"
 }
 
 /// Row triggers: after every insert and delete, and after the updates that change the
-/// search vector or the status (most writes change neither).
+/// search vector (most writes do not).
 fn triggers(table: &str) -> [String; 3] {
     let execute = format!("FOR EACH ROW EXECUTE FUNCTION search_postings_sync('{table}')");
     [
         format!("CREATE TRIGGER {table}_postings_insert AFTER INSERT ON {table} {execute}"),
         format!(
             "CREATE TRIGGER {table}_postings_update AFTER UPDATE ON {table} \
-             FOR EACH ROW WHEN (OLD.search IS DISTINCT FROM NEW.search \
-             OR OLD.status IS DISTINCT FROM NEW.status) \
+             FOR EACH ROW WHEN (OLD.search IS DISTINCT FROM NEW.search) \
              EXECUTE FUNCTION search_postings_sync('{table}')"
         ),
         format!("CREATE TRIGGER {table}_postings_delete AFTER DELETE ON {table} {execute}"),

@@ -74,12 +74,12 @@ pub(super) struct After {
     id: Uuid,
 }
 
-/// The order of hits: best score first, then by type name, then by id; `kind` is the
-/// type's expression (a column, or a literal where the type is fixed).
-pub(super) fn hit_order(kind: &str) -> [OrderKey; 2] {
+/// The order of hits: best score first, then by type name, then by id; `score` and
+/// `kind` are their expressions (`kind` a literal where the type is fixed).
+pub(super) fn hit_order(score: &str, kind: &str) -> [OrderKey; 2] {
     [
         OrderKey {
-            expr: "score".into(),
+            expr: score.into(),
             descending: true,
             nullable: false,
             kind: KeyKind::Real,
@@ -94,10 +94,15 @@ pub(super) fn hit_order(kind: &str) -> [OrderKey; 2] {
 }
 
 impl After {
-    /// Hits strictly after this one, in [`hit_order`].
-    pub(super) fn push_after(&self, sql: &mut SqlBuilder, keys: &[OrderKey]) -> Result<()> {
+    /// Hits strictly after this one, in [`hit_order`] (`id` is the id's expression).
+    pub(super) fn push_after(
+        &self,
+        sql: &mut SqlBuilder,
+        keys: &[OrderKey],
+        id: &str,
+    ) -> Result<()> {
         let values = [Json::from(self.score), Json::from(self.kind.as_str())];
-        keyset::push_after(sql, keys, &values, self.id, "id")
+        keyset::push_after(sql, keys, &values, self.id, id)
     }
 
     fn from_cursor(cursor: &Cursor) -> Result<Self> {
@@ -176,10 +181,10 @@ async fn rank_in_one_statement(
         );
     }
     sql.push(") hits");
-    let keys = hit_order("kind");
+    let keys = hit_order("score", "kind");
     if let Some(after) = after {
         sql.push(" WHERE ");
-        after.push_after(&mut sql, &keys)?;
+        after.push_after(&mut sql, &keys, "id")?;
     }
     sql.push(&format!(
         " ORDER BY {} LIMIT {want}",

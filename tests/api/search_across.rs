@@ -129,7 +129,7 @@ async fn search_matches_the_ranking(app: &TestApp, preview: &str, queries: &[&st
     if app.db.get_database_backend() != sea_orm::DbBackend::Postgres {
         return;
     }
-    let stored: Vec<(String, String, String, String)> = postings(app, "search_postings").await;
+    let stored = postings(app, "search_postings").await;
     let derived = postings(app, &salve_postings_source()).await;
     assert_eq!(
         stored, derived,
@@ -138,15 +138,15 @@ async fn search_matches_the_ranking(app: &TestApp, preview: &str, queries: &[&st
     assert!(!stored.is_empty());
 }
 
-/// Every posting as (lexeme, kind, id, status) with its score checked positive.
-async fn postings(app: &TestApp, source: &str) -> Vec<(String, String, String, String)> {
+/// Every posting as (lexeme, kind, id, score bits), each score checked positive.
+async fn postings(app: &TestApp, source: &str) -> Vec<(String, String, String, u32)> {
     use sea_orm::ConnectionTrait;
     let rows = app
         .db
         .query_all_raw(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Postgres,
             format!(
-                "SELECT lexeme, kind, id::text AS id, status, score FROM {source} p \
+                "SELECT lexeme, kind, id::text AS id, score FROM {source} p \
                  ORDER BY lexeme, kind, id"
             ),
         ))
@@ -161,7 +161,7 @@ async fn postings(app: &TestApp, source: &str) -> Vec<(String, String, String, S
                 lexeme,
                 row.try_get("", "kind").unwrap(),
                 row.try_get("", "id").unwrap(),
-                row.try_get("", "status").unwrap(),
+                score.to_bits(),
             )
         })
         .collect()
@@ -172,7 +172,7 @@ fn salve_postings_source() -> String {
     let tables: Vec<String> = salve::service::fulltext::searchable()
         .map(|c| {
             format!(
-                "SELECT l.lexeme, '{c}' AS kind, t.id, t.status, \
+                "SELECT l.lexeme, '{c}' AS kind, t.id, \
                  ts_rank(t.search, {}) AS score FROM {c} t, unnest(t.search) l",
                 migration::LEXEME_QUERY
             )

@@ -6,7 +6,7 @@
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 
-use super::{After, Ranked, hit_order};
+use super::{After, Ranked};
 use crate::domain::Collection;
 use crate::domain::listing::SearchTerms;
 use crate::error::{AppError, Result};
@@ -39,15 +39,17 @@ pub(super) async fn rank(
         if n > 0 {
             sql.push(" UNION ALL ");
         }
+        // The postings keep no status: each candidate's is looked up, in score order,
+        // until enough are visible (a subquery per row, which the planner keeps so).
         sql.push(&format!(
             "(SELECT p.kind, p.id, p.score::float8 AS score FROM search_postings p \
              WHERE p.lexeme = (SELECT l[1] FROM q WHERE cardinality(l) = 1) \
-             AND p.kind = '{collection}' AND {}",
-            visibility.status_filter("p")
+             AND p.kind = '{collection}' AND (SELECT {} FROM {} t WHERE t.id = p.id)",
+            visibility.status_filter("t"),
+            collection.table(),
         ));
         if let Some(after) = after {
-            sql.push(" AND ");
-            after.push_after(&mut sql, &hit_order(&format!("'{collection}'")))?;
+            push_after(&mut sql, after, *collection);
         }
         sql.push(&format!(" ORDER BY p.score DESC, p.id LIMIT {want})"));
     }
@@ -71,4 +73,28 @@ pub(super) async fn rank(
     hits.sort_by(Ranked::order);
     hits.truncate(want);
     Ok(Some(hits))
+}
+
+/// This type's hits after the cursor, as a range of its index: the type is fixed, so the
+/// cursor's type decides whether hits with the cursor's score come before it, after it,
+/// or (the cursor's own type) by id.
+fn push_after(sql: &mut SqlBuilder, after: &After, collection: Collection) {
+    sql.push(" AND p.score ");
+    match collection.as_str().cmp(after.kind.as_str()) {
+        std::cmp::Ordering::Greater => {
+            sql.push("<= ").bind(after.score);
+        }
+        std::cmp::Ordering::Less => {
+            sql.push("< ").bind(after.score);
+        }
+        std::cmp::Ordering::Equal => {
+            sql.push("<= ")
+                .bind(after.score)
+                .push(" AND (p.score < ")
+                .bind(after.score)
+                .push(" OR p.id > ")
+                .bind(after.id)
+                .push(")");
+        }
+    }
 }

@@ -226,7 +226,8 @@ async fn top_exact(
     if let Some(after) = after {
         // The type is fixed here: a literal in its place in the order.
         sql.push(" WHERE ");
-        after.push_after(&mut sql, &hit_order(&format!("'{collection}'")))?;
+        let keys = hit_order("score", &format!("'{collection}'"));
+        after.push_after(&mut sql, &keys, "id")?;
     }
     sql.push(&format!(" ORDER BY score DESC, id ASC LIMIT {want}"));
     let mut hits = Vec::with_capacity(want);
