@@ -132,6 +132,18 @@ pub(super) struct Ranked {
 }
 
 impl Ranked {
+    /// A hit from a row's `kind`, `id` and `score`.
+    pub fn from_row(row: &sea_orm::QueryResult) -> Result<Self> {
+        let kind: String = row.try_get("", "kind")?;
+        let collection = Collection::parse(&kind)
+            .ok_or_else(|| AppError::internal_msg(format!("unknown hit type {kind}")))?;
+        Ok(Self {
+            collection,
+            id: row.try_get("", "id")?,
+            score: row.try_get("", "score")?,
+        })
+    }
+
     /// Best first; ties by type name, then id (as the SQL orders them).
     pub fn order(a: &Self, b: &Self) -> std::cmp::Ordering {
         b.score
@@ -141,65 +153,72 @@ impl Ranked {
     }
 }
 
+/// What a ranking is asked for: the first `want` hits of `terms` in `types` after `after`,
+/// as `visibility` shows them.
+pub(super) struct Wanted<'a> {
+    pub visibility: Visibility,
+    pub terms: &'a SearchTerms,
+    pub types: &'a [Collection],
+    pub want: usize,
+    pub after: Option<&'a After>,
+}
+
 /// Every visible hit of `terms` in `types`, best first, ranked by one statement: the
-/// order every page follows (on SQLite, the pruned ranking must agree with it).
+/// order every page follows (the pruned ranking on SQLite and the postings on PostgreSQL
+/// must agree with it).
 pub async fn rank_all(
     db: &DatabaseConnection,
     visibility: Visibility,
     terms: &SearchTerms,
     types: &[Collection],
 ) -> Result<Vec<(Collection, Uuid, f64)>> {
-    let all = usize::try_from(i64::MAX).unwrap_or(usize::MAX);
-    let ranked = rank_in_one_statement(db, visibility, terms, types, all, None).await?;
+    let wanted = Wanted {
+        visibility,
+        terms,
+        types,
+        want: usize::try_from(i64::MAX).unwrap_or(usize::MAX),
+        after: None,
+    };
+    let ranked = rank_in_one_statement(db, &wanted).await?;
     Ok(ranked
         .into_iter()
         .map(|hit| (hit.collection, hit.id, hit.score))
         .collect())
 }
 
-/// Every type ranked in one statement (`UNION ALL`): the first `want` hits after `after`.
+/// Every type ranked in one statement (`UNION ALL`).
 async fn rank_in_one_statement(
     db: &DatabaseConnection,
-    visibility: Visibility,
-    terms: &SearchTerms,
-    types: &[Collection],
-    want: usize,
-    after: Option<&After>,
+    wanted: &Wanted<'_>,
 ) -> Result<Vec<Ranked>> {
     let backend = db.get_database_backend();
     let mut sql = SqlBuilder::new(backend);
     sql.push("SELECT kind, id, score FROM (");
-    for (n, collection) in types.iter().enumerate() {
-        let search = SearchSql::new(backend, *collection, terms)?;
+    for (n, collection) in wanted.types.iter().enumerate() {
+        let search = SearchSql::new(backend, *collection, wanted.terms)?;
         if n > 0 {
             sql.push(" UNION ALL ");
         }
         search.push_scored_matches(
             &mut sql,
             &format!("'{collection}' AS kind, t.id AS id"),
-            &visibility.status_filter("t"),
+            &wanted.visibility.status_filter("t"),
         );
     }
     sql.push(") hits");
     let keys = hit_order("score", "kind");
-    if let Some(after) = after {
+    if let Some(after) = wanted.after {
         sql.push(" WHERE ");
         after.push_after(&mut sql, &keys, "id")?;
     }
     sql.push(&format!(
-        " ORDER BY {} LIMIT {want}",
-        keyset::order_by(&keys, "id")
+        " ORDER BY {} LIMIT {}",
+        keyset::order_by(&keys, "id"),
+        wanted.want
     ));
     let mut ranked = Vec::new();
     for row in db.query_all_raw(sql.build()).await? {
-        let kind: String = row.try_get("", "kind")?;
-        let collection = Collection::parse(&kind)
-            .ok_or_else(|| AppError::internal_msg(format!("unknown hit type {kind}")))?;
-        ranked.push(Ranked {
-            collection,
-            id: row.try_get("", "id")?,
-            score: row.try_get("", "score")?,
-        });
+        ranked.push(Ranked::from_row(&row)?);
     }
     Ok(ranked)
 }
@@ -222,16 +241,18 @@ pub async fn search(
         .transpose()
         .map_err(|e| AppError::invalid_parameter(format!("cursor: {e}")))?;
     let after = cursor.as_ref().map(After::from_cursor).transpose()?;
-    let want = limit as usize + 1;
+    let wanted = Wanted {
+        visibility,
+        terms,
+        types,
+        want: limit as usize + 1,
+        after: after.as_ref(),
+    };
     let mut ranked = match backend {
-        DbBackend::Sqlite => {
-            pruned::rank(db, visibility, terms, types, want, after.as_ref()).await?
-        }
-        _ => match postings::rank(db, visibility, terms, types, want, after.as_ref()).await? {
+        DbBackend::Sqlite => pruned::rank(db, &wanted).await?,
+        _ => match postings::rank(db, &wanted).await? {
             Some(ranked) => ranked,
-            None => {
-                rank_in_one_statement(db, visibility, terms, types, want, after.as_ref()).await?
-            }
+            None => rank_in_one_statement(db, &wanted).await?,
         },
     };
     let has_more = ranked.len() > limit as usize;

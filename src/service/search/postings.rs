@@ -6,27 +6,21 @@
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 
-use super::{After, Ranked};
+use super::{After, Ranked, Wanted};
 use crate::domain::Collection;
-use crate::domain::listing::SearchTerms;
-use crate::error::{AppError, Result};
-use crate::service::Visibility;
+use crate::error::Result;
 use crate::service::sql::SqlBuilder;
 
 /// Marks the row that says the word is more than one lexeme (the postings cannot answer).
 const SEVERAL_LEXEMES: &str = "*";
 
-/// The first `want` hits after `after`, or `None` when the query is not one whole word
-/// of one lexeme (prefixes and several words are ranked the plain way).
+/// The hits `wanted`, or `None` when the query is not one whole word of one lexeme
+/// (prefixes and several words are ranked the plain way).
 pub(super) async fn rank(
     db: &DatabaseConnection,
-    visibility: Visibility,
-    terms: &SearchTerms,
-    types: &[Collection],
-    want: usize,
-    after: Option<&After>,
+    wanted: &Wanted<'_>,
 ) -> Result<Option<Vec<Ranked>>> {
-    let [(word, false)] = terms.words() else {
+    let [(word, false)] = wanted.terms.words() else {
         return Ok(None);
     };
     let mut sql = SqlBuilder::new(DbBackend::Postgres);
@@ -35,7 +29,7 @@ pub(super) async fn rank(
     sql.push("WITH q AS (SELECT tsvector_to_array(to_tsvector('english', ")
         .bind(word.clone())
         .push(")) AS l) ");
-    for (n, collection) in types.iter().enumerate() {
+    for (n, collection) in wanted.types.iter().enumerate() {
         if n > 0 {
             sql.push(" UNION ALL ");
         }
@@ -45,33 +39,29 @@ pub(super) async fn rank(
             "(SELECT p.kind, p.id, p.score::float8 AS score FROM search_postings p \
              WHERE p.lexeme = (SELECT l[1] FROM q WHERE cardinality(l) = 1) \
              AND p.kind = '{collection}' AND (SELECT {} FROM {} t WHERE t.id = p.id)",
-            visibility.status_filter("t"),
+            wanted.visibility.status_filter("t"),
             collection.table(),
         ));
-        if let Some(after) = after {
+        if let Some(after) = wanted.after {
             push_after(&mut sql, after, *collection);
         }
-        sql.push(&format!(" ORDER BY p.score DESC, p.id LIMIT {want})"));
+        sql.push(&format!(
+            " ORDER BY p.score DESC, p.id LIMIT {})",
+            wanted.want
+        ));
     }
     sql.push(&format!(
         " UNION ALL SELECT '{SEVERAL_LEXEMES}', NULL, NULL FROM q WHERE cardinality(q.l) > 1"
     ));
     let mut hits = Vec::new();
     for row in db.query_all_raw(sql.build()).await? {
-        let kind: String = row.try_get("", "kind")?;
-        if kind == SEVERAL_LEXEMES {
+        if row.try_get::<String>("", "kind")? == SEVERAL_LEXEMES {
             return Ok(None);
         }
-        let collection = Collection::parse(&kind)
-            .ok_or_else(|| AppError::internal_msg(format!("unknown hit type {kind}")))?;
-        hits.push(Ranked {
-            collection,
-            id: row.try_get("", "id")?,
-            score: row.try_get("", "score")?,
-        });
+        hits.push(Ranked::from_row(&row)?);
     }
     hits.sort_by(Ranked::order);
-    hits.truncate(want);
+    hits.truncate(wanted.want);
     Ok(Some(hits))
 }
 

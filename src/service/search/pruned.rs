@@ -15,12 +15,11 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use uuid::Uuid;
 
-use super::{After, Ranked, hit_order};
+use super::{Ranked, Wanted, hit_order};
 use crate::db::fts5_rank::QueryStatistics;
 use crate::domain::Collection;
 use crate::domain::listing::SearchTerms;
 use crate::error::Result;
-use crate::service::Visibility;
 use crate::service::fulltext::{SearchSql, fts5_match};
 use crate::service::sql::SqlBuilder;
 
@@ -28,33 +27,20 @@ use crate::service::sql::SqlBuilder;
 const K1: f64 = 1.2;
 const IDF_FLOOR: f64 = 1e-6;
 
-/// The first `want` hits after `after` over `types`, best first.
-pub(super) async fn rank(
-    db: &DatabaseConnection,
-    visibility: Visibility,
-    terms: &SearchTerms,
-    types: &[Collection],
-    want: usize,
-    after: Option<&After>,
-) -> Result<Vec<Ranked>> {
-    let mut best: Vec<Ranked> = Vec::with_capacity(want * 2);
-    for (collection, bound, statistics) in score_bounds(db, terms, types).await? {
-        if best.len() >= want && best[want - 1].score >= bound {
+/// The hits `wanted`, best first.
+pub(super) async fn rank(db: &DatabaseConnection, wanted: &Wanted<'_>) -> Result<Vec<Ranked>> {
+    let mut best: Vec<Ranked> = Vec::with_capacity(wanted.want * 2);
+    for (collection, bound, statistics) in score_bounds(db, wanted.terms, wanted.types).await? {
+        if best.len() >= wanted.want && best[wanted.want - 1].score >= bound {
             break;
         }
-        let ranking = Ranking {
-            collection,
-            statistics: &statistics,
-            want,
-            after,
-        };
-        let hits = match top_from_index(db, visibility, terms, &ranking).await? {
+        let hits = match top_from_index(db, wanted, collection, &statistics).await? {
             Some(hits) => hits,
-            None => top_exact(db, visibility, terms, collection, want, after).await?,
+            None => top_exact(db, wanted, collection).await?,
         };
         best.extend(hits);
         best.sort_by(Ranked::order);
-        best.truncate(want);
+        best.truncate(wanted.want);
     }
     Ok(best)
 }
@@ -121,31 +107,18 @@ async fn score_bounds(
     Ok(bounds)
 }
 
-/// One collection's part of a page: its first `want` hits after `after`.
-struct Ranking<'a> {
-    collection: Collection,
-    statistics: &'a QueryStatistics,
-    want: usize,
-    after: Option<&'a After>,
-}
-
 /// The collection's first `want` hits after the cursor, ranked on its full-text index
 /// alone and then looked up by rowid (one statement); `None` when those rows cannot be
 /// shown to be the page (too few visible among them, or ties at the edge of what was
 /// ranked).
 async fn top_from_index(
     db: &DatabaseConnection,
-    visibility: Visibility,
-    terms: &SearchTerms,
-    ranking: &Ranking<'_>,
+    wanted: &Wanted<'_>,
+    collection: Collection,
+    statistics: &QueryStatistics,
 ) -> Result<Option<Vec<Ranked>>> {
-    let Ranking {
-        collection,
-        statistics,
-        want,
-        after,
-    } = *ranking;
-    let search = SearchSql::new(DbBackend::Sqlite, collection, terms)?;
+    let (want, after) = (wanted.want, wanted.after);
+    let search = SearchSql::new(DbBackend::Sqlite, collection, wanted.terms)?;
     let table = collection.table();
     let depth = want * 2 + 8;
     let mut sql = SqlBuilder::new(DbBackend::Sqlite);
@@ -164,7 +137,7 @@ async fn top_from_index(
     sql.push(&format!(
         " ORDER BY score DESC LIMIT {depth}) ranked LEFT JOIN {table} t \
          ON t.rowid = ranked.rid AND {}",
-        visibility.status_filter("t")
+        wanted.visibility.status_filter("t")
     ));
     let cursor = after.map(|after| Ranked {
         collection: after.kind,
@@ -212,18 +185,17 @@ async fn top_from_index(
 /// The collection's first `want` hits after `after`, ranking every visible match.
 async fn top_exact(
     db: &DatabaseConnection,
-    visibility: Visibility,
-    terms: &SearchTerms,
+    wanted: &Wanted<'_>,
     collection: Collection,
-    want: usize,
-    after: Option<&After>,
 ) -> Result<Vec<Ranked>> {
-    let search = SearchSql::new(DbBackend::Sqlite, collection, terms)?;
+    let want = wanted.want;
+    let search = SearchSql::new(DbBackend::Sqlite, collection, wanted.terms)?;
     let mut sql = SqlBuilder::new(DbBackend::Sqlite);
     sql.push("SELECT id, score FROM (");
-    search.push_scored_matches(&mut sql, "t.id AS id", &visibility.status_filter("t"));
+    let visible = wanted.visibility.status_filter("t");
+    search.push_scored_matches(&mut sql, "t.id AS id", &visible);
     sql.push(") hits");
-    if let Some(after) = after {
+    if let Some(after) = wanted.after {
         // The type is fixed here: a literal in its place in the order.
         sql.push(" WHERE ");
         let keys = hit_order("score", &format!("'{collection}'"));
