@@ -98,6 +98,14 @@ async fn connect_sized(
     let nice = pool.nice;
     let url = settings.url();
     if url.starts_with("sqlite:") {
+        if sqlite_path(&url).is_none() || url.contains("mode=memory") {
+            // Each pooled connection would open a database of its own, empty and unseen
+            // by the others (and by the change feed).
+            anyhow::bail!(
+                "the SQLite database must be a file (e.g. sqlite://./data/salve.db): \
+                 an in-memory database is not shared between connections"
+            );
+        }
         sqlite_memory::install();
     }
     let sqlite_dir = sqlite_path(&url)

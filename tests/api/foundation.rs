@@ -204,3 +204,24 @@ engine_tests!(
     responses_echo_a_request_id,
     shutdown_turns_readiness_off_and_stops_the_server,
 );
+
+/// An in-memory SQLite database would be one empty database per pooled connection: the
+/// binary refuses it, saying why.
+#[test]
+fn in_memory_sqlite_is_refused() {
+    for url in [
+        "sqlite::memory:",
+        "sqlite://:memory:",
+        "sqlite://salve.db?mode=memory",
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_salve"))
+            .arg("migrate")
+            .env("SALVE_DATABASE_URL", url)
+            .env("SALVE_LOG", "warn")
+            .output()
+            .expect("run salve");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{url}: {stderr}");
+        assert!(stderr.contains("must be a file"), "{url}: {stderr}");
+    }
+}
