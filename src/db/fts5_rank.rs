@@ -45,6 +45,24 @@ impl QueryStatistics {
         Some(Self { rows, tokens, hits })
     }
 
+    /// Each phrase's idf, as bm25 computes it.
+    pub fn idf(&self) -> Vec<f64> {
+        self.hits
+            .iter()
+            .map(|&hits| {
+                // Exact integers (below 2^53): the same values as bm25's integer subtraction.
+                let value = ((self.rows as f64 - hits as f64 + 0.5) / (hits as f64 + 0.5)).ln();
+                if value <= 0.0 { IDF_FLOOR } else { value }
+            })
+            .collect()
+    }
+
+    /// The least score no row reaches: each phrase adds idf · F(k1 + 1) / (F + K) with
+    /// F / (F + K) below 1.
+    pub fn score_bound(&self) -> f64 {
+        (K1 + 1.0) * self.idf().iter().sum::<f64>()
+    }
+
     /// The SQL argument `salve_bm25` reads: `rows tokens hits…`.
     pub fn encode(&self) -> String {
         let mut text = format!("{} {}", self.rows, self.tokens);
@@ -255,15 +273,7 @@ unsafe fn statistics<'a>(
     if usize::try_from(phrases).ok() != Some(statistics.hits.len()) {
         return Err(ffi::SQLITE_MISMATCH);
     }
-    let idf = statistics
-        .hits
-        .iter()
-        .map(|&hits| {
-            // Exact integers (below 2^53): the same values as bm25's integer subtraction.
-            let value = ((statistics.rows as f64 - hits as f64 + 0.5) / (hits as f64 + 0.5)).ln();
-            if value <= 0.0 { IDF_FLOOR } else { value }
-        })
-        .collect::<Vec<f64>>();
+    let idf = statistics.idf();
     let stats = Box::new(Statistics {
         freq: vec![0.0; idf.len()],
         weights,

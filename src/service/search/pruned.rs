@@ -23,10 +23,6 @@ use crate::error::Result;
 use crate::service::fulltext::{SearchSql, fts5_match};
 use crate::service::sql::SqlBuilder;
 
-/// FTS5's bm25 constants.
-const K1: f64 = 1.2;
-const IDF_FLOOR: f64 = 1e-6;
-
 /// The hits `wanted`, best first.
 pub(super) async fn rank(db: &DatabaseConnection, wanted: &Wanted<'_>) -> Result<Vec<Ranked>> {
     let mut best: Vec<Ranked> = Vec::with_capacity(wanted.want * 2);
@@ -90,17 +86,8 @@ async fn score_bounds(
         if statistics.hits.contains(&0) {
             continue;
         }
-        let rows = statistics.rows as f64;
-        let idf_sum: f64 = statistics
-            .hits
-            .iter()
-            .map(|&hits| {
-                let hits = hits as f64;
-                ((rows - hits + 0.5) / (hits + 0.5)).ln().max(IDF_FLOOR)
-            })
-            .sum();
         // A hair above the bound: SQLite computes the scores in its own order.
-        let bound = (K1 + 1.0) * idf_sum * (1.0 + 1e-9);
+        let bound = statistics.score_bound() * (1.0 + 1e-9);
         bounds.push((*collection, bound, statistics));
     }
     bounds.sort_by(|a, b| b.1.total_cmp(&a.1));
