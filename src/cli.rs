@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use crate::config::{Cli, Command, DatabaseSettings, KeysCommand, ServeSettings, Settings};
 use crate::domain::Scopes;
+use crate::domain::key_lifetime::{Overlap, Span};
 use crate::service::interchange::{self, DirSource, ImportError, ImportMode};
 use crate::service::keys;
 use crate::startup::Application;
@@ -100,44 +101,126 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
                 eprintln!("{file}: {rows} rows");
             }
         }
-        Command::Keys(KeysCommand::Create { name, scopes }) => {
-            let scopes = Scopes::parse_list(&scopes).map_err(anyhow::Error::msg)?;
-            let key = keys::create(&db, &name, &scopes).await?;
-            let detail = serde_json::json!({ "scopes": key.info.scopes });
-            cli_audit(&db, "key.create", Some(&name), detail).await?;
-            eprintln!(
-                "created key {:?} with scopes {}; it is shown only once:",
-                key.info.name,
-                key.info.scopes.join(",")
-            );
-            println!("{}", key.secret);
-        }
-        Command::Keys(KeysCommand::List) => {
-            println!(
-                "{:<24} {:<18} {:<32} {:<26} revoked",
-                "name", "prefix", "scopes", "created"
-            );
-            for key in keys::list(&db).await? {
-                println!(
-                    "{:<24} {:<18} {:<32} {:<26} {}",
-                    key.name,
-                    key.prefix,
-                    key.scopes.join(","),
-                    key.created_at.to_rfc3339(),
-                    key.revoked_at
-                        .map(|t| t.to_rfc3339())
-                        .unwrap_or_else(|| "-".into())
-                );
-            }
-        }
-        Command::Keys(KeysCommand::Revoke { name }) => {
-            keys::revoke(&db, &name).await?;
-            cli_audit(&db, "key.revoke", Some(&name), serde_json::json!({})).await?;
-            eprintln!("revoked key {name:?}");
-        }
+        Command::Keys(command) => keys_command(&db, command).await?,
     }
     db.close().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `salve keys …`: the same key administration the API offers, recorded as the CLI's.
+async fn keys_command(
+    db: &sea_orm::DatabaseConnection,
+    command: KeysCommand,
+) -> anyhow::Result<()> {
+    keys_change(db, command).await.map_err(|error| match error {
+        KeysError::App(crate::error::AppError::Validation(errors)) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| e.detail.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        KeysError::App(other) => other.into(),
+        KeysError::Usage(message) => anyhow::anyhow!(message),
+    })
+}
+
+/// Why a `salve keys` command failed: the service's error, or the command line's.
+enum KeysError {
+    App(crate::error::AppError),
+    Usage(String),
+}
+
+impl From<crate::error::AppError> for KeysError {
+    fn from(error: crate::error::AppError) -> Self {
+        Self::App(error)
+    }
+}
+
+async fn keys_change(
+    db: &sea_orm::DatabaseConnection,
+    command: KeysCommand,
+) -> Result<(), KeysError> {
+    let usage = keys::KeyUsage::default();
+    let admin = keys::KeyAdmin {
+        db,
+        usage: &usage,
+        actor: None,
+        request_id: None,
+    };
+    match command {
+        KeysCommand::Create {
+            name,
+            scopes,
+            expires_in,
+            expires_at,
+        } => {
+            let scopes = Scopes::parse_list(&scopes).map_err(KeysError::Usage)?;
+            let expires_at = match expires_in {
+                Some(span) => Some(
+                    Span::parse(&span)
+                        .map_err(|e| KeysError::Usage(format!("--expires-in: {e}")))?
+                        .after(chrono::Utc::now()),
+                ),
+                None => expires_at,
+            };
+            let key = admin.create(&name, &scopes, expires_at).await?;
+            let until = key
+                .info
+                .expires_at
+                .map(|t| format!(" until {}", t.to_rfc3339()));
+            eprintln!(
+                "created key {:?} with scopes {}{}; it is shown only once:",
+                key.info.name,
+                key.info.scopes.join(","),
+                until.unwrap_or_default()
+            );
+            println!("{}", key.secret);
+        }
+        KeysCommand::List => print_keys(&admin.list().await?),
+        KeysCommand::Rotate { name, overlap } => {
+            let overlap = Span::parse(&overlap)
+                .and_then(|span| Overlap::from_seconds(span.seconds()))
+                .map_err(|e| KeysError::Usage(format!("--overlap: {e}")))?;
+            let key = admin.rotate(&name, overlap).await?;
+            eprintln!(
+                "rotated key {name:?}; the previous secret works until {}; the new one is \
+                 shown only once:",
+                key.info
+                    .previous_secret_expires_at
+                    .map_or_else(|| "now".to_owned(), |t| t.to_rfc3339())
+            );
+            println!("{}", key.secret);
+        }
+        KeysCommand::Revoke { name } => {
+            admin.revoke(&name).await?;
+            eprintln!("revoked key {name:?}");
+        }
+    }
+    Ok(())
+}
+
+fn print_keys(keys: &[keys::KeyInfo]) {
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(|| "-".to_owned(), |t| t.to_rfc3339())
+    };
+    println!(
+        "{:<24} {:<18} {:<32} {:<8} {:<26} {:<26} last used",
+        "name", "prefix", "scopes", "status", "created", "expires"
+    );
+    for key in keys {
+        println!(
+            "{:<24} {:<18} {:<32} {:<8} {:<26} {:<26} {}",
+            key.name,
+            key.prefix,
+            key.scopes.join(","),
+            key.status,
+            key.created_at.to_rfc3339(),
+            time(key.expires_at),
+            time(key.last_used_at),
+        );
+    }
 }
 
 /// An audit entry for a change made from the command line (no API key: `actor` is null).

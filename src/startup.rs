@@ -57,6 +57,7 @@ impl Application {
             state.db.clone(),
             state.cache.clone(),
         );
+        spawn_key_usage_writer(state.clone());
         let server = server(listener, state.clone())?;
         Ok(Self {
             port,
@@ -78,7 +79,11 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tokio::spawn(stop_on_signal(self.shutdown_trigger()));
         tracing::info!(port = self.port, "salve is listening");
-        self.server.await
+        let served = self.server.await;
+        if let Err(error) = self.state.flush_key_usage().await {
+            tracing::warn!(%error, "could not record the keys' last use at shutdown");
+        }
+        served
     }
 
     /// A handle tests use to trigger the same graceful shutdown as a signal.
@@ -107,6 +112,21 @@ impl ShutdownTrigger {
         tokio::time::sleep(self.drain).await;
         self.handle.stop(true).await;
     }
+}
+
+/// Writes the keys' `last_used_at` every `--key-usage-interval-s`.
+fn spawn_key_usage_writer(state: AppState) {
+    let every = Duration::from_secs(state.settings.serve.key_usage_interval_s);
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = state.flush_key_usage().await {
+                tracing::warn!(%error, "could not record the keys' last use; retrying later");
+            }
+        }
+    });
 }
 
 async fn stop_on_signal(trigger: ShutdownTrigger) {

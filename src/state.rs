@@ -33,6 +33,8 @@ pub struct AppState {
     pub terms: Arc<crate::service::syndication::TermsCache>,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<HttpMetrics>,
+    /// Keys used since their `last_used_at` was last written.
+    pub key_usage: Arc<crate::service::keys::KeyUsage>,
     /// `Cache-Control` of published-content reads, parsed once.
     pub public_cache_control: HeaderValue,
     shutting_down: Arc<AtomicBool>,
@@ -63,6 +65,7 @@ impl AppState {
             cache: Arc::new(cache),
             terms: Arc::default(),
             metrics: Default::default(),
+            key_usage: Arc::default(),
             shutting_down: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -84,6 +87,13 @@ impl AppState {
             true => TermsSource::Held(self.syndication_terms().await?),
             false => TermsSource::Read,
         })
+    }
+
+    /// Writes the keys' noted uses (taking a writer's turn on SQLite).
+    pub async fn flush_key_usage(&self) -> crate::error::Result<usize> {
+        let _turn = self.writes.turn().await;
+        let db = self.writes.connection().unwrap_or(&self.editor_db);
+        self.key_usage.flush(db).await
     }
 
     pub fn public_read(&self) -> bool {

@@ -16,6 +16,16 @@ pub struct Model {
     pub scopes: String,
     pub created_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// After this instant the key is refused.
+    pub expires_at: Option<DateTimeUtc>,
+    /// When the key was last used, recorded in batches (to within a minute or so).
+    pub last_used_at: Option<DateTimeUtc>,
+    /// When its secret was last replaced.
+    pub rotated_at: Option<DateTimeUtc>,
+    /// Hex SHA-256 of the secret the last rotation replaced, valid until
+    /// `previous_expires_at`.
+    pub previous_hash: Option<String>,
+    pub previous_expires_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

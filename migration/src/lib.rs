@@ -21,6 +21,7 @@ mod m20261206_000012_renditions;
 mod m20261206_000013_gtin_key;
 mod m20261206_000014_syndication;
 mod m20261206_000015_search_postings;
+mod m20261206_000016_key_lifecycle;
 pub mod schema;
 
 /// Link tables: (table, left column, left table, right column, right table).
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000013_gtin_key::Migration),
             Box::new(m20261206_000014_syndication::Migration),
             Box::new(m20261206_000015_search_postings::Migration),
+            Box::new(m20261206_000016_key_lifecycle::Migration),
         ]
     }
 }

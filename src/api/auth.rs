@@ -37,7 +37,7 @@ impl FromRequest for Caller {
                         .ok_or_else(|| {
                             AppError::Unauthorized("use `Authorization: Bearer <api key>`".into())
                         })?;
-                    keys::authenticate(&state.db, token).await
+                    keys::authenticate(&state.db, &state.key_usage, token).await
                 }
             }
         })

@@ -80,9 +80,23 @@ pub enum KeysCommand {
         /// Comma-separated scopes: read, preview, write, publish, admin, metrics.
         #[arg(long, default_value = "read")]
         scopes: String,
+        /// Refuse the key after this long, e.g. 90d, 12h or 30m (default: never).
+        #[arg(long, conflicts_with = "expires_at")]
+        expires_in: Option<String>,
+        /// Refuse the key after this instant (RFC 3339, e.g. 2027-06-30T00:00:00Z).
+        #[arg(long)]
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
     },
-    /// List keys (names, scopes, dates; never secrets).
+    /// List keys: names, scopes, status, expiry, last use (never secrets).
     List,
+    /// Issue a new secret for a key and print it once; the old one keeps working for
+    /// the overlap, then is refused.
+    Rotate {
+        name: String,
+        /// How long the replaced secret stays valid: 0s to 7d.
+        #[arg(long, default_value = "1h")]
+        overlap: String,
+    },
     /// Revoke a key by name; requests with it get 401 from then on.
     Revoke { name: String },
 }
@@ -326,6 +340,12 @@ pub struct ServeSettings {
     /// served, so load balancers stop routing here before the listener closes (ms).
     #[arg(long, env = "SALVE_SHUTDOWN_DRAIN_MS", default_value_t = 1000)]
     pub shutdown_drain_ms: u64,
+
+    /// Seconds between writes of the keys' `last_used_at` (uses are noted in memory
+    /// meanwhile, and written once more at shutdown).
+    #[arg(long, env = "SALVE_KEY_USAGE_INTERVAL_S", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub key_usage_interval_s: u64,
 
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "SALVE_SHUTDOWN_TIMEOUT_S", default_value_t = 30)]

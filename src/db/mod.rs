@@ -202,7 +202,8 @@ async fn connect_sized(
     let counter = statements.0.clone();
     let slow = Duration::from_millis(settings.db_slow_statement_ms);
     db.set_metric_callback(move |info| {
-        if !info.statement.sql.starts_with(CHECKPOINT_PREFIX) {
+        let sql = &info.statement.sql;
+        if !sql.starts_with(CHECKPOINT_PREFIX) && !sql.starts_with(BACKGROUND) {
             counter.fetch_add(1, Ordering::Relaxed);
         }
         if !slow.is_zero() && info.elapsed >= slow {
@@ -276,6 +277,10 @@ pub fn spawn_checkpointer(db: &DatabaseConnection, gate: WriteGate, interval: Du
 const ROW_BUFFER: usize = 1024;
 
 const CHECKPOINT_PREFIX: &str = "PRAGMA wal_checkpoint";
+
+/// Starts statements that background tasks run on no request's behalf, so the statement
+/// counter leaves them out.
+pub const BACKGROUND: &str = "/* background */ ";
 
 /// WAL frames (4 KiB pages) past which the log is restarted: 64 MiB.
 const RESTART_WAL_FRAMES: i64 = 16 * 1024;

@@ -5,6 +5,7 @@ pub mod docs;
 pub mod embed;
 pub mod filters;
 pub mod gtin;
+pub mod key_lifetime;
 pub mod listing;
 pub mod model;
 pub mod paging;

@@ -221,9 +221,10 @@ impl TestApp {
     /// The `/metrics` text, read with a new key of the `metrics` scope.
     pub async fn metrics(&self) -> String {
         let name = format!("metrics-{}", uuid::Uuid::new_v4().simple());
-        let key = salve::service::keys::create(&self.db, &name, &[salve::domain::Scope::Metrics])
-            .await
-            .expect("create a metrics key");
+        let key =
+            salve::service::keys::create(&self.db, &name, &[salve::domain::Scope::Metrics], None)
+                .await
+                .expect("create a metrics key");
         let response = self.get_with_key("/metrics", &key.secret).await;
         assert_eq!(response.status(), 200);
         response.text().await.expect("metrics text")

@@ -255,9 +255,10 @@ async fn metrics_need_a_metrics_key(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     assert_eq!(app.get("/metrics").await.status(), 401);
     let name = format!("reader-{}", uuid::Uuid::new_v4().simple());
-    let reader = salve::service::keys::create(&app.db, &name, &[salve::domain::Scope::Publish])
-        .await
-        .unwrap();
+    let reader =
+        salve::service::keys::create(&app.db, &name, &[salve::domain::Scope::Publish], None)
+            .await
+            .unwrap();
     assert_eq!(
         app.get_with_key("/metrics", &reader.secret).await.status(),
         403

@@ -20,6 +20,7 @@ mod html_check;
 mod includes;
 mod interchange;
 mod jsonld;
+mod key_lifecycle;
 mod keys;
 mod migrations;
 mod persisted;

@@ -96,7 +96,7 @@ async fn registration_follows_the_setting(engine: Engine) {
     let ran = app.graphql(None, &registration(document)).await;
     assert_eq!(ran["data"]["product"]["sku"], "DEMO-FR-SMOOTH", "{ran}");
     assert_eq!(stored(&app).await.0, 0, "an anonymous caller registered");
-    let key = salve::service::keys::create(&app.db, "reader", &[salve::domain::Scope::Read])
+    let key = salve::service::keys::create(&app.db, "reader", &[salve::domain::Scope::Read], None)
         .await
         .unwrap()
         .secret;

@@ -12,7 +12,7 @@ use crate::helpers::TestApp;
 impl TestApp {
     /// A new API key with one scope.
     pub async fn key(&self, name: &str, scope: Scope) -> String {
-        salve::service::keys::create(&self.db, name, &[scope])
+        salve::service::keys::create(&self.db, name, &[scope], None)
             .await
             .unwrap()
             .secret

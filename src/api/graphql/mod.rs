@@ -7,6 +7,7 @@ pub mod errors;
 pub mod http;
 pub mod ide;
 pub mod items;
+mod keys;
 pub mod limits;
 pub mod loader;
 pub mod mutation;
@@ -102,8 +103,11 @@ impl GraphqlApi {
             .register(types::statistic())
             .register(types::page_info())
             .register(syndication::input());
-        for object in syndication::types() {
+        for object in syndication::types().into_iter().chain(keys::types()) {
             builder = builder.register(object);
+        }
+        for input in keys::inputs() {
+            builder = builder.register(input);
         }
         for scalar in types::scalars() {
             builder = builder.register(scalar);

@@ -228,6 +228,9 @@ pub fn mutation(catalog: &mut Catalog) -> Object {
         None,
     );
     mutation = mutation.field(super::syndication::mutation_field());
+    for field in super::keys::mutation_fields(catalog) {
+        mutation = mutation.field(field);
+    }
     catalog.add("Mutation", "recordArticleReview", "Article", None);
     mutation.field(record_review_field())
 }

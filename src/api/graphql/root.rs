@@ -114,6 +114,7 @@ pub fn query(catalog: &mut Catalog) -> Object {
     );
     catalog.add("Query", "productByGtin", "Product", None);
     query = query.field(super::syndication::query_field());
+    query = query.field(super::keys::query_field(catalog));
     catalog.add("Query", "syndicationTerms", "SyndicationTerms", None);
     query = query.field(search_field());
     catalog.add("Query", "search", "SearchResults", Some(PageSize::DEFAULT));

@@ -22,7 +22,7 @@ fn admin_op(
     });
     for (code, description) in [
         ("400", "An invalid parameter or malformed JSON."),
-        ("401", "No API key, or it is unknown or revoked."),
+        ("401", "No API key, or it is unknown, expired or revoked."),
         ("403", "The API key lacks the `admin` scope."),
         (
             "503",
@@ -66,16 +66,48 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
             &[("409", "A key with this name exists."), ("413", "The body is too large."), ("415", "The body is not JSON."), ("422", "Invalid name or scopes.")],
         ),
     }));
+    let name = json!({ "name": "name", "in": "path", "required": true, "schema": { "type": "string", "maxLength": 100 } });
+    let missing = ("404", "No key with this name.");
+    let revoked = ("409", "The key is revoked (or, to rotate, expired).");
     paths.insert("/v1/keys/{name}".into(), json!({
+        "get": admin_op("get_key", "Read an API key (never its secret)", vec![name.clone()], None, ("200", "The key.", Some("KeyDocument")), &[missing]),
+        "patch": admin_op(
+            "update_key",
+            "Change an API key's expiry (set or remove it)",
+            vec![name.clone()],
+            Some("KeyUpdate"),
+            ("200", "The key.", Some("KeyDocument")),
+            &[missing, revoked, ("413", "The body is too large."), ("415", "The body is not JSON."), ("422", "An expiry that is not a future date-time.")],
+        ),
         "delete": admin_op(
             "revoke_key",
             "Revoke an API key; requests with it get 401 from then on",
-            vec![json!({ "name": "name", "in": "path", "required": true, "schema": { "type": "string", "maxLength": 100 } })],
+            vec![name.clone()],
             None,
             ("200", "The revoked key.", Some("KeyDocument")),
-            &[("404", "No key with this name.")],
+            &[missing],
         ),
     }));
+    let mut rotate = admin_op(
+        "rotate_key",
+        "Replace an API key's secret; the old one works until the overlap ends",
+        vec![name],
+        Some("KeyRotation"),
+        (
+            "200",
+            "The key, with its new secret in `key`.",
+            Some("NewKeyDocument"),
+        ),
+        &[
+            missing,
+            revoked,
+            ("413", "The body is too large."),
+            ("415", "The body is not JSON."),
+            ("422", "An overlap outside 0 to 604800 seconds."),
+        ],
+    );
+    rotate["requestBody"]["required"] = json!(false);
+    paths.insert("/v1/keys/{name}/rotate".into(), json!({ "post": rotate }));
     paths.insert("/v1/audit".into(), json!({
         "get": admin_op(
             "list_audit",
@@ -97,15 +129,21 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
 pub fn add_schemas(schemas: &mut Map<String, Value>) {
     let names: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
     let scopes = json!({ "type": "array", "items": { "type": "string", "enum": names } });
+    let instant = |description: &str| json!({ "type": ["string", "null"], "format": "date-time", "description": description });
     let key = json!({
         "type": "object",
-        "required": ["name", "prefix", "scopes", "created_at", "revoked_at"],
+        "required": ["name", "prefix", "scopes", "status", "created_at", "expires_at", "last_used_at", "rotated_at", "previous_secret_expires_at", "revoked_at"],
         "properties": {
             "name": { "type": "string" },
             "prefix": { "type": "string", "description": "Public start of the key, to recognise it." },
             "scopes": scopes,
+            "status": { "type": "string", "enum": ["active", "expired", "revoked"] },
             "created_at": { "type": "string", "format": "date-time" },
-            "revoked_at": { "type": ["string", "null"], "format": "date-time" },
+            "expires_at": instant("After this instant the key is refused."),
+            "last_used_at": instant("When the key was last used (recorded about once a minute)."),
+            "rotated_at": instant("When its secret was last replaced."),
+            "previous_secret_expires_at": instant("Until when the secret the last rotation replaced is still accepted."),
+            "revoked_at": instant("When the key was revoked."),
         },
     });
     let mut new_key = key.clone();
@@ -125,6 +163,21 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
         "properties": {
             "name": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,100}$" },
             "scopes": { "type": "array", "minItems": 1, "items": { "type": "string", "enum": names } },
+            "expires_at": { "type": ["string", "null"], "format": "date-time", "description": "A future instant after which the key is refused." },
+        },
+    }));
+    schemas.insert("KeyUpdate".into(), json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "expires_at": { "type": ["string", "null"], "format": "date-time", "description": "A future instant, or null to remove the expiry." },
+        },
+    }));
+    schemas.insert("KeyRotation".into(), json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "overlap_seconds": { "type": "integer", "minimum": 0, "maximum": 604800, "default": 3600, "description": "How long the replaced secret stays valid." },
         },
     }));
     schemas.insert("AuditEntry".into(), json!({

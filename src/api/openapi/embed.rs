@@ -45,7 +45,7 @@ fn page(summary: &str, key: &str, key_description: &str, operation: &str) -> Val
                     "application/problem+json": { "schema": schema_ref("Problem") },
                 },
             },
-            "401": page_error("Reads need a key (`--no-public-read`), or the key is unknown or revoked."),
+            "401": page_error("Reads need a key (`--no-public-read`), or the key is unknown, expired or revoked."),
             "404": page_error("No such item the caller may see."),
             "503": page_error("The database is unavailable; retry after `Retry-After` seconds."),
         },
@@ -96,7 +96,7 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
         "responses": {
             "200": { "description": "The answer.", "content": { "application/json": { "schema": schema_ref("OEmbed") } } },
             "400": problem("`url` is missing or not an absolute URL, or a parameter is malformed or unknown."),
-            "401": problem("Reads need a key (`--no-public-read`), or the key is unknown or revoked."),
+            "401": problem("Reads need a key (`--no-public-read`), or the key is unknown, expired or revoked."),
             "404": problem("The URL is not an embeddable item of this deployment the caller may see."),
             "501": problem("`format=xml`: only JSON is offered."),
             "503": problem("The database is unavailable; retry after `Retry-After` seconds."),

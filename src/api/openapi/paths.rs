@@ -46,7 +46,7 @@ fn read_responses(document: &str, with_404: bool) -> Value {
         },
         "304": { "description": "Not modified (the `If-None-Match` ETag is current).", "headers": cache_headers() },
         "400": problem("A parameter is unknown or invalid; `detail` names it."),
-        "401": problem("The API key is unknown or revoked, or reads need a key."),
+        "401": problem("The API key is unknown, expired or revoked, or reads need a key."),
         "406": problem("`Accept` allows no representation this resource has."),
         "414": problem("The query string is too long."),
         "503": problem("The database is unavailable; retry after `Retry-After` seconds."),
@@ -378,7 +378,7 @@ pub fn paths() -> Value {
                 "security": [{ "bearer": [] }],
                 "responses": {
                     "200": { "description": "OK", "content": { "text/plain": { "schema": { "type": "string" } } } },
-                    "401": problem("No API key, or it is unknown or revoked."),
+                    "401": problem("No API key, or it is unknown, expired or revoked."),
                     "403": problem("The API key lacks the `metrics` scope."),
                 },
             }

@@ -62,7 +62,7 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
             "tags": ["service"],
             "operationId": "get_syndication_terms",
             "summary": "Get the terms the deployment offers its content under",
-            "responses": { "200": ok, "401": problem("The API key is unknown or revoked, or reads need a key."), "503": unavailable },
+            "responses": { "200": ok, "401": problem("The API key is unknown, expired or revoked, or reads need a key."), "503": unavailable },
             "security": [{}, { "bearer": [] }],
         },
         "put": {
@@ -75,7 +75,7 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
             "responses": {
                 "200": ok,
                 "400": problem("Malformed JSON."),
-                "401": problem("No API key, or it is unknown or revoked."),
+                "401": problem("No API key, or it is unknown, expired or revoked."),
                 "403": problem("The API key lacks the `admin` scope."),
                 "413": problem("The body is too large."),
                 "415": problem("The body is not JSON."),

@@ -60,7 +60,7 @@ const SHARED: [(&str, &str, &str); 11] = [
     (
         "401",
         "Unauthorized",
-        "No API key, or it is unknown or revoked.",
+        "No API key, or it is unknown, expired or revoked.",
     ),
     (
         "403",

@@ -4,6 +4,7 @@
 mod admin;
 mod collections;
 mod editorial;
+mod keys;
 mod search;
 mod syndication;
 pub mod writes;
@@ -18,6 +19,7 @@ use crate::domain::Collection;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(search::configure)
         .configure(admin::configure)
+        .configure(keys::configure)
         .configure(syndication::configure);
     for collection in Collection::ALL {
         cfg.service(

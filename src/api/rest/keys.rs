@@ -1,0 +1,197 @@
+//! API keys (`/v1/keys`, mirroring `salve keys`): create, list, change the expiry,
+//! rotate, revoke. Secrets appear only in the responses that issue them.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value as Json, json};
+
+use crate::api::request::{object_body, request_id};
+use crate::api::resource;
+use crate::domain::key_lifetime::Overlap;
+use crate::domain::{Scope, Scopes};
+use crate::error::{AppError, FieldError, Result};
+use crate::service::Caller;
+use crate::service::keys::{KeyAdmin, KeyChange, NewKey};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource(
+        "/v1/keys",
+        [web::get().to(list_keys), web::post().to(create_key)],
+    ))
+    .service(resource(
+        "/v1/keys/{name}",
+        [
+            web::get().to(get_key),
+            web::patch().to(update_key),
+            web::delete().to(revoke_key),
+        ],
+    ))
+    .service(resource(
+        "/v1/keys/{name}/rotate",
+        [web::post().to(rotate_key)],
+    ));
+}
+
+fn private(status: StatusCode, body: Json) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+fn invalid(pointer: &str, detail: impl Into<String>) -> AppError {
+    AppError::Validation(vec![FieldError {
+        pointer: pointer.into(),
+        detail: detail.into(),
+    }])
+}
+
+/// The admin an admin caller is; anyone else gets 401/403.
+fn admin<'a>(
+    state: &'a AppState,
+    caller: &'a Caller,
+    request_id: Option<&'a str>,
+) -> Result<KeyAdmin<'a>> {
+    caller.require(Scope::Admin)?;
+    Ok(KeyAdmin {
+        db: &state.db,
+        usage: &state.key_usage,
+        actor: caller.key_name.as_deref(),
+        request_id,
+    })
+}
+
+/// A JSON object body holding only `allowed` fields.
+fn body_with(req: &HttpRequest, body: &[u8], allowed: &[&str]) -> Result<Map<String, Json>> {
+    let body = object_body(req, body, &["application/json"])?;
+    if let Some(key) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(invalid(
+            &format!("/{key}"),
+            format!("is not a field here ({})", allowed.join(", ")),
+        ));
+    }
+    Ok(body)
+}
+
+/// `expires_at`: an RFC 3339 instant, or null for none.
+fn expiry(body: &Map<String, Json>) -> Result<Option<Option<chrono::DateTime<chrono::Utc>>>> {
+    match body.get("expires_at") {
+        None => Ok(None),
+        Some(Json::Null) => Ok(Some(None)),
+        Some(Json::String(text)) => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| Some(Some(t.with_timezone(&chrono::Utc))))
+            .map_err(|_| invalid("/expires_at", "must be an RFC 3339 date-time or null")),
+        Some(_) => Err(invalid(
+            "/expires_at",
+            "must be an RFC 3339 date-time or null",
+        )),
+    }
+}
+
+fn issued(status: StatusCode, issued: NewKey) -> Result<HttpResponse> {
+    let name = issued.info.name.clone();
+    let mut data = serde_json::to_value(&issued.info).map_err(AppError::internal)?;
+    data["key"] = Json::String(issued.secret);
+    Ok(HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::LOCATION, format!("/v1/keys/{name}")))
+        .json(json!({ "data": data })))
+}
+
+async fn list_keys(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse> {
+    let keys = admin(&state, &caller, None)?.list().await?;
+    Ok(private(StatusCode::OK, json!({ "data": keys })))
+}
+
+async fn get_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    caller.require(Scope::Admin)?;
+    let key = crate::service::keys::get(&state.db, &state.key_usage, &path).await?;
+    Ok(private(StatusCode::OK, json!({ "data": key })))
+}
+
+/// Creates a key; the secret is in this response and nowhere else, ever.
+async fn create_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let id = request_id(&req);
+    let admin = admin(&state, &caller, id.as_deref())?;
+    let body = body_with(&req, &body, &["name", "scopes", "expires_at"])?;
+    let name = body
+        .get("name")
+        .and_then(Json::as_str)
+        .ok_or_else(|| invalid("/name", "is required (a string)"))?;
+    let scopes = match body.get("scopes") {
+        Some(Json::Array(list)) => {
+            let names: Option<Vec<&str>> = list.iter().map(Json::as_str).collect();
+            let names = names.ok_or_else(|| invalid("/scopes", "must be a list of scope names"))?;
+            Scopes::parse_list(&names.join(",")).map_err(|e| invalid("/scopes", e))?
+        }
+        _ => return Err(invalid("/scopes", "is required (a list of scope names)")),
+    };
+    let expires_at = expiry(&body)?.flatten();
+    issued(
+        StatusCode::CREATED,
+        admin.create(name, &scopes, expires_at).await?,
+    )
+}
+
+async fn update_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let id = request_id(&req);
+    let admin = admin(&state, &caller, id.as_deref())?;
+    let body = body_with(&req, &body, &["expires_at"])?;
+    let change = KeyChange {
+        expires_at: expiry(&body)?,
+    };
+    let key = admin.update(&path, &change).await?;
+    Ok(private(StatusCode::OK, json!({ "data": key })))
+}
+
+/// Issues a new secret; the replaced one works until `overlap_seconds` have passed.
+async fn rotate_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let id = request_id(&req);
+    let admin = admin(&state, &caller, id.as_deref())?;
+    let overlap = if body.is_empty() {
+        Overlap::DEFAULT
+    } else {
+        let body = body_with(&req, &body, &["overlap_seconds"])?;
+        match body.get("overlap_seconds") {
+            None => Overlap::DEFAULT,
+            Some(value) => value
+                .as_i64()
+                .ok_or_else(|| "must be a whole number of seconds".to_owned())
+                .and_then(Overlap::from_seconds)
+                .map_err(|e| invalid("/overlap_seconds", e))?,
+        }
+    };
+    issued(StatusCode::OK, admin.rotate(&path, overlap).await?)
+}
+
+async fn revoke_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let id = request_id(&req);
+    let key = admin(&state, &caller, id.as_deref())?.revoke(&path).await?;
+    Ok(private(StatusCode::OK, json!({ "data": key })))
+}
