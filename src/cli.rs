@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use crate::config::{Cli, Command, DatabaseSettings, KeysCommand, ServeSettings, Settings};
 use crate::domain::Scopes;
 use crate::domain::key_lifetime::{Overlap, Span};
+use crate::domain::rate_limit::RateQuota;
 use crate::service::interchange::{self, DirSource, ImportError, ImportMode};
 use crate::service::keys;
 use crate::startup::Application;
@@ -155,7 +156,12 @@ async fn keys_change(
             scopes,
             expires_in,
             expires_at,
+            rate_limit,
         } => {
+            let rate_limit = rate_limit
+                .map(|text| RateQuota::parse(&text))
+                .transpose()
+                .map_err(|e| KeysError::Usage(format!("--rate-limit: {e}")))?;
             let scopes = Scopes::parse_list(&scopes).map_err(KeysError::Usage)?;
             let expires_at = match expires_in {
                 Some(span) => Some(
@@ -165,7 +171,7 @@ async fn keys_change(
                 ),
                 None => expires_at,
             };
-            let key = admin.create(&name, &scopes, expires_at).await?;
+            let key = admin.create(&name, &scopes, expires_at, rate_limit).await?;
             let until = key
                 .info
                 .expires_at
@@ -206,12 +212,12 @@ fn print_keys(keys: &[keys::KeyInfo]) {
         t.map_or_else(|| "-".to_owned(), |t| t.to_rfc3339())
     };
     println!(
-        "{:<24} {:<18} {:<32} {:<8} {:<26} {:<26} last used",
-        "name", "prefix", "scopes", "status", "created", "expires"
+        "{:<24} {:<18} {:<32} {:<8} {:<26} {:<26} {:<26} rate limit",
+        "name", "prefix", "scopes", "status", "created", "expires", "last used"
     );
     for key in keys {
         println!(
-            "{:<24} {:<18} {:<32} {:<8} {:<26} {:<26} {}",
+            "{:<24} {:<18} {:<32} {:<8} {:<26} {:<26} {:<26} {}",
             key.name,
             key.prefix,
             key.scopes.join(","),
@@ -219,6 +225,7 @@ fn print_keys(keys: &[keys::KeyInfo]) {
             key.created_at.to_rfc3339(),
             time(key.expires_at),
             time(key.last_used_at),
+            key.rate_limit.as_deref().unwrap_or("-"),
         );
     }
 }

@@ -60,6 +60,8 @@ error_table! {
     VALIDATION_FAILED = ("validation_failed", 422, "Validation failed");
     /// A write without `If-Match`.
     PRECONDITION_REQUIRED = ("precondition_required", 428, "Precondition required");
+    /// Over the caller's rate limit; retry after `Retry-After` seconds.
+    RATE_LIMITED = ("rate_limited", 429, "Too many requests");
     INTERNAL_ERROR = ("internal_error", 500, "Internal server error");
     /// A standard option Salve does not offer (oEmbed's `format=xml`).
     NOT_IMPLEMENTED = ("not_implemented", 501, "Not implemented");
@@ -137,6 +139,9 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("{0}")]
     NotImplemented(String),
+    /// Over the caller's rate limit (429); retry after this many seconds.
+    #[error("over the rate limit: retry in {0} s")]
+    RateLimited(u64),
     #[error("the database is unavailable")]
     Unavailable(#[source] Option<DbErr>),
     #[error("internal error")]
@@ -184,6 +189,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => &codes::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => &codes::VALIDATION_FAILED,
             AppError::NotImplemented(_) => &codes::NOT_IMPLEMENTED,
+            AppError::RateLimited(_) => &codes::RATE_LIMITED,
             AppError::Unavailable(_) => &codes::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => &codes::INTERNAL_ERROR,
         }

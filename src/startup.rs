@@ -30,6 +30,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let mut settings = settings;
         settings.database.background_checkpoint = true;
+        let rate_limits = crate::service::rate_limit::RateLimits::from_settings(&settings.serve)?;
         let statements = StatementCounter::default();
         let db = crate::db::connect(&settings.database, &statements).await?;
         crate::db::migrate(&db).await?;
@@ -47,7 +48,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let editor_db = crate::db::connect_writer(&settings.database, &statements).await?;
         let gated = crate::db::connect_gated_writer(&settings.database, &statements).await?;
-        let state = AppState::new(db, editor_db, settings, cursors, statements);
+        let state = AppState::new(db, editor_db, settings, cursors, statements, rate_limits);
         if let Some(gated) = gated {
             state.writes.set_connection(gated);
         }

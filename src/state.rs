@@ -33,6 +33,8 @@ pub struct AppState {
     pub terms: Arc<crate::service::syndication::TermsCache>,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<HttpMetrics>,
+    /// Every caller's rate-limit state.
+    pub rate_limits: Arc<crate::service::rate_limit::RateLimits>,
     /// Keys used since their `last_used_at` was last written.
     pub key_usage: Arc<crate::service::keys::KeyUsage>,
     /// `Cache-Control` of published-content reads, parsed once.
@@ -47,6 +49,7 @@ impl AppState {
         settings: Settings,
         cursors: CursorCodec,
         statements: StatementCounter,
+        rate_limits: crate::service::rate_limit::RateLimits,
     ) -> Self {
         let cache = ReadCache::new(
             settings.serve.cache_mb as usize * 1024 * 1024,
@@ -66,6 +69,7 @@ impl AppState {
             terms: Arc::default(),
             metrics: Default::default(),
             key_usage: Arc::default(),
+            rate_limits: Arc::new(rate_limits),
             shutting_down: Arc::new(AtomicBool::new(false)),
         }
     }

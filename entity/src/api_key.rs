@@ -26,6 +26,8 @@ pub struct Model {
     /// `previous_expires_at`.
     pub previous_hash: Option<String>,
     pub previous_expires_at: Option<DateTimeUtc>,
+    /// The key's own rate limit (`N/<seconds>s`), instead of its class's.
+    pub rate_limit: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

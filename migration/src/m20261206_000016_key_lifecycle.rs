@@ -1,6 +1,6 @@
 //! API keys with a lifecycle: an expiry, the last time each was used (recorded in batches,
 //! never by a write per request) and rotation, where the secret a key replaced stays valid
-//! until its overlap window ends.
+//! until its overlap window ends; and a key's own rate limit.
 
 use sea_orm_migration::prelude::*;
 
@@ -31,11 +31,19 @@ impl MigrationTrait for Migration {
         alter(manager, |t| {
             t.add_column(ColumnDef::new(iden("previous_hash")).string_len(64).null())
         })
+        .await?;
+        // `N/<window>`, overriding the quota of the key's class.
+        alter(manager, |t| {
+            t.add_column(ColumnDef::new(iden("rate_limit")).string_len(32).null())
+        })
         .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in TIMESTAMPS.into_iter().chain(["previous_hash"]) {
+        for column in TIMESTAMPS
+            .into_iter()
+            .chain(["previous_hash", "rate_limit"])
+        {
             alter(manager, |t| t.drop_column(iden(column))).await?;
         }
         Ok(())

@@ -64,10 +64,10 @@ pub async fn request_context(
             return Ok(with_common_headers(response, &request_id));
         }
         let response = next.call(req).await?;
-        let response = with_common_headers(
+        let response = with_rate_limit_fields(with_common_headers(
             ensure_problem_body(response.map_into_boxed_body()),
             &request_id,
-        );
+        ));
         let status = response.status().as_u16();
         let elapsed = started.elapsed().as_secs_f64();
         let elapsed_ms = elapsed * 1000.0;
@@ -158,6 +158,26 @@ fn with_common_headers(
         actix_web::http::header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    response
+}
+
+/// `RateLimit-Policy` and `RateLimit`, where the request was counted against a limit.
+fn with_rate_limit_fields(mut response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let fields = response
+        .request()
+        .extensions()
+        .get::<crate::service::rate_limit::Decision>()
+        .map(crate::service::rate_limit::Decision::fields);
+    if let Some((policy, state)) = fields {
+        for (name, value) in [("ratelimit-policy", policy), ("ratelimit", state)] {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(
+                    actix_web::http::header::HeaderName::from_static(name),
+                    value,
+                );
+            }
+        }
+    }
     response
 }
 

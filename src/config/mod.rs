@@ -86,6 +86,10 @@ pub enum KeysCommand {
         /// Refuse the key after this instant (RFC 3339, e.g. 2027-06-30T00:00:00Z).
         #[arg(long)]
         expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// The key's own rate limit, e.g. 600/1m (default: its scope's, see
+        /// `serve --rate-limit-*`).
+        #[arg(long)]
+        rate_limit: Option<String>,
     },
     /// List keys: names, scopes, status, expiry, last use (never secrets).
     List,
@@ -340,6 +344,39 @@ pub struct ServeSettings {
     /// served, so load balancers stop routing here before the listener closes (ms).
     #[arg(long, env = "SALVE_SHUTDOWN_DRAIN_MS", default_value_t = 1000)]
     pub shutdown_drain_ms: u64,
+
+    /// Requests a client without an API key may make, per address (IPv6: per /64), as
+    /// `N/<window>` (e.g. 600/1m); the quota refills evenly and allows bursts up to N.
+    #[arg(
+        long,
+        env = "SALVE_RATE_LIMIT_ANONYMOUS",
+        default_value = "1000000/10s"
+    )]
+    pub rate_limit_anonymous: String,
+
+    /// Requests per key with the `read`, `preview` or `metrics` scope at most, as `N/<window>`.
+    #[arg(long, env = "SALVE_RATE_LIMIT_READ", default_value = "1000000/10s")]
+    pub rate_limit_read: String,
+
+    /// Requests per key with the `write` or `publish` scope, as `N/<window>`.
+    #[arg(long, env = "SALVE_RATE_LIMIT_WRITE", default_value = "100000/10s")]
+    pub rate_limit_write: String,
+
+    /// Requests per key with the `admin` scope, as `N/<window>`.
+    #[arg(long, env = "SALVE_RATE_LIMIT_ADMIN", default_value = "100000/10s")]
+    pub rate_limit_admin: String,
+
+    /// Callers whose rate-limit state each policy keeps in memory (the idlest are
+    /// forgotten beyond it).
+    #[arg(long, env = "SALVE_RATE_LIMIT_CLIENTS", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1_000..=10_000_000))]
+    pub rate_limit_clients: u64,
+
+    /// Proxies (addresses or networks, comma-separated, e.g. 10.0.0.0/8) whose
+    /// `X-Forwarded-For` names the client; the client is its rightmost address that is not
+    /// one of them. Default: none (the peer address is the client).
+    #[arg(long, env = "SALVE_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
 
     /// Seconds between writes of the keys' `last_used_at` (uses are noted in memory
     /// meanwhile, and written once more at shutdown).

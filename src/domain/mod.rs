@@ -9,6 +9,7 @@ pub mod key_lifetime;
 pub mod listing;
 pub mod model;
 pub mod paging;
+pub mod rate_limit;
 pub mod relations;
 pub mod rich_text;
 pub mod scope;

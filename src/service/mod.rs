@@ -16,6 +16,7 @@ pub mod keys;
 pub mod keyset;
 pub mod listing;
 pub mod persisted_queries;
+pub mod rate_limit;
 pub mod renditions;
 pub mod search;
 pub mod sql;

@@ -24,6 +24,7 @@ mod key_lifecycle;
 mod keys;
 mod migrations;
 mod persisted;
+mod rate_limits;
 mod readiness;
 mod references;
 mod requests;

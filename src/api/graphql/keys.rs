@@ -11,12 +11,13 @@ use super::catalog::Catalog;
 use super::errors::gql_error;
 use super::values::camel;
 use crate::domain::key_lifetime::Overlap;
+use crate::domain::rate_limit::RateQuota;
 use crate::domain::{Scope, Scopes};
 use crate::error::{AppError, FieldError};
 use crate::service::keys::{KeyAdmin, KeyChange, KeyInfo, NewKey};
 
 /// ApiKey fields: (snake_case name, type, description).
-const KEY_FIELDS: [(&str, &str, &str); 10] = [
+const KEY_FIELDS: [(&str, &str, &str); 11] = [
     ("name", "String!", "Unique name of the key."),
     (
         "prefix",
@@ -47,6 +48,11 @@ const KEY_FIELDS: [(&str, &str, &str); 10] = [
         "Until when the secret the last rotation replaced is still accepted.",
     ),
     ("revoked_at", "DateTime", "When the key was revoked."),
+    (
+        "rate_limit",
+        "String",
+        "The key's own rate limit (`N/<seconds>s`); null: its class's.",
+    ),
 ];
 
 fn type_ref(spec: &str) -> TypeRef {
@@ -54,6 +60,7 @@ fn type_ref(spec: &str) -> TypeRef {
         "String!" => TypeRef::named_nn(TypeRef::STRING),
         "[String!]!" => TypeRef::named_nn_list_nn(TypeRef::STRING),
         "DateTime!" => TypeRef::named_nn("DateTime"),
+        "String" => TypeRef::named(TypeRef::STRING),
         _ => TypeRef::named("DateTime"),
     }
 }
@@ -95,7 +102,11 @@ pub fn inputs() -> Vec<InputObject> {
                 "scopes",
                 TypeRef::named_nn_list_nn(TypeRef::STRING),
             ))
-            .field(InputValue::new("expiresAt", TypeRef::named("DateTime"))),
+            .field(InputValue::new("expiresAt", TypeRef::named("DateTime")))
+            .field(
+                InputValue::new("rateLimit", TypeRef::named(TypeRef::STRING))
+                    .description("The key's own rate limit, e.g. `600/1m`."),
+            ),
     ]
 }
 
@@ -140,6 +151,19 @@ fn datetime(value: &Value, pointer: &str) -> Result<chrono::DateTime<chrono::Utc
             .map(|t| t.with_timezone(&chrono::Utc))
             .map_err(|_| invalid(pointer, "must be an RFC 3339 date-time")),
         _ => Err(invalid(pointer, "must be an RFC 3339 date-time")),
+    }
+}
+
+/// `rateLimit`: absent (no change), null (the class's limit) or a quota.
+fn rate_limit_arg(
+    value: Option<async_graphql::dynamic::ValueAccessor<'_>>,
+) -> Result<Option<Option<RateQuota>>, Error> {
+    match value {
+        None => Ok(None),
+        Some(value) if value.is_null() => Ok(Some(None)),
+        Some(value) => RateQuota::parse(value.string()?)
+            .map(|q| Some(Some(q)))
+            .map_err(|e| invalid("/rateLimit", e)),
     }
 }
 
@@ -190,8 +214,9 @@ fn create() -> Field {
                 Some(value) if !value.is_null() => Some(datetime(value.as_value(), "/expiresAt")?),
                 _ => None,
             };
+            let limit = rate_limit_arg(input.get("rateLimit"))?.flatten();
             let issued = admin
-                .create(&name, &scopes, expires_at)
+                .create(&name, &scopes, expires_at, limit)
                 .await
                 .map_err(|e| gql_error(&e))?;
             Ok(Some(FieldValue::value(issued_value(&issued)?)))
@@ -215,8 +240,13 @@ fn update() -> Field {
                 Some(value) if value.is_null() => Some(None),
                 Some(value) => Some(Some(datetime(value.as_value(), "/expiresAt")?)),
             };
+            let rate_limit = rate_limit_arg(ctx.args.get("rateLimit"))?;
+            let change = KeyChange {
+                expires_at,
+                rate_limit,
+            };
             let key = admin
-                .update(&name, &KeyChange { expires_at })
+                .update(&name, &change)
                 .await
                 .map_err(|e| gql_error(&e))?;
             Ok(Some(FieldValue::value(key_value(&key)?)))
@@ -224,7 +254,14 @@ fn update() -> Field {
     })
     .argument(InputValue::new("name", TypeRef::named_nn(TypeRef::STRING)))
     .argument(InputValue::new("expiresAt", TypeRef::named("DateTime")))
-    .description("Sets a key's expiry; `expiresAt: null` removes it (admin scope).")
+    .argument(InputValue::new(
+        "rateLimit",
+        TypeRef::named(TypeRef::STRING),
+    ))
+    .description(
+        "Sets a key's expiry or its own rate limit (e.g. `600/1m`); null removes either \
+         (admin scope).",
+    )
 }
 
 fn rotate() -> Field {

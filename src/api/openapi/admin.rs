@@ -132,7 +132,7 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
     let instant = |description: &str| json!({ "type": ["string", "null"], "format": "date-time", "description": description });
     let key = json!({
         "type": "object",
-        "required": ["name", "prefix", "scopes", "status", "created_at", "expires_at", "last_used_at", "rotated_at", "previous_secret_expires_at", "revoked_at"],
+        "required": ["name", "prefix", "scopes", "status", "created_at", "expires_at", "last_used_at", "rotated_at", "previous_secret_expires_at", "revoked_at", "rate_limit"],
         "properties": {
             "name": { "type": "string" },
             "prefix": { "type": "string", "description": "Public start of the key, to recognise it." },
@@ -144,6 +144,7 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
             "rotated_at": instant("When its secret was last replaced."),
             "previous_secret_expires_at": instant("Until when the secret the last rotation replaced is still accepted."),
             "revoked_at": instant("When the key was revoked."),
+            "rate_limit": { "type": ["string", "null"], "description": "The key's own rate limit (`N/<seconds>s`); null: its scope's." },
         },
     });
     let mut new_key = key.clone();
@@ -164,6 +165,7 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
             "name": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,100}$" },
             "scopes": { "type": "array", "minItems": 1, "items": { "type": "string", "enum": names } },
             "expires_at": { "type": ["string", "null"], "format": "date-time", "description": "A future instant after which the key is refused." },
+            "rate_limit": { "type": ["string", "null"], "pattern": "^[0-9]{1,8}/[0-9]{1,5}[smhd]$", "description": "The key's own rate limit, `N/<window>` (e.g. `600/1m`); null: its scope's." },
         },
     }));
     schemas.insert("KeyUpdate".into(), json!({
@@ -171,6 +173,7 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
         "additionalProperties": false,
         "properties": {
             "expires_at": { "type": ["string", "null"], "format": "date-time", "description": "A future instant, or null to remove the expiry." },
+            "rate_limit": { "type": ["string", "null"], "pattern": "^[0-9]{1,8}/[0-9]{1,5}[smhd]$", "description": "The key's own rate limit, `N/<window>` (e.g. `600/1m`); null: its scope's." },
         },
     }));
     schemas.insert("KeyRotation".into(), json!({

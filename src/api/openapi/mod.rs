@@ -6,6 +6,7 @@
 mod admin;
 mod embed;
 mod inputs;
+mod limits;
 mod paths;
 mod schemas;
 mod syndication;
@@ -57,12 +58,14 @@ fn all_paths() -> Value {
         syndication::add_paths(map);
         embed::add_paths(map);
     }
+    limits::apply(&mut paths);
     paths
 }
 
 fn shared_responses() -> Value {
     let mut responses = serde_json::Map::new();
     writes::add_responses(&mut responses);
+    limits::add_responses(&mut responses);
     Value::Object(responses)
 }
 

@@ -8,6 +8,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::api::request::{object_body, request_id};
 use crate::api::resource;
 use crate::domain::key_lifetime::Overlap;
+use crate::domain::rate_limit::RateQuota;
 use crate::domain::{Scope, Scopes};
 use crate::error::{AppError, FieldError, Result};
 use crate::service::Caller;
@@ -88,6 +89,20 @@ fn expiry(body: &Map<String, Json>) -> Result<Option<Option<chrono::DateTime<chr
     }
 }
 
+/// `rate_limit`: `N/<window>` (e.g. `600/1m`), or null for the key class's limit.
+fn rate_limit(body: &Map<String, Json>) -> Result<Option<Option<RateQuota>>> {
+    let message =
+        "must be a quota such as \"600/1m\" (1 to 10000000 requests per 1s to 1d), or null";
+    match body.get("rate_limit") {
+        None => Ok(None),
+        Some(Json::Null) => Ok(Some(None)),
+        Some(Json::String(text)) => RateQuota::parse(text)
+            .map(|q| Some(Some(q)))
+            .map_err(|e| invalid("/rate_limit", e)),
+        Some(_) => Err(invalid("/rate_limit", message)),
+    }
+}
+
 fn issued(status: StatusCode, issued: NewKey) -> Result<HttpResponse> {
     let name = issued.info.name.clone();
     let mut data = serde_json::to_value(&issued.info).map_err(AppError::internal)?;
@@ -122,7 +137,7 @@ async fn create_key(
 ) -> Result<HttpResponse> {
     let id = request_id(&req);
     let admin = admin(&state, &caller, id.as_deref())?;
-    let body = body_with(&req, &body, &["name", "scopes", "expires_at"])?;
+    let body = body_with(&req, &body, &["name", "scopes", "expires_at", "rate_limit"])?;
     let name = body
         .get("name")
         .and_then(Json::as_str)
@@ -136,9 +151,10 @@ async fn create_key(
         _ => return Err(invalid("/scopes", "is required (a list of scope names)")),
     };
     let expires_at = expiry(&body)?.flatten();
+    let limit = rate_limit(&body)?.flatten();
     issued(
         StatusCode::CREATED,
-        admin.create(name, &scopes, expires_at).await?,
+        admin.create(name, &scopes, expires_at, limit).await?,
     )
 }
 
@@ -151,9 +167,10 @@ async fn update_key(
 ) -> Result<HttpResponse> {
     let id = request_id(&req);
     let admin = admin(&state, &caller, id.as_deref())?;
-    let body = body_with(&req, &body, &["expires_at"])?;
+    let body = body_with(&req, &body, &["expires_at", "rate_limit"])?;
     let change = KeyChange {
         expires_at: expiry(&body)?,
+        rate_limit: rate_limit(&body)?,
     };
     let key = admin.update(&path, &change).await?;
     Ok(private(StatusCode::OK, json!({ "data": key })))

@@ -8,6 +8,7 @@ use serde_json::{Value as Json, json};
 use super::{KeyChange, KeyInfo, KeyUsage, NewKey};
 use crate::domain::Scope;
 use crate::domain::key_lifetime::Overlap;
+use crate::domain::rate_limit::RateQuota;
 use crate::error::Result;
 use crate::service::editing::audit;
 
@@ -29,16 +30,21 @@ impl KeyAdmin<'_> {
         name: &str,
         scopes: &[Scope],
         expires_at: Option<DateTime<Utc>>,
+        rate_limit: Option<RateQuota>,
     ) -> Result<NewKey> {
-        let created = super::create(self.db, name, scopes, expires_at).await?;
-        let detail = json!({ "scopes": created.info.scopes, "expires_at": expires_at });
+        let created = super::create_limited(self.db, name, scopes, expires_at, rate_limit).await?;
+        let detail = json!({
+            "scopes": created.info.scopes,
+            "expires_at": expires_at,
+            "rate_limit": created.info.rate_limit,
+        });
         self.record("key.create", name, detail).await?;
         Ok(created)
     }
 
     pub async fn update(&self, name: &str, change: &KeyChange) -> Result<KeyInfo> {
         let updated = super::update(self.db, self.usage, name, change).await?;
-        let detail = json!({ "expires_at": updated.expires_at });
+        let detail = json!({ "expires_at": updated.expires_at, "rate_limit": updated.rate_limit });
         self.record("key.update", name, detail).await?;
         Ok(updated)
     }

@@ -16,6 +16,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::domain::key_lifetime::{Overlap, check_expiry};
+use crate::domain::rate_limit::{RateClass, RateQuota};
 use crate::domain::{Scope, Scopes};
 use crate::error::{AppError, FieldError, Result};
 use crate::service::Caller;
@@ -48,6 +49,8 @@ pub struct KeyInfo {
     /// Until when the secret the last rotation replaced is still accepted (null once past).
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The key's own rate limit (`N/<seconds>s`); null: its class's.
+    pub rate_limit: Option<String>,
 }
 
 /// A newly created (or rotated) key, with the secret that is shown once.
@@ -62,6 +65,16 @@ pub struct NewKey {
 pub struct KeyChange {
     /// `Some(None)` removes the expiry.
     pub expires_at: Option<Option<DateTime<Utc>>>,
+    /// `Some(None)` returns the key to its class's limit.
+    pub rate_limit: Option<Option<RateQuota>>,
+}
+
+/// What the rate limiter needs to know of an authenticated key.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyLimit {
+    pub id: Uuid,
+    pub class: RateClass,
+    pub own: Option<RateQuota>,
 }
 
 fn random_alphanumeric(len: usize) -> String {
@@ -124,6 +137,7 @@ fn info(model: api_key::Model, usage: &KeyUsage) -> KeyInfo {
             .and(model.previous_expires_at)
             .filter(|until| *until > at),
         revoked_at: model.revoked_at,
+        rate_limit: model.rate_limit,
     }
 }
 
@@ -137,6 +151,17 @@ pub async fn create(
     name: &str,
     scopes: &[Scope],
     expires_at: Option<DateTime<Utc>>,
+) -> Result<NewKey> {
+    create_limited(db, name, scopes, expires_at, None).await
+}
+
+/// [`create`], with the key's own rate limit.
+pub async fn create_limited(
+    db: &DatabaseConnection,
+    name: &str,
+    scopes: &[Scope],
+    expires_at: Option<DateTime<Utc>>,
+    rate_limit: Option<RateQuota>,
 ) -> Result<NewKey> {
     validate_name(name)?;
     if scopes.is_empty() {
@@ -170,6 +195,7 @@ pub async fn create(
         rotated_at: Set(None),
         previous_hash: Set(None),
         previous_expires_at: Set(None),
+        rate_limit: Set(rate_limit.map(|q| q.to_string())),
     }
     .insert(db)
     .await?;
@@ -201,7 +227,7 @@ pub async fn get(db: &DatabaseConnection, usage: &KeyUsage, name: &str) -> Resul
     Ok(info(find(db, name).await?, usage))
 }
 
-/// Changes a key's expiry (a revoked key cannot change).
+/// Changes a key's expiry or rate limit (a revoked key cannot change).
 pub async fn update(
     db: &DatabaseConnection,
     usage: &KeyUsage,
@@ -215,6 +241,9 @@ pub async fn update(
             check_expiry(expiry, now()).map_err(|e| invalid("/expires_at", e))?;
         }
         active.expires_at = Set(expires_at);
+    }
+    if let Some(rate_limit) = change.rate_limit {
+        active.rate_limit = Set(rate_limit.map(|q| q.to_string()));
     }
     Ok(info(active.update(db).await?, usage))
 }
@@ -278,7 +307,7 @@ pub async fn authenticate(
     db: &DatabaseConnection,
     usage: &KeyUsage,
     presented: &str,
-) -> Result<Caller> {
+) -> Result<(Caller, KeyLimit)> {
     let invalid = || AppError::Unauthorized("the API key is not valid".into());
     // Checked before anything else: the format alone decides, never the database.
     if presented.len() != KEY_LEN {
@@ -315,8 +344,19 @@ pub async fn authenticate(
     }
     usage.record(model.id, at);
     let granted = Scopes::parse_list(&model.scopes).map_err(AppError::internal_msg)?;
-    Ok(Caller {
+    let limit = KeyLimit {
+        id: model.id,
+        class: RateClass::of_key(&granted),
+        own: model
+            .rate_limit
+            .as_deref()
+            .map(RateQuota::parse)
+            .transpose()
+            .map_err(AppError::internal_msg)?,
+    };
+    let caller = Caller {
         key_name: Some(model.name),
         scopes: Scopes::from_granted(&granted),
-    })
+    };
+    Ok((caller, limit))
 }
