@@ -167,7 +167,10 @@ fn with_rate_limit_fields(mut response: ServiceResponse<BoxBody>) -> ServiceResp
         .request()
         .extensions()
         .get::<crate::service::rate_limit::Decision>()
-        .map(crate::service::rate_limit::Decision::fields);
+        .map(|decision| {
+            let (policy, state) = decision.fields();
+            (policy.to_owned(), state)
+        });
     if let Some((policy, state)) = fields {
         for (name, value) in [("ratelimit-policy", policy), ("ratelimit", state)] {
             if let Ok(value) = HeaderValue::from_str(&value) {

@@ -36,23 +36,27 @@ type Gcra = RateLimiter<Subject, BoundedStore<Subject>, DefaultClock, StateInfor
 struct Limiter {
     quota: RateQuota,
     gcra: Gcra,
+    /// `RateLimit-Policy`, the same for every request.
+    policy_field: Arc<str>,
 }
 
 impl Limiter {
-    fn new(quota: RateQuota, capacity: usize) -> Self {
+    fn new(policy: &str, quota: RateQuota, capacity: usize) -> Self {
         let window = Duration::from_secs(u64::from(quota.window_s));
         let requests = NonZeroU32::new(quota.requests).unwrap_or(NonZeroU32::MIN);
         let gcra_quota = Quota::with_period(window / quota.requests)
             .unwrap_or_else(|| Quota::per_second(requests))
             .allow_burst(requests);
-        let store = BoundedStore::new(capacity, window);
+        let store = BoundedStore::new(capacity);
         Self {
             quota,
             gcra: RateLimiter::new(gcra_quota, store, DefaultClock::default()),
+            policy_field: format!("\"{policy}\";q={};w={}", quota.requests, quota.window_s).into(),
         }
     }
 
     fn check(&self, policy: &'static str, subject: &Subject) -> Decision {
+        let policy_field = Arc::clone(&self.policy_field);
         let quota = self.quota;
         let per_request = f64::from(quota.window_s) / f64::from(quota.requests);
         match self.gcra.check_key(subject) {
@@ -61,7 +65,7 @@ impl Limiter {
                 let used = quota.requests.saturating_sub(remaining);
                 Decision {
                     policy,
-                    quota,
+                    policy_field,
                     remaining,
                     reset_s: (f64::from(used) * per_request).ceil() as u64,
                     retry_after_s: None,
@@ -72,7 +76,7 @@ impl Limiter {
                 let wait_s = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
                 Decision {
                     policy,
-                    quota,
+                    policy_field,
                     remaining: 0,
                     reset_s: wait_s.max(1),
                     retry_after_s: Some(wait_s.max(1)),
@@ -86,7 +90,7 @@ impl Limiter {
 #[derive(Debug, Clone)]
 pub struct Decision {
     policy: &'static str,
-    quota: RateQuota,
+    policy_field: Arc<str>,
     remaining: u32,
     reset_s: u64,
     /// Set when the request is refused.
@@ -95,16 +99,12 @@ pub struct Decision {
 
 impl Decision {
     /// The values of `RateLimit-Policy` and `RateLimit` (structured fields).
-    pub fn fields(&self) -> (String, String) {
-        let policy = format!(
-            "\"{}\";q={};w={}",
-            self.policy, self.quota.requests, self.quota.window_s
-        );
+    pub fn fields(&self) -> (&str, String) {
         let state = format!(
             "\"{}\";r={};t={}",
             self.policy, self.remaining, self.reset_s
         );
-        (policy, state)
+        (&self.policy_field, state)
     }
 }
 
@@ -130,7 +130,7 @@ impl RateLimits {
             };
             let quota =
                 RateQuota::parse(text).map_err(|e| anyhow::anyhow!("--rate-limit-{flag}: {e}"))?;
-            classes.insert(class, Limiter::new(quota, capacity));
+            classes.insert(class, Limiter::new(class.as_str(), quota, capacity));
         }
         let trusted = TrustedProxies::parse(&settings.trusted_proxies)
             .map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?;
@@ -162,7 +162,7 @@ impl RateLimits {
                         .unwrap_or_else(std::sync::PoisonError::into_inner);
                     Arc::clone(
                         own.entry(quota)
-                            .or_insert_with(|| Arc::new(Limiter::new(quota, self.capacity))),
+                            .or_insert_with(|| Arc::new(Limiter::new("key", quota, self.capacity))),
                     )
                 };
                 limiter.check("key", &subject)
