@@ -185,6 +185,45 @@ async fn keys_change(
             println!("{}", key.secret);
         }
         KeysCommand::List => print_keys(&admin.list().await?),
+        KeysCommand::Update {
+            name,
+            expires_in,
+            expires_at,
+            no_expiry,
+            rate_limit,
+            scope_rate_limit,
+        } => {
+            let expires_at = match (expires_in, expires_at, no_expiry) {
+                (Some(span), _, _) => Some(Some(
+                    Span::parse(&span)
+                        .map_err(|e| KeysError::Usage(format!("--expires-in: {e}")))?
+                        .after(chrono::Utc::now()),
+                )),
+                (None, Some(at), _) => Some(Some(at)),
+                (None, None, true) => Some(None),
+                (None, None, false) => None,
+            };
+            let rate_limit = match (rate_limit, scope_rate_limit) {
+                (Some(text), _) => {
+                    Some(Some(RateQuota::parse(&text).map_err(|e| {
+                        KeysError::Usage(format!("--rate-limit: {e}"))
+                    })?))
+                }
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            let change = keys::KeyChange {
+                expires_at,
+                rate_limit,
+            };
+            let key = admin.update(&name, &change).await?;
+            eprintln!(
+                "updated key {name:?}: expires {}, rate limit {}",
+                key.expires_at
+                    .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339()),
+                key.rate_limit.as_deref().unwrap_or("its scope's")
+            );
+        }
         KeysCommand::Rotate { name, overlap } => {
             let overlap = Span::parse(&overlap)
                 .and_then(|span| Overlap::from_seconds(span.seconds()))

@@ -101,6 +101,25 @@ pub enum KeysCommand {
         #[arg(long, default_value = "1h")]
         overlap: String,
     },
+    /// Change a key's expiry or its own rate limit.
+    Update {
+        name: String,
+        /// Refuse the key after this long from now, e.g. 30d.
+        #[arg(long, conflicts_with_all = ["expires_at", "no_expiry"])]
+        expires_in: Option<String>,
+        /// Refuse the key after this instant (RFC 3339).
+        #[arg(long, conflicts_with = "no_expiry")]
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// Remove the key's expiry.
+        #[arg(long)]
+        no_expiry: bool,
+        /// The key's own rate limit, e.g. 600/1m.
+        #[arg(long, conflicts_with = "scope_rate_limit")]
+        rate_limit: Option<String>,
+        /// Return the key to its scope's rate limit.
+        #[arg(long)]
+        scope_rate_limit: bool,
+    },
     /// Revoke a key by name; requests with it get 401 from then on.
     Revoke { name: String },
 }

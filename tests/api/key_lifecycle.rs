@@ -365,6 +365,20 @@ async fn the_cli_expires_and_rotates_keys(engine: Engine) {
             "--overlap",
         ),
         (vec!["keys", "rotate", "nobody"], "no key named"),
+        (
+            vec!["keys", "update", "shop", "--rate-limit", "fast"],
+            "--rate-limit",
+        ),
+        (
+            vec![
+                "keys",
+                "update",
+                "shop",
+                "--expires-at",
+                "2001-01-01T00:00:00Z",
+            ],
+            "future",
+        ),
     ] {
         let output = db.cli(&args);
         assert!(!output.status.success(), "{args:?}");
