@@ -144,12 +144,7 @@ async fn keys_change(
     command: KeysCommand,
 ) -> Result<(), KeysError> {
     let usage = keys::KeyUsage::default();
-    let admin = keys::KeyAdmin {
-        db,
-        usage: &usage,
-        actor: None,
-        request_id: None,
-    };
+    let admin = keys::KeyAdmin::cli(db, &usage);
     match command {
         KeysCommand::Create {
             name,

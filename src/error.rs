@@ -163,6 +163,11 @@ impl AppError {
         }
     }
 
+    /// A 422 for one field, located by a JSON pointer.
+    pub fn invalid_field(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(pointer, detail)])
+    }
+
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         Self::Internal(error.into())
     }

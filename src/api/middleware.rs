@@ -167,13 +167,10 @@ fn with_rate_limit_fields(mut response: ServiceResponse<BoxBody>) -> ServiceResp
         .request()
         .extensions()
         .get::<crate::service::rate_limit::Decision>()
-        .map(|decision| {
-            let (policy, state) = decision.fields();
-            (policy.to_owned(), state)
-        });
+        .map(crate::service::rate_limit::Decision::fields);
     if let Some((policy, state)) = fields {
-        for (name, value) in [("ratelimit-policy", policy), ("ratelimit", state)] {
-            if let Ok(value) = HeaderValue::from_str(&value) {
+        for (name, value) in [("ratelimit-policy", &*policy), ("ratelimit", &state)] {
+            if let Ok(value) = HeaderValue::from_str(value) {
                 response.headers_mut().insert(
                     actix_web::http::header::HeaderName::from_static(name),
                     value,

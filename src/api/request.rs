@@ -83,3 +83,10 @@ pub fn object_body(req: &HttpRequest, body: &[u8], media_types: &[&str]) -> Resu
         }])),
     }
 }
+
+/// A response that no cache may store (admin reads and writes).
+pub fn private(status: actix_web::http::StatusCode, body: Json) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::build(status)
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}

@@ -10,10 +10,10 @@ use super::RequestData;
 use super::catalog::Catalog;
 use super::errors::gql_error;
 use super::values::camel;
+use crate::domain::Scopes;
 use crate::domain::key_lifetime::Overlap;
 use crate::domain::rate_limit::RateQuota;
-use crate::domain::{Scope, Scopes};
-use crate::error::{AppError, FieldError};
+use crate::error::AppError;
 use crate::service::keys::{KeyAdmin, KeyChange, KeyInfo, NewKey};
 
 /// ApiKey fields: (snake_case name, type, description).
@@ -127,22 +127,18 @@ fn issued_value(issued: &NewKey) -> Result<Value, Error> {
 }
 
 fn invalid(pointer: &str, detail: impl Into<String>) -> Error {
-    gql_error(&AppError::Validation(vec![FieldError {
-        pointer: pointer.into(),
-        detail: detail.into(),
-    }]))
+    gql_error(&AppError::invalid_field(pointer, detail))
 }
 
-fn admin<'a>(data: &'a RequestData) -> Result<KeyAdmin<'a>, Error> {
-    data.caller
-        .require(Scope::Admin)
-        .map_err(|e| gql_error(&e))?;
-    Ok(KeyAdmin {
-        db: &data.state.db,
-        usage: &data.state.key_usage,
-        actor: data.caller.key_name.as_deref(),
-        request_id: data.request_id.as_deref(),
-    })
+fn admin(data: &RequestData) -> Result<KeyAdmin<'_>, Error> {
+    let state = &data.state;
+    KeyAdmin::for_caller(
+        &state.db,
+        &state.key_usage,
+        &data.caller,
+        data.request_id.as_deref(),
+    )
+    .map_err(|e| gql_error(&e))
 }
 
 fn datetime(value: &Value, pointer: &str) -> Result<chrono::DateTime<chrono::Utc>, Error> {

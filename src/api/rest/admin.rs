@@ -1,9 +1,8 @@
 //! The audit log (`GET /v1/audit`), for admins.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use serde_json::Value as Json;
 
+use crate::api::request::private;
 use crate::api::resource;
 use crate::domain::Collection;
 use crate::domain::PageSize;
@@ -14,12 +13,6 @@ use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/v1/audit", [web::get().to(list_audit)]));
-}
-
-fn private(status: actix_web::http::StatusCode, body: Json) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body)
 }
 
 #[derive(Debug, serde::Deserialize)]

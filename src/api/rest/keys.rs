@@ -5,12 +5,12 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value as Json, json};
 
-use crate::api::request::{object_body, request_id};
+use crate::api::request::{object_body, private, request_id};
 use crate::api::resource;
+use crate::domain::Scopes;
 use crate::domain::key_lifetime::Overlap;
 use crate::domain::rate_limit::RateQuota;
-use crate::domain::{Scope, Scopes};
-use crate::error::{AppError, FieldError, Result};
+use crate::error::{AppError, Result};
 use crate::service::Caller;
 use crate::service::keys::{KeyAdmin, KeyChange, NewKey};
 use crate::state::AppState;
@@ -34,40 +34,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ));
 }
 
-fn private(status: StatusCode, body: Json) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body)
-}
-
-fn invalid(pointer: &str, detail: impl Into<String>) -> AppError {
-    AppError::Validation(vec![FieldError {
-        pointer: pointer.into(),
-        detail: detail.into(),
-    }])
-}
-
 /// The admin an admin caller is; anyone else gets 401/403.
 fn admin<'a>(
     state: &'a AppState,
     caller: &'a Caller,
     request_id: Option<&'a str>,
 ) -> Result<KeyAdmin<'a>> {
-    caller.require(Scope::Admin)?;
-    Ok(KeyAdmin {
-        db: &state.db,
-        usage: &state.key_usage,
-        actor: caller.key_name.as_deref(),
-        request_id,
-    })
+    KeyAdmin::for_caller(&state.db, &state.key_usage, caller, request_id)
 }
 
 /// A JSON object body holding only `allowed` fields.
 fn body_with(req: &HttpRequest, body: &[u8], allowed: &[&str]) -> Result<Map<String, Json>> {
     let body = object_body(req, body, &["application/json"])?;
     if let Some(key) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(invalid(
-            &format!("/{key}"),
+        return Err(AppError::invalid_field(
+            format!("/{key}"),
             format!("is not a field here ({})", allowed.join(", ")),
         ));
     }
@@ -81,8 +62,10 @@ fn expiry(body: &Map<String, Json>) -> Result<Option<Option<chrono::DateTime<chr
         Some(Json::Null) => Ok(Some(None)),
         Some(Json::String(text)) => chrono::DateTime::parse_from_rfc3339(text)
             .map(|t| Some(Some(t.with_timezone(&chrono::Utc))))
-            .map_err(|_| invalid("/expires_at", "must be an RFC 3339 date-time or null")),
-        Some(_) => Err(invalid(
+            .map_err(|_| {
+                AppError::invalid_field("/expires_at", "must be an RFC 3339 date-time or null")
+            }),
+        Some(_) => Err(AppError::invalid_field(
             "/expires_at",
             "must be an RFC 3339 date-time or null",
         )),
@@ -98,8 +81,8 @@ fn rate_limit(body: &Map<String, Json>) -> Result<Option<Option<RateQuota>>> {
         Some(Json::Null) => Ok(Some(None)),
         Some(Json::String(text)) => RateQuota::parse(text)
             .map(|q| Some(Some(q)))
-            .map_err(|e| invalid("/rate_limit", e)),
-        Some(_) => Err(invalid("/rate_limit", message)),
+            .map_err(|e| AppError::invalid_field("/rate_limit", e)),
+        Some(_) => Err(AppError::invalid_field("/rate_limit", message)),
     }
 }
 
@@ -123,8 +106,7 @@ async fn get_key(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse> {
-    caller.require(Scope::Admin)?;
-    let key = crate::service::keys::get(&state.db, &state.key_usage, &path).await?;
+    let key = admin(&state, &caller, None)?.get(&path).await?;
     Ok(private(StatusCode::OK, json!({ "data": key })))
 }
 
@@ -141,14 +123,22 @@ async fn create_key(
     let name = body
         .get("name")
         .and_then(Json::as_str)
-        .ok_or_else(|| invalid("/name", "is required (a string)"))?;
+        .ok_or_else(|| AppError::invalid_field("/name", "is required (a string)"))?;
     let scopes = match body.get("scopes") {
         Some(Json::Array(list)) => {
             let names: Option<Vec<&str>> = list.iter().map(Json::as_str).collect();
-            let names = names.ok_or_else(|| invalid("/scopes", "must be a list of scope names"))?;
-            Scopes::parse_list(&names.join(",")).map_err(|e| invalid("/scopes", e))?
+            let names = names.ok_or_else(|| {
+                AppError::invalid_field("/scopes", "must be a list of scope names")
+            })?;
+            Scopes::parse_list(&names.join(","))
+                .map_err(|e| AppError::invalid_field("/scopes", e))?
         }
-        _ => return Err(invalid("/scopes", "is required (a list of scope names)")),
+        _ => {
+            return Err(AppError::invalid_field(
+                "/scopes",
+                "is required (a list of scope names)",
+            ));
+        }
     };
     let expires_at = expiry(&body)?.flatten();
     let limit = rate_limit(&body)?.flatten();
@@ -196,7 +186,7 @@ async fn rotate_key(
                 .as_i64()
                 .ok_or_else(|| "must be a whole number of seconds".to_owned())
                 .and_then(Overlap::from_seconds)
-                .map_err(|e| invalid("/overlap_seconds", e))?,
+                .map_err(|e| AppError::invalid_field("/overlap_seconds", e))?,
         }
     };
     issued(StatusCode::OK, admin.rotate(&path, overlap).await?)

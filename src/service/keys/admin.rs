@@ -10,19 +10,51 @@ use crate::domain::Scope;
 use crate::domain::key_lifetime::Overlap;
 use crate::domain::rate_limit::RateQuota;
 use crate::error::Result;
+use crate::service::Caller;
 use crate::service::editing::audit;
 
-/// Who changes keys: an admin key (`actor`) with its request, or the command line.
+/// Who changes keys: a caller with the `admin` scope and its request, or the command line.
 pub struct KeyAdmin<'a> {
-    pub db: &'a DatabaseConnection,
-    pub usage: &'a KeyUsage,
-    pub actor: Option<&'a str>,
-    pub request_id: Option<&'a str>,
+    db: &'a DatabaseConnection,
+    usage: &'a KeyUsage,
+    /// The caller's key name; `None` for the command line.
+    actor: Option<&'a str>,
+    request_id: Option<&'a str>,
 }
 
-impl KeyAdmin<'_> {
+impl<'a> KeyAdmin<'a> {
+    /// An API caller's administration: 401/403 unless it has the `admin` scope.
+    pub fn for_caller(
+        db: &'a DatabaseConnection,
+        usage: &'a KeyUsage,
+        caller: &'a Caller,
+        request_id: Option<&'a str>,
+    ) -> Result<Self> {
+        caller.require(Scope::Admin)?;
+        Ok(Self {
+            db,
+            usage,
+            actor: caller.key_name.as_deref(),
+            request_id,
+        })
+    }
+
+    /// The command line's administration (audited as `via: cli`).
+    pub fn cli(db: &'a DatabaseConnection, usage: &'a KeyUsage) -> Self {
+        Self {
+            db,
+            usage,
+            actor: None,
+            request_id: None,
+        }
+    }
+
     pub async fn list(&self) -> Result<Vec<KeyInfo>> {
         super::list(self.db, self.usage).await
+    }
+
+    pub async fn get(&self, name: &str) -> Result<KeyInfo> {
+        super::get(self.db, self.usage, name).await
     }
 
     pub async fn create(

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::domain::key_lifetime::{Overlap, check_expiry};
 use crate::domain::rate_limit::{RateClass, RateQuota};
 use crate::domain::{Scope, Scopes};
-use crate::error::{AppError, FieldError, Result};
+use crate::error::{AppError, Result};
 use crate::service::Caller;
 use crate::service::interchange::now;
 
@@ -31,6 +31,8 @@ pub use usage::KeyUsage;
 const KEY_PREFIX: &str = "salve";
 const PUBLIC_ID_LEN: usize = 10;
 const SECRET_LEN: usize = 32;
+/// A hash no secret has: what a key that does not exist is compared against.
+const NO_SECRET: &str = "----------------------------------------------------------------";
 /// The length of every key this server issues (`salve_<id>_<secret>`).
 const KEY_LEN: usize = KEY_PREFIX.len() + 1 + PUBLIC_ID_LEN + 1 + SECRET_LEN;
 
@@ -89,13 +91,6 @@ fn hash(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-fn invalid(pointer: &str, detail: impl Into<String>) -> AppError {
-    AppError::Validation(vec![FieldError {
-        pointer: pointer.into(),
-        detail: detail.into(),
-    }])
-}
-
 fn validate_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 100
@@ -105,7 +100,7 @@ fn validate_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(
+        Err(AppError::invalid_field(
             "/name",
             "key name must be 1-100 characters of letters, digits, '-', '_' or '.'",
         ))
@@ -165,11 +160,14 @@ pub async fn create_limited(
 ) -> Result<NewKey> {
     validate_name(name)?;
     if scopes.is_empty() {
-        return Err(invalid("/scopes", "at least one scope is required"));
+        return Err(AppError::invalid_field(
+            "/scopes",
+            "at least one scope is required",
+        ));
     }
     let created_at = now();
     if let Some(expiry) = expires_at {
-        check_expiry(expiry, created_at).map_err(|e| invalid("/expires_at", e))?;
+        check_expiry(expiry, created_at).map_err(|e| AppError::invalid_field("/expires_at", e))?;
     }
     if find(db, name).await.is_ok() {
         return Err(AppError::Conflict(format!(
@@ -238,7 +236,7 @@ pub async fn update(
     let mut active: api_key::ActiveModel = model.into();
     if let Some(expires_at) = change.expires_at {
         if let Some(expiry) = expires_at {
-            check_expiry(expiry, now()).map_err(|e| invalid("/expires_at", e))?;
+            check_expiry(expiry, now()).map_err(|e| AppError::invalid_field("/expires_at", e))?;
         }
         active.expires_at = Set(expires_at);
     }
@@ -323,16 +321,14 @@ pub async fn authenticate(
         .one(db)
         .await?;
     let presented_hash = hash(presented);
-    // A key that does not exist is compared against hashes no secret has.
-    let unknown = "-".repeat(64);
     let at = now();
     let (current, previous, previous_until) = match &model {
         Some(m) => (
             m.key_hash.as_str(),
-            m.previous_hash.as_deref().unwrap_or(&unknown),
+            m.previous_hash.as_deref().unwrap_or(NO_SECRET),
             m.previous_expires_at,
         ),
-        None => (unknown.as_str(), unknown.as_str(), None),
+        None => (NO_SECRET, NO_SECRET, None),
     };
     let is_current: bool = presented_hash.as_bytes().ct_eq(current.as_bytes()).into();
     let is_previous: bool = presented_hash.as_bytes().ct_eq(previous.as_bytes()).into();

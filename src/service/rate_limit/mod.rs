@@ -99,12 +99,12 @@ pub struct Decision {
 
 impl Decision {
     /// The values of `RateLimit-Policy` and `RateLimit` (structured fields).
-    pub fn fields(&self) -> (&str, String) {
+    pub fn fields(&self) -> (Arc<str>, String) {
         let state = format!(
             "\"{}\";r={};t={}",
             self.policy, self.remaining, self.reset_s
         );
-        (&self.policy_field, state)
+        (Arc::clone(&self.policy_field), state)
     }
 }
 
