@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use crate::config::{Cli, Command, DatabaseSettings, KeysCommand, ServeSettings, Settings};
+use crate::config::{
+    Cli, Command, DatabaseSettings, KeysCommand, ServeSettings, Settings, WebhooksCommand,
+};
 use crate::domain::Scopes;
 use crate::domain::key_lifetime::{Overlap, Span};
 use crate::domain::rate_limit::RateQuota;
@@ -103,6 +105,11 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
             }
         }
         Command::Keys(command) => keys_command(&db, command).await?,
+        Command::Webhooks(WebhooksCommand::List) => {
+            let policy = crate::domain::webhook::UrlPolicy::default();
+            let admin = crate::service::webhooks::WebhookAdmin::cli(&db, policy);
+            print_webhooks(&admin.list().await?);
+        }
     }
     db.close().await?;
     Ok(ExitCode::SUCCESS)
@@ -261,6 +268,35 @@ fn print_keys(keys: &[keys::KeyInfo]) {
             time(key.last_used_at),
             key.rate_limit.as_deref().unwrap_or("-"),
         );
+    }
+}
+
+fn print_webhooks(endpoints: &[crate::service::webhooks::EndpointInfo]) {
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(|| "-".to_owned(), |t| t.to_rfc3339())
+    };
+    println!(
+        "{:<36} {:<8} {:<26} {:<26} {:<40} events",
+        "id", "state", "last success", "last failure", "url"
+    );
+    for endpoint in endpoints {
+        let state = if endpoint.enabled {
+            "enabled"
+        } else {
+            "disabled"
+        };
+        println!(
+            "{:<36} {:<8} {:<26} {:<26} {:<40} {}",
+            endpoint.id,
+            state,
+            time(endpoint.last_success_at),
+            time(endpoint.last_failure_at),
+            endpoint.url,
+            endpoint.events.join(","),
+        );
+        if let Some(reason) = &endpoint.disabled_reason {
+            println!("    disabled: {reason}");
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    dispatch_lease: Option<crate::service::webhooks::dispatch::Lease>,
 }
 
 impl Application {
@@ -59,11 +60,26 @@ impl Application {
             state.cache.clone(),
         );
         spawn_key_usage_writer(state.clone());
+        let mut dispatch_lease = None;
+        if !state.settings.serve.webhooks.no_webhook_dispatch {
+            let rules = crate::service::webhooks::DeliveryRules::from_settings(
+                &state.settings.serve.webhooks,
+            )
+            .map_err(anyhow::Error::msg)?;
+            let dispatcher = crate::service::webhooks::dispatch::Dispatcher::new(
+                state.db.clone(),
+                state.writes.clone(),
+                rules,
+            )
+            .map_err(anyhow::Error::msg)?;
+            dispatch_lease = Some(dispatcher.spawn());
+        }
         let server = server(listener, state.clone())?;
         Ok(Self {
             port,
             server,
             state,
+            dispatch_lease,
         })
     }
 
@@ -83,6 +99,9 @@ impl Application {
         let served = self.server.await;
         if let Err(error) = self.state.flush_key_usage().await {
             tracing::warn!(%error, "could not record the keys' last use at shutdown");
+        }
+        if let Some(lease) = &self.dispatch_lease {
+            lease.release().await;
         }
         served
     }

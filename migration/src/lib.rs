@@ -22,6 +22,7 @@ mod m20261206_000013_gtin_key;
 mod m20261206_000014_syndication;
 mod m20261206_000015_search_postings;
 mod m20261206_000016_key_lifecycle;
+mod m20261206_000017_webhooks;
 pub mod schema;
 
 /// Link tables: (table, left column, left table, right column, right table).
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_syndication::Migration),
             Box::new(m20261206_000015_search_postings::Migration),
             Box::new(m20261206_000016_key_lifecycle::Migration),
+            Box::new(m20261206_000017_webhooks::Migration),
         ]
     }
 }

@@ -8,8 +8,10 @@ use std::time::Duration;
 use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 mod embed;
+mod webhook;
 
 pub use embed::EmbedSettings;
+pub use webhook::WebhookSettings;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/salve.db";
 
@@ -68,6 +70,15 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Inspect webhook endpoints (register and change them through the API).
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// List endpoints: id, state, URL, events, last success and failure (never secrets).
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -341,6 +352,9 @@ pub struct ServeSettings {
 
     #[command(flatten)]
     pub embed: EmbedSettings,
+
+    #[command(flatten)]
+    pub webhooks: WebhookSettings,
 
     /// Turn the read cache off (every read goes to the database).
     #[arg(long, env = "SALVE_NO_CACHE")]

@@ -18,6 +18,7 @@ pub mod status;
 pub mod syndication;
 pub mod text;
 pub mod validate;
+pub mod webhook;
 
 pub use model::{Collection, Field, FieldKind, LinkSpec};
 pub use paging::PageSize;

@@ -21,5 +21,6 @@ pub mod renditions;
 pub mod search;
 pub mod sql;
 pub mod syndication;
+pub mod webhooks;
 
 pub use caller::{Caller, Visibility};

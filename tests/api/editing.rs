@@ -659,8 +659,9 @@ async fn a_patch_rewrites_only_what_changed(engine: Engine) {
         tag = new_tag.unwrap();
     }
     // The key, the item and its terms (for its ETag), its links; the update, its revision,
-    // its audit entry and the change record; the item as written and its terms.
-    assert_eq!(counts, [10, 10]);
+    // its audit entry, the change record and the webhook subscriptions; the item as
+    // written and its terms.
+    assert_eq!(counts, [11, 11]);
 
     let article = "/v1/articles/massage-for-lower-back-pain";
     let (_, tag, body) = Call::new(&app, Method::GET, article)

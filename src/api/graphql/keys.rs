@@ -66,7 +66,7 @@ fn type_ref(spec: &str) -> TypeRef {
 }
 
 /// A field read from the parent object (an `ApiKey` or `IssuedApiKey` value).
-fn parent_field(name: &str, ty: TypeRef, description: &str) -> Field {
+pub(super) fn parent_field(name: &str, ty: TypeRef, description: &str) -> Field {
     let key = name.to_owned();
     Field::new(name, ty, move |ctx| {
         let value = match ctx.parent_value.as_value() {
@@ -110,13 +110,19 @@ pub fn inputs() -> Vec<InputObject> {
     ]
 }
 
-fn key_value(info: &KeyInfo) -> Result<Value, Error> {
-    let json = serde_json::to_value(info)?;
+/// A serializable record as a GraphQL object value, its fields in camelCase (nested
+/// JSON, such as a webhook payload, stays as it is).
+pub(super) fn camel_value(record: &impl serde::Serialize) -> Result<Value, Error> {
+    let json = serde_json::to_value(record)?;
     let mut out = async_graphql::indexmap::IndexMap::new();
     for (key, value) in json.as_object().into_iter().flatten() {
         out.insert(Name::new(camel(key)), Value::from_json(value.clone())?);
     }
     Ok(Value::Object(out))
+}
+
+fn key_value(info: &KeyInfo) -> Result<Value, Error> {
+    camel_value(info)
 }
 
 fn issued_value(issued: &NewKey) -> Result<Value, Error> {
@@ -126,7 +132,7 @@ fn issued_value(issued: &NewKey) -> Result<Value, Error> {
     Ok(Value::Object(out))
 }
 
-fn invalid(pointer: &str, detail: impl Into<String>) -> Error {
+pub(super) fn invalid(pointer: &str, detail: impl Into<String>) -> Error {
     gql_error(&AppError::invalid_field(pointer, detail))
 }
 

@@ -18,6 +18,7 @@ pub mod syndication;
 pub mod text;
 pub mod types;
 pub mod values;
+mod webhooks;
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::{Schema, SchemaError};
@@ -103,10 +104,14 @@ impl GraphqlApi {
             .register(types::statistic())
             .register(types::page_info())
             .register(syndication::input());
-        for object in syndication::types().into_iter().chain(keys::types()) {
+        let objects = syndication::types()
+            .into_iter()
+            .chain(keys::types())
+            .chain(webhooks::types());
+        for object in objects {
             builder = builder.register(object);
         }
-        for input in keys::inputs() {
+        for input in keys::inputs().into_iter().chain(webhooks::inputs()) {
             builder = builder.register(input);
         }
         for scalar in types::scalars() {

@@ -228,7 +228,10 @@ pub fn mutation(catalog: &mut Catalog) -> Object {
         None,
     );
     mutation = mutation.field(super::syndication::mutation_field());
-    for field in super::keys::mutation_fields(catalog) {
+    for field in super::keys::mutation_fields(catalog)
+        .into_iter()
+        .chain(super::webhooks::mutation_fields(catalog))
+    {
         mutation = mutation.field(field);
     }
     catalog.add("Mutation", "recordArticleReview", "Article", None);

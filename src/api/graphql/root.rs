@@ -115,6 +115,9 @@ pub fn query(catalog: &mut Catalog) -> Object {
     catalog.add("Query", "productByGtin", "Product", None);
     query = query.field(super::syndication::query_field());
     query = query.field(super::keys::query_field(catalog));
+    for field in super::webhooks::query_fields(catalog) {
+        query = query.field(field);
+    }
     catalog.add("Query", "syndicationTerms", "SyndicationTerms", None);
     query = query.field(search_field());
     catalog.add("Query", "search", "SearchResults", Some(PageSize::DEFAULT));

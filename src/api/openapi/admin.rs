@@ -6,7 +6,7 @@ use super::paths::problem;
 use super::schemas::schema_ref;
 use crate::domain::Scope;
 
-fn admin_op(
+pub(super) fn admin_op(
     id: &str,
     summary: &str,
     params: Vec<Value>,
@@ -50,7 +50,7 @@ fn admin_op(
     op
 }
 
-fn query(name: &str, schema: Value) -> Value {
+pub(super) fn query(name: &str, schema: Value) -> Value {
     json!({ "name": name, "in": "query", "required": false, "schema": schema })
 }
 

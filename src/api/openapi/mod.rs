@@ -10,6 +10,7 @@ mod limits;
 mod paths;
 mod schemas;
 mod syndication;
+mod webhooks;
 mod writes;
 
 use serde_json::{Value, json};
@@ -33,6 +34,7 @@ pub fn document() -> OpenApi {
         "servers": [{ "url": "/" }],
         "tags": paths::tags(),
         "paths": all_paths(),
+        "webhooks": webhooks::webhooks(),
         "components": {
             "schemas": all_schemas(),
             "responses": shared_responses(),
@@ -57,6 +59,7 @@ fn all_paths() -> Value {
         writes::add_paths(map);
         syndication::add_paths(map);
         embed::add_paths(map);
+        webhooks::add_paths(map);
     }
     limits::apply(&mut paths);
     paths
@@ -75,6 +78,7 @@ fn all_schemas() -> Value {
         inputs::add_schemas(map);
         syndication::add_schemas(map);
         embed::add_schemas(map);
+        webhooks::add_schemas(map);
     }
     schemas
 }

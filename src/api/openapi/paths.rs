@@ -17,7 +17,7 @@ pub fn tags() -> Value {
         .collect();
     tags.push(json!({ "name": "search", "description": "Search across collections." }));
     tags.push(json!({ "name": "service", "description": "Health and the API description." }));
-    tags.push(json!({ "name": "admin", "description": "API keys and the audit log." }));
+    tags.push(json!({ "name": "admin", "description": "API keys, webhooks and the audit log." }));
     tags.push(json!({ "name": "embeds", "description": "Embed pages and the oEmbed provider." }));
     Value::Array(tags)
 }

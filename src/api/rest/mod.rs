@@ -7,6 +7,7 @@ mod editorial;
 mod keys;
 mod search;
 mod syndication;
+mod webhooks;
 pub mod writes;
 
 use actix_web::web;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(search::configure)
         .configure(admin::configure)
         .configure(keys::configure)
+        .configure(webhooks::configure)
         .configure(syndication::configure);
     for collection in Collection::ALL {
         cfg.service(

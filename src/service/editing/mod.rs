@@ -27,11 +27,13 @@ use sea_orm::{
 use tokio::sync::MutexGuard;
 
 use crate::domain::relations::RelationKind;
+use crate::domain::webhook::EventType;
 use crate::domain::{Collection, FieldKind, Scope, Status};
 use crate::error::{AppError, Result};
 use crate::service::Caller;
 use crate::service::cache::{ReadCache, item_tag, list_tag};
 use crate::service::item::ItemObject;
+use crate::service::webhooks::{self, Event, ItemRef};
 use document::Current;
 
 pub use crate::db::WriteGate;
@@ -137,12 +139,29 @@ impl Editor<'_> {
         check_precondition(precondition, &stored)
     }
 
-    /// Commits `txn` with `stale` recorded in it for the other instances, then drops the
-    /// stale entries of this instance's cache: the next read here sees the write.
-    pub(crate) async fn finish(&self, txn: WriteTxn<'_>, stale: &[String]) -> Result<()> {
+    /// Commits `txn` with `stale` recorded in it for the other instances and the
+    /// webhook message of what happened (`kind`, to `item`), then drops the stale entries
+    /// of this instance's cache: the next read here sees the write.
+    pub(crate) async fn finish(
+        &self,
+        txn: WriteTxn<'_>,
+        stale: &[String],
+        kind: EventType,
+        item: Option<ItemRef<'_>>,
+    ) -> Result<()> {
         crate::service::changes::record(&*txn, stale).await?;
+        let event = Event {
+            kind,
+            item,
+            actor: self.actor(),
+            request_id: self.request_id,
+        };
+        let queued = webhooks::outbox::record(&*txn, &event, stale).await?;
         txn.commit().await?;
         self.cache.invalidate(stale.iter().map(String::as_str));
+        if queued {
+            webhooks::wake();
+        }
         Ok(())
     }
 

@@ -6,6 +6,7 @@ use serde_json::json;
 use super::{Editor, audit};
 use crate::domain::Scope;
 use crate::domain::syndication::Terms;
+use crate::domain::webhook::EventType;
 use crate::error::Result;
 use crate::service::syndication;
 
@@ -31,7 +32,9 @@ impl Editor<'_> {
             json!({ "before": before, "after": terms }),
         )
         .await?;
-        self.finish(txn, &[syndication::TAG.to_owned()]).await?;
+        let stale = [syndication::TAG.to_owned()];
+        self.finish(txn, &stale, EventType::TermsUpdated, None)
+            .await?;
         Ok(terms)
     }
 }

@@ -10,9 +10,11 @@ use super::blockers::publish_blockers;
 use super::document::{Document, escape};
 use super::{Editor, Precondition, Written, audit, check_precondition, current, now};
 use crate::domain::validate::parse_timestamp;
+use crate::domain::webhook::EventType;
 use crate::domain::{Collection, Scope, Slug, Status};
 use crate::error::{AppError, FieldError, Result};
 use crate::service::sql::SqlBuilder;
+use crate::service::webhooks::ItemRef;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transition {
@@ -70,6 +72,16 @@ impl Transition {
             Transition::Publish => Status::Published,
             Transition::Unpublish => Status::Draft,
             Transition::Archive => Status::Archived,
+        }
+    }
+
+    /// The webhook event the step causes.
+    pub fn event(self) -> EventType {
+        match self {
+            Transition::Submit => EventType::ItemSubmitted,
+            Transition::Publish => EventType::ItemPublished,
+            Transition::Unpublish => EventType::ItemUnpublished,
+            Transition::Archive => EventType::ItemArchived,
         }
     }
 
@@ -170,7 +182,14 @@ impl Editor<'_> {
         )
         .await?;
         let stale = super::stale_tags(collection, &document, &document);
-        self.finish(txn, &stale).await?;
+        let item = ItemRef {
+            collection,
+            id: stored.id,
+            slug,
+            status: step.to(),
+            version: stored.version + 1,
+        };
+        self.finish(txn, &stale, step.event(), Some(item)).await?;
         super::written(self.db, collection, slug).await
     }
 
@@ -247,7 +266,15 @@ impl Editor<'_> {
         for reviewer in reviewers.into_iter().flatten() {
             tags.push(crate::service::cache::item_tag("author", reviewer));
         }
-        self.finish(txn, &tags).await?;
+        let item = ItemRef {
+            collection,
+            id: stored.id,
+            slug,
+            status: stored.status,
+            version: stored.version,
+        };
+        self.finish(txn, &tags, EventType::ReviewRecorded, Some(item))
+            .await?;
         super::written(self.db, collection, slug).await
     }
 }

@@ -13,9 +13,11 @@ use super::resolve::{Resolved, resolve};
 use super::{Editor, Precondition, Written, audit, check_precondition, current, history, now};
 use crate::domain::model::UniqueField;
 use crate::domain::relations::RelationKind;
+use crate::domain::webhook::EventType;
 use crate::domain::{Collection, Scope, Status};
 use crate::error::{AppError, FieldError, Result};
 use crate::service::sql::SqlBuilder;
+use crate::service::webhooks::ItemRef;
 
 fn invalid(errors: Vec<FieldError>) -> AppError {
     AppError::Validation(errors)
@@ -92,7 +94,15 @@ impl Editor<'_> {
         )
         .await?;
         let stale = super::stale_tags(collection, &document::empty(collection), &document);
-        self.finish(txn, &stale).await?;
+        let item = ItemRef {
+            collection,
+            id,
+            slug: &slug,
+            status: Status::Draft,
+            version: 1,
+        };
+        self.finish(txn, &stale, EventType::ItemCreated, Some(item))
+            .await?;
         super::written(self.db, collection, &slug).await
     }
 
@@ -265,7 +275,15 @@ impl Editor<'_> {
         )
         .await?;
         let stale = super::stale_tags(collection, &before, &after);
-        self.finish(txn, &stale).await?;
+        let item = ItemRef {
+            collection,
+            id: stored.id,
+            slug: &slug,
+            status: stored.status,
+            version,
+        };
+        self.finish(txn, &stale, EventType::ItemUpdated, Some(item))
+            .await?;
         super::written(self.db, collection, &slug).await
     }
 
@@ -319,7 +337,15 @@ impl Editor<'_> {
         )
         .await?;
         let stale = super::stale_tags(collection, &document, &document);
-        self.finish(txn, &stale).await?;
+        let item = ItemRef {
+            collection,
+            id: stored.id,
+            slug,
+            status: stored.status,
+            version: stored.version,
+        };
+        self.finish(txn, &stale, EventType::ItemDeleted, Some(item))
+            .await?;
         Ok(())
     }
 }

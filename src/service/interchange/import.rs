@@ -140,7 +140,15 @@ pub async fn import(
         Ok(()) if errors.is_empty() => {
             if report.files.iter().any(|f| f.changed > 0) {
                 // Every server's read cache: anything may have changed.
-                crate::service::changes::record(&txn, &["*".to_owned()]).await?;
+                let everything = ["*".to_owned()];
+                crate::service::changes::record(&txn, &everything).await?;
+                let event = crate::service::webhooks::Event {
+                    kind: crate::domain::webhook::EventType::ContentImported,
+                    item: None,
+                    actor: None,
+                    request_id: None,
+                };
+                crate::service::webhooks::outbox::record(&txn, &event, &everything).await?;
             }
             txn.commit().await?;
             if report.files.iter().any(|f| f.changed > 0) {

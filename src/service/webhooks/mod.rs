@@ -1,0 +1,64 @@
+//! Webhooks (Standard Webhooks v1): endpoints admins register, the outbox every write
+//! records its events in, and the dispatcher that delivers them, signed, with retries.
+
+mod client;
+pub mod deliveries;
+pub mod dispatch;
+pub mod endpoints;
+pub mod outbox;
+
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::config::WebhookSettings;
+use crate::domain::key_lifetime::Span;
+use crate::domain::webhook::{RetrySchedule, UrlPolicy};
+
+pub use deliveries::{DeliveryFilter, DeliveryInfo, DeliveryPage};
+pub use endpoints::{EndpointChange, EndpointInfo, NewEndpoint, WebhookAdmin};
+pub use outbox::{Event, ItemRef};
+
+/// Wakes this process's dispatcher when a write here queued deliveries (others find them
+/// by polling).
+static WAKE: Notify = Notify::const_new();
+
+pub fn wake() {
+    WAKE.notify_one();
+}
+
+/// Endpoints a deployment may register.
+pub const MAX_ENDPOINTS: u64 = 100;
+
+pub fn url_policy(settings: &WebhookSettings) -> UrlPolicy {
+    UrlPolicy {
+        allow_http: settings.webhook_allow_http,
+        allow_private: settings.webhook_allow_private,
+    }
+}
+
+/// How the dispatcher delivers, from the settings (a wrong `--webhook-retry-for` stops
+/// the start).
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryRules {
+    pub policy: UrlPolicy,
+    pub schedule: RetrySchedule,
+    pub timeout: Duration,
+    pub concurrency: usize,
+}
+
+impl DeliveryRules {
+    pub fn from_settings(settings: &WebhookSettings) -> Result<Self, String> {
+        let horizon = Span::parse(&settings.webhook_retry_for)
+            .map_err(|e| format!("--webhook-retry-for: {e}"))?;
+        Ok(Self {
+            policy: url_policy(settings),
+            schedule: RetrySchedule {
+                first: Duration::from_millis(settings.webhook_retry_first_ms),
+                horizon: Duration::from_secs(horizon.seconds().max(0) as u64),
+            },
+            timeout: Duration::from_secs(settings.webhook_timeout_s),
+            concurrency: settings.webhook_concurrency as usize,
+        })
+    }
+}
