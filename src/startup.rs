@@ -21,7 +21,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
-    dispatch_lease: Option<crate::service::webhooks::dispatch::Lease>,
+    dispatch_lease: Option<crate::service::webhooks::lease::Lease>,
 }
 
 impl Application {

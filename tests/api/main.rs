@@ -37,5 +37,7 @@ mod search_pages;
 mod search_rank;
 mod snapshots;
 mod syndication;
+mod webhook_admin;
+mod webhook_crash;
 mod webhooks;
 mod workflow;

@@ -1,5 +1,5 @@
-//! A webhook receiver for the tests: records every delivery and answers as told (204, 500,
-//! or not at all until the test ends).
+//! A webhook receiver for the tests, which records every delivery and answers as told
+//! (204, 500, or not at all until the test ends), and what the webhook tests share.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,7 +8,13 @@ use std::time::Duration;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use reqwest::Method;
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
+use serde_json::json;
+
+use crate::helpers::{Engine, TestApp, TestDb, settings};
+use crate::requests::Call;
 use sha2::Sha256;
 
 #[derive(Debug, Clone)]
@@ -148,4 +154,86 @@ async fn receive(
         204 => HttpResponse::NoContent().finish(),
         _ => HttpResponse::InternalServerError().finish(),
     }
+}
+
+pub const WAIT: Duration = Duration::from_secs(15);
+pub const ALL_ITEM_EVENTS: [&str; 8] = [
+    "item.created",
+    "item.updated",
+    "item.submitted",
+    "item.published",
+    "item.unpublished",
+    "item.archived",
+    "item.deleted",
+    "review.recorded",
+];
+
+/// A server that may deliver to the local receiver, retrying after 100 ms for `retry_for`.
+pub async fn spawn(engine: Engine, retry_for: &str) -> (TestApp, TestDb) {
+    let db = TestDb::new(engine).await;
+    let mut settings = settings(&db.url);
+    let hooks = &mut settings.serve.webhooks;
+    hooks.webhook_allow_http = true;
+    hooks.webhook_allow_private = true;
+    hooks.webhook_retry_first_ms = 100;
+    hooks.webhook_timeout_s = 5;
+    hooks.webhook_retry_for = retry_for.to_owned();
+    (TestApp::spawn(settings).await, db)
+}
+
+pub async fn call(
+    app: &TestApp,
+    key: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Option<String>, Value) {
+    let mut request = Call::new(app, method, path).key(key);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let (status, etag, body) = request.send().await;
+    (status.as_u16(), etag, body)
+}
+
+/// Registers an endpoint for `events`: (id, secret).
+pub async fn register(app: &TestApp, admin: &str, url: &str, events: &[&str]) -> (String, String) {
+    let body = json!({ "url": url, "events": events });
+    let (status, _, created) = call(app, admin, Method::POST, "/v1/webhooks", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let data = &created["data"];
+    (
+        data["id"].as_str().unwrap().to_owned(),
+        data["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Creates a draft technique linked to the demo's `released-knots`, then publishes it.
+pub async fn create_and_publish(app: &TestApp, key: &str, slug: &str) {
+    let body = json!({
+        "slug": slug, "name": format!("Technique {slug}"), "kind": "self",
+        "pressure": "light", "summary": "A test technique.", "benefits": ["released-knots"],
+    });
+    let (status, etag, created) = call(app, key, Method::POST, "/v1/techniques", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, _, published) =
+        Call::new(app, Method::POST, format!("/v1/techniques/{slug}/publish"))
+            .key(key)
+            .if_match(&etag.unwrap())
+            .send()
+            .await;
+    assert_eq!(status, 200, "{published}");
+}
+
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
 }

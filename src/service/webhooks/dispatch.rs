@@ -15,6 +15,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::client::{self, Outcome};
+use super::lease::Lease;
 use super::{DeliveryRules, WAKE};
 use crate::db::{BACKGROUND, WriteGate};
 use crate::domain::webhook::SigningSecret;
@@ -22,8 +23,6 @@ use crate::error::Result;
 use crate::service::interchange::now;
 use crate::service::sql::{SqlBuilder, column, required};
 
-const LEASE: &str = "dispatcher";
-const LEASE_FOR: chrono::Duration = chrono::Duration::seconds(10);
 const RENEW_EVERY: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(250);
 /// Added to the timeout while an attempt is in flight, before another may start.
@@ -72,10 +71,7 @@ impl Dispatcher {
 
     /// Runs for as long as the process does; the handle gives the lease up at shutdown.
     pub fn spawn(self) -> Lease {
-        let lease = Lease {
-            db: self.db.clone(),
-            holder: self.holder.clone(),
-        };
+        let lease = Lease::new(self.db.clone(), self.holder.clone());
         let this = Arc::new(self);
         tokio::spawn(async move { this.run().await });
         lease
@@ -87,7 +83,7 @@ impl Dispatcher {
         let mut rounds: u64 = 0;
         loop {
             if renewed.elapsed() >= RENEW_EVERY {
-                match self.hold_lease().await {
+                match super::lease::hold(&self.db, &self.gate, &self.holder).await {
                     Ok(held) => {
                         if held != leading {
                             tracing::info!(leading = held, "webhook dispatch lease changed");
@@ -121,35 +117,6 @@ impl Dispatcher {
                 _ = tokio::time::sleep(wait) => {}
             }
         }
-    }
-
-    /// Takes or renews the lease; whether this process holds it.
-    async fn hold_lease(&self) -> Result<bool> {
-        let at = now();
-        let backend = self.db.get_database_backend();
-        let _turn = self.gate.turn().await;
-        let db = self.gate.connection().unwrap_or(&self.db);
-        let mut sql = SqlBuilder::new(backend);
-        sql.push(BACKGROUND)
-            .push("UPDATE webhook_lease SET holder = ")
-            .bind(self.holder.clone());
-        sql.push(", expires_at = ").bind(at + LEASE_FOR);
-        sql.push(" WHERE name = ").bind(LEASE);
-        sql.push(" AND (holder = ").bind(self.holder.clone());
-        sql.push(" OR expires_at < ").bind(at).push(")");
-        if db.execute_raw(sql.build()).await?.rows_affected() == 1 {
-            return Ok(true);
-        }
-        let mut sql = SqlBuilder::new(backend);
-        sql.push(BACKGROUND)
-            .push("INSERT INTO webhook_lease (name, holder, expires_at) VALUES (")
-            .bind(LEASE)
-            .push(", ")
-            .bind(self.holder.clone())
-            .push(", ")
-            .bind(at + LEASE_FOR)
-            .push(") ON CONFLICT (name) DO NOTHING");
-        Ok(db.execute_raw(sql.build()).await?.rows_affected() == 1)
     }
 
     /// Claims and starts what is due, endpoint by endpoint within each one's share of the
@@ -367,27 +334,6 @@ impl Dispatcher {
         db.execute_raw(deliveries.build()).await?;
         db.execute_raw(messages.build()).await?;
         Ok(())
-    }
-}
-
-/// This process's claim on dispatching.
-pub struct Lease {
-    db: DatabaseConnection,
-    holder: String,
-}
-
-impl Lease {
-    /// Gives the lease up (at shutdown) if held, so another instance takes over at once.
-    pub async fn release(&self) {
-        let mut sql = SqlBuilder::new(self.db.get_database_backend());
-        sql.push(BACKGROUND)
-            .push("DELETE FROM webhook_lease WHERE name = ")
-            .bind(LEASE)
-            .push(" AND holder = ")
-            .bind(self.holder.clone());
-        if let Err(error) = self.db.execute_raw(sql.build()).await {
-            tracing::warn!(%error, "could not give up the webhook dispatch lease");
-        }
     }
 }
 

@@ -5,6 +5,7 @@ mod client;
 pub mod deliveries;
 pub mod dispatch;
 pub mod endpoints;
+pub mod lease;
 pub mod outbox;
 
 use std::time::Duration;
