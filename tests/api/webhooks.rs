@@ -53,6 +53,8 @@ async fn events_are_delivered_signed_with_the_items_they_touch(engine: Engine) {
         "technique:hook-roll",
         "benefit:released-knots",
         "list:techniques",
+        "technique",
+        "benefit",
     ] {
         assert!(keys.contains(&json!(key)), "{key} missing from {keys:?}");
     }
@@ -246,10 +248,36 @@ async fn a_backlog_drains_once_the_receiver_recovers(engine: Engine) {
     );
 }
 
+async fn an_import_tells_subscribers_that_anything_may_have_changed(engine: Engine) {
+    let (app, db) = spawn(engine, "1h").await;
+    let receiver = Receiver::start().await;
+    let admin = app.key("root", Scope::Admin).await;
+    let (_, secret) = register(&app, &admin, &receiver.url, &["content.imported"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("benefits.ndjson"),
+        "{\"slug\": \"imported-benefit\", \"name\": \"Imported benefit\"}\n",
+    )
+    .unwrap();
+    let output = db.cli(&["import", dir.path().to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::helpers::stderr(&output)
+    );
+    let received = receiver.accepted(1, WAIT).await;
+    assert!(received[0].signed_by(&secret));
+    let message = received[0].json();
+    assert_eq!(message["type"], "content.imported");
+    assert_eq!(message["data"]["surrogate_keys"], json!(["*"]));
+    assert_eq!(message["data"]["actor"], Value::Null);
+}
+
 engine_tests!(
     events_are_delivered_signed_with_the_items_they_touch,
     writes_that_did_not_commit_record_no_event,
     a_failing_endpoint_gets_retries_then_is_disabled,
     a_hanging_endpoint_slows_no_write,
     a_backlog_drains_once_the_receiver_recovers,
+    an_import_tells_subscribers_that_anything_may_have_changed,
 );

@@ -215,7 +215,7 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
                     "url": { "type": "string", "description": "The item's REST path." },
                     "actor": { "type": ["string", "null"], "description": "The API key's name; null for the command line." },
                     "request_id": { "type": ["string", "null"] },
-                    "surrogate_keys": { "type": "array", "items": { "type": "string" }, "description": "What the change made stale, as in `Surrogate-Key` (`*`: everything)." },
+                    "surrogate_keys": { "type": "array", "items": { "type": "string" }, "description": "What the change made stale, as in `Surrogate-Key` (`*`: everything), with the coarse keys (`technique`) that responses too large to name every key carry." },
                     "affected": { "type": "array", "items": { "type": "object", "required": ["collection", "slug"], "properties": { "collection": { "type": "string" }, "slug": { "type": "string" } } }, "description": "Other items whose responses show the change." },
                 },
             },

@@ -125,3 +125,33 @@ fn describe(error: &reqwest::Error) -> String {
     }
     text.chars().take(500).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(allow_private: bool, host: &str) -> Result<Vec<SocketAddr>, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let resolver = GuardedResolver { allow_private };
+        runtime.block_on(async {
+            let name: Name = host.parse().map_err(|_| "not a name".to_owned())?;
+            resolver
+                .resolve(name)
+                .await
+                .map(Iterator::collect)
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    #[test]
+    fn names_resolving_to_private_addresses_are_not_connected_to() {
+        // `localhost` resolves (from /etc/hosts) to loopback only.
+        let refused = resolve(false, "localhost").unwrap_err();
+        assert!(refused.contains("no public address"), "{refused}");
+        let allowed = resolve(true, "localhost").unwrap();
+        assert!(allowed.iter().all(|a| a.ip().is_loopback()), "{allowed:?}");
+    }
+}

@@ -144,10 +144,24 @@ fn payload(
     affected: &[(String, String)],
     at: chrono::DateTime<chrono::Utc>,
 ) -> Json {
+    // Responses too large to name every key carry the coarse ones (`technique`) instead
+    // (`api::http_cache`): a purge must name those too.
+    let mut keys: Vec<&str> = tags.iter().map(String::as_str).collect();
+    let mut coarse: Vec<&str> = tags
+        .iter()
+        .filter_map(|t| t.split_once(':').map(|(kind, _)| kind))
+        .collect();
+    coarse.sort_unstable();
+    coarse.dedup();
+    keys.extend(
+        coarse
+            .into_iter()
+            .filter(|kind| !tags.iter().any(|t| t == kind)),
+    );
     let mut data = json!({
         "actor": event.actor,
         "request_id": event.request_id,
-        "surrogate_keys": tags,
+        "surrogate_keys": keys,
     });
     if let Some(item) = event.item {
         data["collection"] = json!(item.collection.as_str());
