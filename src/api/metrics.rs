@@ -37,6 +37,32 @@ async fn metrics(state: web::Data<AppState>, caller: Caller) -> Result<HttpRespo
             "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
         );
     };
+    let hooks = &crate::service::webhooks::STATS;
+    for (name, help, value) in [
+        (
+            "salve_webhook_deliveries_total",
+            "Webhook attempts answered with a 2xx.",
+            &hooks.delivered,
+        ),
+        (
+            "salve_webhook_retries_total",
+            "Webhook attempts that failed and will be retried.",
+            &hooks.retried,
+        ),
+        (
+            "salve_webhook_failures_total",
+            "Webhook deliveries given up after the retry period.",
+            &hooks.failed,
+        ),
+    ] {
+        counter(&mut out, name, help, value.load(Ordering::Relaxed));
+    }
+    gauge(
+        &mut out,
+        "salve_webhook_dispatching",
+        "1 while this instance holds the webhook dispatch lease.",
+        hooks.leading.load(Ordering::Relaxed) as f64,
+    );
     let stats = &cache.stats;
     counter(
         &mut out,

@@ -6,6 +6,7 @@
 //! at least once, always with the same `webhook-id`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use uuid::Uuid;
 
 use super::client::{self, Outcome};
 use super::lease::Lease;
-use super::{DeliveryRules, WAKE};
+use super::{DeliveryRules, STATS, WAKE};
 use crate::db::{BACKGROUND, WriteGate};
 use crate::domain::webhook::SigningSecret;
 use crate::error::Result;
@@ -89,11 +90,13 @@ impl Dispatcher {
                             tracing::info!(leading = held, "webhook dispatch lease changed");
                         }
                         leading = held;
+                        STATS.leading.store(u64::from(held), Ordering::Relaxed);
                         renewed = tokio::time::Instant::now();
                     }
                     Err(error) => {
                         tracing::warn!(?error, "cannot renew the webhook dispatch lease");
                         leading = false;
+                        STATS.leading.store(0, Ordering::Relaxed);
                     }
                 }
             }
@@ -225,9 +228,14 @@ impl Dispatcher {
             due.payload.clone(),
         )
         .await;
-        if let Err(error) = self.record(&due, &outcome).await {
-            // The claim runs out and the delivery is attempted again.
-            tracing::warn!(?error, delivery = %due.id, "cannot record a webhook attempt");
+        match self.record(&due, &outcome).await {
+            Ok(counter) => {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(error) => {
+                // The claim runs out and the delivery is attempted again.
+                tracing::warn!(?error, delivery = %due.id, "cannot record a webhook attempt");
+            }
         }
         if let Some(count) = self.flights().get_mut(&due.endpoint) {
             *count = count.saturating_sub(1);
@@ -237,7 +245,8 @@ impl Dispatcher {
 
     /// Records an attempt: delivered, due again later, or failed for good (and the
     /// endpoint disabled if nothing reached it for the whole retry period).
-    async fn record(&self, due: &Due, outcome: &Outcome) -> Result<()> {
+    /// Returns the counter of what happened.
+    async fn record(&self, due: &Due, outcome: &Outcome) -> Result<&'static AtomicU64> {
         let at = now();
         let backend = self.db.get_database_backend();
         let status = outcome.status.map(i32::from);
@@ -309,7 +318,11 @@ impl Dispatcher {
         for statement in statements {
             db.execute_raw(statement).await?;
         }
-        Ok(())
+        Ok(match (outcome.succeeded(), exhausted) {
+            (true, _) => &STATS.delivered,
+            (false, true) => &STATS.failed,
+            (false, false) => &STATS.retried,
+        })
     }
 
     async fn prune(&self) -> Result<()> {

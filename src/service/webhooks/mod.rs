@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod lease;
 pub mod outbox;
 
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -27,6 +28,26 @@ static WAKE: Notify = Notify::const_new();
 pub fn wake() {
     WAKE.notify_one();
 }
+
+/// What this process's dispatcher did, for `/metrics`.
+#[derive(Default)]
+pub struct DispatchStats {
+    /// Attempts answered with a 2xx.
+    pub delivered: AtomicU64,
+    /// Attempts that failed and will be retried.
+    pub retried: AtomicU64,
+    /// Deliveries given up after the retry period.
+    pub failed: AtomicU64,
+    /// 1 while this process holds the dispatch lease.
+    pub leading: AtomicU64,
+}
+
+pub static STATS: DispatchStats = DispatchStats {
+    delivered: AtomicU64::new(0),
+    retried: AtomicU64::new(0),
+    failed: AtomicU64::new(0),
+    leading: AtomicU64::new(0),
+};
 
 /// Endpoints a deployment may register.
 pub const MAX_ENDPOINTS: u64 = 100;
