@@ -31,6 +31,10 @@ impl MigrationTrait for Migration {
                 .create_index(index("webhook_deliveries", columns))
                 .await?;
         }
+        // Every write reads the enabled endpoints.
+        manager
+            .create_index(index("webhook_endpoints", &["enabled"]))
+            .await?;
         manager
             .create_index(index("webhook_messages", &["created_at"]))
             .await

@@ -189,9 +189,12 @@ async fn connect_sized(
             if random_page_cost > 0.0 {
                 opts = opts.options([("random_page_cost", random_page_cost.to_string())]);
             }
-            // Reads keep whatever the database or role configures.
+            // Reads keep whatever the database or role configures. Writes are short
+            // statements: with sequential scans priced out, a scan of a small table (there
+            // is no other plan without an index) costs enough to trigger JIT compilation,
+            // which takes longer than any write.
             if writer {
-                opts.options([("enable_seqscan", "off")])
+                opts.options([("enable_seqscan", "off"), ("jit", "off")])
             } else {
                 opts
             }

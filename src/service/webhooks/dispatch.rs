@@ -100,11 +100,11 @@ impl Dispatcher {
                     }
                 }
             }
-            let mut saturated = false;
+            let mut more_due = false;
             if leading {
                 rounds += 1;
                 match self.dispatch_due().await {
-                    Ok(full) => saturated = full,
+                    Ok(more) => more_due = more,
                     Err(error) => tracing::warn!(?error, "cannot read due webhook deliveries"),
                 }
                 if rounds.is_multiple_of(2_400)
@@ -116,24 +116,27 @@ impl Dispatcher {
             let wait = if leading { POLL } else { RENEW_EVERY };
             tokio::select! {
                 _ = WAKE.notified() => {}
-                _ = self.slot_free.notified(), if saturated => {}
+                _ = self.slot_free.notified(), if more_due => {}
                 _ = tokio::time::sleep(wait) => {}
             }
         }
     }
 
     /// Claims and starts what is due, endpoint by endpoint within each one's share of the
-    /// slots; whether every slot is taken.
+    /// slots; whether more may be due than there was room for (the next round then starts
+    /// as soon as an attempt ends, not a poll later).
     async fn dispatch_due(self: &Arc<Self>) -> Result<bool> {
         let per_endpoint = (self.rules.concurrency / 4).max(1);
         let mut free = self.rules.concurrency - self.busy();
         if free == 0 {
             return Ok(true);
         }
+        let mut more = false;
         for endpoint in self.enabled_endpoints().await? {
             let running = self.flights().get(&endpoint).copied().unwrap_or(0);
             let room = per_endpoint.saturating_sub(running).min(free);
             if room == 0 {
+                more |= running > 0;
                 continue;
             }
             // One endpoint's trouble must not hold up the others.
@@ -145,6 +148,7 @@ impl Dispatcher {
                 }
             };
             free -= due.len();
+            more |= due.len() == room;
             for delivery in due {
                 *self.flights().entry(endpoint).or_default() += 1;
                 let this = self.clone();
@@ -154,7 +158,7 @@ impl Dispatcher {
                 return Ok(true);
             }
         }
-        Ok(false)
+        Ok(more)
     }
 
     /// Deliveries in flight, per endpoint (a panicked delivery task leaves the count usable).

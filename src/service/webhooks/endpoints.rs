@@ -2,7 +2,7 @@
 //! change validated the same way and recorded in the audit log.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
@@ -270,6 +270,7 @@ impl<'a> WebhookAdmin<'a> {
     pub async fn delete(&self, id: &str) -> Result<EndpointInfo> {
         let current = self.get(id).await?;
         let backend = self.db.get_database_backend();
+        let txn = self.db.begin().await?;
         for table in [
             "webhook_deliveries WHERE endpoint_id",
             "webhook_endpoints WHERE id",
@@ -277,8 +278,9 @@ impl<'a> WebhookAdmin<'a> {
             let mut sql = SqlBuilder::new(backend);
             sql.push(&format!("DELETE FROM {table} = "))
                 .bind(current.id);
-            self.db.execute_raw(sql.build()).await?;
+            txn.execute_raw(sql.build()).await?;
         }
+        txn.commit().await?;
         self.audit("webhook.delete", current.id, json!({ "url": current.url }))
             .await?;
         Ok(current)
