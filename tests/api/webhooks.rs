@@ -63,7 +63,12 @@ async fn events_are_delivered_signed_with_the_items_they_touch(engine: Engine) {
         json!([{ "collection": "benefits", "slug": "released-knots" }])
     );
     // Operators see deliveries in /metrics (the counters are the process's).
-    let metrics = app.get_with_key("/metrics", &admin).await.text().await.unwrap();
+    let metrics = app
+        .get_with_key("/metrics", &admin)
+        .await
+        .text()
+        .await
+        .unwrap();
     let delivered = metrics
         .lines()
         .find_map(|l| l.strip_prefix("salve_webhook_deliveries_total "))

@@ -1,22 +1,26 @@
 //! The dispatcher: one instance of the deployment at a time holds the lease (a row every
 //! instance can take once it has expired, on either engine) and delivers what is due.
 //!
-//! A delivery is claimed before it is sent (its next attempt moved past the timeout), so
-//! a dispatcher that dies mid-send leaves it to be sent again by the next one: delivery is
-//! at least once, always with the same `webhook-id`.
+//! Deliveries are claimed in batches before they are sent (their next attempt moved past
+//! the time this dispatcher needs to send them), so a dispatcher that dies mid-send leaves
+//! them to be sent again by the next one: delivery is at least once, always with the same
+//! `webhook-id`. Claimed deliveries wait in a queue per endpoint, at most a quarter of the
+//! slots in flight to one endpoint; outcomes are written in batches (`recorder`).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 use tokio::sync::Notify;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use uuid::Uuid;
 
-use super::client::{self, Outcome};
+use super::client;
 use super::lease::Lease;
+use super::recorder::{self, Finished};
 use super::{DeliveryRules, STATS, WAKE};
 use crate::db::{BACKGROUND, WriteGate};
 use crate::domain::webhook::SigningSecret;
@@ -26,7 +30,9 @@ use crate::service::sql::{SqlBuilder, column, required};
 
 const RENEW_EVERY: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(250);
-/// Added to the timeout while an attempt is in flight, before another may start.
+/// Deliveries claimed for one endpoint at a time.
+const CLAIM_BATCH: usize = 64;
+/// Added to the time a claim needs, before another dispatcher may take its deliveries.
 const CLAIM_GRACE: chrono::Duration = chrono::Duration::seconds(30);
 /// Finished deliveries (and their messages) are deleted after this.
 const KEEP_DAYS: i64 = 30;
@@ -37,8 +43,16 @@ pub struct Dispatcher {
     rules: DeliveryRules,
     client: reqwest::Client,
     holder: String,
-    in_flight: Mutex<HashMap<Uuid, usize>>,
+    queues: Mutex<HashMap<Uuid, Queue>>,
     slot_free: Notify,
+    outcomes: UnboundedSender<Finished>,
+}
+
+/// An endpoint's claimed deliveries: waiting, and in flight.
+#[derive(Default)]
+struct Queue {
+    waiting: VecDeque<Due>,
+    running: usize,
 }
 
 /// A due delivery with what sending it needs.
@@ -59,14 +73,17 @@ impl Dispatcher {
         gate: WriteGate,
         rules: DeliveryRules,
     ) -> std::result::Result<Self, String> {
+        let (outcomes, recorded) = unbounded_channel();
+        tokio::spawn(recorder::run(db.clone(), gate.clone(), rules, recorded));
         Ok(Self {
             client: client::build(&rules)?,
             db,
             gate,
             rules,
             holder: Uuid::now_v7().to_string(),
-            in_flight: Mutex::default(),
+            queues: Mutex::default(),
             slot_free: Notify::new(),
+            outcomes,
         })
     }
 
@@ -84,21 +101,23 @@ impl Dispatcher {
         let mut rounds: u64 = 0;
         loop {
             if renewed.elapsed() >= RENEW_EVERY {
-                match super::lease::hold(&self.db, &self.gate, &self.holder).await {
-                    Ok(held) => {
-                        if held != leading {
-                            tracing::info!(leading = held, "webhook dispatch lease changed");
-                        }
-                        leading = held;
-                        STATS.leading.store(u64::from(held), Ordering::Relaxed);
-                        renewed = tokio::time::Instant::now();
-                    }
+                let held = match super::lease::hold(&self.db, &self.gate, &self.holder).await {
+                    Ok(held) => held,
                     Err(error) => {
                         tracing::warn!(?error, "cannot renew the webhook dispatch lease");
-                        leading = false;
-                        STATS.leading.store(0, Ordering::Relaxed);
+                        false
                     }
+                };
+                if held != leading {
+                    tracing::info!(leading = held, "webhook dispatch lease changed");
                 }
+                if !held {
+                    // Another dispatcher takes what was claimed here once the claims expire.
+                    self.queues().values_mut().for_each(|q| q.waiting.clear());
+                }
+                leading = held;
+                STATS.leading.store(u64::from(held), Ordering::Relaxed);
+                renewed = tokio::time::Instant::now();
             }
             let mut more_due = false;
             if leading {
@@ -122,54 +141,63 @@ impl Dispatcher {
         }
     }
 
-    /// Claims and starts what is due, endpoint by endpoint within each one's share of the
-    /// slots; whether more may be due than there was room for (the next round then starts
-    /// as soon as an attempt ends, not a poll later).
+    /// Tops up each enabled endpoint's queue when it runs low and starts what its share
+    /// of the slots allows; whether anything is left waiting or may be due (the next round
+    /// then starts as soon as an attempt ends, not a poll later).
     async fn dispatch_due(self: &Arc<Self>) -> Result<bool> {
-        let per_endpoint = (self.rules.concurrency / 4).max(1);
-        let mut free = self.rules.concurrency - self.busy();
-        if free == 0 {
-            return Ok(true);
-        }
+        let share = (self.rules.concurrency / 4).max(1);
+        let endpoints = self.enabled_endpoints().await?;
+        self.queues()
+            .retain(|id, q| endpoints.contains(id) || q.running > 0);
         let mut more = false;
-        for endpoint in self.enabled_endpoints().await? {
-            let running = self.flights().get(&endpoint).copied().unwrap_or(0);
-            let room = per_endpoint.saturating_sub(running).min(free);
-            if room == 0 {
-                more |= running > 0;
-                continue;
-            }
-            // One endpoint's trouble must not hold up the others.
-            let due = match self.claim(endpoint, room).await {
-                Ok(due) => due,
-                Err(error) => {
-                    tracing::warn!(?error, %endpoint, "cannot claim due webhook deliveries");
-                    continue;
+        for endpoint in endpoints {
+            let waiting = self.queues().get(&endpoint).map_or(0, |q| q.waiting.len());
+            if waiting < share {
+                // One endpoint's trouble must not hold up the others.
+                match self.claim(endpoint, waiting, CLAIM_BATCH - waiting).await {
+                    Ok(due) => {
+                        more |= due.len() == CLAIM_BATCH - waiting;
+                        self.queues()
+                            .entry(endpoint)
+                            .or_default()
+                            .waiting
+                            .extend(due);
+                    }
+                    Err(error) => {
+                        tracing::warn!(?error, %endpoint, "cannot claim due webhook deliveries")
+                    }
                 }
-            };
-            free -= due.len();
-            more |= due.len() == room;
-            for delivery in due {
-                *self.flights().entry(endpoint).or_default() += 1;
-                let this = self.clone();
-                tokio::spawn(async move { this.deliver(delivery).await });
             }
-            if free == 0 {
-                return Ok(true);
-            }
+            more |= self.start(endpoint, share);
         }
         Ok(more)
     }
 
-    /// Deliveries in flight, per endpoint (a panicked delivery task leaves the count usable).
-    fn flights(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, usize>> {
-        self.in_flight
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Starts `endpoint`'s waiting deliveries within its share and the free slots;
+    /// whether some are left waiting.
+    fn start(self: &Arc<Self>, endpoint: Uuid, share: usize) -> bool {
+        let mut queues = self.queues();
+        let mut busy: usize = queues.values().map(|q| q.running).sum();
+        let Some(queue) = queues.get_mut(&endpoint) else {
+            return false;
+        };
+        while queue.running < share && busy < self.rules.concurrency {
+            let Some(due) = queue.waiting.pop_front() else {
+                break;
+            };
+            queue.running += 1;
+            busy += 1;
+            let this = self.clone();
+            tokio::spawn(async move { this.deliver(due).await });
+        }
+        !queue.waiting.is_empty()
     }
 
-    fn busy(&self) -> usize {
-        self.flights().values().sum()
+    /// The endpoints' queues (a panicked delivery task leaves them usable).
+    fn queues(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Queue>> {
+        self.queues
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn enabled_endpoints(&self) -> Result<Vec<Uuid>> {
@@ -181,9 +209,10 @@ impl Dispatcher {
         rows.iter().map(|row| required(row, 0)).collect()
     }
 
-    /// Up to `room` due deliveries to `endpoint`, each moved past the attempt's timeout so
-    /// no other round takes it meanwhile.
-    async fn claim(&self, endpoint: Uuid, room: usize) -> Result<Vec<Due>> {
+    /// Up to `room` due deliveries to `endpoint`, behind `ahead` already queued, each moved
+    /// past the time this dispatcher needs to send them (every attempt timing out), so no
+    /// other round or dispatcher takes them meanwhile.
+    async fn claim(&self, endpoint: Uuid, ahead: usize, room: usize) -> Result<Vec<Due>> {
         let at = now();
         let backend = self.db.get_database_backend();
         let mut sql = SqlBuilder::new(backend);
@@ -206,14 +235,13 @@ impl Dispatcher {
             .iter()
             .map(|row| due(row, at))
             .collect::<Result<Vec<_>>>()?;
-        let until =
-            at + chrono::Duration::from_std(self.rules.timeout).unwrap_or_default() + CLAIM_GRACE;
+        let share = (self.rules.concurrency / 4).max(1);
+        let turns = (ahead + due.len()).div_ceil(share) as u32 + 1;
+        let needed = chrono::Duration::from_std(self.rules.timeout * turns).unwrap_or_default();
         let mut sql = SqlBuilder::new(backend);
         sql.push(BACKGROUND)
-            .push("UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ")
-            .bind(until);
-        sql.push(", last_attempt_at = ")
-            .bind(at)
+            .push("UPDATE webhook_deliveries SET next_attempt_at = ")
+            .bind(at + needed + CLAIM_GRACE)
             .push(" WHERE id IN ");
         sql.bind_list(due.iter().map(|d| d.id));
         let _turn = self.gate.turn().await;
@@ -229,104 +257,20 @@ impl Dispatcher {
             &due.url,
             &due.message_id,
             &due.secrets,
-            due.payload.clone(),
+            due.payload,
         )
         .await;
-        match self.record(&due, &outcome).await {
-            Ok(counter) => {
-                counter.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(error) => {
-                // The claim runs out and the delivery is attempted again.
-                tracing::warn!(?error, delivery = %due.id, "cannot record a webhook attempt");
-            }
-        }
-        if let Some(count) = self.flights().get_mut(&due.endpoint) {
-            *count = count.saturating_sub(1);
+        let _ = self.outcomes.send(Finished {
+            delivery: due.id,
+            endpoint: due.endpoint,
+            attempts: due.attempts,
+            retry_from: due.retry_from,
+            outcome,
+        });
+        if let Some(queue) = self.queues().get_mut(&due.endpoint) {
+            queue.running = queue.running.saturating_sub(1);
         }
         self.slot_free.notify_one();
-    }
-
-    /// Records an attempt: delivered, due again later, or failed for good (and the
-    /// endpoint disabled if nothing reached it for the whole retry period).
-    /// Returns the counter of what happened.
-    async fn record(&self, due: &Due, outcome: &Outcome) -> Result<&'static AtomicU64> {
-        let at = now();
-        let backend = self.db.get_database_backend();
-        let status = outcome.status.map(i32::from);
-        let mut statements = Vec::new();
-        let mut sql = SqlBuilder::new(backend);
-        sql.push(BACKGROUND)
-            .push("UPDATE webhook_deliveries SET last_status = ");
-        sql.bind(status)
-            .push(", last_error = ")
-            .bind(outcome.error.clone());
-        let attempts = u32::try_from(due.attempts + 1).unwrap_or(u32::MAX);
-        let mut exhausted = false;
-        if outcome.succeeded() {
-            sql.push(", status = 'succeeded', delivered_at = ").bind(at);
-        } else {
-            let wait = self
-                .rules
-                .schedule
-                .jittered(attempts, rand::random::<f64>());
-            let next = at + chrono::Duration::from_std(wait).unwrap_or_default();
-            let horizon =
-                chrono::Duration::from_std(self.rules.schedule.horizon).unwrap_or_default();
-            exhausted = next > due.retry_from + horizon;
-            match exhausted {
-                true => sql.push(", status = 'failed'"),
-                false => sql.push(", next_attempt_at = ").bind(next),
-            };
-        }
-        sql.push(" WHERE id = ")
-            .bind(due.id)
-            .push(" AND status = 'pending'");
-        statements.push(sql.build());
-        let mut sql = SqlBuilder::new(backend);
-        let column = if outcome.succeeded() {
-            "last_success_at"
-        } else {
-            "last_failure_at"
-        };
-        sql.push(BACKGROUND)
-            .push(&format!("UPDATE webhook_endpoints SET {column} = "))
-            .bind(at);
-        if exhausted {
-            // Nothing reached the endpoint since this delivery's first attempt.
-            let reason = format!(
-                "every delivery failed for {} (last: {})",
-                span_text(self.rules.schedule.horizon),
-                outcome.error.as_deref().unwrap_or("no answer")
-            );
-            sql.push(", enabled = CASE WHEN last_success_at IS NULL OR last_success_at < ")
-                .bind(due.retry_from)
-                .push(" THEN ")
-                .bind(false)
-                .push(" ELSE enabled END");
-            sql.push(", disabled_at = CASE WHEN last_success_at IS NULL OR last_success_at < ")
-                .bind(due.retry_from)
-                .push(" THEN ")
-                .bind(at)
-                .push(" ELSE disabled_at END");
-            sql.push(", disabled_reason = CASE WHEN last_success_at IS NULL OR last_success_at < ")
-                .bind(due.retry_from)
-                .push(" THEN ")
-                .bind(reason)
-                .push(" ELSE disabled_reason END");
-        }
-        sql.push(" WHERE id = ").bind(due.endpoint);
-        statements.push(sql.build());
-        let _turn = self.gate.turn().await;
-        let db = self.gate.connection().unwrap_or(&self.db);
-        for statement in statements {
-            db.execute_raw(statement).await?;
-        }
-        Ok(match (outcome.succeeded(), exhausted) {
-            (true, _) => &STATS.delivered,
-            (false, true) => &STATS.failed,
-            (false, false) => &STATS.retried,
-        })
     }
 
     async fn prune(&self) -> Result<()> {
@@ -375,15 +319,4 @@ fn due(row: &QueryResult, at: DateTime<Utc>) -> Result<Due> {
         secrets,
         payload: required(row, 9)?,
     })
-}
-
-/// `3d`, `12h`, `90s`: the retry period as the setting writes it.
-fn span_text(span: Duration) -> String {
-    let seconds = span.as_secs();
-    match seconds {
-        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
 }

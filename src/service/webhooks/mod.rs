@@ -7,6 +7,7 @@ pub mod dispatch;
 pub mod endpoints;
 pub mod lease;
 pub mod outbox;
+mod recorder;
 
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
