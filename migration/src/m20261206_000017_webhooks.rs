@@ -111,6 +111,8 @@ fn deliveries() -> TableCreateStatement {
         .col(timestamp("created_at", true))
         // Retries stop this long after it (the creation, or the last replay).
         .col(timestamp("retry_from", true))
+        // The dispatcher that claimed it last: a new one takes back every other's claims.
+        .col(text("claimed_by", false))
         .foreign_key(&mut foreign_key(
             "webhook_deliveries",
             "endpoint_id",

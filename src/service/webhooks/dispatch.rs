@@ -30,6 +30,8 @@ use crate::service::sql::{SqlBuilder, column, required};
 
 const RENEW_EVERY: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(250);
+/// How long a wake-up by a write waits for the writes that follow it.
+const GATHER: Duration = Duration::from_millis(20);
 /// Deliveries claimed for one endpoint at a time.
 const CLAIM_BATCH: usize = 64;
 /// Added to the time a claim needs, before another dispatcher may take its deliveries.
@@ -44,6 +46,8 @@ pub struct Dispatcher {
     client: reqwest::Client,
     holder: String,
     queues: Mutex<HashMap<Uuid, Queue>>,
+    /// The enabled endpoints as last read.
+    endpoints: Mutex<Option<Vec<Uuid>>>,
     slot_free: Notify,
     outcomes: UnboundedSender<Finished>,
 }
@@ -82,6 +86,7 @@ impl Dispatcher {
             rules,
             holder: Uuid::now_v7().to_string(),
             queues: Mutex::default(),
+            endpoints: Mutex::default(),
             slot_free: Notify::new(),
             outcomes,
         })
@@ -99,6 +104,7 @@ impl Dispatcher {
         let mut leading = false;
         let mut renewed = tokio::time::Instant::now() - RENEW_EVERY;
         let mut rounds: u64 = 0;
+        let mut slot_freed = false;
         loop {
             if renewed.elapsed() >= RENEW_EVERY {
                 let held = match super::lease::hold(&self.db, &self.gate, &self.holder).await {
@@ -112,8 +118,14 @@ impl Dispatcher {
                     tracing::info!(leading = held, "webhook dispatch lease changed");
                 }
                 if !held {
-                    // Another dispatcher takes what was claimed here once the claims expire.
+                    // The next dispatcher takes back what was claimed here.
                     self.queues().values_mut().for_each(|q| q.waiting.clear());
+                }
+                if held
+                    && !leading
+                    && let Err(error) = self.take_back_claims().await
+                {
+                    tracing::warn!(?error, "cannot take back an earlier dispatcher's claims");
                 }
                 leading = held;
                 STATS.leading.store(u64::from(held), Ordering::Relaxed);
@@ -122,7 +134,7 @@ impl Dispatcher {
             let mut more_due = false;
             if leading {
                 rounds += 1;
-                match self.dispatch_due().await {
+                match self.dispatch_due(!slot_freed).await {
                     Ok(more) => more_due = more,
                     Err(error) => tracing::warn!(?error, "cannot read due webhook deliveries"),
                 }
@@ -133,20 +145,24 @@ impl Dispatcher {
                 }
             }
             let wait = if leading { POLL } else { RENEW_EVERY };
-            tokio::select! {
-                _ = WAKE.notified() => {}
-                _ = self.slot_free.notified(), if more_due => {}
-                _ = tokio::time::sleep(wait) => {}
-            }
+            slot_freed = tokio::select! {
+                _ = WAKE.notified() => {
+                    // Writes come in bursts: one claim for the burst, not one per write.
+                    tokio::time::sleep(GATHER).await;
+                    false
+                }
+                _ = self.slot_free.notified(), if more_due => true,
+                _ = tokio::time::sleep(wait) => false,
+            };
         }
     }
 
     /// Tops up each enabled endpoint's queue when it runs low and starts what its share
     /// of the slots allows; whether anything is left waiting or may be due (the next round
     /// then starts as soon as an attempt ends, not a poll later).
-    async fn dispatch_due(self: &Arc<Self>) -> Result<bool> {
+    async fn dispatch_due(self: &Arc<Self>, fresh: bool) -> Result<bool> {
         let share = (self.rules.concurrency / 4).max(1);
-        let endpoints = self.enabled_endpoints().await?;
+        let endpoints = self.enabled_endpoints(fresh).await?;
         self.queues()
             .retain(|id, q| endpoints.contains(id) || q.running > 0);
         let mut more = false;
@@ -200,13 +216,48 @@ impl Dispatcher {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    async fn enabled_endpoints(&self) -> Result<Vec<Uuid>> {
+    /// The enabled endpoints: read again on every poll and wake-up, and kept between the
+    /// rounds that only start what is already claimed.
+    async fn enabled_endpoints(&self, fresh: bool) -> Result<Vec<Uuid>> {
+        if !fresh && let Some(known) = self.known_endpoints() {
+            return Ok(known);
+        }
         let mut sql = SqlBuilder::new(self.db.get_database_backend());
         sql.push(BACKGROUND)
             .push("SELECT id FROM webhook_endpoints WHERE enabled = ")
             .bind(true);
         let rows = self.db.query_all_raw(sql.build()).await?;
-        rows.iter().map(|row| required(row, 0)).collect()
+        let endpoints = rows
+            .iter()
+            .map(|row| required(row, 0))
+            .collect::<Result<Vec<Uuid>>>()?;
+        *self
+            .endpoints
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(endpoints.clone());
+        Ok(endpoints)
+    }
+
+    fn known_endpoints(&self) -> Option<Vec<Uuid>> {
+        self.endpoints
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Makes the deliveries an earlier dispatcher claimed due at once: it has lost the
+    /// lease (crashed, or stopped renewing), so it will not send them; if it still does, a
+    /// receiver gets one twice, which at least once allows.
+    async fn take_back_claims(&self) -> Result<()> {
+        let at = now();
+        let mut sql = SqlBuilder::new(self.db.get_database_backend());
+        sql.push(BACKGROUND)
+            .push("UPDATE webhook_deliveries SET next_attempt_at = ")
+            .bind(at);
+        sql.push(", claimed_by = NULL WHERE status = 'pending' AND claimed_by <> ")
+            .bind(self.holder.clone());
+        sql.push(" AND next_attempt_at > ").bind(at);
+        super::recorder::write(&self.db, &self.gate, vec![sql.build()]).await
     }
 
     /// Up to `room` due deliveries to `endpoint`, behind `ahead` already queued, each moved
@@ -242,11 +293,11 @@ impl Dispatcher {
         sql.push(BACKGROUND)
             .push("UPDATE webhook_deliveries SET next_attempt_at = ")
             .bind(at + needed + CLAIM_GRACE)
+            .push(", claimed_by = ")
+            .bind(self.holder.clone())
             .push(" WHERE id IN ");
         sql.bind_list(due.iter().map(|d| d.id));
-        let _turn = self.gate.turn().await;
-        let db = self.gate.connection().unwrap_or(&self.db);
-        db.execute_raw(sql.build()).await?;
+        super::recorder::write(&self.db, &self.gate, vec![sql.build()]).await?;
         Ok(due)
     }
 
