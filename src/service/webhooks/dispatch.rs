@@ -301,25 +301,39 @@ impl Dispatcher {
         Ok(due)
     }
 
-    async fn deliver(self: Arc<Self>, due: Due) {
-        let outcome = client::send(
-            &self.client,
-            &self.rules,
-            &due.url,
-            &due.message_id,
-            &due.secrets,
-            due.payload,
-        )
-        .await;
-        let _ = self.outcomes.send(Finished {
-            delivery: due.id,
-            endpoint: due.endpoint,
-            attempts: due.attempts,
-            retry_from: due.retry_from,
-            outcome,
-        });
-        if let Some(queue) = self.queues().get_mut(&due.endpoint) {
-            queue.running = queue.running.saturating_sub(1);
+    /// Sends `first`, then whatever waits for the same endpoint, while anything does: a
+    /// slot drains its endpoint's queue without waiting for the next round.
+    async fn deliver(self: Arc<Self>, first: Due) {
+        let endpoint = first.endpoint;
+        let mut next = Some(first);
+        while let Some(due) = next {
+            let outcome = client::send(
+                &self.client,
+                &self.rules,
+                &due.url,
+                &due.message_id,
+                &due.secrets,
+                due.payload,
+            )
+            .await;
+            let _ = self.outcomes.send(Finished {
+                delivery: due.id,
+                endpoint,
+                attempts: due.attempts,
+                retry_from: due.retry_from,
+                outcome,
+            });
+            let mut queues = self.queues();
+            next = match queues.get_mut(&endpoint) {
+                Some(queue) => {
+                    let popped = queue.waiting.pop_front();
+                    if popped.is_none() {
+                        queue.running = queue.running.saturating_sub(1);
+                    }
+                    popped
+                }
+                None => None,
+            };
         }
         self.slot_free.notify_one();
     }
