@@ -84,6 +84,39 @@ pub fn object_body(req: &HttpRequest, body: &[u8], media_types: &[&str]) -> Resu
     }
 }
 
+/// A JSON object body (`application/json`) holding only `allowed` fields; any other is a
+/// 422 naming it.
+pub fn object_body_with(req: &HttpRequest, body: &[u8], allowed: &[&str]) -> Result<Document> {
+    let body = object_body(req, body, &["application/json"])?;
+    if let Some(key) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(AppError::invalid_field(
+            format!("/{key}"),
+            format!("is not a field here ({})", allowed.join(", ")),
+        ));
+    }
+    Ok(body)
+}
+
+/// A rotation's `{"overlap_seconds": n}` (the default for an empty body).
+pub fn overlap_body(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<crate::domain::key_lifetime::Overlap> {
+    use crate::domain::key_lifetime::Overlap;
+    if body.is_empty() {
+        return Ok(Overlap::DEFAULT);
+    }
+    let body = object_body_with(req, body, &["overlap_seconds"])?;
+    match body.get("overlap_seconds") {
+        None => Ok(Overlap::DEFAULT),
+        Some(value) => value
+            .as_i64()
+            .ok_or_else(|| "must be a whole number of seconds".to_owned())
+            .and_then(Overlap::from_seconds)
+            .map_err(|e| AppError::invalid_field("/overlap_seconds", e)),
+    }
+}
+
 /// A response that no cache may store (admin reads and writes).
 pub fn private(status: actix_web::http::StatusCode, body: Json) -> actix_web::HttpResponse {
     actix_web::HttpResponse::build(status)

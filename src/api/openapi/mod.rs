@@ -39,6 +39,14 @@ pub fn document() -> OpenApi {
             "schemas": all_schemas(),
             "responses": shared_responses(),
             "securitySchemes": {
+                "webhookSignature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "webhook-signature",
+                    "description": "What deliveries to a webhook endpoint carry: space-separated \
+                        `v1,<base64 HMAC-SHA256 of \"{webhook-id}.{webhook-timestamp}.{body}\">` \
+                        under the endpoint's secret (Standard Webhooks v1)."
+                },
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",

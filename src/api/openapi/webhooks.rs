@@ -114,8 +114,8 @@ pub fn webhooks() -> Value {
                 "parameters": [
                     { "name": "webhook-id", "in": "header", "required": true, "schema": { "type": "string" }, "description": "The message id: the same on every attempt and replay." },
                     { "name": "webhook-timestamp", "in": "header", "required": true, "schema": { "type": "string" }, "description": "Seconds since the Unix epoch when this attempt was signed." },
-                    { "name": "webhook-signature", "in": "header", "required": true, "schema": { "type": "string" }, "description": "Space-separated `v1,<base64>` signatures." },
                 ],
+                "security": [{ "webhookSignature": [] }],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": schema_ref("WebhookMessage") } } },
                 "responses": { "204": { "description": "Received." } },
             }

@@ -5,10 +5,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value as Json, json};
 
-use crate::api::request::{object_body, private, request_id};
+use crate::api::request::{object_body_with, overlap_body, private, request_id};
 use crate::api::resource;
 use crate::domain::Scopes;
-use crate::domain::key_lifetime::Overlap;
 use crate::domain::rate_limit::RateQuota;
 use crate::error::{AppError, Result};
 use crate::service::Caller;
@@ -41,18 +40,6 @@ fn admin<'a>(
     request_id: Option<&'a str>,
 ) -> Result<KeyAdmin<'a>> {
     KeyAdmin::for_caller(&state.db, &state.key_usage, caller, request_id)
-}
-
-/// A JSON object body holding only `allowed` fields.
-fn body_with(req: &HttpRequest, body: &[u8], allowed: &[&str]) -> Result<Map<String, Json>> {
-    let body = object_body(req, body, &["application/json"])?;
-    if let Some(key) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(AppError::invalid_field(
-            format!("/{key}"),
-            format!("is not a field here ({})", allowed.join(", ")),
-        ));
-    }
-    Ok(body)
 }
 
 /// `expires_at`: an RFC 3339 instant, or null for none.
@@ -119,7 +106,7 @@ async fn create_key(
 ) -> Result<HttpResponse> {
     let id = request_id(&req);
     let admin = admin(&state, &caller, id.as_deref())?;
-    let body = body_with(&req, &body, &["name", "scopes", "expires_at", "rate_limit"])?;
+    let body = object_body_with(&req, &body, &["name", "scopes", "expires_at", "rate_limit"])?;
     let name = body
         .get("name")
         .and_then(Json::as_str)
@@ -157,7 +144,7 @@ async fn update_key(
 ) -> Result<HttpResponse> {
     let id = request_id(&req);
     let admin = admin(&state, &caller, id.as_deref())?;
-    let body = body_with(&req, &body, &["expires_at", "rate_limit"])?;
+    let body = object_body_with(&req, &body, &["expires_at", "rate_limit"])?;
     let change = KeyChange {
         expires_at: expiry(&body)?,
         rate_limit: rate_limit(&body)?,
@@ -176,19 +163,7 @@ async fn rotate_key(
 ) -> Result<HttpResponse> {
     let id = request_id(&req);
     let admin = admin(&state, &caller, id.as_deref())?;
-    let overlap = if body.is_empty() {
-        Overlap::DEFAULT
-    } else {
-        let body = body_with(&req, &body, &["overlap_seconds"])?;
-        match body.get("overlap_seconds") {
-            None => Overlap::DEFAULT,
-            Some(value) => value
-                .as_i64()
-                .ok_or_else(|| "must be a whole number of seconds".to_owned())
-                .and_then(Overlap::from_seconds)
-                .map_err(|e| AppError::invalid_field("/overlap_seconds", e))?,
-        }
-    };
+    let overlap = overlap_body(&req, &body)?;
     issued(StatusCode::OK, admin.rotate(&path, overlap).await?)
 }
 

@@ -6,10 +6,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value as Json, json};
 
-use crate::api::request::{object_body, private, request_id};
+use crate::api::request::{object_body_with, overlap_body, private, request_id};
 use crate::api::resource;
 use crate::domain::PageSize;
-use crate::domain::key_lifetime::Overlap;
 use crate::error::{AppError, Result};
 use crate::service::Caller;
 use crate::service::webhooks::deliveries::DeliveryStatus;
@@ -53,18 +52,6 @@ fn admin<'a>(
 ) -> Result<WebhookAdmin<'a>> {
     let policy = url_policy(&state.settings.serve.webhooks);
     WebhookAdmin::for_caller(&state.db, policy, caller, request_id)
-}
-
-/// A JSON object body holding only `allowed` fields.
-fn body_with(req: &HttpRequest, body: &[u8], allowed: &[&str]) -> Result<Map<String, Json>> {
-    let body = object_body(req, body, &["application/json"])?;
-    if let Some(key) = body.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(AppError::invalid_field(
-            format!("/{key}"),
-            format!("is not a field here ({})", allowed.join(", ")),
-        ));
-    }
-    Ok(body)
 }
 
 fn string(body: &Map<String, Json>, field: &str) -> Result<Option<String>> {
@@ -126,7 +113,7 @@ async fn create(
 ) -> Result<HttpResponse> {
     let id = request_id(&req);
     let admin = admin(&state, &caller, id.as_deref())?;
-    let body = body_with(
+    let body = object_body_with(
         &req,
         &body,
         &["url", "events", "collections", "description"],
@@ -153,7 +140,7 @@ async fn update(
     let id = request_id(&req);
     let admin = admin(&state, &caller, id.as_deref())?;
     let allowed = ["url", "events", "collections", "description", "enabled"];
-    let body = body_with(&req, &body, &allowed)?;
+    let body = object_body_with(&req, &body, &allowed)?;
     let enabled = match body.get("enabled") {
         None => None,
         Some(Json::Bool(on)) => Some(*on),
@@ -188,19 +175,7 @@ async fn rotate_secret(
 ) -> Result<HttpResponse> {
     let id = request_id(&req);
     let admin = admin(&state, &caller, id.as_deref())?;
-    let overlap = if body.is_empty() {
-        Overlap::DEFAULT
-    } else {
-        let body = body_with(&req, &body, &["overlap_seconds"])?;
-        match body.get("overlap_seconds") {
-            None => Overlap::DEFAULT,
-            Some(value) => value
-                .as_i64()
-                .ok_or_else(|| "must be a whole number of seconds".to_owned())
-                .and_then(Overlap::from_seconds)
-                .map_err(|e| AppError::invalid_field("/overlap_seconds", e))?,
-        }
-    };
+    let overlap = overlap_body(&req, &body)?;
     issued(StatusCode::OK, admin.rotate_secret(&path, overlap).await?)
 }
 
