@@ -117,6 +117,23 @@ pub fn overlap_body(
     }
 }
 
+/// A record just issued with its secret (`secret_field` beside its other fields, shown
+/// this once), at `location`; never stored by a cache.
+pub fn issued(
+    status: actix_web::http::StatusCode,
+    record: &impl serde::Serialize,
+    secret_field: &str,
+    secret: String,
+    location: String,
+) -> Result<actix_web::HttpResponse> {
+    let mut data = serde_json::to_value(record).map_err(AppError::internal)?;
+    data[secret_field] = Json::String(secret);
+    Ok(actix_web::HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::LOCATION, location))
+        .json(serde_json::json!({ "data": data })))
+}
+
 /// A response that no cache may store (admin reads and writes).
 pub fn private(status: actix_web::http::StatusCode, body: Json) -> actix_web::HttpResponse {
     actix_web::HttpResponse::build(status)

@@ -1,11 +1,11 @@
 //! API keys (`/v1/keys`, mirroring `salve keys`): create, list, change the expiry,
 //! rotate, revoke. Secrets appear only in the responses that issue them.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value as Json, json};
 
-use crate::api::request::{object_body_with, overlap_body, private, request_id};
+use crate::api::request::{self, object_body_with, overlap_body, private, request_id};
 use crate::api::resource;
 use crate::domain::Scopes;
 use crate::domain::rate_limit::RateQuota;
@@ -74,13 +74,8 @@ fn rate_limit(body: &Map<String, Json>) -> Result<Option<Option<RateQuota>>> {
 }
 
 fn issued(status: StatusCode, issued: NewKey) -> Result<HttpResponse> {
-    let name = issued.info.name.clone();
-    let mut data = serde_json::to_value(&issued.info).map_err(AppError::internal)?;
-    data["key"] = Json::String(issued.secret);
-    Ok(HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::LOCATION, format!("/v1/keys/{name}")))
-        .json(json!({ "data": data })))
+    let location = format!("/v1/keys/{}", issued.info.name);
+    request::issued(status, &issued.info, "key", issued.secret, location)
 }
 
 async fn list_keys(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse> {

@@ -2,11 +2,11 @@
 //! secret, delete; list an endpoint's deliveries and replay one. The secret appears only
 //! in the responses that issue it.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Map, Value as Json, json};
 
-use crate::api::request::{object_body_with, overlap_body, private, request_id};
+use crate::api::request::{self, object_body_with, overlap_body, private, request_id};
 use crate::api::resource;
 use crate::domain::PageSize;
 use crate::error::{AppError, Result};
@@ -81,13 +81,8 @@ fn strings(body: &Map<String, Json>, field: &str) -> Result<Option<Option<Vec<St
 }
 
 fn issued(status: StatusCode, issued: Issued) -> Result<HttpResponse> {
-    let id = issued.info.id;
-    let mut data = serde_json::to_value(&issued.info).map_err(AppError::internal)?;
-    data["secret"] = Json::String(issued.secret);
-    Ok(HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::LOCATION, format!("/v1/webhooks/{id}")))
-        .json(json!({ "data": data })))
+    let location = format!("/v1/webhooks/{}", issued.info.id);
+    request::issued(status, &issued.info, "secret", issued.secret, location)
 }
 
 async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse> {
