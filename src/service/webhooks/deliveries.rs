@@ -82,6 +82,16 @@ const COLUMNS: &str = "d.id, d.message_id, m.event_type, d.status, d.attempts, \
     d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.delivered_at, \
     d.created_at, m.payload";
 
+/// Deliveries with their messages, `WHERE {column} = ` the value bound next.
+fn select(db: &sea_orm::DatabaseConnection, column: &str) -> SqlBuilder {
+    let mut sql = SqlBuilder::new(db.get_database_backend());
+    sql.push(&format!(
+        "SELECT {COLUMNS} FROM webhook_deliveries d JOIN webhook_messages m \
+         ON m.id = d.message_id WHERE {column} = "
+    ));
+    sql
+}
+
 fn info(row: &QueryResult) -> Result<DeliveryInfo> {
     let status: String = required(row, 3)?;
     let payload: String = required(row, 11)?;
@@ -109,12 +119,8 @@ impl WebhookAdmin<'_> {
     ) -> Result<DeliveryPage> {
         let endpoint = self.get(endpoint).await?.id;
         let db = self.db();
-        let mut sql = SqlBuilder::new(db.get_database_backend());
-        sql.push(&format!(
-            "SELECT {COLUMNS} FROM webhook_deliveries d JOIN webhook_messages m \
-             ON m.id = d.message_id WHERE d.endpoint_id = "
-        ))
-        .bind(endpoint);
+        let mut sql = select(db, "d.endpoint_id");
+        sql.bind(endpoint);
         if let Some(status) = filter.status {
             sql.push(" AND d.status = ").bind(status.as_str());
         }
@@ -153,23 +159,15 @@ impl WebhookAdmin<'_> {
         if db.execute_raw(sql.build()).await?.rows_affected() != 1 {
             return Err(no_delivery(&delivery.to_string()));
         }
-        self.record_replay(endpoint, delivery).await?;
+        self.audit("webhook.replay", endpoint, json!({ "delivery": delivery }))
+            .await?;
         super::wake();
-        let mut sql = SqlBuilder::new(db.get_database_backend());
-        sql.push(&format!(
-            "SELECT {COLUMNS} FROM webhook_deliveries d JOIN webhook_messages m \
-             ON m.id = d.message_id WHERE d.id = "
-        ))
-        .bind(delivery);
+        let mut sql = select(db, "d.id");
+        sql.bind(delivery);
         match db.query_one_raw(sql.build()).await? {
             Some(row) => info(&row),
             None => Err(no_delivery(&delivery.to_string())),
         }
-    }
-
-    async fn record_replay(&self, endpoint: Uuid, delivery: Uuid) -> Result<()> {
-        self.audit("webhook.replay", endpoint, json!({ "delivery": delivery }))
-            .await
     }
 }
 

@@ -161,7 +161,7 @@ impl Dispatcher {
     /// of the slots allows; whether anything is left waiting or may be due (the next round
     /// then starts as soon as an attempt ends, not a poll later).
     async fn dispatch_due(self: &Arc<Self>, fresh: bool) -> Result<bool> {
-        let share = (self.rules.concurrency / 4).max(1);
+        let share = self.share();
         let endpoints = self.enabled_endpoints(fresh).await?;
         self.queues()
             .retain(|id, q| endpoints.contains(id) || q.running > 0);
@@ -207,6 +207,11 @@ impl Dispatcher {
             tokio::spawn(async move { this.deliver(due).await });
         }
         !queue.waiting.is_empty()
+    }
+
+    /// Attempts one endpoint may have in flight: a quarter of the slots.
+    fn share(&self) -> usize {
+        (self.rules.concurrency / 4).max(1)
     }
 
     /// The endpoints' queues (a panicked delivery task leaves them usable).
@@ -286,7 +291,7 @@ impl Dispatcher {
             .iter()
             .map(|row| due(row, at))
             .collect::<Result<Vec<_>>>()?;
-        let share = (self.rules.concurrency / 4).max(1);
+        let share = self.share();
         let turns = (ahead + due.len()).div_ceil(share) as u32 + 1;
         let needed = chrono::Duration::from_std(self.rules.timeout * turns).unwrap_or_default();
         let mut sql = SqlBuilder::new(backend);
