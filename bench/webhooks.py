@@ -3,6 +3,7 @@
 
     python3 bench/webhooks.py [--engines sqlite|postgres] [--publishes 1000] [--threads 8]
         [--duration 20] [--rounds 3] [--parts delivery,writes] [--binary PATH] [--no-build]
+        [--no-dispatch]
 
 The server (release build, or --binary) runs with SALVE_WEBHOOK_ALLOW_HTTP/_PRIVATE on a fresh
 database per part (SQLite in a temporary directory, or PostgreSQL salve_bench_hooks, dropped
@@ -20,7 +21,8 @@ at the end). The endpoint is a receiver in this process that notes each request'
             item and review event, alternated over --rounds (ABBA). After each subscribed
             run its backlog is waited out ("drained": seconds until no delivery is pending)
             and the endpoint deleted; "delivered" includes the warm-up. Prints median req/s,
-            p50, p99, the ratios, and whether the p99 with a subscriber is within the spread
+            p50, p99, the cores each party used meanwhile (CPU s per s: the server, every
+            PostgreSQL process, the sink), the ratios, and whether the p99 with a subscriber is within the spread
             without one (not judged: the endpoint, bench/hook_sink.js, shares the cores).
 Prints markdown tables; exits 0 if the delivery targets were met and no write failed but 412s.
 """
@@ -235,13 +237,50 @@ class Sink:
         self.proc.wait()
 
 
+def cpu_seconds(pids):
+    """CPU time (user + system) the processes `pids` have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass  # ended meanwhile
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids():
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and comm(p) == "postgres"]
+
+
+def comm(pid):
+    try:
+        with open("/proc/%s/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def measured_wrk(server, receiver, args, env):
+    """writes.wrk, with the cores each party used meanwhile (CPU s per wall s)."""
+    parties = {"salve": lambda: [server.proc.pid], "sink": lambda: [receiver.proc.pid],
+               "postgres": postgres_pids}
+    before = {name: cpu_seconds(pids()) for name, pids in parties.items()}
+    started = time.monotonic()
+    result = writes.wrk(server, "edit.lua", "/", args.duration, env)
+    wall = time.monotonic() - started
+    result["cores"] = {name: (cpu_seconds(pids()) - before[name]) / wall for name, pids in parties.items()}
+    return result
+
+
 def subscribed_run(server, key, receiver, args, env):
     """One write-mix run with an endpoint for every event; waits out its backlog, deletes it."""
     endpoint, _ = register(server, key, receiver.url, ALL_EVENTS)
     before = receiver.seen()
-    result = writes.wrk(server, "edit.lua", "/", args.duration, env)
+    result = measured_wrk(server, receiver, args, env)
     finished = time.monotonic()
-    while pending(server, key, endpoint, 1) and time.monotonic() - finished < WAIT_S:
+    while not args.no_dispatch and pending(server, key, endpoint, 1) and time.monotonic() - finished < WAIT_S:
         time.sleep(0.1)
     result.update(drained=time.monotonic() - finished, delivered=receiver.seen() - before)
     Client(server.port, key).call("DELETE", "/v1/webhooks/" + endpoint, 200)
@@ -257,29 +296,32 @@ def write_mix(engine, args, workdir):
         dst.writelines(src.readlines()[:writes.ITEMS])
     env, key = {"SLUGS_FILE": edited, "API_KEY": writes.publish_key(url)}, admin_key(url)
     runs = {"none": [], "all events": []}
-    receiver, server = Sink(), rest.Server(url, 18811, ["--no-cache"])
+    extra = ["--no-cache"] + (["--no-webhook-dispatch"] if args.no_dispatch else [])
+    receiver, server = Sink(), rest.Server(url, 18811, extra)
     try:
         for n in range(args.rounds):
             for setup in ("none", "all events")[::1 if n % 2 == 0 else -1]:
-                runs[setup].append(writes.wrk(server, "edit.lua", "/", args.duration, env) if setup == "none"
+                runs[setup].append(measured_wrk(server, receiver, args, env) if setup == "none"
                                    else subscribed_run(server, key, receiver, args, env))
     finally:
         server.stop()
         receiver.stop()
     print("\n### Write mix: %s, scale M, edit.lua over %d techniques, wrk -t2 -c32, %d s per run, median of %d\n"
           % (engine, writes.ITEMS, args.duration, args.rounds))
-    print("| endpoint | req/s | p50 ms | p99 ms | p99 per round | writes ok | 412 | errors | delivered | drained |\n"
-          "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    print("| endpoint | req/s | p50 ms | p99 ms | p99 per round | writes ok | 412 | errors | delivered | drained"
+          " | cores: salve, database, sink |\n|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|")
     med = {}
     for setup, results in runs.items():
         med[setup] = [statistics.median(r[k] for r in results) for k in ("rps", "p50", "p99")]
         total = {k: sum(r.get(k, 0) for r in results) for k in ("writes", "stale", "write_errors", "delivered")}
-        print("| %s | %.0f | %.2f | %.2f | %s | %d | %d | %d | %s | %s |" % (
+        print("| %s | %.0f | %.2f | %.2f | %s | %d | %d | %d | %s | %s | %s |" % (
             setup, med[setup][0], med[setup][1], med[setup][2], ", ".join("%.1f" % r["p99"] for r in results),
             total["writes"], total["stale"], total["write_errors"], total["delivered"] if setup != "none" else "-",
-            "%.1f s" % max(r["drained"] for r in results) if setup != "none" else "-"))
+            "%.1f s" % max(r["drained"] for r in results) if setup != "none" else "-",
+            ", ".join("%.2f" % statistics.median(r["cores"][name] for r in results)
+                      for name in ("salve", "postgres", "sink"))))
     ratios = tuple(a / b for a, b in zip(med["all events"], med["none"]))
-    print("| with / without | %.2f | %.2f | %.2f | | | | | | |" % ratios)
+    print("| with / without | %.2f | %.2f | %.2f | | | | | | | |" % ratios)
     alone = [r["p99"] for r in runs["none"]]
     print("\np99 with a subscriber %.2f ms, without it %.2f-%.2f ms over the rounds: %s" % (
         med["all events"][2], min(alone), max(alone), "within" if med["all events"][2] <= max(alone) else "above"))
@@ -296,6 +338,8 @@ def main():
     ap.add_argument("--parts", default="delivery,writes")
     ap.add_argument("--binary", help="the server to measure (default: the release build, built first)")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--no-dispatch", action="store_true",
+                    help="write mix: record events but deliver none (the outbox's cost alone)")
     args = ap.parse_args()
     if args.binary:
         os.environ["SALVE_BENCH_BINARY"] = os.path.abspath(args.binary)  # rest.binary() reads it

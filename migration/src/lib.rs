@@ -23,6 +23,7 @@ mod m20261206_000014_syndication;
 mod m20261206_000015_search_postings;
 mod m20261206_000016_key_lifecycle;
 mod m20261206_000017_webhooks;
+mod m20261207_000018_delivery_rows;
 pub mod schema;
 
 /// Link tables: (table, left column, left table, right column, right table).
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_search_postings::Migration),
             Box::new(m20261206_000016_key_lifecycle::Migration),
             Box::new(m20261206_000017_webhooks::Migration),
+            Box::new(m20261207_000018_delivery_rows::Migration),
         ]
     }
 }

@@ -111,7 +111,7 @@ async fn writes_that_did_not_commit_record_no_event(engine: Engine) {
     .await;
     assert_eq!(status, 422);
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM webhook_messages").await,
+        count(&app, "SELECT COUNT(*) FROM webhook_deliveries").await,
         0
     );
     // One committed write: exactly one message, delivered once.
@@ -128,7 +128,7 @@ async fn writes_that_did_not_commit_record_no_event(engine: Engine) {
     assert_eq!(receiver.received().len(), 1);
     assert_eq!(received[0].json()["type"], "item.updated");
     assert_eq!(
-        count(&app, "SELECT COUNT(*) FROM webhook_messages").await,
+        count(&app, "SELECT COUNT(*) FROM webhook_deliveries").await,
         1
     );
 }

@@ -12,7 +12,7 @@ use crate::error::{AppError, Result};
 use crate::service::interchange::now;
 use crate::service::sql::{SqlBuilder, column, required};
 
-/// One message's delivery to one endpoint.
+/// One event's delivery to one endpoint.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DeliveryInfo {
     pub id: Uuid,
@@ -78,35 +78,33 @@ pub struct DeliveryPage {
     pub next_before: Option<String>,
 }
 
-const COLUMNS: &str = "d.id, d.message_id, m.event_type, d.status, d.attempts, \
-    d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.delivered_at, \
-    d.created_at, m.payload";
-
-/// Deliveries with their messages, `WHERE {column} = ` the value bound next.
-fn select(db: &sea_orm::DatabaseConnection, column: &str) -> SqlBuilder {
+/// An endpoint's deliveries: `WHERE endpoint_id = ` the value bound next.
+fn select(db: &sea_orm::DatabaseConnection) -> SqlBuilder {
     let mut sql = SqlBuilder::new(db.get_database_backend());
-    sql.push(&format!(
-        "SELECT {COLUMNS} FROM webhook_deliveries d JOIN webhook_messages m \
-         ON m.id = d.message_id WHERE {column} = "
-    ));
+    sql.push(
+        "SELECT id, event_type, status, attempts, next_attempt_at, last_attempt_at, \
+         last_status, last_error, delivered_at, created_at, payload \
+         FROM webhook_deliveries WHERE endpoint_id = ",
+    );
     sql
 }
 
 fn info(row: &QueryResult) -> Result<DeliveryInfo> {
-    let status: String = required(row, 3)?;
-    let payload: String = required(row, 11)?;
+    let id: Uuid = required(row, 0)?;
+    let status: String = required(row, 2)?;
+    let payload: String = required(row, 10)?;
     Ok(DeliveryInfo {
-        id: required(row, 0)?,
-        message_id: required(row, 1)?,
-        event_type: required(row, 2)?,
-        next_attempt_at: column::<DateTime<Utc>>(row, 5)?.filter(|_| status == "pending"),
+        id,
+        message_id: format!("msg_{}", id.simple()),
+        event_type: required(row, 1)?,
+        next_attempt_at: column::<DateTime<Utc>>(row, 4)?.filter(|_| status == "pending"),
         status,
-        attempts: required(row, 4)?,
-        last_attempt_at: column(row, 6)?,
-        last_status: column(row, 7)?,
-        last_error: column(row, 8)?,
-        delivered_at: column(row, 9)?,
-        created_at: required(row, 10)?,
+        attempts: required(row, 3)?,
+        last_attempt_at: column(row, 5)?,
+        last_status: column(row, 6)?,
+        last_error: column(row, 7)?,
+        delivered_at: column(row, 8)?,
+        created_at: required(row, 9)?,
         payload: serde_json::from_str(&payload).unwrap_or(Json::Null),
     })
 }
@@ -119,19 +117,19 @@ impl WebhookAdmin<'_> {
     ) -> Result<DeliveryPage> {
         let endpoint = self.get(endpoint).await?.id;
         let db = self.db();
-        let mut sql = select(db, "d.endpoint_id");
+        let mut sql = select(db);
         sql.bind(endpoint);
         if let Some(status) = filter.status {
-            sql.push(" AND d.status = ").bind(status.as_str());
+            sql.push(" AND status = ").bind(status.as_str());
         }
         if let Some(before) = &filter.before {
             let before = Uuid::parse_str(before).map_err(|_| {
                 AppError::invalid_parameter("before: must be a delivery id from next_before")
             })?;
-            sql.push(" AND d.id < ").bind(before);
+            sql.push(" AND id < ").bind(before);
         }
         let limit = filter.limit.get() as i64;
-        sql.push(" ORDER BY d.id DESC LIMIT ").bind(limit + 1);
+        sql.push(" ORDER BY id DESC LIMIT ").bind(limit + 1);
         let rows = db.query_all_raw(sql.build()).await?;
         let mut data = rows.iter().map(info).collect::<Result<Vec<_>>>()?;
         let next_before = if data.len() as i64 > limit {
@@ -162,8 +160,8 @@ impl WebhookAdmin<'_> {
         self.audit("webhook.replay", endpoint, json!({ "delivery": delivery }))
             .await?;
         super::wake();
-        let mut sql = select(db, "d.id");
-        sql.bind(delivery);
+        let mut sql = select(db);
+        sql.bind(endpoint).push(" AND id = ").bind(delivery);
         match db.query_one_raw(sql.build()).await? {
             Some(row) => info(&row),
             None => Err(no_delivery(&delivery.to_string())),

@@ -1,13 +1,14 @@
 //! The dispatcher: one instance of the deployment at a time holds the lease (a row every
 //! instance can take once it has expired, on either engine) and delivers what is due.
 //!
-//! Deliveries are claimed in batches before they are sent (their next attempt moved past
-//! the time this dispatcher needs to send them), so a dispatcher that dies mid-send leaves
-//! them to be sent again by the next one: delivery is at least once, always with the same
-//! `webhook-id`. Claimed deliveries wait in a queue per endpoint, at most a quarter of the
-//! slots in flight to one endpoint; outcomes are written in batches (`recorder`).
+//! Due deliveries are read in batches into a queue per endpoint, at most a quarter of the
+//! slots in flight to one endpoint; outcomes are written in batches (`recorder`). What the
+//! dispatcher holds (queued, in flight, or sent and not yet recorded) is kept in memory,
+//! not marked in the database: a dispatcher that dies leaves its deliveries due, and the
+//! next one sends them again, so delivery is at least once, always with the same
+//! `webhook-id`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,11 +33,11 @@ const RENEW_EVERY: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(250);
 /// How long a wake-up by a write waits for the writes that follow it.
 const GATHER: Duration = Duration::from_millis(20);
-/// Deliveries claimed for one endpoint at a time.
-const CLAIM_BATCH: usize = 64;
-/// Added to the time a claim needs, before another dispatcher may take its deliveries.
-const CLAIM_GRACE: chrono::Duration = chrono::Duration::seconds(30);
-/// Finished deliveries (and their messages) are deleted after this.
+/// Deliveries read for one endpoint at a time.
+const BATCH: usize = 64;
+/// Deliveries held for one endpoint at most (queued, in flight, or not yet recorded).
+const MAX_HELD: usize = 1_024;
+/// Finished deliveries are deleted after this.
 const KEEP_DAYS: i64 = 30;
 
 pub struct Dispatcher {
@@ -46,13 +47,34 @@ pub struct Dispatcher {
     client: reqwest::Client,
     holder: String,
     queues: Mutex<HashMap<Uuid, Queue>>,
+    held: Held,
     /// The enabled endpoints as last read.
-    endpoints: Mutex<Option<Vec<Uuid>>>,
+    endpoints: Mutex<Option<Vec<Arc<Target>>>>,
     slot_free: Notify,
     outcomes: UnboundedSender<Finished>,
 }
 
-/// An endpoint's claimed deliveries: waiting, and in flight.
+/// The deliveries (endpoint, id) this dispatcher holds: queued, in flight, or sent and
+/// not yet recorded. Reading what is due skips them.
+pub(super) type Held = Arc<Mutex<HashSet<(Uuid, Uuid)>>>;
+
+pub(super) fn release(held: &Held, deliveries: impl IntoIterator<Item = (Uuid, Uuid)>) {
+    let mut held = held
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for delivery in deliveries {
+        held.remove(&delivery);
+    }
+}
+
+/// An enabled endpoint: where to send, and how to sign.
+struct Target {
+    id: Uuid,
+    url: String,
+    secrets: Vec<SigningSecret>,
+}
+
+/// An endpoint's deliveries read: waiting, and in flight.
 #[derive(Default)]
 struct Queue {
     waiting: VecDeque<Due>,
@@ -62,12 +84,9 @@ struct Queue {
 /// A due delivery with what sending it needs.
 struct Due {
     id: Uuid,
-    message_id: String,
-    endpoint: Uuid,
+    endpoint: Arc<Target>,
     attempts: i32,
     retry_from: DateTime<Utc>,
-    url: String,
-    secrets: Vec<SigningSecret>,
     payload: String,
 }
 
@@ -78,7 +97,14 @@ impl Dispatcher {
         rules: DeliveryRules,
     ) -> std::result::Result<Self, String> {
         let (outcomes, recorded) = unbounded_channel();
-        tokio::spawn(recorder::run(db.clone(), gate.clone(), rules, recorded));
+        let held = Held::default();
+        tokio::spawn(recorder::run(
+            db.clone(),
+            gate.clone(),
+            rules,
+            held.clone(),
+            recorded,
+        ));
         Ok(Self {
             client: client::build(&rules)?,
             db,
@@ -86,6 +112,7 @@ impl Dispatcher {
             rules,
             holder: Uuid::now_v7().to_string(),
             queues: Mutex::default(),
+            held,
             endpoints: Mutex::default(),
             slot_free: Notify::new(),
             outcomes,
@@ -118,14 +145,10 @@ impl Dispatcher {
                     tracing::info!(leading = held, "webhook dispatch lease changed");
                 }
                 if !held {
-                    // The next dispatcher takes back what was claimed here.
-                    self.queues().values_mut().for_each(|q| q.waiting.clear());
-                }
-                if held
-                    && !leading
-                    && let Err(error) = self.take_back_claims().await
-                {
-                    tracing::warn!(?error, "cannot take back an earlier dispatcher's claims");
+                    // The next dispatcher sends what waits here.
+                    let mut queues = self.queues();
+                    let dropped = queues.values_mut().flat_map(|q| q.waiting.drain(..));
+                    release(&self.held, dropped.map(|d| (d.endpoint.id, d.id)));
                 }
                 leading = held;
                 STATS.leading.store(u64::from(held), Ordering::Relaxed);
@@ -163,30 +186,44 @@ impl Dispatcher {
     async fn dispatch_due(self: &Arc<Self>, fresh: bool) -> Result<bool> {
         let share = self.share();
         let endpoints = self.enabled_endpoints(fresh).await?;
-        self.queues()
-            .retain(|id, q| endpoints.contains(id) || q.running > 0);
+        self.forget_disabled(&endpoints);
         let mut more = false;
         for endpoint in endpoints {
-            let waiting = self.queues().get(&endpoint).map_or(0, |q| q.waiting.len());
+            let waiting = self
+                .queues()
+                .get(&endpoint.id)
+                .map_or(0, |q| q.waiting.len());
             if waiting < share {
                 // One endpoint's trouble must not hold up the others.
-                match self.claim(endpoint, waiting, CLAIM_BATCH - waiting).await {
+                match self.take(&endpoint, BATCH - waiting).await {
                     Ok(due) => {
-                        more |= due.len() == CLAIM_BATCH - waiting;
+                        more |= due.len() == BATCH - waiting;
                         self.queues()
-                            .entry(endpoint)
+                            .entry(endpoint.id)
                             .or_default()
                             .waiting
                             .extend(due);
                     }
                     Err(error) => {
-                        tracing::warn!(?error, %endpoint, "cannot claim due webhook deliveries")
+                        tracing::warn!(?error, endpoint = %endpoint.id, "cannot read due webhook deliveries")
                     }
                 }
             }
-            more |= self.start(endpoint, share);
+            more |= self.start(endpoint.id, share);
         }
         Ok(more)
+    }
+
+    /// Drops what waits for endpoints no longer enabled (what is in flight finishes).
+    fn forget_disabled(&self, enabled: &[Arc<Target>]) {
+        let mut queues = self.queues();
+        for (id, queue) in queues.iter_mut() {
+            if !enabled.iter().any(|e| e.id == *id) {
+                let dropped = queue.waiting.drain(..).map(|d| (d.endpoint.id, d.id));
+                release(&self.held, dropped);
+            }
+        }
+        queues.retain(|_, q| !q.waiting.is_empty() || q.running > 0);
     }
 
     /// Starts `endpoint`'s waiting deliveries within its share and the free slots;
@@ -222,102 +259,96 @@ impl Dispatcher {
     }
 
     /// The enabled endpoints: read again on every poll and wake-up, and kept between the
-    /// rounds that only start what is already claimed.
-    async fn enabled_endpoints(&self, fresh: bool) -> Result<Vec<Uuid>> {
-        if !fresh && let Some(known) = self.known_endpoints() {
+    /// rounds that only start what is already read.
+    async fn enabled_endpoints(&self, fresh: bool) -> Result<Vec<Arc<Target>>> {
+        let known = || {
+            self.endpoints
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if !fresh && let Some(known) = known().clone() {
             return Ok(known);
         }
         let mut sql = SqlBuilder::new(self.db.get_database_backend());
         sql.push(BACKGROUND)
-            .push("SELECT id FROM webhook_endpoints WHERE enabled = ")
+            .push(
+                "SELECT id, url, secret, previous_secret, previous_expires_at \
+                 FROM webhook_endpoints WHERE enabled = ",
+            )
             .bind(true);
         let rows = self.db.query_all_raw(sql.build()).await?;
+        let at = now();
         let endpoints = rows
             .iter()
-            .map(|row| required(row, 0))
-            .collect::<Result<Vec<Uuid>>>()?;
-        *self
-            .endpoints
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(endpoints.clone());
+            .map(|row| target(row, at).map(Arc::new))
+            .collect::<Result<Vec<_>>>()?;
+        *known() = Some(endpoints.clone());
         Ok(endpoints)
     }
 
-    fn known_endpoints(&self) -> Option<Vec<Uuid>> {
-        self.endpoints
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Makes the deliveries an earlier dispatcher claimed due at once: it has lost the
-    /// lease (crashed, or stopped renewing), so it will not send them; if it still does, a
-    /// receiver gets one twice, which at least once allows.
-    async fn take_back_claims(&self) -> Result<()> {
-        let at = now();
-        let mut sql = SqlBuilder::new(self.db.get_database_backend());
-        sql.push(BACKGROUND)
-            .push("UPDATE webhook_deliveries SET next_attempt_at = ")
-            .bind(at);
-        sql.push(", claimed_by = NULL WHERE status = 'pending' AND claimed_by <> ")
-            .bind(self.holder.clone());
-        sql.push(" AND next_attempt_at > ").bind(at);
-        super::recorder::write(&self.db, &self.gate, vec![sql.build()]).await
-    }
-
-    /// Up to `room` due deliveries to `endpoint`, behind `ahead` already queued, each moved
-    /// past the time this dispatcher needs to send them (every attempt timing out), so no
-    /// other round or dispatcher takes them meanwhile.
-    async fn claim(&self, endpoint: Uuid, ahead: usize, room: usize) -> Result<Vec<Due>> {
-        let at = now();
-        let backend = self.db.get_database_backend();
-        let mut sql = SqlBuilder::new(backend);
-        sql.push(BACKGROUND).push(
-            "SELECT d.id, d.message_id, d.endpoint_id, d.attempts, d.retry_from, e.url, \
-             e.secret, e.previous_secret, e.previous_expires_at, m.payload \
-             FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-             JOIN webhook_messages m ON m.id = d.message_id WHERE d.endpoint_id = ",
-        );
-        sql.bind(endpoint)
-            .push(" AND d.status = 'pending' AND d.next_attempt_at <= ");
-        sql.bind(at)
-            .push(" ORDER BY d.next_attempt_at LIMIT ")
-            .bind(room as i64);
-        let rows = self.db.query_all_raw(sql.build()).await?;
-        if rows.is_empty() {
+    /// Up to `room` due deliveries to `endpoint` that this dispatcher does not hold yet,
+    /// held from now on. None while it holds [`MAX_HELD`] for the endpoint already: its
+    /// outcomes are written first.
+    async fn take(&self, endpoint: &Arc<Target>, room: usize) -> Result<Vec<Due>> {
+        let holding: Vec<Uuid> = {
+            let held = self
+                .held
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            held.iter()
+                .filter(|(e, _)| *e == endpoint.id)
+                .map(|(_, id)| *id)
+                .collect()
+        };
+        if holding.len() >= MAX_HELD {
             return Ok(Vec::new());
         }
-        let due = rows
-            .iter()
-            .map(|row| due(row, at))
-            .collect::<Result<Vec<_>>>()?;
-        let share = self.share();
-        let turns = (ahead + due.len()).div_ceil(share) as u32 + 1;
-        let needed = chrono::Duration::from_std(self.rules.timeout * turns).unwrap_or_default();
-        let mut sql = SqlBuilder::new(backend);
-        sql.push(BACKGROUND)
-            .push("UPDATE webhook_deliveries SET next_attempt_at = ")
-            .bind(at + needed + CLAIM_GRACE)
-            .push(", claimed_by = ")
-            .bind(self.holder.clone())
-            .push(" WHERE id IN ");
-        sql.bind_list(due.iter().map(|d| d.id));
-        super::recorder::write(&self.db, &self.gate, vec![sql.build()]).await?;
+        let mut sql = SqlBuilder::new(self.db.get_database_backend());
+        sql.push(BACKGROUND).push(
+            "SELECT id, attempts, retry_from, payload FROM webhook_deliveries \
+             WHERE endpoint_id = ",
+        );
+        sql.bind(endpoint.id)
+            .push(" AND status = 'pending' AND next_attempt_at <= ")
+            .bind(now());
+        if !holding.is_empty() {
+            sql.push(" AND id NOT IN ").bind_list(holding);
+        }
+        sql.push(" ORDER BY next_attempt_at LIMIT ")
+            .bind(room as i64);
+        let rows = self.db.query_all_raw(sql.build()).await?;
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut due = Vec::new();
+        for row in &rows {
+            let id: Uuid = required(row, 0)?;
+            if held.insert((endpoint.id, id)) {
+                due.push(Due {
+                    id,
+                    endpoint: endpoint.clone(),
+                    attempts: required(row, 1)?,
+                    retry_from: required(row, 2)?,
+                    payload: required(row, 3)?,
+                });
+            }
+        }
         Ok(due)
     }
 
     /// Sends `first`, then whatever waits for the same endpoint, while anything does: a
     /// slot drains its endpoint's queue without waiting for the next round.
     async fn deliver(self: Arc<Self>, first: Due) {
-        let endpoint = first.endpoint;
+        let endpoint = first.endpoint.id;
         let mut next = Some(first);
         while let Some(due) = next {
             let outcome = client::send(
                 &self.client,
                 &self.rules,
-                &due.url,
-                &due.message_id,
-                &due.secrets,
+                &due.endpoint.url,
+                &format!("msg_{}", due.id.simple()),
+                &due.endpoint.secrets,
                 due.payload,
             )
             .await;
@@ -343,50 +374,40 @@ impl Dispatcher {
         self.slot_free.notify_one();
     }
 
+    /// Deletes finished deliveries past [`KEEP_DAYS`], and those an endpoint's deletion
+    /// left behind (a write that committed alongside it).
     async fn prune(&self) -> Result<()> {
         let cutoff = now() - chrono::Duration::days(KEEP_DAYS);
         let backend = self.db.get_database_backend();
-        let mut deliveries = SqlBuilder::new(backend);
-        deliveries
-            .push(BACKGROUND)
+        let mut old = SqlBuilder::new(backend);
+        old.push(BACKGROUND)
             .push("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < ")
             .bind(cutoff);
-        let mut messages = SqlBuilder::new(backend);
-        messages
-            .push(BACKGROUND)
-            .push("DELETE FROM webhook_messages WHERE created_at < ")
-            .bind(cutoff)
-            .push(
-                " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d \
-                 WHERE d.message_id = webhook_messages.id)",
-            );
-        let _turn = self.gate.turn().await;
-        let db = self.gate.connection().unwrap_or(&self.db);
-        db.execute_raw(deliveries.build()).await?;
-        db.execute_raw(messages.build()).await?;
-        Ok(())
+        let mut orphans = SqlBuilder::new(backend);
+        orphans.push(BACKGROUND).push(
+            "DELETE FROM webhook_deliveries WHERE NOT EXISTS \
+             (SELECT 1 FROM webhook_endpoints e WHERE e.id = webhook_deliveries.endpoint_id)",
+        );
+        recorder::write(&self.db, &self.gate, vec![old.build(), orphans.build()]).await
     }
 }
 
-fn due(row: &QueryResult, at: DateTime<Utc>) -> Result<Due> {
+/// An endpoint row: its secrets are the current one and, during a rotation's overlap, the
+/// previous one.
+fn target(row: &QueryResult, at: DateTime<Utc>) -> Result<Target> {
     let mut secrets = Vec::new();
-    let current: String = required(row, 6)?;
+    let current: String = required(row, 2)?;
     secrets.extend(SigningSecret::parse(&current).ok());
-    let previous: Option<String> = column(row, 7)?;
-    let previous_until: Option<DateTime<Utc>> = column(row, 8)?;
+    let previous: Option<String> = column(row, 3)?;
+    let previous_until: Option<DateTime<Utc>> = column(row, 4)?;
     if let (Some(previous), Some(until)) = (previous, previous_until)
         && until > at
     {
         secrets.extend(SigningSecret::parse(&previous).ok());
     }
-    Ok(Due {
+    Ok(Target {
         id: required(row, 0)?,
-        message_id: required(row, 1)?,
-        endpoint: required(row, 2)?,
-        attempts: required(row, 3)?,
-        retry_from: required(row, 4)?,
-        url: required(row, 5)?,
+        url: required(row, 1)?,
         secrets,
-        payload: required(row, 9)?,
     })
 }

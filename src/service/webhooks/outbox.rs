@@ -1,6 +1,6 @@
-//! The transactional outbox: a write records the webhook messages it causes in its own
-//! transaction, one delivery per subscribed endpoint, so a message exists exactly when
-//! its write committed (and never for one rolled back).
+//! The transactional outbox: a write records the webhook events it causes in its own
+//! transaction, one delivery per subscribed endpoint, so an event exists exactly when its
+//! write committed (and never for one rolled back).
 
 use sea_orm::ConnectionTrait;
 use serde_json::{Value as Json, json};
@@ -9,9 +9,9 @@ use uuid::Uuid;
 use crate::domain::webhook::EventType;
 use crate::domain::{Collection, Status};
 use crate::error::Result;
-use crate::service::sql::{SqlBuilder, column, required};
+use crate::service::sql::SqlBuilder;
 
-/// What a write did, for its webhook message.
+/// What a write did, for its webhook event.
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
     pub kind: EventType,
@@ -30,97 +30,59 @@ pub struct ItemRef<'a> {
     pub version: i64,
 }
 
-/// An enabled endpoint's subscription.
-struct Subscription {
-    id: Uuid,
-    events: String,
-    collections: Option<String>,
-}
-
-impl Subscription {
-    fn wants(&self, kind: EventType, touched: &[&str]) -> bool {
-        self.events.split(' ').any(|e| e == kind.as_str())
-            && self.collections.as_deref().is_none_or(|wanted| {
-                touched.contains(&"*")
-                    || wanted
-                        .split(' ')
-                        .any(|collection| touched.contains(&collection))
-            })
-    }
-}
-
 /// Records `event` (with the surrogate keys the write made stale, `tags`) for every
-/// enabled endpoint subscribed to it, inside the write's transaction. Returns whether
-/// anything is now waiting to be delivered.
+/// enabled endpoint subscribed to it, inside the write's transaction: one statement picks
+/// the subscribers and inserts a delivery for each. Returns whether anything is now
+/// waiting to be delivered.
 pub async fn record(
     conn: &impl ConnectionTrait,
     event: &Event<'_>,
     tags: &[String],
 ) -> Result<bool> {
-    let backend = conn.get_database_backend();
-    let mut sql = SqlBuilder::new(backend);
-    sql.push("SELECT id, events, collections FROM webhook_endpoints WHERE enabled = ")
-        .bind(true);
-    let rows = conn.query_all_raw(sql.build()).await?;
-    if rows.is_empty() {
-        return Ok(false);
-    }
     let affected = affected(tags);
     let mut touched: Vec<&str> = affected.iter().map(|(c, _)| c.as_str()).collect();
     touched.extend(event.item.map(|item| item.collection.as_str()));
-    if tags.iter().any(|t| t == "*") {
-        touched.push("*");
-    }
-    let mut subscribers = Vec::new();
-    for row in &rows {
-        let subscription = Subscription {
-            id: required(row, 0)?,
-            events: required(row, 1)?,
-            collections: column(row, 2)?,
-        };
-        if subscription.wants(event.kind, &touched) {
-            subscribers.push(subscription.id);
-        }
-    }
-    if subscribers.is_empty() {
-        return Ok(false);
-    }
+    touched.sort_unstable();
+    touched.dedup();
     let at = crate::service::interchange::now();
-    let id = format!("msg_{}", Uuid::now_v7().simple());
     let payload = payload(event, tags, &affected, at);
-    let mut sql = SqlBuilder::new(backend);
-    sql.push("INSERT INTO webhook_messages (id, event_type, payload, created_at) VALUES (")
-        .bind(id.clone())
+    let mut sql = SqlBuilder::new(conn.get_database_backend());
+    sql.push(
+        "INSERT INTO webhook_deliveries (endpoint_id, id, event_type, payload, status, \
+         attempts, next_attempt_at, created_at, retry_from) SELECT e.id, ",
+    );
+    sql.bind(Uuid::now_v7())
         .push(", ")
         .bind(event.kind.as_str())
         .push(", ")
         .bind(payload.to_string())
-        .push(", ")
-        .bind(at)
-        .push(")");
-    conn.execute_raw(sql.build()).await?;
-    let mut sql = SqlBuilder::new(backend);
-    sql.push(
-        "INSERT INTO webhook_deliveries (id, message_id, endpoint_id, status, attempts, \
-         next_attempt_at, created_at, retry_from) VALUES ",
-    );
-    for (n, endpoint) in subscribers.into_iter().enumerate() {
-        sql.push(if n == 0 { "(" } else { ", (" })
-            .bind(Uuid::now_v7())
-            .push(", ")
-            .bind(id.clone())
-            .push(", ")
-            .bind(endpoint)
-            .push(", 'pending', 0, ")
-            .bind(at)
-            .push(", ")
-            .bind(at)
-            .push(", ")
-            .bind(at)
-            .push(")");
+        .push(", 'pending', 0, ");
+    sql.bind(at).push(", ").bind(at).push(", ").bind(at);
+    sql.push(" FROM webhook_endpoints e WHERE e.enabled = ")
+        .bind(true)
+        .push(" AND ");
+    listed(&mut sql, "e.events", event.kind.as_str());
+    // A collection filter matches the item's own collection or one it shows up on.
+    if !tags.iter().any(|t| t == "*") {
+        sql.push(" AND (e.collections IS NULL");
+        for collection in touched {
+            sql.push(" OR ");
+            listed(&mut sql, "e.collections", collection);
+        }
+        sql.push(")");
     }
-    conn.execute_raw(sql.build()).await?;
-    Ok(true)
+    Ok(conn.execute_raw(sql.build()).await?.rows_affected() > 0)
+}
+
+/// Whether the space-separated list in `column` holds `word`.
+fn listed(sql: &mut SqlBuilder, column: &str, word: &str) {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    sql.push(&format!("(' ' || {column} || ' ') LIKE "))
+        .bind(format!("% {escaped} %"))
+        .push(" ESCAPE '\\'");
 }
 
 /// The items a change shows up on, from its surrogate keys (`technique:foam-rolling`).
@@ -187,19 +149,6 @@ fn payload(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn subscriptions_filter_by_event_and_touched_collection() {
-        let sub = Subscription {
-            id: Uuid::nil(),
-            events: "item.published item.updated".into(),
-            collections: Some("conditions products".into()),
-        };
-        assert!(sub.wants(EventType::ItemPublished, &["techniques", "conditions"]));
-        assert!(!sub.wants(EventType::ItemPublished, &["techniques"]));
-        assert!(!sub.wants(EventType::ItemDeleted, &["conditions"]));
-        assert!(sub.wants(EventType::ItemUpdated, &["*"]));
-    }
 
     #[test]
     fn affected_items_come_from_item_tags() {

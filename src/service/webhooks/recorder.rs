@@ -10,6 +10,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use uuid::Uuid;
 
 use super::client::Outcome;
+use super::dispatch::{Held, release};
 use super::{DeliveryRules, STATS};
 use crate::db::{BACKGROUND, WriteGate};
 use crate::error::Result;
@@ -18,6 +19,9 @@ use crate::service::sql::SqlBuilder;
 
 /// Outcomes written in one transaction at most.
 const BATCH: usize = 256;
+/// An endpoint's last success and failure are stamped at most this often: every write that
+/// records an event reads the endpoint's row, which a stamp per batch would churn.
+const STAMP_EVERY: chrono::Duration = chrono::Duration::seconds(5);
 /// How long the first outcome of a batch waits for others.
 const GATHER: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -36,6 +40,7 @@ pub(super) async fn run(
     db: DatabaseConnection,
     gate: WriteGate,
     rules: DeliveryRules,
+    held: Held,
     mut outcomes: UnboundedReceiver<Finished>,
 ) {
     while let Some(first) = outcomes.recv().await {
@@ -60,9 +65,10 @@ pub(super) async fn run(
                     .fetch_add(statements.retried, Ordering::Relaxed);
                 STATS.failed.fetch_add(statements.failed, Ordering::Relaxed);
             }
-            // The claims run out and the deliveries are attempted again.
+            // Released below, the deliveries are due again and attempted again.
             Err(error) => tracing::warn!(?error, n = batch.len(), "cannot record webhook attempts"),
         }
+        release(&held, batch.iter().map(|f| (f.endpoint, f.delivery)));
     }
 }
 
@@ -108,10 +114,10 @@ fn statements(db: &DatabaseConnection, rules: &DeliveryRules, batch: &[Finished]
     let mut succeeded: Vec<(u16, Uuid, Uuid)> = batch
         .iter()
         .filter(|f| f.outcome.succeeded())
-        .filter_map(|f| f.outcome.status.map(|s| (s, f.delivery, f.endpoint)))
+        .filter_map(|f| f.outcome.status.map(|s| (s, f.endpoint, f.delivery)))
         .collect();
     succeeded.sort_unstable();
-    for group in succeeded.chunk_by(|a, b| a.0 == b.0) {
+    for group in succeeded.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
         let mut sql = SqlBuilder::new(backend);
         sql.push(BACKGROUND).push(
             "UPDATE webhook_deliveries SET status = 'succeeded', attempts = attempts + 1, \
@@ -120,12 +126,13 @@ fn statements(db: &DatabaseConnection, rules: &DeliveryRules, batch: &[Finished]
         sql.bind(i32::from(group[0].0));
         sql.push(", last_attempt_at = ").bind(at);
         sql.push(", delivered_at = ").bind(at);
-        sql.push(" WHERE status = 'pending' AND id IN ");
-        sql.bind_list(group.iter().map(|(_, delivery, _)| *delivery));
+        sql.push(" WHERE endpoint_id = ").bind(group[0].1);
+        sql.push(" AND status = 'pending' AND id IN ");
+        sql.bind_list(group.iter().map(|(_, _, delivery)| *delivery));
         out.statements.push(sql.build());
         out.delivered += group.len() as u64;
     }
-    let mut endpoints: Vec<Uuid> = succeeded.iter().map(|(_, _, e)| *e).collect();
+    let mut endpoints: Vec<Uuid> = succeeded.iter().map(|(_, e, _)| *e).collect();
     endpoints.sort_unstable();
     endpoints.dedup();
     if !endpoints.is_empty() {
@@ -134,7 +141,10 @@ fn statements(db: &DatabaseConnection, rules: &DeliveryRules, batch: &[Finished]
             .push("UPDATE webhook_endpoints SET last_success_at = ")
             .bind(at)
             .push(" WHERE id IN ");
-        sql.bind_list(endpoints);
+        sql.bind_list(endpoints)
+            .push(" AND (last_success_at IS NULL OR last_success_at < ")
+            .bind(at - STAMP_EVERY)
+            .push(")");
         out.statements.push(sql.build());
     }
     for failure in batch.iter().filter(|f| !f.outcome.succeeded()) {
@@ -174,7 +184,9 @@ fn failed(
         true => sql.push(", status = 'failed'"),
         false => sql.push(", next_attempt_at = ").bind(next),
     };
-    sql.push(" WHERE id = ")
+    sql.push(" WHERE endpoint_id = ")
+        .bind(failure.endpoint)
+        .push(" AND id = ")
         .bind(failure.delivery)
         .push(" AND status = 'pending'");
     statements.push(sql.build());
@@ -188,10 +200,11 @@ fn failed(
             span_text(rules.schedule.horizon),
             failure.outcome.error.as_deref().unwrap_or("no answer")
         );
-        // Only if nothing reached the endpoint since this delivery's first attempt.
+        // Only if nothing reached the endpoint since this delivery's first attempt (a
+        // success is stamped up to STAMP_EVERY late).
         let unreached = |sql: &mut SqlBuilder| {
             sql.push(" = CASE WHEN last_success_at IS NULL OR last_success_at < ")
-                .bind(failure.retry_from)
+                .bind(failure.retry_from - STAMP_EVERY)
                 .push(" THEN ");
         };
         sql.push(", enabled");
@@ -203,6 +216,11 @@ fn failed(
         sql.bind(reason).push(" ELSE disabled_reason END");
     }
     sql.push(" WHERE id = ").bind(failure.endpoint);
+    if !exhausted {
+        sql.push(" AND (last_failure_at IS NULL OR last_failure_at < ")
+            .bind(at - STAMP_EVERY)
+            .push(")");
+    }
     statements.push(sql.build());
     exhausted
 }

@@ -61,14 +61,14 @@ const ENDPOINT_FIELDS: [(&str, &str, bool, bool, &str); 12] = [
         "DateTime",
         false,
         false,
-        "When a delivery last succeeded.",
+        "When a delivery last succeeded (to within 5 s).",
     ),
     (
         "lastFailureAt",
         "DateTime",
         false,
         false,
-        "When an attempt last failed.",
+        "When an attempt last failed (to within 5 s).",
     ),
     (
         "previousSecretExpiresAt",

@@ -1,0 +1,117 @@
+//! Webhook deliveries become one row each, with their event in it: a write that is
+//! delivered to one endpoint inserts one row (and its two index entries) instead of a
+//! message row, a delivery row and five index entries. The delivery's id is its event's
+//! id, shared by the event's deliveries to several endpoints, so the primary key is
+//! (endpoint, id), which also serves an endpoint's listing; the `webhook-id` header is
+//! that id as `msg_` and 32 hex digits, as the message ids were.
+//!
+//! Claims go too (`claimed_by`): the dispatcher keeps what it holds in memory. So does the
+//! foreign key to the endpoint: on PostgreSQL its check locks the endpoint's row in every
+//! write that records an event, and the dispatcher's updates of that row (its last success)
+//! then contend with them all. Deleting an endpoint deletes its deliveries; a write that
+//! committed alongside that delete can leave one behind, which is never sent (only enabled
+//! endpoints' deliveries are) and is pruned.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
+
+use crate::schema::{enum_column, iden, index, text, timestamp, uuid_ref};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const DELIVERY_STATUSES: &[&str] = &["pending", "succeeded", "failed"];
+/// The columns both shapes have.
+const KEPT: &str = "status, attempts, next_attempt_at, last_attempt_at, last_status, \
+    last_error, delivered_at, created_at, retry_from";
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        manager
+            .create_table(deliveries("webhook_deliveries_v2"))
+            .await?;
+        // The message id is `msg_` and the uuid's 32 hex digits, stored as the engine
+        // stores uuids (SQLite: 16 bytes).
+        let id = match manager.get_database_backend() {
+            DbBackend::Sqlite => "unhex(substr(m.id, 5))",
+            _ => "CAST(substr(m.id, 5) AS uuid)",
+        };
+        db.execute_unprepared(&format!(
+            "INSERT INTO webhook_deliveries_v2 (endpoint_id, id, event_type, payload, {KEPT}) \
+             SELECT d.endpoint_id, {id}, m.event_type, m.payload, {} \
+             FROM webhook_deliveries d JOIN webhook_messages m ON m.id = d.message_id",
+            prefixed("d.")
+        ))
+        .await?;
+        for table in ["webhook_deliveries", "webhook_messages"] {
+            manager
+                .drop_table(Table::drop().table(iden(table)).to_owned())
+                .await?;
+        }
+        rename(manager, "webhook_deliveries_v2", "webhook_deliveries").await?;
+        if manager.get_database_backend() == DbBackend::Postgres {
+            // PostgreSQL named the constraints after the table they were created in.
+            for kind in ["pkey", "status_check"] {
+                db.execute_unprepared(&format!(
+                    "ALTER TABLE webhook_deliveries RENAME CONSTRAINT \
+                     webhook_deliveries_v2_{kind} TO webhook_deliveries_{kind}"
+                ))
+                .await?;
+            }
+        }
+        manager
+            .create_index(index(
+                "webhook_deliveries",
+                &["endpoint_id", "status", "next_attempt_at"],
+            ))
+            .await
+    }
+
+    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration(
+            "webhook deliveries cannot be split back into messages".into(),
+        ))
+    }
+}
+
+fn prefixed(prefix: &str) -> String {
+    KEPT.split(", ")
+        .map(|column| format!("{prefix}{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn rename(manager: &SchemaManager<'_>, from: &str, to: &str) -> Result<(), DbErr> {
+    manager
+        .rename_table(Table::rename().table(iden(from), iden(to)).to_owned())
+        .await
+}
+
+fn deliveries(table: &str) -> TableCreateStatement {
+    Table::create()
+        .table(iden(table))
+        .col(uuid_ref("endpoint_id", true))
+        // The event's id: the same in each endpoint's delivery of it.
+        .col(ColumnDef::new(iden("id")).uuid().not_null())
+        .col(text("event_type", true))
+        // The body every attempt sends.
+        .col(text("payload", true))
+        .col(enum_column("status", DELIVERY_STATUSES, true))
+        .col(ColumnDef::new(iden("attempts")).integer().not_null())
+        .col(timestamp("next_attempt_at", true))
+        .col(timestamp("last_attempt_at", false))
+        .col(ColumnDef::new(iden("last_status")).integer().null())
+        .col(text("last_error", false))
+        .col(timestamp("delivered_at", false))
+        .col(timestamp("created_at", true))
+        // Retries stop this long after it (the creation, or the last replay).
+        .col(timestamp("retry_from", true))
+        .primary_key(Index::create().col(iden("endpoint_id")).col(iden("id")))
+        .to_owned()
+}
