@@ -22,21 +22,10 @@ impl MigrationTrait for Migration {
         manager.create_table(messages()).await?;
         manager.create_table(deliveries()).await?;
         manager.create_table(lease()).await?;
-        for columns in [
-            &["endpoint_id", "status", "next_attempt_at"][..],
-            &["endpoint_id", "id"],
-            &["message_id"],
-        ] {
-            manager
-                .create_index(index("webhook_deliveries", columns))
-                .await?;
-        }
+        outbox_indexes(manager).await?;
         // Every write reads the enabled endpoints.
         manager
             .create_index(index("webhook_endpoints", &["enabled"]))
-            .await?;
-        manager
-            .create_index(index("webhook_messages", &["created_at"]))
             .await
     }
 
@@ -53,6 +42,22 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// The indexes of the messages and deliveries (as this migration left them).
+pub(crate) async fn outbox_indexes(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    for columns in [
+        &["endpoint_id", "status", "next_attempt_at"][..],
+        &["endpoint_id", "id"],
+        &["message_id"],
+    ] {
+        manager
+            .create_index(index("webhook_deliveries", columns))
+            .await?;
+    }
+    manager
+        .create_index(index("webhook_messages", &["created_at"]))
+        .await
 }
 
 fn endpoints() -> TableCreateStatement {
@@ -79,7 +84,7 @@ fn endpoints() -> TableCreateStatement {
         .to_owned()
 }
 
-fn messages() -> TableCreateStatement {
+pub(crate) fn messages() -> TableCreateStatement {
     Table::create()
         .table(iden("webhook_messages"))
         // `msg_…`: the `webhook-id` every attempt and replay carries.
@@ -95,7 +100,7 @@ fn messages() -> TableCreateStatement {
         .to_owned()
 }
 
-fn deliveries() -> TableCreateStatement {
+pub(crate) fn deliveries() -> TableCreateStatement {
     Table::create()
         .table(iden("webhook_deliveries"))
         .col(ColumnDef::new(iden("id")).uuid().not_null().primary_key())

@@ -15,6 +15,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
+use crate::m20261206_000017_webhooks as earlier;
 use crate::schema::{enum_column, iden, index, text, timestamp, uuid_ref};
 
 #[derive(DeriveMigrationName)]
@@ -73,10 +74,63 @@ impl MigrationTrait for Migration {
             .await
     }
 
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration(
-            "webhook deliveries cannot be split back into messages".into(),
+    /// Splits the rows back into messages and deliveries (each delivery a fresh id).
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        let postgres = manager.get_database_backend() == DbBackend::Postgres;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_webhook_deliveries_endpoint_id_status_next_attempt_at")
+                    .table(iden("webhook_deliveries"))
+                    .to_owned(),
+            )
+            .await?;
+        rename(manager, "webhook_deliveries", "webhook_deliveries_v2").await?;
+        if postgres {
+            for kind in ["pkey", "status_check"] {
+                db.execute_unprepared(&format!(
+                    "ALTER TABLE webhook_deliveries_v2 RENAME CONSTRAINT \
+                     webhook_deliveries_{kind} TO webhook_deliveries_v2_{kind}"
+                ))
+                .await?;
+            }
+        }
+        // Those of deleted endpoints (never sent) would break the foreign key it had.
+        db.execute_unprepared(
+            "DELETE FROM webhook_deliveries_v2 WHERE endpoint_id NOT IN \
+             (SELECT id FROM webhook_endpoints)",
+        )
+        .await?;
+        manager.create_table(earlier::messages()).await?;
+        manager.create_table(earlier::deliveries()).await?;
+        let (message, fresh) = match postgres {
+            true => (
+                "'msg_' || replace(CAST(d.id AS text), '-', '')",
+                "gen_random_uuid()",
+            ),
+            false => ("'msg_' || lower(hex(d.id))", "randomblob(16)"),
+        };
+        db.execute_unprepared(&format!(
+            "INSERT INTO webhook_messages (id, event_type, payload, created_at) \
+             SELECT {message}, d.event_type, d.payload, MIN(d.created_at) \
+             FROM webhook_deliveries_v2 d GROUP BY d.id, d.event_type, d.payload"
         ))
+        .await?;
+        db.execute_unprepared(&format!(
+            "INSERT INTO webhook_deliveries (id, message_id, endpoint_id, {KEPT}) \
+             SELECT {fresh}, {message}, d.endpoint_id, {} FROM webhook_deliveries_v2 d",
+            prefixed("d.")
+        ))
+        .await?;
+        manager
+            .drop_table(
+                Table::drop()
+                    .table(iden("webhook_deliveries_v2"))
+                    .to_owned(),
+            )
+            .await?;
+        earlier::outbox_indexes(manager).await
     }
 }
 
