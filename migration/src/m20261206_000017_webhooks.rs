@@ -9,7 +9,7 @@ use crate::schema::{enum_column, foreign_key, iden, index, text, timestamp, uuid
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const DELIVERY_STATUSES: &[&str] = &["pending", "succeeded", "failed"];
+pub(crate) const DELIVERY_STATUSES: &[&str] = &["pending", "succeeded", "failed"];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

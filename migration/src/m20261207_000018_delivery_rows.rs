@@ -21,7 +21,6 @@ use crate::schema::{enum_column, iden, index, text, timestamp, uuid_ref};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const DELIVERY_STATUSES: &[&str] = &["pending", "succeeded", "failed"];
 /// The columns both shapes have.
 const KEPT: &str = "status, attempts, next_attempt_at, last_attempt_at, last_status, \
     last_error, delivered_at, created_at, retry_from";
@@ -56,16 +55,6 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         rename(manager, "webhook_deliveries_v2", "webhook_deliveries").await?;
-        if manager.get_database_backend() == DbBackend::Postgres {
-            // PostgreSQL named the constraints after the table they were created in.
-            for kind in ["pkey", "status_check"] {
-                db.execute_unprepared(&format!(
-                    "ALTER TABLE webhook_deliveries RENAME CONSTRAINT \
-                     webhook_deliveries_v2_{kind} TO webhook_deliveries_{kind}"
-                ))
-                .await?;
-            }
-        }
         manager
             .create_index(index(
                 "webhook_deliveries",
@@ -87,15 +76,6 @@ impl MigrationTrait for Migration {
             )
             .await?;
         rename(manager, "webhook_deliveries", "webhook_deliveries_v2").await?;
-        if postgres {
-            for kind in ["pkey", "status_check"] {
-                db.execute_unprepared(&format!(
-                    "ALTER TABLE webhook_deliveries_v2 RENAME CONSTRAINT \
-                     webhook_deliveries_{kind} TO webhook_deliveries_v2_{kind}"
-                ))
-                .await?;
-            }
-        }
         // Those of deleted endpoints (never sent) would break the foreign key it had.
         db.execute_unprepared(
             "DELETE FROM webhook_deliveries_v2 WHERE endpoint_id NOT IN \
@@ -141,10 +121,22 @@ fn prefixed(prefix: &str) -> String {
         .join(", ")
 }
 
+/// Renames a deliveries table, with the constraints PostgreSQL named after it.
 async fn rename(manager: &SchemaManager<'_>, from: &str, to: &str) -> Result<(), DbErr> {
     manager
         .rename_table(Table::rename().table(iden(from), iden(to)).to_owned())
-        .await
+        .await?;
+    if manager.get_database_backend() == DbBackend::Postgres {
+        for kind in ["pkey", "status_check"] {
+            manager
+                .get_connection()
+                .execute_unprepared(&format!(
+                    "ALTER TABLE {to} RENAME CONSTRAINT {from}_{kind} TO {to}_{kind}"
+                ))
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 fn deliveries(table: &str) -> TableCreateStatement {
@@ -156,7 +148,7 @@ fn deliveries(table: &str) -> TableCreateStatement {
         .col(text("event_type", true))
         // The body every attempt sends.
         .col(text("payload", true))
-        .col(enum_column("status", DELIVERY_STATUSES, true))
+        .col(enum_column("status", earlier::DELIVERY_STATUSES, true))
         .col(ColumnDef::new(iden("attempts")).integer().not_null())
         .col(timestamp("next_attempt_at", true))
         .col(timestamp("last_attempt_at", false))

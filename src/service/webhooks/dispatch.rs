@@ -59,12 +59,17 @@ pub struct Dispatcher {
 pub(super) type Held = Arc<Mutex<HashSet<(Uuid, Uuid)>>>;
 
 pub(super) fn release(held: &Held, deliveries: impl IntoIterator<Item = (Uuid, Uuid)>) {
-    let mut held = held
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut held = locked(held);
     for delivery in deliveries {
         held.remove(&delivery);
     }
+}
+
+/// A lock that a panicked delivery task leaves usable.
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// An enabled endpoint: where to send, and how to sign.
@@ -253,19 +258,13 @@ impl Dispatcher {
 
     /// The endpoints' queues (a panicked delivery task leaves them usable).
     fn queues(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Queue>> {
-        self.queues
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        locked(&self.queues)
     }
 
     /// The enabled endpoints: read again on every poll and wake-up, and kept between the
     /// rounds that only start what is already read.
     async fn enabled_endpoints(&self, fresh: bool) -> Result<Vec<Arc<Target>>> {
-        let known = || {
-            self.endpoints
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
+        let known = || locked(&self.endpoints);
         if !fresh && let Some(known) = known().clone() {
             return Ok(known);
         }
@@ -291,10 +290,7 @@ impl Dispatcher {
     /// outcomes are written first.
     async fn take(&self, endpoint: &Arc<Target>, room: usize) -> Result<Vec<Due>> {
         let holding: Vec<Uuid> = {
-            let held = self
-                .held
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let held = locked(&self.held);
             held.iter()
                 .filter(|(e, _)| *e == endpoint.id)
                 .map(|(_, id)| *id)
@@ -317,10 +313,7 @@ impl Dispatcher {
         sql.push(" ORDER BY next_attempt_at LIMIT ")
             .bind(room as i64);
         let rows = self.db.query_all_raw(sql.build()).await?;
-        let mut held = self
-            .held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut held = locked(&self.held);
         let mut due = Vec::new();
         for row in &rows {
             let id: Uuid = required(row, 0)?;
