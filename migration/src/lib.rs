@@ -24,6 +24,7 @@ mod m20261206_000015_search_postings;
 mod m20261206_000016_key_lifecycle;
 mod m20261206_000017_webhooks;
 mod m20261207_000018_delivery_rows;
+mod m20261207_000019_claims;
 pub mod schema;
 
 /// Link tables: (table, left column, left table, right column, right table).
@@ -34,6 +35,8 @@ pub use m20261127_000003_search::SEARCHABLE;
 pub use m20261206_000012_renditions::RENDERED;
 /// The `tsquery` (SQL) of exactly the lexeme `l.lexeme`, as search postings are scored.
 pub use m20261206_000015_search_postings::LEXEME_QUERY;
+/// Claim links and their citations, and the evidence's enumerations.
+pub use m20261207_000019_claims::{CERTAINTIES, CLAIMS, DIRECTIONS};
 
 pub struct Migrator;
 
@@ -59,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_key_lifecycle::Migration),
             Box::new(m20261206_000017_webhooks::Migration),
             Box::new(m20261207_000018_delivery_rows::Migration),
+            Box::new(m20261207_000019_claims::Migration),
         ]
     }
 }

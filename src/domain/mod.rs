@@ -3,6 +3,7 @@
 pub mod cursor;
 pub mod docs;
 pub mod embed;
+pub mod evidence;
 pub mod filters;
 pub mod gtin;
 pub mod key_lifetime;

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+pub use super::evidence::ClaimKind;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Collection {
     Publishers,
@@ -328,6 +330,16 @@ pub struct LinkSpec {
     pub right_column: &'static str,
     /// `Some(key)` when the link is listed inline on the left item (articles' mentions).
     pub inline: Option<&'static str>,
+    /// `Some` when the link claims that a technique helps (and so carries evidence).
+    pub claim: Option<ClaimSpec>,
+}
+
+/// A link that makes a claim: the table of the citations behind each claim, and how the
+/// claim reads (the technique is the right end of `condition_techniques`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimSpec {
+    pub citations: &'static str,
+    pub kind: ClaimKind,
 }
 
 impl LinkSpec {
@@ -357,19 +369,37 @@ const fn link(
         right,
         right_column,
         inline,
+        claim: None,
+    }
+}
+
+const fn claim_link(
+    table: &'static str,
+    left: Collection,
+    left_column: &'static str,
+    right: Collection,
+    right_column: &'static str,
+    claim: ClaimSpec,
+) -> LinkSpec {
+    LinkSpec {
+        claim: Some(claim),
+        ..link(table, left, left_column, right, right_column, None)
     }
 }
 
 use Collection as C;
 
 pub const LINKS: &[LinkSpec] = &[
-    link(
+    claim_link(
         "condition_techniques",
         C::Conditions,
         "condition_id",
         C::Techniques,
         "technique_id",
-        None,
+        ClaimSpec {
+            citations: "condition_technique_citations",
+            kind: ClaimKind::Condition,
+        },
     ),
     link(
         "condition_citations",
@@ -379,13 +409,16 @@ pub const LINKS: &[LinkSpec] = &[
         "citation_id",
         None,
     ),
-    link(
+    claim_link(
         "technique_benefits",
         C::Techniques,
         "technique_id",
         C::Benefits,
         "benefit_id",
-        None,
+        ClaimSpec {
+            citations: "technique_benefit_citations",
+            kind: ClaimKind::Benefit,
+        },
     ),
     link(
         "technique_citations",
@@ -464,4 +497,21 @@ pub const LINKS: &[LinkSpec] = &[
 /// Links kept in their own interchange file.
 pub fn file_links() -> impl Iterator<Item = &'static LinkSpec> {
     LINKS.iter().filter(|link| link.inline.is_none())
+}
+
+#[cfg(test)]
+mod claim_tests {
+    use super::*;
+
+    #[test]
+    fn claim_links_are_the_migrated_ones() {
+        let claims: Vec<(&str, &str, &str, &str)> = LINKS
+            .iter()
+            .filter_map(|l| {
+                l.claim
+                    .map(|c| (l.table, c.citations, l.left_column, l.right_column))
+            })
+            .collect();
+        assert_eq!(claims, migration::CLAIMS);
+    }
 }

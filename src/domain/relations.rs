@@ -34,6 +34,20 @@ impl Relation {
     pub fn is_to_one(&self) -> bool {
         matches!(self.kind, RelationKind::ToOne { .. })
     }
+
+    /// Whether the relation's links are claims (and so carry evidence).
+    pub fn makes_claims(&self) -> bool {
+        matches!(self.kind, RelationKind::Link { link, .. } if link.claim.is_some())
+    }
+
+    /// The input schema of the relation's link set.
+    pub fn link_list_schema(&self) -> &'static str {
+        if self.makes_claims() {
+            "ClaimLinkList"
+        } else {
+            "LinkList"
+        }
+    }
 }
 
 /// Every relation starting at `collection`.

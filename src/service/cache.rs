@@ -268,8 +268,9 @@ pub fn item_tag(singular: &str, slug: &str) -> String {
     format!("{singular}:{slug}")
 }
 
-/// The tag of every answer showing a condition's statistics: a citation's change (a
-/// publication, an unpublication, a new slug) can show or hide what they cite.
+/// The tag of every answer showing a condition's statistics or a claim's evidence: a
+/// citation's change (a publication, an unpublication, a new slug) can show or hide what
+/// they cite.
 pub const CITED_BY_STATISTICS: &str = "statistics";
 
 /// The tag every list and search page of a collection carries.

@@ -197,6 +197,14 @@ fn tag_item<'a>(
             _ => {}
         }
     }
+    // A claim's evidence lists the citations the reader may see: any citation's change
+    // can show or hide one.
+    if get("link")
+        .and_then(|link| link.get("evidence"))
+        .is_some_and(|e| !e.is_null())
+    {
+        tags.insert(crate::service::cache::CITED_BY_STATISTICS.to_owned());
+    }
     for node in include {
         let children: Vec<&serde_json::Map<String, Json>> = match get(node.relation.name) {
             Some(Json::Array(list)) => list.iter().filter_map(Json::as_object).collect(),

@@ -370,6 +370,34 @@ fn visible_statistics(backend: DbBackend, column: &str) -> String {
     }
 }
 
+/// The items of `collection` named by `slugs` that `visibility` shows, by slug (one
+/// statement).
+pub async fn by_slugs(
+    db: &sea_orm::DatabaseConnection,
+    collection: Collection,
+    visibility: Visibility,
+    slugs: &[String],
+) -> Result<Vec<(String, ItemObject)>> {
+    use sea_orm::ConnectionTrait;
+    if slugs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let select = ItemSelect::new(collection, visibility, db.get_database_backend());
+    let mut sql = SqlBuilder::new(db.get_database_backend());
+    select.push_select(&mut sql);
+    sql.push(" WHERE t.slug IN ")
+        .bind_list(slugs.iter().cloned())
+        .push(&format!(" AND {}", visibility.status_filter("t")));
+    let mut found = Vec::with_capacity(slugs.len());
+    for row in db.query_all_raw(sql.build()).await? {
+        let item = select.object(&row, true)?;
+        if let Some(Json::String(slug)) = item.get("slug") {
+            found.push((slug.clone(), item));
+        }
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod caller;
 pub mod changes;
+pub mod claims;
 pub mod content;
 pub mod editing;
 pub mod embed;

@@ -7,6 +7,7 @@ mod helpers;
 mod pg_server;
 
 mod cache;
+mod claims;
 mod contract;
 mod editing;
 mod embed;

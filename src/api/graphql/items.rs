@@ -222,6 +222,15 @@ pub fn object_types(collection: Collection, catalog: &mut Catalog) -> Vec<Object
             .description("The linked item."),
         );
     catalog.add(&format!("{name}Link"), "node", &name, None);
+    let claims = crate::domain::model::LINKS
+        .iter()
+        .any(|l| l.claim.is_some() && (l.left == collection || l.right == collection));
+    let link = if claims {
+        catalog.add(&format!("{name}Link"), "evidence", "Evidence", None);
+        link.field(super::evidence::link_field())
+    } else {
+        link
+    };
     vec![object, link]
 }
 

@@ -218,3 +218,32 @@ impl Loader<JsonLdKey> for RelationLoader {
         Ok(out)
     }
 }
+
+/// A citation a claim's evidence names, by slug.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CitationSlug(pub String);
+
+impl Loader<CitationSlug> for RelationLoader {
+    type Value = Arc<ItemObject>;
+    type Error = Arc<AppError>;
+
+    /// Every citation the step's evidence names, that the caller may see, in one statement.
+    async fn load(
+        &self,
+        keys: &[CitationSlug],
+    ) -> Result<HashMap<CitationSlug, Arc<ItemObject>>, Self::Error> {
+        let slugs: Vec<String> = keys.iter().map(|key| key.0.clone()).collect();
+        let found = crate::service::item::by_slugs(
+            &self.db,
+            Collection::Citations,
+            self.visibility,
+            &slugs,
+        )
+        .await
+        .map_err(Arc::new)?;
+        Ok(found
+            .into_iter()
+            .map(|(slug, item)| (CitationSlug(slug), Arc::new(item)))
+            .collect())
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod errors;
+mod evidence;
 pub mod http;
 pub mod ide;
 pub mod items;
@@ -103,7 +104,9 @@ impl GraphqlApi {
             .register(types::node_interface())
             .register(types::statistic())
             .register(types::page_info())
-            .register(syndication::input());
+            .register(syndication::input())
+            .register(evidence::input())
+            .register(evidence::object(&mut catalog));
         let objects = syndication::types()
             .into_iter()
             .chain(keys::types())
@@ -117,7 +120,7 @@ impl GraphqlApi {
         for scalar in types::scalars() {
             builder = builder.register(scalar);
         }
-        for e in types::enums() {
+        for e in types::enums().into_iter().chain(evidence::enums()) {
             builder = builder.register(e);
         }
         for input in mutation::shared_inputs() {

@@ -82,6 +82,11 @@ fn document(collection: Collection, input: &Value) -> Map<String, Json> {
             Value::String(s) if enum_field => Json::String(stored_value(s)),
             other => other.clone().into_json().unwrap_or(Json::Null),
         };
+        let json = if collection.field(snake).is_none() && snake != "slug" {
+            super::evidence::stored_links(json)
+        } else {
+            json
+        };
         out.insert(snake.to_owned(), json);
     }
     out
@@ -155,7 +160,13 @@ pub fn shared_inputs() -> Vec<InputObject> {
         InputObject::new("LinkInput")
             .description("One linked item, by slug, with the link's optional note.")
             .field(InputValue::new("slug", TypeRef::named_nn(TypeRef::STRING)))
-            .field(InputValue::new("note", TypeRef::named(TypeRef::STRING))),
+            .field(InputValue::new("note", TypeRef::named(TypeRef::STRING)))
+            .field(
+                InputValue::new("evidence", TypeRef::named("EvidenceInput")).description(
+                    "On a claim (a technique helps with a condition, a technique brings a \
+                 benefit): the evidence behind it.",
+                ),
+            ),
         InputObject::new("StatisticInput")
             .description("A figure about a condition, backed by a citation.")
             .field(InputValue::new("label", TypeRef::named_nn(TypeRef::STRING)))
@@ -336,6 +347,7 @@ fn set_links_field(collection: Collection, name: &str, field_name: &str) -> Fiel
                 .clone()
                 .into_json()
                 .unwrap_or(Json::Null);
+            let links = super::evidence::stored_links(links);
             written(
                 editor(data)
                     .replace_links(collection, &slug, &relation, links, &expected)

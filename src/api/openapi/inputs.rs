@@ -65,7 +65,10 @@ fn input_schema(collection: Collection, patch: bool) -> Value {
         }
     }
     for relation in link_relations(collection) {
-        properties.insert(relation.name.into(), schema_ref("LinkList"));
+        properties.insert(
+            relation.name.into(),
+            schema_ref(relation.link_list_schema()),
+        );
     }
     let mut schema = json!({
         "type": "object",
@@ -103,6 +106,23 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
                 "properties": {
                     "slug": { "type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 120 },
                     "note": { "type": ["string", "null"], "maxLength": MAX_NOTE },
+                },
+            },
+        ] },
+    }));
+    schemas.insert("ClaimLinkList".into(), json!({
+        "type": ["array", "null"],
+        "maxItems": MAX_LINKS,
+        "description": "Linked items in order: slugs, or objects with the link's note and the \
+            claim's evidence.",
+        "items": { "oneOf": [
+            { "type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 120 },
+            {
+                "type": "object", "additionalProperties": false, "required": ["slug"],
+                "properties": {
+                    "slug": { "type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 120 },
+                    "note": { "type": ["string", "null"], "maxLength": MAX_NOTE },
+                    "evidence": { "anyOf": [schema_ref("EvidenceInput"), { "type": "null" }] },
                 },
             },
         ] },

@@ -5,6 +5,7 @@
 
 mod admin;
 mod embed;
+mod evidence;
 mod inputs;
 mod limits;
 mod paths;
@@ -84,6 +85,7 @@ fn all_schemas() -> Value {
     let mut schemas = schemas::schemas();
     if let Some(map) = schemas.as_object_mut() {
         inputs::add_schemas(map);
+        evidence::add_schemas(map);
         syndication::add_schemas(map);
         embed::add_schemas(map);
         webhooks::add_schemas(map);

@@ -124,7 +124,15 @@ fn item_schema(collection: Collection) -> Value {
         json!({
             "type": "object",
             "description": "Present on items embedded through a link: the link's own data.",
-            "properties": { "note": { "type": nullable("string") } },
+            "properties": {
+                "note": { "type": nullable("string") },
+                "evidence": {
+                    "anyOf": [schema_ref("Evidence"), { "type": "null" }],
+                    "description": "On links that make a claim (a technique helps with a \
+                        condition, a technique brings a benefit): the evidence behind it, \
+                        or null.",
+                },
+            },
         }),
     );
     for relation in relations(collection) {

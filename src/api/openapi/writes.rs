@@ -8,6 +8,7 @@ use super::paths::problem;
 use super::schemas::{schema_name, schema_ref};
 use crate::domain::Collection;
 use crate::domain::docs::a;
+use crate::domain::relations::Relation;
 use crate::service::editing::document::link_relations;
 use crate::service::editing::workflow::Transition;
 
@@ -170,7 +171,7 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
         add(paths, item.clone(), "delete", delete_op(collection));
         for relation in link_relations(collection) {
             let path = format!("{item}/{}", relation.name);
-            add(paths, path, "put", links_op(collection, relation.name));
+            add(paths, path, "put", links_op(collection, &relation));
         }
         for step in Transition::ALL {
             let path = format!("{item}/{}", step.name());
@@ -272,8 +273,9 @@ fn delete_op(collection: Collection) -> Value {
 }
 
 /// `PUT /v1/{collection}/{slug}/{link set}`.
-fn links_op(collection: Collection, relation: &str) -> Value {
+fn links_op(collection: Collection, link_set: &Relation) -> Value {
     let (tag, one) = (collection.as_str(), collection.singular());
+    let relation = link_set.name;
     op(
         tag,
         format!("replace_{one}_{}", relation),
@@ -281,7 +283,7 @@ fn links_op(collection: Collection, relation: &str) -> Value {
         "Replaces the whole link set, in the given order.",
         "write",
         vec![slug_param(), if_match()],
-        Some(schema_ref("LinkList")),
+        Some(schema_ref(link_set.link_list_schema())),
         write_responses(
             ok(
                 "200",

@@ -8,15 +8,16 @@ use sea_orm::ConnectionTrait;
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
+use crate::domain::evidence::Evidence;
 use crate::domain::model::COMMON_FIELDS;
 use crate::domain::relations::{Relation, RelationKind, relations};
 use crate::domain::validate;
 use crate::domain::{Collection, FieldKind, Slug, Status};
 use crate::error::{AppError, FieldError, Result};
-use crate::service::Visibility;
 use crate::service::item::{ItemObject, ItemSelect, item_etag};
 use crate::service::sql::SqlBuilder;
 use crate::service::syndication;
+use crate::service::{Visibility, claims};
 
 pub type Document = Map<String, Json>;
 
@@ -140,7 +141,9 @@ fn check(collection: Collection, document: &mut Document, whole: bool) -> Vec<Fi
     for relation in link_relations(collection) {
         if let Some(value) = document.get_mut(relation.name) {
             let pointer = format!("/{}", relation.name);
-            match normalize_links(&pointer, value, relation.to) {
+            let claims =
+                matches!(relation.kind, RelationKind::Link { link, .. } if link.claim.is_some());
+            match normalize_links(&pointer, value, relation.to, claims) {
                 Ok(normalized) => *value = normalized,
                 Err(mut found) => errors.append(&mut found),
             }
@@ -149,10 +152,12 @@ fn check(collection: Collection, document: &mut Document, whole: bool) -> Vec<Fi
     errors
 }
 
+/// `claims`: the entries may carry `evidence` (the link is a claim).
 fn normalize_links(
     pointer: &str,
     value: &Json,
     target: Collection,
+    claims: bool,
 ) -> Result<Json, Vec<FieldError>> {
     let items = match value {
         Json::Null => return Ok(Json::Array(vec![])),
@@ -178,10 +183,12 @@ fn normalize_links(
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let at = format!("{pointer}/{i}");
+        let mut evidence = None;
         let (slug, note) = match item {
             Json::String(slug) => (Some(slug.as_str()), None),
             Json::Object(map) => {
-                if let Some(key) = map.keys().find(|k| *k != "slug" && *k != "note") {
+                let known = |k: &str| k == "slug" || k == "note" || (claims && k == "evidence");
+                if let Some(key) = map.keys().find(|k| !known(k)) {
                     errors.push(FieldError::new(
                         format!("{at}/{}", escape(key)),
                         "is not a link field",
@@ -204,6 +211,12 @@ fn normalize_links(
                         None
                     }
                 };
+                if let Some(value) = map.get("evidence").filter(|_| claims) {
+                    match Evidence::parse(&format!("{at}/evidence"), value) {
+                        Ok(parsed) => evidence = parsed,
+                        Err(mut found) => errors.append(&mut found),
+                    }
+                }
                 (map.get("slug").and_then(Json::as_str), note)
             }
             _ => (None, None),
@@ -216,7 +229,11 @@ fn normalize_links(
                         format!("links {:?} twice", slug.as_str()),
                     ));
                 }
-                out.push(json!({ "slug": slug.as_str(), "note": note }));
+                let mut entry = json!({ "slug": slug.as_str(), "note": note });
+                if let Some(evidence) = &evidence {
+                    entry["evidence"] = evidence.to_json();
+                }
+                out.push(entry);
             }
             Some(Err(e)) => errors.push(FieldError::new(&at, e.to_string())),
             None => errors.push(FieldError::new(
@@ -299,9 +316,10 @@ pub async fn load_links(
             sql.push(" UNION ALL ");
         }
         sql.push(&format!(
-            "SELECT '{}' AS relation, o.slug AS slug, l.note AS note, l.position AS position \
-             FROM {} l JOIN {} o ON o.id = l.{child_column} WHERE l.{parent_column} = ",
+            "SELECT '{}' AS relation, o.slug AS slug, l.note AS note, l.position AS position, \
+             {} FROM {} l JOIN {} o ON o.id = l.{child_column} WHERE l.{parent_column} = ",
             relation.name,
+            claims::columns(Some(link), Visibility::All),
             link.table,
             relation.to.table()
         ))
@@ -315,8 +333,12 @@ pub async fn load_links(
         let relation: String = row.try_get("", "relation")?;
         let slug: String = row.try_get("", "slug")?;
         let note: Option<String> = row.try_get("", "note")?;
+        let mut entry = json!({ "slug": slug, "note": note });
+        if let Some(evidence) = claims::stored(&row)? {
+            entry["evidence"] = evidence.to_json();
+        }
         if let Some(Json::Array(list)) = out.get_mut(&relation) {
-            list.push(json!({ "slug": slug, "note": note }));
+            list.push(entry);
         }
     }
     Ok(out)

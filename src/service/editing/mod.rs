@@ -12,6 +12,7 @@ pub mod blockers;
 pub mod document;
 pub mod history;
 pub mod idempotency;
+mod links;
 pub mod resolve;
 pub mod terms;
 pub mod workflow;

@@ -9,6 +9,7 @@ use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
 use super::document::{Document, link_relations, review_fields};
+use crate::domain::evidence::Evidence;
 use crate::domain::relations::Relation;
 use crate::domain::validate::{self, cited_citations};
 use crate::domain::{Collection, Field, FieldKind};
@@ -16,8 +17,13 @@ use crate::error::{FieldError, Result};
 use crate::service::renditions;
 use crate::service::sql::SqlBuilder;
 
-/// A linked item's id and the link's note.
-pub type LinkTarget = (Uuid, Option<String>);
+/// A linked item's id, the link's note and, for a claim, its evidence with the ids of
+/// the citations behind it (in order).
+pub struct LinkTarget {
+    pub id: Uuid,
+    pub note: Option<String>,
+    pub evidence: Option<(Evidence, Vec<Uuid>)>,
+}
 
 /// A validated document with every slug resolved to an id, ready to bind.
 pub struct Resolved {
@@ -136,6 +142,16 @@ fn wanted_slugs(
                 .or_default()
                 .insert(slug.to_owned());
         }
+        let evidence = entries(document.get(relation.name)).filter_map(|e| e.get("evidence"));
+        for cited in evidence
+            .filter_map(|e| e.get("citations"))
+            .filter_map(Json::as_array)
+        {
+            wanted
+                .entry(Collection::Citations)
+                .or_default()
+                .extend(cited.iter().filter_map(Json::as_str).map(str::to_owned));
+        }
     }
     wanted
 }
@@ -216,12 +232,18 @@ fn link_targets(
         for (i, entry) in list.as_array().into_iter().flatten().enumerate() {
             let slug = entry.get("slug").and_then(Json::as_str).unwrap_or_default();
             let note = entry.get("note").and_then(Json::as_str).map(str::to_owned);
+            let at = format!("/{}/{i}", relation.name);
+            let evidence = claim_evidence(&at, entry.get("evidence"), ids, errors);
             match known(ids, relation.to, slug) {
                 Some((id, _)) if Some(*id) == self_id => errors.push(FieldError::new(
                     format!("/{}/{i}", relation.name),
                     "an item cannot be linked to itself",
                 )),
-                Some((id, _)) => targets.push((*id, note)),
+                Some((id, _)) => targets.push(LinkTarget {
+                    id: *id,
+                    note,
+                    evidence,
+                }),
                 None => errors.push(FieldError::new(
                     format!("/{}/{i}", relation.name),
                     format!("unknown {} {slug:?}", relation.to.singular()),
@@ -233,12 +255,34 @@ fn link_targets(
     links
 }
 
+/// A normalized entry's evidence with its citations' ids; an unknown citation is an
+/// error at its pointer.
+fn claim_evidence(
+    at: &str,
+    value: Option<&Json>,
+    ids: &Known,
+    errors: &mut Vec<FieldError>,
+) -> Option<(Evidence, Vec<Uuid>)> {
+    let evidence = Evidence::parse(&format!("{at}/evidence"), value?).ok()??;
+    let mut cited = Vec::with_capacity(evidence.citations.len());
+    for (j, slug) in evidence.citations.iter().enumerate() {
+        match known(ids, Collection::Citations, slug) {
+            Some((id, _)) => cited.push(*id),
+            None => errors.push(FieldError::new(
+                format!("{at}/evidence/citations/{j}"),
+                format!("unknown citation {slug:?}"),
+            )),
+        }
+    }
+    Some((evidence, cited))
+}
+
+fn entries(value: Option<&Json>) -> impl Iterator<Item = &Json> {
+    value.and_then(Json::as_array).into_iter().flatten()
+}
+
 fn link_slugs(value: Option<&Json>) -> impl Iterator<Item = &str> {
-    value
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| entry.get("slug").and_then(Json::as_str))
+    entries(value).filter_map(|entry| entry.get("slug").and_then(Json::as_str))
 }
 
 /// slug → (id, credentials for authors) for the `slugs` that exist in `collection`.

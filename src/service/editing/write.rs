@@ -2,17 +2,17 @@
 
 use std::collections::HashSet;
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
 use super::document::{
     self, Document, check_keys, document_of, link_relation, load_links, merge, validate,
 };
-use super::resolve::{Resolved, resolve};
+use super::links::write_links;
+use super::resolve::resolve;
 use super::{Editor, Precondition, Written, audit, check_precondition, current, history, now};
 use crate::domain::model::UniqueField;
-use crate::domain::relations::RelationKind;
 use crate::domain::webhook::EventType;
 use crate::domain::{Collection, Scope, Status};
 use crate::error::{AppError, FieldError, Result};
@@ -404,53 +404,4 @@ async fn check_unique(
         }
     }
     Ok(errors)
-}
-
-/// Rewrites the link sets of `id` (all of them, or those named in `only`), keeping the
-/// given order in `position`.
-async fn write_links(
-    txn: &DatabaseTransaction,
-    id: Uuid,
-    resolved: &Resolved,
-    only: Option<&[String]>,
-) -> Result<()> {
-    let backend = txn.get_database_backend();
-    for (relation, targets) in &resolved.links {
-        if only.is_some_and(|names| !names.iter().any(|n| n == relation.name)) {
-            continue;
-        }
-        let RelationKind::Link {
-            link,
-            parent_column,
-            child_column,
-        } = relation.kind
-        else {
-            continue;
-        };
-        let mut sql = SqlBuilder::new(backend);
-        sql.push(&format!(
-            "DELETE FROM {} WHERE {parent_column} = ",
-            link.table
-        ))
-        .bind(id);
-        txn.execute_raw(sql.build()).await?;
-        // Order is the left end's (an article's mentions); a set written from the right
-        // end leaves it neutral.
-        let ordered = parent_column == link.left_column;
-        for (start, chunk) in (0..).step_by(200).zip(targets.chunks(200)) {
-            let mut sql = SqlBuilder::new(backend);
-            sql.push(&format!(
-                "INSERT INTO {} ({parent_column}, {child_column}, note, position) VALUES ",
-                link.table
-            ));
-            for (n, (target, note)) in chunk.iter().enumerate() {
-                let position = if ordered { start + n as i32 } else { 0 };
-                sql.push(if n == 0 { "(" } else { ", (" });
-                sql.bind(id).push(", ").bind(*target).push(", ");
-                sql.bind(note.clone()).push(", ").bind(position).push(")");
-            }
-            txn.execute_raw(sql.build()).await?;
-        }
-    }
-    Ok(())
 }

@@ -18,9 +18,9 @@ use uuid::Uuid;
 use crate::domain::Collection;
 use crate::domain::relations::{Relation, RelationKind};
 use crate::error::Result;
-use crate::service::Visibility;
 use crate::service::item::{FieldSet, ItemObject, ItemSelect};
 use crate::service::sql::{SqlBuilder, column};
+use crate::service::{Visibility, claims};
 
 use super::branch::{BranchSql, typed_null};
 
@@ -87,8 +87,9 @@ pub async fn item_with_children(
 const MAX_BOUND: usize = 20_000;
 /// Branches in one statement: under SQLite's limit of 500 terms in a compound SELECT.
 const MAX_BRANCHES: usize = 64;
-/// The columns before the first shape's range: rel, parent_id, link_note, three sort keys.
-const SHAPES_AT: usize = 6;
+/// The columns before the first shape's range: rel, parent_id, link_note, three sort keys,
+/// the evidence columns.
+const SHAPES_AT: usize = 6 + claims::COLUMNS;
 
 /// The visible children of each query's parents, in editorial order, grouped by parent;
 /// one result per query, in order. One statement for all of them (more only past
@@ -295,11 +296,12 @@ impl<'a> Layout<'a> {
             let select = &self.shapes[own].select;
             sql.push(&format!(
                 "SELECT CAST({} AS BIGINT) AS rel, t.id AS parent_id, {} AS link_note, {} AS s1, \
-                 {} AS s2, t.id AS s3{before}, {}{after} FROM {} t{} WHERE t.{} = ",
+                 {} AS s2, t.id AS s3, {}{before}, {}{after} FROM {} t{} WHERE t.{} = ",
                 self.branches.len(),
                 typed_null(backend, "text"),
                 typed_null(backend, "bigint"),
                 typed_null(backend, "text"),
+                claims::columns(None, self.visibility),
                 select.exprs.join(", "),
                 root.collection.table(),
                 select.joins,
@@ -361,10 +363,14 @@ impl<'a> Layout<'a> {
             }
             let shape = &self.shapes[shape];
             let mut object = shape.select.object_at(&row, shape.at, true)?;
-            if matches!(query.relation.kind, RelationKind::Link { .. }) {
+            if let RelationKind::Link { link: spec, .. } = query.relation.kind {
                 let note: Option<String> = column(&row, 2)?;
                 let mut link = Map::new();
                 link.insert("note".into(), note.map_or(Json::Null, Json::String));
+                if spec.claim.is_some() {
+                    let evidence = claims::read(&row, spec)?;
+                    link.insert("evidence".into(), evidence.unwrap_or(Json::Null));
+                }
                 object.insert("link", Json::Object(link));
             }
             children.push(object);

@@ -6,14 +6,14 @@ use uuid::Uuid;
 
 use crate::domain::listing::sort_fields;
 use crate::domain::relations::RelationKind;
-use crate::service::Visibility;
 use crate::service::item::ItemSelect;
 use crate::service::sql::SqlBuilder;
+use crate::service::{Visibility, claims};
 
 use super::{ChildQuery, RootLookup};
 
-/// One branch: `rel, parent_id, link_note`, three sort keys, then every shape's columns
-/// (NULL but for the branch's own).
+/// One branch: `rel, parent_id, link_note`, three sort keys, the link's evidence columns
+/// ([`claims::columns`]), then every shape's columns (NULL but for the branch's own).
 pub(super) struct BranchSql<'a> {
     pub n: usize,
     pub backend: DbBackend,
@@ -37,6 +37,10 @@ impl BranchSql<'_> {
         let relation = self.query.relation;
         let table = relation.to.table();
         let order = sort_fields(relation.to)[0].column;
+        let evidence = match relation.kind {
+            RelationKind::Link { link, .. } => claims::columns(Some(link), self.visibility),
+            _ => claims::columns(None, self.visibility),
+        };
         let (parent_expr, note, from, keys) = match relation.kind {
             RelationKind::Link {
                 link,
@@ -85,8 +89,8 @@ impl BranchSql<'_> {
                 let [k1, k2, k3] = &keys;
                 sql.push(&format!(
                     "SELECT CAST({n} AS BIGINT) AS rel, {parent_expr} AS parent_id, \
-                     {note} AS link_note, {k1} AS s1, {k2} AS s2, {k3} AS s3{before}, {}{after} \
-                     {filter}",
+                     {note} AS link_note, {k1} AS s1, {k2} AS s2, {k3} AS s3, {evidence}\
+                     {before}, {}{after} {filter}",
                     self.child.exprs.join(", ")
                 ));
             }
@@ -103,11 +107,12 @@ impl BranchSql<'_> {
                     .collect();
                 sql.push(&format!(
                     "SELECT CAST({n} AS BIGINT) AS rel, w.parent_id, w.link_note, w.rn AS s1, \
-                     {} AS s2, {} AS s3{before}, {}{after} FROM (SELECT {parent_expr} AS \
-                     parent_id, {note} AS link_note, {}, ROW_NUMBER() OVER (PARTITION BY \
-                     {parent_expr} ORDER BY {}) AS rn {filter}",
+                     {} AS s2, {} AS s3, {}{before}, {}{after} FROM (SELECT {parent_expr} AS \
+                     parent_id, {note} AS link_note, {evidence}, {}, ROW_NUMBER() OVER \
+                     (PARTITION BY {parent_expr} ORDER BY {}) AS rn {filter}",
                     typed_null(self.backend, "text"),
                     typed_null(self.backend, "uuid"),
+                    claims::names("w"),
                     own.join(", "),
                     inner.join(", "),
                     keys.join(", ")

@@ -1,0 +1,226 @@
+//! Claims with evidence (issue 24): graded technique→benefit and condition→technique links,
+//! written from either end, read through REST includes and GraphQL links, kept in
+//! revisions, and never showing a citation the reader may not see — on both engines.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::engine_tests;
+use crate::helpers::{Engine, TestApp, spawn_app};
+use crate::requests::{Call, pointers};
+
+const PATH: &str = "/v1/techniques/deep-tissue-massage/conditions";
+
+async fn put_links(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Value) {
+    let etag = app
+        .etag(key, path.rsplit_once('/').map_or(path, |(item, _)| item))
+        .await;
+    let (status, _, body) = Call::new(app, Method::PUT, path)
+        .key(key)
+        .if_match(&etag)
+        .json(body)
+        .send()
+        .await;
+    (status.as_u16(), body)
+}
+
+fn graded(certainty: &str, citations: &[&str]) -> Value {
+    json!({
+        "certainty": certainty,
+        "level": 2,
+        "direction": "benefit",
+        "summary": "Two trials; small effect on pain at 4 weeks.",
+        "citations": citations,
+    })
+}
+
+async fn claims_round_trip(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let write = &keys["publish"];
+    let cited = [
+        "back-massage-degenerative-disc-older-adults",
+        "acp-low-back-pain-guideline-2017",
+    ];
+    let (status, body) = put_links(
+        &app,
+        write,
+        PATH,
+        json!([{ "slug": "lower-back-pain", "note": "Eases pain.",
+                 "evidence": graded("moderate", &cited) }]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    let item: Value = app
+        .get("/v1/techniques/deep-tissue-massage?include=conditions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let link = &item["data"]["conditions"][0]["link"];
+    assert_eq!(link["note"], "Eases pain.");
+    let evidence = &link["evidence"];
+    assert_eq!(evidence["certainty"], "moderate");
+    assert_eq!(evidence["level"], 2);
+    assert_eq!(evidence["direction"], "benefit");
+    assert_eq!(
+        evidence["statement"],
+        "Deep tissue massage probably helps with lower back pain."
+    );
+    assert_eq!(evidence["citations"], json!(cited), "in the order written");
+
+    // The same claim from the other end, and through GraphQL.
+    let condition: Value = app
+        .get("/v1/conditions/lower-back-pain?include=techniques")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let from_condition = condition["data"]["techniques"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["slug"] == "deep-tissue-massage")
+        .unwrap();
+    assert_eq!(from_condition["link"]["evidence"], *evidence);
+    let graphql = app
+        .graphql(
+            None,
+            &json!({ "query": "{ technique(slug: \"deep-tissue-massage\") { conditionsLinks { \
+                note evidence { certainty level direction summary statement \
+                citations { slug title } } node { slug } } } }" }),
+        )
+        .await;
+    let links = &graphql["data"]["technique"]["conditionsLinks"];
+    assert_eq!(links[0]["evidence"]["certainty"], "MODERATE", "{graphql}");
+    assert_eq!(links[0]["evidence"]["direction"], "BENEFIT");
+    assert_eq!(links[0]["evidence"]["statement"], evidence["statement"]);
+    assert_eq!(links[0]["evidence"]["citations"][1]["slug"], cited[1]);
+
+    // Kept in the item's revision, as written.
+    let revisions: Value = app
+        .get_with_key("/v1/techniques/deep-tissue-massage/revisions", write)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let latest = revisions["data"][0]["number"].as_i64().unwrap();
+    let revision: Value = app
+        .get_with_key(
+            &format!("/v1/techniques/deep-tissue-massage/revisions/{latest}"),
+            write,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kept = &revision["data"]["document"]["conditions"][0]["evidence"];
+    assert_eq!(kept["certainty"], "moderate", "{revision}");
+    assert_eq!(kept["citations"], json!(cited));
+
+    // Writing the set again without evidence clears it.
+    let (status, _) = put_links(&app, write, PATH, json!(["lower-back-pain"])).await;
+    assert_eq!(status, 200);
+    let item: Value = app
+        .get("/v1/techniques/deep-tissue-massage?include=conditions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(item["data"]["conditions"][0]["link"]["evidence"].is_null());
+}
+
+async fn bad_evidence_is_named(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let write = &keys["publish"];
+    let cases = [
+        (
+            json!({ "certainty": "certain", "citations": [] }),
+            vec!["/conditions/0/evidence/certainty"],
+        ),
+        (
+            json!({ "certainty": "high" }),
+            vec!["/conditions/0/evidence/citations"],
+        ),
+        (
+            json!({ "certainty": "low", "level": 0, "direction": "sideways",
+                    "citations": ["no-such-study"] }),
+            vec![
+                "/conditions/0/evidence/level",
+                "/conditions/0/evidence/direction",
+            ],
+        ),
+        (
+            json!({ "certainty": "low", "citations": ["no-such-study"] }),
+            vec!["/conditions/0/evidence/citations/0"],
+        ),
+    ];
+    for (evidence, expected) in cases {
+        let (status, body) = put_links(
+            &app,
+            write,
+            PATH,
+            json!([{ "slug": "lower-back-pain", "evidence": evidence }]),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(pointers(&body), expected, "{body}");
+    }
+    // A link that makes no claim carries no evidence.
+    let (status, body) = put_links(
+        &app,
+        write,
+        "/v1/techniques/deep-tissue-massage/products",
+        json!([{ "slug": "x", "evidence": { "certainty": "very_low" } }]),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        pointers(&body).iter().any(|p| p.ends_with("/0/evidence")),
+        "{body}"
+    );
+}
+
+async fn unpublished_citations_stay_hidden(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let write = &keys["publish"];
+    let (status, _, body) = Call::new(&app, Method::POST, "/v1/citations")
+        .key(write)
+        .json(
+            json!({ "slug": "draft-trial", "kind": "study", "title": "A draft trial",
+                      "year": 2024 }),
+        )
+        .send()
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let cited = ["draft-trial", "acp-low-back-pain-guideline-2017"];
+    let (status, body) = put_links(
+        &app,
+        write,
+        PATH,
+        json!([{ "slug": "lower-back-pain", "evidence": graded("low", &cited) }]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let path = "/v1/techniques/deep-tissue-massage?include=conditions";
+    let public: Value = app.get(path).await.json().await.unwrap();
+    let evidence = &public["data"]["conditions"][0]["link"]["evidence"];
+    assert_eq!(evidence["citations"], json!([cited[1]]), "{public}");
+    let preview: Value = app
+        .get_with_key(path, &keys["preview"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let evidence = &preview["data"]["conditions"][0]["link"]["evidence"];
+    assert_eq!(evidence["citations"], json!(cited));
+}
+
+engine_tests!(
+    claims_round_trip,
+    bad_evidence_is_named,
+    unpublished_citations_stay_hidden
+);
