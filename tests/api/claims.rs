@@ -186,24 +186,27 @@ async fn bad_evidence_is_named(engine: Engine) {
 async fn unpublished_citations_stay_hidden(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     let keys = app.keys().await;
-    let write = &keys["publish"];
-    let (status, _, body) = Call::new(&app, Method::POST, "/v1/citations")
-        .key(write)
-        .json(
-            json!({ "slug": "draft-trial", "kind": "study", "title": "A draft trial",
-                      "year": 2024 }),
-        )
-        .send()
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let cited = ["draft-trial", "acp-low-back-pain-guideline-2017"];
+    let publish = &keys["publish"];
+    let cited = [
+        "back-massage-degenerative-disc-older-adults",
+        "acp-low-back-pain-guideline-2017",
+    ];
     let (status, body) = put_links(
         &app,
-        write,
+        publish,
         PATH,
         json!([{ "slug": "lower-back-pain", "evidence": graded("low", &cited) }]),
     )
     .await;
+    assert_eq!(status, 200, "{body}");
+    // Withdrawn after the claim cited it: readers no longer see it among the evidence.
+    let citation = format!("/v1/citations/{}", cited[0]);
+    let etag = app.etag(publish, &citation).await;
+    let (status, _, body) = Call::new(&app, Method::POST, format!("{citation}/unpublish"))
+        .key(publish)
+        .if_match(&etag)
+        .send()
+        .await;
     assert_eq!(status, 200, "{body}");
     let path = "/v1/techniques/deep-tissue-massage?include=conditions";
     let public: Value = app.get(path).await.json().await.unwrap();
@@ -217,10 +220,79 @@ async fn unpublished_citations_stay_hidden(engine: Engine) {
         .unwrap();
     let evidence = &preview["data"]["conditions"][0]["link"]["evidence"];
     assert_eq!(evidence["citations"], json!(cited));
+
+    // A published item may not start citing it; a draft may, and is held at publishing.
+    let (status, body) = put_links(
+        &app,
+        publish,
+        "/v1/techniques/swedish-massage/conditions",
+        json!([{ "slug": "lower-back-pain", "evidence": graded("low", &cited) }]),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        pointers(&body),
+        ["/conditions/0/evidence/citations/0"],
+        "{body}"
+    );
+    let (status, _, body) = Call::new(&app, Method::POST, "/v1/techniques")
+        .key(publish)
+        .json(
+            json!({ "slug": "new-rub", "name": "New rub", "kind": "self",
+                      "conditions": [{ "slug": "lower-back-pain",
+                                       "evidence": graded("low", &cited) }] }),
+        )
+        .send()
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let etag = app.etag(publish, "/v1/techniques/new-rub").await;
+    let (status, _, body) = Call::new(&app, Method::POST, "/v1/techniques/new-rub/publish")
+        .key(publish)
+        .if_match(&etag)
+        .send()
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(pointers(&body), ["/conditions/0/evidence/citations/0"]);
+}
+
+async fn cited_citations_cannot_be_deleted(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let cited = ["acp-low-back-pain-guideline-2017"];
+    let (status, body) = put_links(
+        &app,
+        &keys["publish"],
+        PATH,
+        json!([{ "slug": "lower-back-pain", "evidence": graded("high", &cited) }]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let citation = format!("/v1/citations/{}", cited[0]);
+    for query in ["?hard=true", "?hard=true&cascade=links"] {
+        let etag = app.etag(&keys["admin"], &citation).await;
+        let (status, _, body) = Call::new(&app, Method::DELETE, format!("{citation}{query}"))
+            .key(&keys["admin"])
+            .if_match(&etag)
+            .send()
+            .await;
+        assert_eq!(status, 409, "{body}");
+        let details: Vec<&str> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["detail"].as_str())
+            .collect();
+        assert!(
+            details.iter().any(|d| d.contains("\"deep-tissue-massage\"")
+                && d.contains("\"lower-back-pain\"")),
+            "{body}"
+        );
+    }
 }
 
 engine_tests!(
     claims_round_trip,
     bad_evidence_is_named,
-    unpublished_citations_stay_hidden
+    unpublished_citations_stay_hidden,
+    cited_citations_cannot_be_deleted
 );

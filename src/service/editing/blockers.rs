@@ -6,6 +6,7 @@ use serde_json::Value as Json;
 use uuid::Uuid;
 
 use super::document::Current;
+use crate::domain::model::LINKS;
 use crate::domain::relations::{RelationKind, relations};
 use crate::domain::{Collection, FieldKind, Status};
 use crate::error::{FieldError, Result};
@@ -28,7 +29,9 @@ pub async fn publish_blockers(
              published",
         ));
     }
-    let get = |name: &str| stored.item.get(name);
+    // Link sets are not part of the stored item: their claims' citations count too.
+    let links = super::document::load_links(txn, collection, stored.id).await?;
+    let get = |name: &str| stored.item.get(name).or_else(|| links.get(name));
     blockers.extend(unpublished_references(txn, collection, &get, &|_| true).await?);
     Ok(blockers)
 }
@@ -64,6 +67,11 @@ pub async fn unpublished_references<'a>(
             _ => {}
         }
     }
+    for relation in relations(collection) {
+        if relation.makes_claims() && wanted_field(relation.name) {
+            wanted.extend(claim_citations(relation.name, get(relation.name)));
+        }
+    }
     let mut blockers = Vec::new();
     for (pointer, target, slug) in wanted {
         let mut sql = SqlBuilder::new(txn.get_database_backend());
@@ -90,6 +98,67 @@ pub async fn unpublished_references<'a>(
     Ok(blockers)
 }
 
+/// The citations a link set's claims cite: (pointer, citations, slug).
+fn claim_citations(name: &str, links: Option<&Json>) -> Vec<(String, Collection, String)> {
+    let mut cited = Vec::new();
+    for (i, entry) in links
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let slugs = entry
+            .get("evidence")
+            .and_then(|e| e.get("citations"))
+            .and_then(Json::as_array);
+        for (j, slug) in slugs.into_iter().flatten().enumerate() {
+            if let Some(slug) = slug.as_str() {
+                cited.push((
+                    format!("/{name}/{i}/evidence/citations/{j}"),
+                    Collection::Citations,
+                    slug.to_owned(),
+                ));
+            }
+        }
+    }
+    cited
+}
+
+/// The claims that cite a citation (whatever their status): it may not be deleted while
+/// they do.
+async fn citing_claims(txn: &DatabaseTransaction, id: Uuid) -> Result<Vec<FieldError>> {
+    let mut blockers = Vec::new();
+    for link in LINKS {
+        let Some(claim) = link.claim else { continue };
+        let (left, right) = (link.left_column, link.right_column);
+        let mut sql = SqlBuilder::new(txn.get_database_backend());
+        sql.push(&format!(
+            "SELECT a.slug AS left_slug, b.slug AS right_slug FROM {} e \
+             JOIN {} a ON a.id = e.{left} JOIN {} b ON b.id = e.{right} WHERE e.citation_id = ",
+            claim.citations,
+            link.left.table(),
+            link.right.table()
+        ))
+        .bind(id)
+        .push(" ORDER BY a.slug, b.slug LIMIT 10");
+        for row in txn.query_all_raw(sql.build()).await? {
+            let (a, b): (String, String) = (
+                row.try_get("", "left_slug")?,
+                row.try_get("", "right_slug")?,
+            );
+            blockers.push(FieldError::new(
+                "/evidence",
+                format!(
+                    "the claim {} {a:?} → {} {b:?} cites it as evidence; change that claim first",
+                    link.left.singular(),
+                    link.right.singular()
+                ),
+            ));
+        }
+    }
+    Ok(blockers)
+}
+
 /// What points at an item that is about to be deleted: links from published items
 /// (cleared when `cascade_links`), and references (an item naming it as a required
 /// reference always blocks; a published item naming it as an optional one blocks
@@ -100,7 +169,11 @@ pub async fn inbound_blockers(
     id: Uuid,
     cascade_links: bool,
 ) -> Result<Vec<FieldError>> {
-    let mut blockers = Vec::new();
+    let mut blockers = if collection == Collection::Citations {
+        citing_claims(txn, id).await?
+    } else {
+        Vec::new()
+    };
     for relation in relations(collection) {
         let mut referencing_field = "";
         let (sql_text, required) = match relation.kind {
