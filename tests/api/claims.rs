@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestApp, spawn_app};
+use crate::helpers::{Engine, TestApp, TestDb, demo_dir, spawn_app, stderr};
 use crate::requests::{Call, pointers};
 
 const PATH: &str = "/v1/techniques/deep-tissue-massage/conditions";
@@ -290,9 +290,71 @@ async fn cited_citations_cannot_be_deleted(engine: Engine) {
     }
 }
 
+/// The rows of an exported file that link `left` (a JSON key) to `slug`.
+fn exported_rows(dir: &std::path::Path, file: &str, key: &str, slug: &str) -> Vec<Value> {
+    std::fs::read_to_string(dir.join(file))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|row| row[key] == slug)
+        .collect()
+}
+
+async fn claims_import_and_export(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    assert!(
+        db.cli(&["import", demo_dir().to_str().unwrap()])
+            .status
+            .success()
+    );
+    let cited = [
+        "acp-low-back-pain-guideline-2017",
+        "back-massage-degenerative-disc-older-adults",
+    ];
+    let import = |n: usize, citations: &[&str]| {
+        let dir = db.dir().join(format!("claims-{n}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let row = json!({ "condition": "lower-back-pain", "technique": "swedish-massage",
+                          "note": "Gentle.", "evidence": { "certainty": "moderate", "level": 2,
+                          "citations": citations } });
+        std::fs::write(dir.join("condition_techniques.ndjson"), row.to_string()).unwrap();
+        let output = db.cli(&["import", dir.to_str().unwrap()]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stderr(&output)
+    };
+    let export = |n: usize| {
+        let dir = db.dir().join(format!("export-{n}"));
+        assert!(db.cli(&["export", dir.to_str().unwrap()]).status.success());
+        exported_rows(
+            &dir,
+            "condition_techniques.ndjson",
+            "technique",
+            "swedish-massage",
+        )
+    };
+    let report = import(1, &cited);
+    assert!(report.contains("1 changed"), "{report}");
+    let rows = export(1);
+    assert_eq!(
+        rows[0]["evidence"],
+        json!({ "certainty": "moderate", "level": 2, "direction": "benefit", "summary": null,
+                "citations": cited }),
+    );
+    // The same again changes nothing; another order of citations is a change.
+    let report = import(2, &cited);
+    assert!(report.contains(" 0 changed"), "{report}");
+    let report = import(3, &[cited[1], cited[0]]);
+    assert!(report.contains("1 changed"), "{report}");
+    assert_eq!(
+        export(3)[0]["evidence"]["citations"],
+        json!([cited[1], cited[0]])
+    );
+}
+
 engine_tests!(
     claims_round_trip,
     bad_evidence_is_named,
     unpublished_citations_stay_hidden,
-    cited_citations_cannot_be_deleted
+    cited_citations_cannot_be_deleted,
+    claims_import_and_export
 );

@@ -291,6 +291,7 @@ pub async fn row_counts(db: &DatabaseConnection) -> BTreeMap<String, i64> {
         .iter()
         .map(|c| c.table())
         .chain(LINKS.iter().map(|l| l.table))
+        .chain(LINKS.iter().filter_map(|l| l.claim).map(|c| c.citations))
         .chain(["api_keys"]);
     let mut counts = BTreeMap::new();
     for table in tables {

@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use salve::domain::evidence::Evidence;
 use salve::domain::model::{LINKS, file_links};
 use salve::domain::{Collection, FieldKind};
 use serde_json::{Map, Value};
@@ -56,6 +57,15 @@ fn normalized_inputs(dirs: &[&Path]) -> BTreeMap<String, Vec<String>> {
             let file = format!("{}.ndjson", link.table);
             for mut row in read_rows(&dir.join(&file)) {
                 row.entry("note").or_insert(Value::Null);
+                if link.claim.is_some() {
+                    // Exported in full: defaults written out.
+                    let evidence = row.remove("evidence").unwrap_or(Value::Null);
+                    let evidence = Evidence::parse("", &evidence).unwrap();
+                    row.insert(
+                        "evidence".into(),
+                        evidence.map_or(Value::Null, |e| e.to_json()),
+                    );
+                }
                 files
                     .entry(file.clone())
                     .or_default()
@@ -248,6 +258,30 @@ fn bad_imports() -> Vec<BadImport> {
                 "{\"slug\":\"a-new-article\",\"title\":\"New\",\"author\":\"maryann-depietro\",\"products\":[\"no-such-product\"]}",
             )],
             "articles.ndjson:1: field \"products\": unknown product \"no-such-product\"",
+        ),
+        (
+            "evidence citing an unknown citation",
+            vec![(
+                "technique_benefits.ndjson",
+                "{\"technique\":\"foam-rolling\",\"benefit\":\"released-knots\",\"evidence\":{\"certainty\":\"low\",\"citations\":[\"no-such-study\"]}}",
+            )],
+            "technique_benefits.ndjson:1: field \"evidence\": unknown citation \"no-such-study\"",
+        ),
+        (
+            "evidence of an unknown certainty",
+            vec![(
+                "condition_techniques.ndjson",
+                "{\"condition\":\"lower-back-pain\",\"technique\":\"foam-rolling\",\"evidence\":{\"certainty\":\"sure\"}}",
+            )],
+            "condition_techniques.ndjson:1: field \"evidence\": /certainty must be one of",
+        ),
+        (
+            "evidence on a link that makes no claim",
+            vec![(
+                "technique_products.ndjson",
+                "{\"technique\":\"foam-rolling\",\"product\":\"smooth-foam-roller\",\"evidence\":null}",
+            )],
+            "technique_products.ndjson:1: unknown field \"evidence\"",
         ),
         (
             "unknown author",

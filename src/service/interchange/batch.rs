@@ -376,6 +376,9 @@ impl Importer<'_> {
         if !self.errors.is_empty() {
             return Ok(0);
         }
+        if link.claim.is_some() {
+            return self.upsert_claims(link, file, rows, &left, &right).await;
+        }
         let links = rows
             .into_iter()
             .map(|r| (left[&r.left], right[&r.right], r.note, 0))

@@ -16,9 +16,9 @@ use uuid::Uuid;
 use crate::domain::model::file_links;
 use crate::domain::{Collection, LinkSpec};
 use crate::error::{AppError, Result};
-use crate::service::Visibility;
 use crate::service::item::ItemSelect;
 use crate::service::sql::SqlBuilder;
+use crate::service::{Visibility, claims};
 
 const EXPORT_BATCH: u64 = 1000;
 
@@ -170,8 +170,9 @@ async fn export_links(txn: &DatabaseTransaction, link: &LinkSpec, out: &mut Out)
     loop {
         let mut sql = SqlBuilder::new(backend);
         sql.push(&format!(
-            "SELECT a.slug AS left_slug, b.slug AS right_slug, l.note FROM {table} l \
+            "SELECT a.slug AS left_slug, b.slug AS right_slug, l.note, {evidence} FROM {table} l \
              JOIN {lt} a ON a.id = l.{lc} JOIN {rt} b ON b.id = l.{rc}",
+            evidence = claims::columns(Some(link), Visibility::All),
             table = link.table,
             lt = link.left.table(),
             lc = link.left_column,
@@ -196,6 +197,10 @@ async fn export_links(txn: &DatabaseTransaction, link: &LinkSpec, out: &mut Out)
                 row.try_get::<Option<String>>("", "note")?
                     .map_or(Json::Null, Json::String),
             );
+            if link.claim.is_some() {
+                let evidence = claims::stored(row)?;
+                object.insert("evidence", evidence.map_or(Json::Null, |e| e.to_json()));
+            }
             write_row(out, &object)?;
         }
         total += rows.len() as u64;

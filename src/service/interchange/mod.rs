@@ -4,6 +4,7 @@
 //! export → import → export is byte-identical.
 
 mod batch;
+mod claims;
 mod demo;
 mod export;
 mod import;

@@ -8,6 +8,7 @@ use sea_orm::Value;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
+use crate::domain::evidence::Evidence;
 use crate::domain::{Collection, Field, FieldKind, LinkSpec, Slug, Status, validate};
 
 /// A field value ready to bind, or a reference still to resolve.
@@ -38,6 +39,8 @@ pub struct LinkRow {
     pub left: String,
     pub right: String,
     pub note: Option<String>,
+    /// A claim's evidence (only claim links carry it).
+    pub evidence: Option<Evidence>,
 }
 
 /// An article's inline mention lists, one per inline link (in `Collection::inline_links`
@@ -216,8 +219,25 @@ fn parse_field(
 pub fn parse_link(link: &LinkSpec, line_no: usize, line: &str) -> Result<LinkRow, String> {
     let map = object(line)?;
     let (left_key, right_key) = (link.left_key(), link.right_key());
-    check_keys(&map, [left_key, right_key, "note"].into_iter())?;
+    let evidence_key = link.claim.map(|_| "evidence");
+    check_keys(
+        &map,
+        [left_key, right_key, "note"]
+            .into_iter()
+            .chain(evidence_key),
+    )?;
+    let evidence = match map.get("evidence") {
+        Some(value) => Evidence::parse("", value).map_err(|errors| {
+            let found: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{} {}", e.pointer, e.detail).trim().to_owned())
+                .collect();
+            format!("field \"evidence\": {}", found.join("; "))
+        })?,
+        None => None,
+    };
     Ok(LinkRow {
+        evidence,
         line: line_no,
         left: slug_at(&map, left_key)?,
         right: slug_at(&map, right_key)?,
