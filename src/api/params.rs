@@ -4,9 +4,11 @@
 
 use crate::domain::bad;
 use crate::domain::embed::{EmbedOptions, OEmbedRequest, Pixels, Theme};
+use crate::domain::evidence::Certainty;
 use crate::domain::filters::{FilterInput, FilterValue, filter_param};
 use crate::domain::listing::{
-    ItemParams, ListParams, SearchParams, SearchTerms, field_list, include_tree, sort_keys,
+    ItemParams, ListParams, SearchParams, SearchTerms, at_least, field_list, include_tree,
+    sort_keys,
 };
 use crate::domain::rich_text::TextFormat;
 use crate::domain::{Collection, PageSize};
@@ -42,18 +44,23 @@ fn include_paths(value: &str) -> Vec<Vec<&str>> {
 pub fn item_params(collection: Collection, pairs: &Pairs) -> Result<ItemParams> {
     unique_pairs(pairs)?;
     let mut params = ItemParams::default();
+    let mut min_certainty = None;
     for (key, value) in pairs {
         match key.as_str() {
             "include" => params.include = include_tree(collection, &include_paths(value))?,
             "fields" => params.fields = Some(field_list(collection, &list(value))?),
             "format" => params.format = TextFormat::parse(value)?,
+            "min_certainty" => min_certainty = Some(Certainty::parse_param(key, value)?),
             other => {
                 return Err(bad(
                     other,
-                    "unknown parameter (allowed: include, fields, format)",
+                    "unknown parameter (allowed: include, fields, format, min_certainty)",
                 ));
             }
         }
+    }
+    if let Some(min) = min_certainty {
+        at_least(min, &mut params.include, &mut []);
     }
     Ok(params)
 }
@@ -157,8 +164,10 @@ pub fn list_params(collection: Collection, pairs: &Pairs) -> Result<ListParams> 
     unique_pairs(pairs)?;
     let mut params = ListParams::new(collection);
     let explicit_sort = pairs.iter().any(|(key, _)| key == "sort");
+    let mut min_certainty = None;
     for (key, value) in pairs {
         match key.as_str() {
+            "min_certainty" => min_certainty = Some(Certainty::parse_param(key, value)?),
             "limit" => params.limit = PageSize::parse(value).map_err(|e| bad("limit", e))?,
             "cursor" => params.cursor = Some(value.clone()),
             "count" => {
@@ -196,6 +205,9 @@ pub fn list_params(collection: Collection, pairs: &Pairs) -> Result<ListParams> 
                 params.filters.extend(param.filters(value)?);
             }
         }
+    }
+    if let Some(min) = min_certainty {
+        at_least(min, &mut params.include, &mut params.filters);
     }
     Ok(params)
 }

@@ -42,6 +42,16 @@ impl Certainty {
         Self::ALL.into_iter().find(|c| c.as_str() == text)
     }
 
+    /// A query parameter's value (`min_certainty=moderate`); 400 naming it otherwise.
+    pub fn parse_param(parameter: &str, value: &str) -> crate::error::Result<Self> {
+        Self::parse(value).ok_or_else(|| {
+            super::bad(
+                parameter,
+                format!("{value:?} is not one of {}", Self::NAMES.join(", ")),
+            )
+        })
+    }
+
     /// The certainties at or above `self` (what `min_certainty=self` admits).
     pub fn at_least(self) -> impl Iterator<Item = Certainty> {
         Self::ALL.into_iter().filter(move |c| *c <= self)

@@ -2,6 +2,7 @@
 //! document both read the list), the value each takes, and the rules those values follow.
 
 use super::bad;
+use super::evidence::Certainty;
 use super::model::{Collection, FieldKind, STATUSES};
 use super::relations::{Relation, relations};
 use super::slug::Slug;
@@ -50,10 +51,12 @@ pub enum Filter {
         days: i64,
         strict: bool,
     },
-    /// Items related to the (visible) item with this slug.
+    /// Items related to the (visible) item with this slug; through a claim, only at or
+    /// above `min_certainty` when given.
     Related {
         relation: Relation,
         slug: String,
+        min_certainty: Option<Certainty>,
     },
 }
 
@@ -269,6 +272,7 @@ impl FilterParam {
                 vec![Filter::Related {
                     relation,
                     slug: slug.into_string(),
+                    min_certainty: None,
                 }]
             }
             (kind, _) => {

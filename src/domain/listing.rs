@@ -4,6 +4,7 @@
 //! that break one are 400 errors naming the parameter.
 
 use super::bad;
+use super::evidence::Certainty;
 use super::filters::Filter;
 use super::model::Collection;
 use super::paging::PageSize;
@@ -119,6 +120,34 @@ impl SearchTerms {
 pub struct IncludeNode {
     pub relation: Relation,
     pub children: Vec<IncludeNode>,
+    /// Through a claim: only links at or above this certainty.
+    pub min_certainty: Option<Certainty>,
+}
+
+/// Applies `min_certainty` to every claim of a request: its includes and its relation
+/// filters.
+pub fn at_least(
+    min: Certainty,
+    include: &mut [IncludeNode],
+    filters: &mut [crate::domain::filters::Filter],
+) {
+    for node in include.iter_mut() {
+        if node.relation.makes_claims() {
+            node.min_certainty = Some(min);
+        }
+        at_least(min, &mut node.children, &mut []);
+    }
+    for filter in filters {
+        if let crate::domain::filters::Filter::Related {
+            relation,
+            min_certainty,
+            ..
+        } = filter
+            && relation.makes_claims()
+        {
+            *min_certainty = Some(min);
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,6 +314,7 @@ pub fn include_tree(collection: Collection, paths: &[Vec<&str>]) -> Result<Vec<I
                     level.push(IncludeNode {
                         relation,
                         children: Vec::new(),
+                        min_certainty: None,
                     });
                     level.len() - 1
                 }

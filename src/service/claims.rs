@@ -40,6 +40,16 @@ pub fn columns(link: Option<&LinkSpec>, visibility: Visibility) -> String {
     )
 }
 
+/// `{alias}.certainty IN (…)`: the claim links at or above `min`. The names are the
+/// schema's own constants, never a client's text.
+pub fn certainty_filter(alias: &str, min: Certainty) -> String {
+    let admitted: Vec<String> = min
+        .at_least()
+        .map(|c| format!("'{}'", c.as_str()))
+        .collect();
+    format!("{alias}.certainty IN ({})", admitted.join(", "))
+}
+
 /// The evidence columns' names, for a statement that selects them again (`w.ev_…`).
 pub fn names(alias: &str) -> String {
     [

@@ -103,6 +103,7 @@ fn child_query<'a>(node: &IncludeNode, parents: &'a [Uuid], format: TextFormat) 
         parents,
         per_parent: None,
         fields: FieldSet::ALL.in_format(format),
+        min_certainty: node.min_certainty,
     }
 }
 

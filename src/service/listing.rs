@@ -11,7 +11,6 @@ use crate::domain::filters::Filter;
 use crate::domain::listing::{ListParams, SortKey, SortValue};
 use crate::domain::relations::RelationKind;
 use crate::error::{AppError, Result};
-use crate::service::Visibility;
 use crate::service::content::retain_fields;
 use crate::service::fulltext::SearchSql;
 use crate::service::include;
@@ -19,6 +18,7 @@ use crate::service::item::{ItemObject, ItemSelect, item_id};
 use crate::service::keyset::{self, KeyKind, OrderKey};
 use crate::service::sql::SqlBuilder;
 use crate::service::syndication;
+use crate::service::{Visibility, claims};
 
 /// One page of a list.
 #[derive(Debug, Clone)]
@@ -193,7 +193,7 @@ fn page_tags(collection: Collection, params: &ListParams, items: &[ItemObject]) 
     }
     tags.insert(crate::service::cache::list_tag(collection.as_str()));
     for filter in &params.filters {
-        if let Filter::Related { relation, slug } = filter {
+        if let Filter::Related { relation, slug, .. } = filter {
             tags.insert(crate::service::cache::item_tag(
                 relation.to.singular(),
                 slug,
@@ -302,7 +302,11 @@ fn push_conditions(
                 sql.push(&format!("t.{column} IS NOT NULL AND t.{column} {op} "))
                     .bind(at);
             }
-            Filter::Related { relation, slug } => {
+            Filter::Related {
+                relation,
+                slug,
+                min_certainty,
+            } => {
                 let other = relation.to.table();
                 let visible = visibility.status_filter("o");
                 match relation.kind {
@@ -311,9 +315,12 @@ fn push_conditions(
                         parent_column,
                         child_column,
                     } => {
+                        let claims = min_certainty
+                            .map(|min| format!("{} AND ", claims::certainty_filter("l", min)))
+                            .unwrap_or_default();
                         sql.push(&format!(
                             "t.id IN (SELECT l.{parent_column} FROM {} l JOIN {other} o \
-                             ON o.id = l.{child_column} WHERE {visible} AND o.slug = ",
+                             ON o.id = l.{child_column} WHERE {claims}{visible} AND o.slug = ",
                             link.table
                         ));
                     }

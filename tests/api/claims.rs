@@ -351,10 +351,89 @@ async fn claims_import_and_export(engine: Engine) {
     );
 }
 
+fn slugs(items: &Value) -> Vec<&str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            item["slug"]
+                .as_str()
+                .or(item["node"]["slug"].as_str())
+                .unwrap()
+        })
+        .collect()
+}
+
+async fn readers_ask_for_a_minimum_certainty(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let cited = ["acp-low-back-pain-guideline-2017"];
+    let (status, body) = put_links(
+        &app,
+        &keys["publish"],
+        PATH,
+        json!([{ "slug": "lower-back-pain", "evidence": graded("moderate", &cited) }]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // The demo grades Swedish massage for lower back pain low; four techniques have none.
+    let path = "/v1/conditions/lower-back-pain?include=techniques";
+    assert_eq!(slugs(&app.json(path).await["data"]["techniques"]).len(), 6);
+    let moderate = app.json(&format!("{path}&min_certainty=moderate")).await;
+    assert_eq!(
+        slugs(&moderate["data"]["techniques"]),
+        ["deep-tissue-massage"]
+    );
+    let low = app.json(&format!("{path}&min_certainty=low")).await;
+    assert_eq!(
+        slugs(&low["data"]["techniques"]),
+        ["deep-tissue-massage", "swedish-massage"]
+    );
+    let list = app
+        .json("/v1/techniques?condition=lower-back-pain&min_certainty=moderate")
+        .await;
+    assert_eq!(slugs(&list["data"]), ["deep-tissue-massage"]);
+    let response = app.get(&format!("{path}&min_certainty=sure")).await;
+    assert_eq!(response.status(), 400);
+    let problem: Value = response.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("min_certainty"),
+        "{problem}"
+    );
+
+    // GraphQL: on the root lookup (read with its item) and on a list (batched).
+    let query = "{ condition(slug: \"lower-back-pain\") { techniquesLinks(minCertainty: MODERATE) \
+        { evidence { certainty } node { slug } } techniques(minCertainty: LOW) { slug } } \
+        conditions(first: 5) { nodes { slug techniques(minCertainty: MODERATE) { slug } } } }";
+    let graphql = app.graphql(None, &json!({ "query": query })).await;
+    let condition = &graphql["data"]["condition"];
+    assert_eq!(
+        slugs(&condition["techniquesLinks"]),
+        ["deep-tissue-massage"],
+        "{graphql}"
+    );
+    assert_eq!(
+        slugs(&condition["techniques"]),
+        ["deep-tissue-massage", "swedish-massage"]
+    );
+    let listed = graphql["data"]["conditions"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "lower-back-pain")
+        .unwrap();
+    assert_eq!(slugs(&listed["techniques"]), ["deep-tissue-massage"]);
+}
+
 engine_tests!(
     claims_round_trip,
     bad_evidence_is_named,
     unpublished_citations_stay_hidden,
     cited_citations_cannot_be_deleted,
-    claims_import_and_export
+    claims_import_and_export,
+    readers_ask_for_a_minimum_certainty
 );

@@ -149,7 +149,9 @@ async fn endpoints_are_managed_over_graphql_and_listed_by_the_cli(engine: Engine
         let listed = app.graphql(Some(&admin), &list).await;
         assert!(listed["errors"].is_null(), "{listed}");
         let status = &listed["data"]["webhookDeliveries"]["data"][0]["status"];
-        if status == "succeeded" || started.elapsed() > WAIT {
+        // The two root fields read at different moments: the outcome may land between.
+        let stamped = !listed["data"]["webhookEndpoints"][0]["lastSuccessAt"].is_null();
+        if (status == "succeeded" && stamped) || started.elapsed() > WAIT {
             break listed;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -13,9 +13,10 @@ use super::errors::{gql_error, page_size};
 use super::loader::{JsonLdKey, RelationKey, RenditionKey};
 use super::values::{
     Item, camel, enum_type_name, enum_value, field_value, is_camel_of, relation_field_name,
-    type_name,
+    stored_value, type_name,
 };
 use crate::domain::docs::{collection_description, field_description, relation_description};
+use crate::domain::evidence::Certainty;
 use crate::domain::model::{COMMON_FIELDS, STATUSES};
 use crate::domain::relations::{Relation, RelationKind, relations};
 use crate::domain::rich_text::TextFormat;
@@ -265,6 +266,12 @@ fn relation_field(relation: Relation, edges: bool, catalog: &mut Catalog) -> Fie
     } else {
         field.description(relation_description(&relation))
     };
+    if relation.makes_claims() {
+        field = field.argument(
+            InputValue::new("minCertainty", TypeRef::named("Certainty"))
+                .description("Only the claims whose evidence is at least this certain."),
+        );
+    }
     if !to_one {
         field = field.argument(
             InputValue::new("first", TypeRef::named(TypeRef::INT))
@@ -290,12 +297,20 @@ async fn resolve_relation<'a>(
     let Some(parent) = item.id() else {
         return Ok(None);
     };
+    let min_certainty = match ctx.args.get("minCertainty") {
+        Some(value) if !value.is_null() => {
+            let name = value.enum_name()?;
+            Some(Certainty::parse(&stored_value(name)).ok_or("unknown certainty")?)
+        }
+        _ => None,
+    };
     let key = RelationKey {
         from: relation.from,
         relation: relation.name,
         first,
         parent,
         fields: selected_fields(ctx.field(), relation.to, edges),
+        min_certainty,
     };
     let children = match data.prefetched.get(&key) {
         Some(children) => children,

@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::domain::Collection;
+use crate::domain::evidence::Certainty;
 use crate::domain::relations::relation;
 use crate::domain::rich_text::TextFormat;
 use crate::domain::syndication::Syndication;
@@ -27,6 +28,8 @@ pub struct RelationKey {
     pub parent: Uuid,
     /// The child fields the query shows (the statement reads only those).
     pub fields: FieldSet,
+    /// Through a claim: only links at or above this certainty (`minCertainty`).
+    pub min_certainty: Option<Certainty>,
 }
 
 pub type Children = Arc<Vec<Arc<ItemObject>>>;
@@ -69,21 +72,27 @@ impl Loader<RelationKey> for RelationLoader {
         &self,
         keys: &[RelationKey],
     ) -> Result<HashMap<RelationKey, Children>, Self::Error> {
-        let mut groups: HashMap<(Collection, &'static str, u32, FieldSet), Vec<Uuid>> =
-            HashMap::new();
+        type Group = (Collection, &'static str, u32, FieldSet, Option<Certainty>);
+        let mut groups: HashMap<Group, Vec<Uuid>> = HashMap::new();
         for key in keys {
             groups
-                .entry((key.from, key.relation, key.first, key.fields))
+                .entry((
+                    key.from,
+                    key.relation,
+                    key.first,
+                    key.fields,
+                    key.min_certainty,
+                ))
                 .or_default()
                 .push(key.parent);
         }
         // In a stable order: the statement's text is its prepared-statement cache key.
         let mut groups: Vec<_> = groups.into_iter().collect();
-        groups.sort_unstable_by_key(|((from, name, first, fields), _)| {
-            (from.as_str(), *name, *first, *fields)
+        groups.sort_unstable_by_key(|((from, name, first, fields, min), _)| {
+            (from.as_str(), *name, *first, *fields, *min)
         });
         let mut queries = Vec::with_capacity(groups.len());
-        for ((from, name, first, fields), parents) in &mut groups {
+        for ((from, name, first, fields, min_certainty), parents) in &mut groups {
             let relation = relation(*from, name).ok_or_else(|| {
                 Arc::new(AppError::internal_msg(format!("no relation {from}.{name}")))
             })?;
@@ -94,6 +103,7 @@ impl Loader<RelationKey> for RelationLoader {
                 parents,
                 per_parent: Some(*first),
                 fields: *fields,
+                min_certainty: *min_certainty,
             });
         }
         // Every relation of the step in one statement.
@@ -101,7 +111,9 @@ impl Loader<RelationKey> for RelationLoader {
             .await
             .map_err(Arc::new)?;
         let mut out = HashMap::with_capacity(keys.len());
-        for (((from, name, first, fields), parents), mut found) in groups.iter().zip(found) {
+        for (((from, name, first, fields, min_certainty), parents), mut found) in
+            groups.iter().zip(found)
+        {
             for &parent in parents {
                 let children = found.remove(&parent).unwrap_or_default();
                 out.insert(
@@ -111,6 +123,7 @@ impl Loader<RelationKey> for RelationLoader {
                         first: *first,
                         parent,
                         fields: *fields,
+                        min_certainty: *min_certainty,
                     },
                     Arc::new(children.into_iter().map(Arc::new).collect()),
                 );

@@ -14,9 +14,10 @@ use super::RequestData;
 use super::errors::first;
 use super::items::selected_fields;
 use super::loader::{Children, RelationKey};
-use super::values::relation_field_name;
+use super::values::{relation_field_name, stored_value};
 use crate::domain::Collection;
 use crate::domain::PageSize;
+use crate::domain::evidence::Certainty;
 use crate::domain::relations::{Relation, RelationKind, relations};
 use crate::error::Result;
 use crate::service::include::{ChildQuery, RootLookup, item_with_children};
@@ -69,11 +70,12 @@ pub async fn item_with_relations(
     };
     let queries: Vec<ChildQuery> = wanted
         .iter()
-        .map(|&(relation, first, fields)| ChildQuery {
+        .map(|&(relation, first, fields, min_certainty)| ChildQuery {
             relation,
             parents: &[],
             per_parent: Some(first),
             fields,
+            min_certainty,
         })
         .collect();
     let found = item_with_children(
@@ -92,7 +94,9 @@ pub async fn item_with_relations(
         return Some(Ok(None));
     };
     if let Some(parent) = item_id(&item) {
-        for ((relation, first, fields), mut children) in wanted.into_iter().zip(found) {
+        for ((relation, first, fields, min_certainty), mut children) in
+            wanted.into_iter().zip(found)
+        {
             let children = children.remove(&parent).unwrap_or_default();
             let key = RelationKey {
                 from: collection,
@@ -100,6 +104,7 @@ pub async fn item_with_relations(
                 first,
                 parent,
                 fields,
+                min_certainty,
             };
             data.prefetched
                 .insert(key, Arc::new(children.into_iter().map(Arc::new).collect()));
@@ -108,14 +113,13 @@ pub async fn item_with_relations(
     Some(Ok(Some(item)))
 }
 
-/// (relation, first, child fields) of each distinct relation field `field` selects on
-/// an item of `collection`. A field whose `first` is invalid is left to its resolver,
-/// which reports the error.
-fn selected_relations(
-    field: SelectionField<'_>,
-    collection: Collection,
-) -> Vec<(Relation, u32, FieldSet)> {
-    let mut wanted: Vec<(Relation, u32, FieldSet)> = Vec::new();
+/// A relation field to read: relation, first, child fields, minimum certainty.
+type Wanted = (Relation, u32, FieldSet, Option<Certainty>);
+
+/// Each distinct relation field `field` selects on an item of `collection`. A field whose
+/// `first` or `minCertainty` is invalid is left to its resolver, which reports the error.
+fn selected_relations(field: SelectionField<'_>, collection: Collection) -> Vec<Wanted> {
+    let mut wanted: Vec<Wanted> = Vec::new();
     for child in field.selection_set() {
         let Some((relation, edges)) = relation_named(collection, child.name()) else {
             continue;
@@ -125,15 +129,16 @@ fn selected_relations(
         } else {
             first_argument(child)
         };
-        let Some(first) = first else {
+        let (Some(first), Some(min)) = (first, min_certainty_argument(child)) else {
             continue;
         };
         let fields = selected_fields(child, relation.to, edges);
+        let key = (relation, first, fields, min);
         let seen = wanted
             .iter()
-            .any(|(r, f, s)| r.name == relation.name && *f == first && *s == fields);
+            .any(|(r, f, s, m)| r.name == relation.name && (*f, *s, *m) == (first, fields, min));
         if !seen {
-            wanted.push((relation, first, fields));
+            wanted.push(key);
         }
     }
     wanted
@@ -150,6 +155,19 @@ fn relation_named(collection: Collection, name: &str) -> Option<(Relation, bool)
             && name == relation_field_name(relation, true);
         links.then_some((relation, true))
     })
+}
+
+/// The field's `minCertainty` (`Some(None)` when absent); `None` when not a certainty.
+fn min_certainty_argument(field: SelectionField<'_>) -> Option<Option<Certainty>> {
+    let arguments = field.arguments().ok()?;
+    match arguments
+        .iter()
+        .find(|(name, _)| name.as_str() == "minCertainty")
+    {
+        None | Some((_, Value::Null)) => Some(None),
+        Some((_, Value::Enum(name))) => Certainty::parse(&stored_value(name)).map(Some),
+        Some(_) => None,
+    }
 }
 
 /// The field's `first`, or the default; `None` when it is not a valid page size.

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::schemas::{demo_example, schema_name, schema_ref};
+use crate::domain::evidence::Certainty;
 use crate::domain::filters::{FilterKind, filter_params};
 use crate::domain::listing::{MAX_INCLUDE_DEPTH, sort_fields};
 use crate::domain::relations::relations;
@@ -107,6 +108,17 @@ fn fields_param(collection: Collection) -> Value {
     )
 }
 
+fn min_certainty_param() -> Value {
+    query(
+        "min_certainty",
+        "Only the claims (a technique helps with a condition, a technique brings a benefit) \
+         whose evidence is at least this certain: in the relations `include` embeds and in \
+         relation filters through a claim (`/v1/techniques?benefit=…&min_certainty=moderate`)."
+            .into(),
+        json!({ "type": "string", "enum": Certainty::NAMES }),
+    )
+}
+
 fn format_param() -> Value {
     query(
         "format",
@@ -165,6 +177,7 @@ fn list_parameters(collection: Collection) -> Vec<Value> {
         include_param(collection),
         fields_param(collection),
         format_param(),
+        min_certainty_param(),
     ];
     if migration::SEARCHABLE
         .iter()
@@ -267,6 +280,7 @@ pub fn paths() -> Value {
                     include_param(collection),
                     fields_param(collection),
                     format_param(),
+                    min_certainty_param(),
                 ],
                 read_responses(&format!("{name}Document"), true),
             ),
@@ -287,6 +301,7 @@ pub fn paths() -> Value {
                 include_param(Collection::Products),
                 fields_param(Collection::Products),
                 format_param(),
+                min_certainty_param(),
             ],
             read_responses("ProductDocument", true),
         ),
@@ -305,6 +320,7 @@ pub fn paths() -> Value {
             include_param(Collection::Products),
             fields_param(Collection::Products),
             format_param(),
+            min_certainty_param(),
         ],
         read_responses("ProductDocument", true),
     );

@@ -16,6 +16,7 @@ use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 use crate::domain::Collection;
+use crate::domain::evidence::Certainty;
 use crate::domain::relations::{Relation, RelationKind};
 use crate::error::Result;
 use crate::service::item::{FieldSet, ItemObject, ItemSelect};
@@ -34,6 +35,8 @@ pub struct ChildQuery<'a> {
     pub per_parent: Option<u32>,
     /// The child fields to read.
     pub fields: FieldSet,
+    /// Through a claim: only links at or above this certainty.
+    pub min_certainty: Option<Certainty>,
 }
 
 /// An item found by a unique column, read by the same statement as its children (the

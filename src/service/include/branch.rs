@@ -134,6 +134,9 @@ impl BranchSql<'_> {
             }
         }
         sql.push(&format!(" AND {}", self.visibility.status_filter("t")));
+        if let (RelationKind::Link { .. }, Some(min)) = (relation.kind, self.query.min_certainty) {
+            sql.push(&format!(" AND {}", claims::certainty_filter("l", min)));
+        }
         if let Some(limit) = cap {
             sql.push(&format!(") w WHERE w.rn <= {limit}"));
         }
