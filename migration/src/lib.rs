@@ -25,6 +25,7 @@ mod m20261206_000016_key_lifecycle;
 mod m20261206_000017_webhooks;
 mod m20261207_000018_delivery_rows;
 mod m20261207_000019_claims;
+mod m20261207_000020_citation_fields;
 pub mod schema;
 
 /// Link tables: (table, left column, left table, right column, right table).
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_webhooks::Migration),
             Box::new(m20261207_000018_delivery_rows::Migration),
             Box::new(m20261207_000019_claims::Migration),
+            Box::new(m20261207_000020_citation_fields::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ const TEXT_FILTERS: &[(Collection, &str)] = &[
     (Collection::Citations, "journal"),
     (Collection::Citations, "doi"),
     (Collection::Citations, "pmid"),
+    (Collection::Citations, "pmcid"),
     (Collection::Authors, "credentials"),
 ];
 
@@ -238,10 +239,19 @@ impl FilterParam {
                 }
                 vec![Filter::AnyOf { column, values }]
             }
-            (&FilterKind::Text { column }, List(values)) => vec![Filter::AnyOf {
-                column,
-                values: filter_values(key, &values)?,
-            }],
+            (&FilterKind::Text { column }, List(values)) => {
+                let mut values = filter_values(key, &values)?;
+                // Stored in normal form: so is what a filter asks for.
+                let normal: Option<fn(&str) -> String> = match column {
+                    "doi" => Some(super::citation::normalize_doi),
+                    "pmcid" => Some(super::citation::normalize_pmcid),
+                    _ => None,
+                };
+                if let Some(normal) = normal {
+                    values.iter_mut().for_each(|v| *v = normal(v));
+                }
+                vec![Filter::AnyOf { column, values }]
+            }
             (&FilterKind::Exactly { column }, Integer(value)) => vec![
                 Filter::AtLeast { column, value },
                 Filter::AtMost { column, value },

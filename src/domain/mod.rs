@@ -1,5 +1,6 @@
 //! Validated domain types and the content model, independent of transport and storage.
 
+pub mod citation;
 pub mod cursor;
 pub mod docs;
 pub mod embed;

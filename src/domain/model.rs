@@ -131,9 +131,16 @@ const CITATION_FIELDS: &[Field] = &[
     field("title", FieldKind::Text, true),
     text("journal"),
     field("year", Integer, false),
+    text("issued"),
+    text("volume"),
+    text("issue"),
+    text("pages"),
+    text("publisher"),
     text("doi"),
     text("pmid"),
+    text("pmcid"),
     text("url"),
+    text("accessed"),
     field("authors", StringList, false),
     field("sample_size", Integer, false),
     text("summary"),
@@ -205,6 +212,24 @@ pub struct UniqueField {
     /// The key of a valid value (`None` for an invalid one, which validation reports).
     pub key: fn(&str) -> Option<String>,
 }
+
+const CITATION_UNIQUE: &[UniqueField] = &[
+    UniqueField {
+        field: "doi",
+        column: "doi",
+        key: |doi| Some(super::citation::normalize_doi(doi)),
+    },
+    UniqueField {
+        field: "pmid",
+        column: "pmid",
+        key: |pmid| Some(pmid.to_owned()),
+    },
+    UniqueField {
+        field: "pmcid",
+        column: "pmcid",
+        key: |pmcid| Some(super::citation::normalize_pmcid(pmcid)),
+    },
+];
 
 const PRODUCT_UNIQUE: &[UniqueField] = &[
     UniqueField {
@@ -301,6 +326,7 @@ impl Collection {
     pub fn unique_fields(self) -> &'static [UniqueField] {
         match self {
             Collection::Products => PRODUCT_UNIQUE,
+            Collection::Citations => CITATION_UNIQUE,
             _ => &[],
         }
     }

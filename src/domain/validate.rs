@@ -28,6 +28,8 @@ static DOI: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^10\.\d{4,9}/\S{1,200}$").expect("a valid pattern"));
 static PMID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[1-9][0-9]{0,8}$").expect("a valid pattern"));
+static PMCID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^PMC[1-9][0-9]{0,9}$").expect("a valid pattern"));
 static ICD10: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$").expect("a valid pattern")
 });
@@ -118,6 +120,9 @@ pub fn check_text(field: &str, text: &str) -> Result<(), String> {
         "pmid" => PMID.is_match(text),
         "currency" => text.len() == 3 && CURRENCIES.split_whitespace().any(|c| c == text),
         "gtin" => return super::gtin::Gtin::parse(text).map(|_| ()),
+        "issued" => return super::citation::PartialDate::parse(text).map(|_| ()),
+        "accessed" => return super::citation::check_full_date(text),
+        "pmcid" => PMCID.is_match(text),
         "icd10" => ICD10.is_match(text),
         _ => true,
     };
@@ -127,6 +132,7 @@ pub fn check_text(field: &str, text: &str) -> Result<(), String> {
         Err(match field {
             "doi" => format!("{text:?} is not a DOI (10.NNNN/suffix)"),
             "pmid" => format!("{text:?} is not a PubMed id (digits)"),
+            "pmcid" => format!("{text:?} is not a PubMed Central id (PMC and digits)"),
             "currency" => format!("{text:?} is not an ISO 4217 currency code"),
             "icd10" => format!("{text:?} is not an ICD-10 code (e.g. M54.5)"),
             _ => format!("{text:?} is not valid"),

@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use salve::domain::citation;
 use salve::domain::evidence::Evidence;
 use salve::domain::model::{LINKS, file_links};
 use salve::domain::{Collection, FieldKind};
@@ -23,6 +24,10 @@ fn read_rows(path: &Path) -> Vec<Map<String, Value>> {
 /// An input row as export writes it: absent optional fields null (lists empty), absent
 /// status published.
 fn normalize_item(collection: Collection, mut row: Map<String, Value>) -> Map<String, Value> {
+    if collection == Collection::Citations {
+        // Identifiers in normal form, the issue date from the year.
+        assert!(citation::normalize(&mut row).is_empty());
+    }
     row.entry("status").or_insert_with(|| "published".into());
     row.entry("published_at").or_insert(Value::Null);
     for field in collection.fields() {

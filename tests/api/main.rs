@@ -7,6 +7,7 @@ mod helpers;
 mod pg_server;
 
 mod cache;
+mod citations;
 mod claims;
 mod contract;
 mod editing;

@@ -107,6 +107,9 @@ pub fn validate_patch(collection: Collection, patch: &mut Document) -> Vec<Field
 /// otherwise only the keys present are checked.
 fn check(collection: Collection, document: &mut Document, whole: bool) -> Vec<FieldError> {
     let mut errors = Vec::new();
+    if whole && collection == Collection::Citations {
+        errors.extend(crate::domain::citation::normalize(document));
+    }
     match document.get("slug") {
         Some(Json::String(s)) => {
             if let Err(e) = Slug::parse_for(collection, s) {

@@ -380,7 +380,7 @@ async fn check_unique(
         };
         let mut sql = SqlBuilder::new(txn.get_database_backend());
         sql.push(&format!(
-            "SELECT id FROM {} WHERE {} = ",
+            "SELECT slug FROM {} WHERE {} = ",
             collection.table(),
             unique.column
         ))
@@ -388,7 +388,8 @@ async fn check_unique(
         if let Some(id) = self_id {
             sql.push(" AND id <> ").bind(id);
         }
-        if txn.query_one_raw(sql.build()).await?.is_some() {
+        if let Some(row) = txn.query_one_raw(sql.build()).await? {
+            let other: String = row.try_get("", "slug")?;
             let same = if key == value {
                 String::new()
             } else {
@@ -397,7 +398,7 @@ async fn check_unique(
             errors.push(FieldError {
                 pointer: format!("/{}", unique.field),
                 detail: format!(
-                    "{value:?}{same} is already used by another {}",
+                    "{value:?}{same} is already used by {} {other:?}",
                     collection.singular()
                 ),
             });

@@ -96,7 +96,16 @@ fn timestamp(key: &str, text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 pub fn parse_item(collection: Collection, line_no: usize, line: &str) -> Result<ItemRow, String> {
-    let map = object(line)?;
+    let mut map = object(line)?;
+    if collection == Collection::Citations
+        && let Some(error) = crate::domain::citation::normalize(&mut map).first()
+    {
+        return Err(format!(
+            "field {:?} {}",
+            error.pointer.trim_start_matches('/'),
+            error.detail
+        ));
+    }
     let common = ["id", "slug", "status", "published_at"];
     check_keys(
         &map,
