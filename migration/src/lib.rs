@@ -26,6 +26,8 @@ mod m20261206_000017_webhooks;
 mod m20261207_000018_delivery_rows;
 mod m20261207_000019_claims;
 mod m20261207_000020_citation_fields;
+mod m20261207_000021_author_names;
+pub mod names;
 pub mod schema;
 
 /// Link tables: (table, left column, left table, right column, right table).
@@ -65,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_delivery_rows::Migration),
             Box::new(m20261207_000019_claims::Migration),
             Box::new(m20261207_000020_citation_fields::Migration),
+            Box::new(m20261207_000021_author_names::Migration),
         ]
     }
 }

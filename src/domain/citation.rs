@@ -112,6 +112,13 @@ pub fn normalize(document: &mut Map<String, Json>) -> Vec<FieldError> {
             *text = normal(text);
         }
     }
+    if let Some(Json::Array(names)) = document.get_mut("authors") {
+        for name in names.iter_mut() {
+            if let Ok(parsed) = super::names::parse(name) {
+                *name = parsed.to_json();
+            }
+        }
+    }
     let issued = match document.get("issued") {
         Some(Json::String(text)) => PartialDate::parse(text).ok(),
         _ => None,

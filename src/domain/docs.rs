@@ -90,10 +90,24 @@ pub fn field_description(collection: Collection, field: &str) -> String {
         (_, "mechanism") => "How the benefit comes about, in Markdown.",
         (Collection::Citations, "kind") => "Kind of evidence.",
         (_, "journal") => "Journal or publishing body.",
-        (_, "year") => "Year of publication.",
-        (_, "doi") => "Digital Object Identifier, e.g. 10.1000/xyz123.",
-        (_, "pmid") => "PubMed identifier.",
-        (Collection::Citations, "authors") => "Author names as cited.",
+        (_, "year") => "Year of publication (follows `issued`).",
+        (_, "issued") => "Date of publication: YYYY, YYYY-MM or YYYY-MM-DD.",
+        (_, "volume") => "Volume of the journal.",
+        (_, "issue") => "Issue of the journal.",
+        (_, "pages") => "Pages, e.g. 514-530 (or an article number).",
+        (Collection::Citations, "publisher") => {
+            "Publisher or issuing body (of a guideline or report)."
+        }
+        (_, "accessed") => "Date the online source was consulted: YYYY-MM-DD.",
+        (_, "doi") => {
+            "Digital Object Identifier, e.g. 10.1000/xyz123: stored without a resolver \
+             prefix, in lower case; unique."
+        }
+        (_, "pmid") => "PubMed identifier; unique.",
+        (_, "pmcid") => "PubMed Central identifier, e.g. PMC5467890; unique.",
+        (Collection::Citations, "authors") => {
+            "Authors in order: people as `{family, given}`, bodies as `{literal}`."
+        }
         (_, "sample_size") => "Number of participants, for studies.",
         (_, "sku") => "Stock keeping unit, unique across products.",
         (_, "gtin") => {

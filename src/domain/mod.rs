@@ -10,6 +10,7 @@ pub mod gtin;
 pub mod key_lifetime;
 pub mod listing;
 pub mod model;
+pub mod names;
 pub mod paging;
 pub mod rate_limit;
 pub mod relations;

@@ -28,6 +28,11 @@ pub enum FieldKind {
     /// Text restricted to the listed values.
     Enum(&'static [&'static str]),
     StringList,
+    /// People or bodies: `[{family, given} | {literal}]`, stored as JSON with each name
+    /// on one line (family first) in the column `text`, which full-text search reads.
+    Names {
+        text: &'static str,
+    },
     /// Condition statistics: `[{label, value, unit, year, citation}]`.
     Statistics,
     /// A reference by slug to an item of another collection (stored as its id).
@@ -141,7 +146,13 @@ const CITATION_FIELDS: &[Field] = &[
     text("pmcid"),
     text("url"),
     text("accessed"),
-    field("authors", StringList, false),
+    Field {
+        name: "authors",
+        column: "author_names",
+        kind: FieldKind::Names { text: "authors" },
+        required: false,
+        inverse: "",
+    },
     field("sample_size", Integer, false),
     text("summary"),
 ];

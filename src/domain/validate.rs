@@ -216,6 +216,23 @@ pub fn check_value(field: &Field, value: &Json) -> Vec<Violation> {
             out
         }
         (FieldKind::StringList, _) => at(String::new(), "must be a list of strings".into()),
+        (FieldKind::Names { .. }, Json::Array(items)) if items.len() > MAX_LIST_ITEMS => at(
+            String::new(),
+            format!("has more than {MAX_LIST_ITEMS} entries"),
+        ),
+        (FieldKind::Names { .. }, Json::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, name)| {
+                super::names::parse(name)
+                    .err()
+                    .map(|e| (format!("/{i}"), e))
+            })
+            .collect(),
+        (FieldKind::Names { .. }, _) => at(
+            String::new(),
+            "must be a list of names: strings, {family, given} or {literal}".into(),
+        ),
         (FieldKind::Statistics, Json::Array(items)) => check_statistics(items),
         (FieldKind::Statistics, _) => at(String::new(), "must be a list of statistics".into()),
         (FieldKind::Reference(target), Json::String(s)) => match Slug::parse(s) {

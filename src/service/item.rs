@@ -276,7 +276,7 @@ impl ItemSelect {
                 | FieldKind::Enum(_)
                 | FieldKind::Reference(_) => "text",
                 FieldKind::Integer => "bigint",
-                FieldKind::StringList | FieldKind::Statistics => "jsonb",
+                FieldKind::StringList | FieldKind::Statistics | FieldKind::Names { .. } => "jsonb",
                 FieldKind::Timestamp => "timestamptz",
             }))
     }
@@ -330,7 +330,7 @@ impl ItemSelect {
                     column::<String>(row, at)?.map_or(Json::Null, Json::String)
                 }
                 FieldKind::Integer => column::<i64>(row, at)?.map_or(Json::Null, Json::from),
-                FieldKind::StringList | FieldKind::Statistics => row
+                FieldKind::StringList | FieldKind::Statistics | FieldKind::Names { .. } => row
                     .try_get_by_index::<Option<Json>>(at)?
                     .unwrap_or(Json::Array(vec![])),
                 FieldKind::Timestamp => timestamp(row.try_get_by_index(at)?),

@@ -147,7 +147,66 @@ async fn imports_normalize_and_refuse_duplicates(engine: Engine) {
     assert_eq!(row["issued"], "2020", "{row}");
 }
 
+async fn authors_are_structured(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let publish = &keys["publish"];
+    let (status, body) = create(
+        &app,
+        publish,
+        json!({ "slug": "named-trial", "kind": "study", "title": "Named trial",
+                "authors": ["Zielinska JA", "Qaseem, Amir", "Hanna van Kowalski",
+                            { "family": "Okafor", "given": "Chidi" },
+                            { "literal": "Massage Outcomes Working Group" }] }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["data"]["authors"],
+        json!([
+            { "family": "Zielinska", "given": "JA" },
+            { "family": "Qaseem", "given": "Amir" },
+            { "family": "van Kowalski", "given": "Hanna" },
+            { "family": "Okafor", "given": "Chidi" },
+            { "literal": "Massage Outcomes Working Group" },
+        ])
+    );
+    for (authors, pointer) in [
+        (json!([{ "given": "Amir" }]), "/authors/0"),
+        (json!([{ "family": "A", "literal": "B" }]), "/authors/0"),
+        (json!([""]), "/authors/0"),
+        (json!("Qaseem A"), "/authors"),
+    ] {
+        let (status, problem) = create(
+            &app,
+            publish,
+            json!({ "slug": "bad-names", "kind": "study", "title": "Bad", "authors": authors }),
+        )
+        .await;
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(pointers(&problem), [pointer], "{problem}");
+    }
+    // GraphQL writes and reads the parts; search still finds authors by name.
+    let mutation = json!({ "query": "mutation { createCitation(input: { slug: \"gql-named\", \
+        kind: STUDY, title: \"GraphQL named\", authors: [{ family: \"Mbeki\", given: \"T\" }] }) \
+        { authors { family given literal } } }" });
+    let created = app.graphql(Some(publish), &mutation).await;
+    assert_eq!(
+        created["data"]["createCitation"]["authors"],
+        json!([{ "family": "Mbeki", "given": "T", "literal": null }]),
+        "{created}"
+    );
+    let found: Value = app
+        .get_with_key("/v1/citations?q=Zielinska", publish)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["data"][0]["slug"], "named-trial", "{found}");
+}
+
 engine_tests!(
     identifiers_are_normal_and_unique,
-    imports_normalize_and_refuse_duplicates
+    imports_normalize_and_refuse_duplicates,
+    authors_are_structured
 );

@@ -485,7 +485,8 @@ async fn allow_list_mode_runs_only_persisted_documents(engine: Engine) {
 /// the stored value, the same as REST's full include.
 async fn relation_fields_carry_every_selected_field(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
-    let fields = "title journal year doi pmid url authors sampleSize summary";
+    let fields =
+        "title journal year doi pmid url authors { family given literal } sampleSize summary";
     let body = app
         .query(
             None,
@@ -513,7 +514,10 @@ async fn relation_fields_carry_every_selected_field(engine: Engine) {
         .map(|c| {
             json!({ "title": c["title"], "journal": c["journal"], "year": c["year"],
                     "doi": c["doi"], "pmid": c["pmid"], "url": c["url"],
-                    "authors": c["authors"], "sampleSize": c["sample_size"],
+                    "authors": c["authors"].as_array().unwrap().iter().map(|a| {
+                        json!({ "family": a["family"], "given": a["given"], "literal": a["literal"] })
+                    }).collect::<Vec<_>>(),
+                    "sampleSize": c["sample_size"],
                     "summary": c["summary"] })
         })
         .collect();

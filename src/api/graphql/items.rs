@@ -35,6 +35,7 @@ fn field_type(collection: Collection, name: &str, kind: FieldKind, required: boo
         FieldKind::Timestamp => "DateTime".to_owned(),
         FieldKind::StringList => return TypeRef::named_nn_list_nn(TypeRef::STRING),
         FieldKind::Statistics => return TypeRef::named_nn_list_nn("Statistic"),
+        FieldKind::Names { .. } => return TypeRef::named_nn_list_nn("PersonName"),
     };
     if name == "id" {
         return TypeRef::named_nn(TypeRef::ID);

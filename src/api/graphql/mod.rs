@@ -103,6 +103,7 @@ impl GraphqlApi {
             .register(mutation::mutation(&mut catalog))
             .register(types::node_interface())
             .register(types::statistic())
+            .register(types::person_name())
             .register(types::page_info())
             .register(syndication::input())
             .register(evidence::input())

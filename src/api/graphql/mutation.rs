@@ -102,6 +102,7 @@ fn input_type(field_kind: FieldKind, collection: Collection, name: &str) -> Type
         FieldKind::Enum(_) => TypeRef::named(enum_type_name(collection, name)),
         FieldKind::StringList => TypeRef::named_nn_list(TypeRef::STRING),
         FieldKind::Statistics => TypeRef::named_nn_list("StatisticInput"),
+        FieldKind::Names { .. } => TypeRef::named_nn_list("PersonNameInput"),
     }
 }
 
@@ -167,6 +168,11 @@ pub fn shared_inputs() -> Vec<InputObject> {
                  benefit): the evidence behind it.",
                 ),
             ),
+        InputObject::new("PersonNameInput")
+            .description("A person (family, and given when known) or a body (literal alone).")
+            .field(InputValue::new("family", TypeRef::named(TypeRef::STRING)))
+            .field(InputValue::new("given", TypeRef::named(TypeRef::STRING)))
+            .field(InputValue::new("literal", TypeRef::named(TypeRef::STRING))),
         InputObject::new("StatisticInput")
             .description("A figure about a condition, backed by a citation.")
             .field(InputValue::new("label", TypeRef::named_nn(TypeRef::STRING)))

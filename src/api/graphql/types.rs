@@ -64,6 +64,27 @@ fn value_field(name: &'static str, ty: TypeRef, description: &'static str) -> Fi
     .description(description)
 }
 
+/// `{family, given, literal}`: a citation's author.
+pub fn person_name() -> Object {
+    Object::new("PersonName")
+        .description("A person (family, and given when known) or a body (literal alone).")
+        .field(value_field(
+            "family",
+            TypeRef::named(TypeRef::STRING),
+            "Family name.",
+        ))
+        .field(value_field(
+            "given",
+            TypeRef::named(TypeRef::STRING),
+            "Given names or initials.",
+        ))
+        .field(value_field(
+            "literal",
+            TypeRef::named(TypeRef::STRING),
+            "A body's name (a working group, an organisation), whole.",
+        ))
+}
+
 /// `{label, value, unit, year, citation}` of a condition.
 pub fn statistic() -> Object {
     let field = value_field;

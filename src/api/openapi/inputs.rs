@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::schemas::{schema_name, schema_ref};
-use crate::domain::validate::{MAX_LIST_ITEMS, max_length};
+use crate::domain::validate::{MAX_LIST_ITEMS, MAX_SHORT_TEXT, max_length};
 use crate::domain::{Collection, FieldKind};
 use crate::service::editing::document::{MAX_LINKS, MAX_NOTE, link_relations, review_fields};
 
@@ -25,6 +25,23 @@ fn input_field(name: &str, kind: FieldKind) -> Value {
         FieldKind::Statistics => {
             json!({ "type": ["array", "null"], "maxItems": MAX_LIST_ITEMS, "items": schema_ref("Statistic") })
         }
+        FieldKind::Names { .. } => json!({
+            "type": ["array", "null"], "maxItems": MAX_LIST_ITEMS,
+            "description": "Names in order: objects (`{family, given}` or `{literal}` for a \
+                body), or strings, split as `Family, Given`, `Family INITIALS` (`Kowalski H`) \
+                or `Given Family`; an organisation's name stays whole.",
+            "items": { "oneOf": [
+                { "type": "string", "minLength": 1, "maxLength": MAX_SHORT_TEXT },
+                {
+                    "type": "object", "additionalProperties": false,
+                    "properties": {
+                        "family": { "type": "string", "minLength": 1, "maxLength": MAX_SHORT_TEXT },
+                        "given": { "type": ["string", "null"], "maxLength": MAX_SHORT_TEXT },
+                        "literal": { "type": "string", "minLength": 1, "maxLength": MAX_SHORT_TEXT },
+                    },
+                },
+            ] },
+        }),
         FieldKind::Reference(target) => json!({
             "type": ["string", "null"], "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 120,
             "description": format!("Slug of an existing {}.", target.singular()),

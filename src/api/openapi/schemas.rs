@@ -55,6 +55,7 @@ fn field_schema(kind: FieldKind, required: bool, name: &str) -> Value {
         }
         FieldKind::StringList => json!({ "type": "array", "items": { "type": "string" } }),
         FieldKind::Statistics => json!({ "type": "array", "items": schema_ref("Statistic") }),
+        FieldKind::Names { .. } => json!({ "type": "array", "items": schema_ref("PersonName") }),
         FieldKind::Reference(target) => json!({
             "type": of("string"),
             "description": format!(
@@ -232,6 +233,19 @@ pub fn schemas() -> Value {
                 },
                 "limit": { "type": "integer", "minimum": 1, "maximum": 100 },
                 "total": { "type": "integer", "minimum": 0, "description": "With `count=true`." },
+            },
+        }),
+    );
+    schemas.insert(
+        "PersonName".into(),
+        json!({
+            "type": "object",
+            "description": "A person (`family`, and `given` when known) or a body (`literal`), \
+                as CSL-JSON names them.",
+            "properties": {
+                "family": { "type": "string" },
+                "given": { "type": "string" },
+                "literal": { "type": "string" },
             },
         }),
     );

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::document::{Document, link_relations, review_fields};
 use crate::domain::evidence::Evidence;
+use crate::domain::names;
 use crate::domain::relations::Relation;
 use crate::domain::validate::{self, cited_citations};
 use crate::domain::{Collection, Field, FieldKind};
@@ -84,6 +85,10 @@ pub async fn resolve(
             ));
         }
         columns.push((field.column, bind_field(field, value, &ids, &mut errors)));
+        if let FieldKind::Names { text } = field.kind {
+            let names = value.map(names::stored).unwrap_or_default();
+            columns.push((text, Value::from(names::search_text(&names))));
+        }
         if let Some(unique) = collection
             .unique_fields()
             .iter()
@@ -200,6 +205,10 @@ fn bind_field(
                 }
             }
             Value::from(stats.clone())
+        }
+        (FieldKind::Names { .. }, v) => {
+            let names = v.map(names::stored).unwrap_or_default();
+            Value::from(Json::Array(names.iter().map(|n| n.to_json()).collect()))
         }
         (FieldKind::Statistics | FieldKind::StringList, None) => Value::from(json!([])),
         (FieldKind::StringList, Some(list)) => Value::from(list.clone()),

@@ -9,11 +9,18 @@ use super::import::{ImportResult, Importer, SEEN_TABLE};
 use super::parse::{FieldValue, InlineRow, ItemRow, LinkRow};
 use super::{BATCH_ROWS, now};
 use crate::domain::model::UniqueField;
-use crate::domain::{Collection, LinkSpec};
+use crate::domain::{Collection, FieldKind, LinkSpec};
 use crate::service::renditions;
 use crate::service::sql::SqlBuilder;
 
 const COMMON_COLUMNS: [&str; 4] = ["id", "slug", "status", "published_at"];
+
+fn json_of(value: &FieldValue) -> Option<&serde_json::Value> {
+    match value {
+        FieldValue::Ready(Value::Json(Some(json))) => Some(json),
+        _ => None,
+    }
+}
 
 fn text_of(value: &FieldValue) -> Option<&str> {
     match value {
@@ -266,11 +273,21 @@ impl Importer<'_> {
                     .map(|i| (i, u))
             })
             .collect();
+        // Names are also kept as lines of text, for full-text search.
+        let names: Vec<(usize, &str)> = fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| match f.kind {
+                FieldKind::Names { text } => Some((i, text)),
+                _ => None,
+            })
+            .collect();
         let sources = COMMON_COLUMNS.len() + fields.len();
         let columns: Vec<&str> = COMMON_COLUMNS
             .into_iter()
             .chain(fields.iter().map(|f| f.column))
             .chain(derived.iter().map(|(_, u)| u.column))
+            .chain(names.iter().map(|(_, text)| *text))
             .chain(markdown.iter().flat_map(|(_, r)| [r.html, r.text]))
             .chain((!markdown.is_empty()).then_some(renditions::RENDERED_WITH))
             .collect();
@@ -292,6 +309,12 @@ impl Importer<'_> {
             let keys: Vec<Value> = derived
                 .iter()
                 .map(|(at, u)| Value::from(text_of(&row.values[*at]).and_then(u.key)))
+                .chain(names.iter().map(|(at, _)| {
+                    let written = json_of(&row.values[*at]).map(crate::domain::names::stored);
+                    Value::from(crate::domain::names::search_text(
+                        &written.unwrap_or_default(),
+                    ))
+                }))
                 .collect();
             let rendered: Vec<(&str, Value)> = markdown
                 .iter()

@@ -197,6 +197,14 @@ fn parse_field(
         (FieldKind::StringList, Some(_)) => {
             Err(format!("field {name:?} must be a list of strings"))
         }
+        (FieldKind::Names { .. }, None) => ready(Json::Array(vec![]).into()),
+        (FieldKind::Names { .. }, Some(json)) => {
+            let names: Vec<Json> = crate::domain::names::stored(json)
+                .iter()
+                .map(|name| name.to_json())
+                .collect();
+            ready(Json::Array(names).into())
+        }
         (FieldKind::Statistics, None) => ready(Json::Array(vec![]).into()),
         (FieldKind::Statistics, Some(json)) => {
             let stats: Vec<Statistic> =

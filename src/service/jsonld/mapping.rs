@@ -5,6 +5,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::domain::Collection;
 use crate::domain::gtin::Gtin;
+use crate::domain::names;
 use crate::service::syndication;
 
 /// An item as a schema.org node; `brief` for a related item (what identifies it).
@@ -308,14 +309,24 @@ fn citation(n: &mut Node, as_work: bool) {
     if let Some(publication) = publication {
         n.put("publicationType", json!(publication));
     }
-    let authors: Vec<Json> = n
-        .item
-        .get("authors")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Json::as_str)
-        .map(|name| json!({ "@type": "Person", "name": name }))
+    let names = n.item.get("authors").map(names::stored).unwrap_or_default();
+    let authors: Vec<Json> = names
+        .iter()
+        .map(|name| match (&name.literal, &name.family) {
+            (Some(body), _) => json!({ "@type": "Organization", "name": body }),
+            (None, family) => {
+                let full = [name.given.as_deref(), family.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let mut person = json!({ "@type": "Person", "name": full, "familyName": family });
+                if let Some(given) = &name.given {
+                    person["givenName"] = json!(given);
+                }
+                person
+            }
+        })
         .collect();
     n.put("author", Json::Array(authors));
 }
