@@ -50,6 +50,7 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
     let db = crate::db::connect(&database, &crate::db::StatementCounter::default()).await?;
     crate::db::migrate(&db).await?;
     crate::service::renditions::refresh(&db).await?;
+    crate::service::references_store::refresh(&db).await?;
     match command {
         Command::Serve(_) | Command::GenContracts { .. } | Command::Migrate => {
             eprintln!("migrations are up to date");

@@ -36,6 +36,7 @@ impl Application {
         let db = crate::db::connect(&settings.database, &statements).await?;
         crate::db::migrate(&db).await?;
         crate::service::renditions::refresh(&db).await?;
+        crate::service::references_store::refresh(&db).await?;
         let cursors = CursorCodec::new(&crate::db::server_secret(&db, "cursor").await?);
         if !settings.serve.no_demo && interchange::database_is_empty(&db).await? {
             let report =

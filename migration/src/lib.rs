@@ -27,6 +27,7 @@ mod m20261207_000018_delivery_rows;
 mod m20261207_000019_claims;
 mod m20261207_000020_citation_fields;
 mod m20261207_000021_author_names;
+mod m20261207_000022_formatted_references;
 pub mod names;
 pub mod schema;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_claims::Migration),
             Box::new(m20261207_000020_citation_fields::Migration),
             Box::new(m20261207_000021_author_names::Migration),
+            Box::new(m20261207_000022_formatted_references::Migration),
         ]
     }
 }

@@ -214,6 +214,36 @@ pub fn render_jsonld(document: &Value, item: &ItemObject, tags: Vec<String>) -> 
     )
 }
 
+/// Citations as CSL-JSON: an item, or a page's items (an array).
+pub fn render_csl(body: &Value, items: &[ItemObject], tags: Vec<String>) -> Result<Rendered> {
+    render_as(Representation::CslJson, body, latest(items), tags)
+}
+
+/// `Link: <…>; rel="next"`: this request's URL for the page after it (`cursor`), added to
+/// the links the response has.
+pub fn with_next(
+    mut rendered: Rendered,
+    req: &actix_web::HttpRequest,
+    query: &[(String, String)],
+    cursor: Option<&str>,
+) -> Result<Rendered> {
+    let Some(cursor) = cursor else {
+        return Ok(rendered);
+    };
+    let mut next = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in query.iter().filter(|(key, _)| key != "cursor") {
+        next.append_pair(key, value);
+    }
+    next.append_pair("cursor", cursor);
+    let link = format!("<{}?{}>; rel=\"next\"", req.path(), next.finish());
+    let links = match rendered.0.links.as_ref().and_then(|l| l.to_str().ok()) {
+        Some(existing) => format!("{existing}, {link}"),
+        None => link,
+    };
+    rendered.0.links = Some(header_value(links)?);
+    Ok(rendered)
+}
+
 /// A JSON body (search pages).
 pub fn render_json(body: &Value, tags: Vec<String>) -> Result<Rendered> {
     render(body, latest_update(body), tags)

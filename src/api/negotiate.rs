@@ -14,6 +14,8 @@ pub enum Representation {
     JsonLd,
     /// An HTML page (embeds).
     Html,
+    /// CSL-JSON (citations).
+    CslJson,
 }
 
 impl Representation {
@@ -22,6 +24,7 @@ impl Representation {
             Representation::Json => "application/json",
             Representation::JsonLd => "application/ld+json",
             Representation::Html => "text/html",
+            Representation::CslJson => crate::domain::csl::MEDIA_TYPE,
         }
     }
 }

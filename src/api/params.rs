@@ -10,6 +10,7 @@ use crate::domain::listing::{
     ItemParams, ListParams, SearchParams, SearchTerms, at_least, field_list, include_tree,
     sort_keys,
 };
+use crate::domain::reference_style::CitationStyle;
 use crate::domain::rich_text::TextFormat;
 use crate::domain::{Collection, PageSize};
 use crate::error::{AppError, Result};
@@ -51,10 +52,11 @@ pub fn item_params(collection: Collection, pairs: &Pairs) -> Result<ItemParams> 
             "fields" => params.fields = Some(field_list(collection, &list(value))?),
             "format" => params.format = TextFormat::parse(value)?,
             "min_certainty" => min_certainty = Some(Certainty::parse_param(key, value)?),
+            "style" => params.style = Some(CitationStyle::parse_param(key, value)?),
             other => {
                 return Err(bad(
                     other,
-                    "unknown parameter (allowed: include, fields, format, min_certainty)",
+                    "unknown parameter (allowed: include, fields, format, min_certainty, style)",
                 ));
             }
         }
@@ -168,6 +170,7 @@ pub fn list_params(collection: Collection, pairs: &Pairs) -> Result<ListParams> 
     for (key, value) in pairs {
         match key.as_str() {
             "min_certainty" => min_certainty = Some(Certainty::parse_param(key, value)?),
+            "style" => params.style = Some(CitationStyle::parse_param(key, value)?),
             "limit" => params.limit = PageSize::parse(value).map_err(|e| bad("limit", e))?,
             "cursor" => params.cursor = Some(value.clone()),
             "count" => {

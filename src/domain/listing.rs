@@ -8,6 +8,7 @@ use super::evidence::Certainty;
 use super::filters::Filter;
 use super::model::Collection;
 use super::paging::PageSize;
+use super::reference_style::CitationStyle;
 use super::relations::{Relation, relation, relations};
 use super::rich_text::TextFormat;
 use super::syndication::TermsSource;
@@ -165,6 +166,8 @@ pub struct ListParams {
     pub format: TextFormat,
     /// The deployment's terms, to give each item its syndication terms (REST reads;
     /// GraphQL resolves them only when asked).
+    /// Citations (listed or embedded) carry `formatted` in this style.
+    pub style: Option<CitationStyle>,
     pub syndication: Option<TermsSource>,
     /// Also return a cursor for every item (GraphQL edges), not only for the page end.
     pub edge_cursors: bool,
@@ -184,6 +187,7 @@ impl ListParams {
             fields: None,
             format: TextFormat::Markdown,
             syndication: None,
+            style: None,
             edge_cursors: false,
         }
     }
@@ -228,6 +232,8 @@ pub struct ItemParams {
     pub format: TextFormat,
     /// The deployment's terms, to give the item its syndication terms.
     pub syndication: Option<TermsSource>,
+    /// Citations (the item, or embedded) carry `formatted` in this style.
+    pub style: Option<CitationStyle>,
 }
 
 /// Sort keys from (field name, descending) pairs: known fields, each once, at most 3.

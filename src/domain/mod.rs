@@ -1,6 +1,7 @@
 //! Validated domain types and the content model, independent of transport and storage.
 
 pub mod citation;
+pub mod csl;
 pub mod cursor;
 pub mod docs;
 pub mod embed;
@@ -13,6 +14,7 @@ pub mod model;
 pub mod names;
 pub mod paging;
 pub mod rate_limit;
+pub mod reference_style;
 pub mod relations;
 pub mod rich_text;
 pub mod scope;

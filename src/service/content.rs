@@ -10,10 +10,10 @@ use crate::domain::text::{TextKind, check_controls};
 use crate::domain::{Collection, FieldKind, Slug};
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
-use crate::service::include;
 use crate::service::item::{FieldSet, ItemObject, ItemSelect};
 use crate::service::sql::SqlBuilder;
 use crate::service::syndication;
+use crate::service::{include, references_store};
 
 /// How a single item is looked up.
 #[derive(Debug, Clone, Copy)]
@@ -114,8 +114,13 @@ pub async fn get_item_tagged(
         tags.insert(syndication::TAG.to_owned());
     }
     collect_tags(collection, &items, &params.include, &mut tags);
-    let mut item = items.pop().ok_or_else(not_found)?;
-    retain_fields(&mut item, params.fields.as_deref(), &params.include);
+    for item in &mut items {
+        retain_fields(item, params.fields.as_deref(), &params.include);
+    }
+    if let Some(style) = params.style {
+        references_store::attach(db, style, collection, &mut items, &params.include).await?;
+    }
+    let item = items.pop().ok_or_else(not_found)?;
     Ok((item, tags.into_iter().collect()))
 }
 

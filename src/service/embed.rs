@@ -70,6 +70,7 @@ pub async fn page(
         fields: None,
         format: TextFormat::Html,
         syndication: Some(terms.clone()),
+        style: None,
     };
     let (item, mut tags) =
         content::get_item_tagged(db, visibility, target.collection, key, &params).await?;

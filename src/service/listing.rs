@@ -13,12 +13,12 @@ use crate::domain::relations::RelationKind;
 use crate::error::{AppError, Result};
 use crate::service::content::retain_fields;
 use crate::service::fulltext::SearchSql;
-use crate::service::include;
 use crate::service::item::{ItemObject, ItemSelect, item_id};
 use crate::service::keyset::{self, KeyKind, OrderKey};
 use crate::service::sql::SqlBuilder;
 use crate::service::syndication;
 use crate::service::{Visibility, claims};
+use crate::service::{include, references_store};
 
 /// One page of a list.
 #[derive(Debug, Clone)]
@@ -158,6 +158,9 @@ pub async fn list(
     let tags = page_tags(collection, params, &items);
     for item in &mut items {
         retain_fields(item, params.fields.as_deref(), &params.include);
+    }
+    if let Some(style) = params.style {
+        references_store::attach(db, style, collection, &mut items, &params.include).await?;
     }
     Ok(Page {
         tags,

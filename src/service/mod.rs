@@ -18,6 +18,8 @@ pub mod keyset;
 pub mod listing;
 pub mod persisted_queries;
 pub mod rate_limit;
+pub mod references;
+pub mod references_store;
 pub mod renditions;
 pub mod search;
 pub mod sql;

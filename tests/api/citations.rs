@@ -205,8 +205,88 @@ async fn authors_are_structured(engine: Engine) {
     assert_eq!(found["data"][0]["slug"], "named-trial", "{found}");
 }
 
+const CSL: &str = "application/vnd.citationstyles.csl+json";
+
+async fn get_as(app: &TestApp, path: &str, accept: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{path}", app.address))
+        .header("accept", accept)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn references_are_formatted_and_exchanged(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let acp = "/v1/citations/acp-low-back-pain-guideline-2017";
+    let ama = app.json(&format!("{acp}?style=ama")).await;
+    let text = ama["data"]["formatted"]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Qaseem A, Wilt TJ, McLean RM, Forciea MA.")
+            && text.ends_with("doi:10.7326/m16-2367"),
+        "{text}"
+    );
+    let html = ama["data"]["formatted"]["html"].as_str().unwrap();
+    assert!(
+        html.contains("<a href=\"https://doi.org/10.7326/m16-2367\">"),
+        "{html}"
+    );
+    let embedded = app
+        .json("/v1/techniques/deep-tissue-massage?include=citations&style=vancouver")
+        .await;
+    let cited = &embedded["data"]["citations"][0];
+    assert!(
+        cited["formatted"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Qaseem A"),
+        "{cited}"
+    );
+    let response = app.get(&format!("{acp}?style=chicago")).await;
+    assert_eq!(response.status(), 400);
+
+    // CSL-JSON: one item, and pages linked by `Link: rel="next"`.
+    let response = get_as(&app, acp, CSL).await;
+    assert_eq!(response.headers()["content-type"], CSL);
+    let item: Value = response.json().await.unwrap();
+    assert_eq!(
+        (&item["id"], &item["type"], &item["DOI"]),
+        (
+            &json!("acp-low-back-pain-guideline-2017"),
+            &json!("article-journal"),
+            &json!("10.7326/m16-2367")
+        )
+    );
+    assert_eq!(
+        item["author"][0],
+        json!({ "family": "Qaseem", "given": "Amir" })
+    );
+    let response = get_as(&app, "/v1/citations?limit=1", CSL).await;
+    let next = response.headers()["link"].to_str().unwrap().to_owned();
+    let page: Value = response.json().await.unwrap();
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    assert!(next.starts_with("</v1/citations?limit=1&cursor=") && next.ends_with("rel=\"next\""));
+    let response = get_as(&app, "/v1/techniques/foam-rolling", CSL).await;
+    assert_eq!(response.status(), 406);
+
+    // A write formats the citation again.
+    let etag = app.etag(&keys["publish"], acp).await;
+    let (status, _, body) = Call::new(&app, Method::PATCH, acp)
+        .key(&keys["publish"])
+        .if_match(&etag)
+        .json(json!({ "volume": "166", "issue": "7", "pages": "514-530", "issued": "2017-04-04" }))
+        .send()
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ama = app.json(&format!("{acp}?style=ama")).await;
+    let text = ama["data"]["formatted"]["text"].as_str().unwrap();
+    assert!(text.contains("2017;166(7):514-530."), "{text}");
+}
+
 engine_tests!(
     identifiers_are_normal_and_unique,
     imports_normalize_and_refuse_duplicates,
-    authors_are_structured
+    authors_are_structured,
+    references_are_formatted_and_exchanged
 );

@@ -7,6 +7,7 @@ use super::schemas::{demo_example, schema_name, schema_ref};
 use crate::domain::evidence::Certainty;
 use crate::domain::filters::{FilterKind, filter_params};
 use crate::domain::listing::{MAX_INCLUDE_DEPTH, sort_fields};
+use crate::domain::reference_style::CitationStyle;
 use crate::domain::relations::relations;
 use crate::domain::rich_text::TextFormat;
 use crate::domain::{Collection, PageSize};
@@ -119,6 +120,17 @@ fn min_certainty_param() -> Value {
     )
 }
 
+fn style_param() -> Value {
+    query(
+        "style",
+        "Citations (the items read, and those `include` embeds) carry `formatted: {text, \
+         html}`, their reference in this style: `ama` (AMA Manual of Style, 11th edition), \
+         `apa` (APA Style, 7th edition) or `vancouver` (NLM Citing Medicine)."
+            .into(),
+        json!({ "type": "string", "enum": CitationStyle::NAMES }),
+    )
+}
+
 fn format_param() -> Value {
     query(
         "format",
@@ -178,6 +190,7 @@ fn list_parameters(collection: Collection) -> Vec<Value> {
         fields_param(collection),
         format_param(),
         min_certainty_param(),
+        style_param(),
     ];
     if migration::SEARCHABLE
         .iter()
@@ -281,6 +294,7 @@ pub fn paths() -> Value {
                     fields_param(collection),
                     format_param(),
                     min_certainty_param(),
+                    style_param(),
                 ],
                 read_responses(&format!("{name}Document"), true),
             ),
@@ -302,6 +316,7 @@ pub fn paths() -> Value {
                 fields_param(Collection::Products),
                 format_param(),
                 min_certainty_param(),
+                style_param(),
             ],
             read_responses("ProductDocument", true),
         ),
@@ -321,6 +336,7 @@ pub fn paths() -> Value {
             fields_param(Collection::Products),
             format_param(),
             min_certainty_param(),
+            style_param(),
         ],
         read_responses("ProductDocument", true),
     );

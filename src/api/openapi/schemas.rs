@@ -120,6 +120,23 @@ fn item_schema(collection: Collection) -> Value {
                 embedded ones): the terms a storefront showing it follows.",
         }),
     );
+    if collection == Collection::Citations {
+        properties.insert(
+            "formatted".into(),
+            json!({
+                "description": "With `style`: the citation's reference in that style, as \
+                    plain text and as HTML (italics, and the DOI as a link).",
+                "anyOf": [{
+                    "type": "object",
+                    "required": ["text", "html"],
+                    "properties": {
+                        "text": { "type": "string" },
+                        "html": { "type": "string" },
+                    },
+                }, { "type": "null" }],
+            }),
+        );
+    }
     properties.insert(
         "link".into(),
         json!({

@@ -2,10 +2,12 @@
 //! `GET /v1/products/gtin/{gtin}`, and the writes mounted on the same resources (handlers in `writes.rs`).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::writes;
-use crate::api::http_cache::{read_through, render_items, render_jsonld, with_links};
+use crate::api::http_cache::{
+    read_through, render_csl, render_items, render_jsonld, with_links, with_next,
+};
 use crate::api::negotiate::{Representation, negotiate};
 use crate::api::params::{item_params, list_params};
 use crate::api::resource;
@@ -67,8 +69,8 @@ async fn list_items(
     query: QueryPairs,
 ) -> Result<HttpResponse> {
     caller.require(Scope::Read)?;
-    let json = negotiate(&req, &[Representation::Json])?;
-    read_through(&req, &state, &caller, json, || async {
+    let representation = negotiate(&req, offered(**collection))?;
+    read_through(&req, &state, &caller, representation, || async {
         let mut params = list_params(**collection, &query)?;
         params.syndication = Some(state.syndication_source().await?);
         let page = listing::list(
@@ -83,13 +85,36 @@ async fn list_items(
         if let Some(total) = page.total {
             meta["total"] = json!(total);
         }
+        let next = page.next_cursor.as_deref();
+        if representation == Representation::CslJson {
+            let items: Vec<Value> = page.items.iter().map(csl_item).collect();
+            let rendered = render_csl(&Value::Array(items), &page.items, page.tags)?;
+            return with_next(rendered, &req, &query, next);
+        }
         let body = ListBody {
             data: &page.items,
             page: meta,
         };
-        render_items(&body, &page.items, page.tags)
+        with_next(
+            render_items(&body, &page.items, page.tags)?,
+            &req,
+            &query,
+            next,
+        )
     })
     .await
+}
+
+/// The representations of a collection's items: JSON, and CSL-JSON for citations.
+fn offered(collection: Collection) -> &'static [Representation] {
+    match collection {
+        Collection::Citations => &[Representation::Json, Representation::CslJson],
+        _ => &[Representation::Json],
+    }
+}
+
+fn csl_item(item: &ItemObject) -> Value {
+    crate::domain::csl::item(&|field| item.get(field))
 }
 
 /// One item by slug, with `include` and `fields`.
@@ -140,7 +165,9 @@ async fn respond_item(
     query: &[(String, String)],
 ) -> Result<HttpResponse> {
     caller.require(Scope::Read)?;
-    let representation = negotiate(req, &[Representation::Json, Representation::JsonLd])?;
+    let mut offers = offered(collection).to_vec();
+    offers.push(Representation::JsonLd);
+    let representation = negotiate(req, &offers)?;
     read_through(req, state, caller, representation, || async {
         let mut params = item_params(collection, query)?;
         if representation == Representation::JsonLd {
@@ -161,6 +188,10 @@ async fn respond_item(
         let (item, tags) =
             content::get_item_tagged(&state.db, caller.visibility(), collection, key, &params)
                 .await?;
+        if representation == Representation::CslJson {
+            let rendered = render_csl(&csl_item(&item), std::slice::from_ref(&item), tags)?;
+            return with_links(rendered, &item);
+        }
         let rendered = render_items(&ItemBody { data: &item }, std::slice::from_ref(&item), tags)?;
         with_links(rendered, &item)
     })

@@ -98,6 +98,10 @@ pub async fn resolve(
             columns.push((unique.column, Value::from(key)));
         }
     }
+    if collection == Collection::Citations {
+        // References follow from every field: made again on any change.
+        columns.extend(crate::service::references::columns(&|f| document.get(f)));
+    }
     if rendered_all && renditions::markdown_fields(collection).next().is_some() {
         columns.push(renditions::rendered_with());
     }

@@ -15,6 +15,29 @@ use crate::service::sql::SqlBuilder;
 
 const COMMON_COLUMNS: [&str; 4] = ["id", "slug", "status", "published_at"];
 
+/// A citation row's stored references, from the values it is written with.
+fn reference_columns(
+    fields: &[crate::domain::Field],
+    slug: &str,
+    values: &[FieldValue],
+) -> Vec<Value> {
+    let mut document = serde_json::Map::new();
+    document.insert("slug".into(), serde_json::Value::from(slug));
+    for (field, value) in fields.iter().zip(values) {
+        let json = match value {
+            FieldValue::Ready(Value::String(Some(s))) => serde_json::Value::from(s.as_str()),
+            FieldValue::Ready(Value::BigInt(Some(n))) => serde_json::Value::from(*n),
+            FieldValue::Ready(Value::Json(Some(json))) => (**json).clone(),
+            _ => serde_json::Value::Null,
+        };
+        document.insert(field.name.into(), json);
+    }
+    crate::service::references::columns(&|f| document.get(f))
+        .into_iter()
+        .map(|(_, value)| value)
+        .collect()
+}
+
 fn json_of(value: &FieldValue) -> Option<&serde_json::Value> {
     match value {
         FieldValue::Ready(Value::Json(Some(json))) => Some(json),
@@ -282,12 +305,18 @@ impl Importer<'_> {
                 _ => None,
             })
             .collect();
+        let references: &[&str] = if collection == Collection::Citations {
+            &["formatted", "formatted_with"]
+        } else {
+            &[]
+        };
         let sources = COMMON_COLUMNS.len() + fields.len();
         let columns: Vec<&str> = COMMON_COLUMNS
             .into_iter()
             .chain(fields.iter().map(|f| f.column))
             .chain(derived.iter().map(|(_, u)| u.column))
             .chain(names.iter().map(|(_, text)| *text))
+            .chain(references.iter().copied())
             .chain(markdown.iter().flat_map(|(_, r)| [r.html, r.text]))
             .chain((!markdown.is_empty()).then_some(renditions::RENDERED_WITH))
             .collect();
@@ -301,7 +330,7 @@ impl Importer<'_> {
             sql.push(if n == 0 { "(" } else { ", (" });
             sql.bind(row.id.unwrap_or_else(Uuid::now_v7))
                 .push(", ")
-                .bind(row.slug)
+                .bind(row.slug.clone())
                 .push(", ")
                 .bind(row.status.as_str())
                 .push(", ")
@@ -315,6 +344,12 @@ impl Importer<'_> {
                         &written.unwrap_or_default(),
                     ))
                 }))
+                .chain(
+                    (!references.is_empty())
+                        .then(|| reference_columns(fields, &row.slug, &row.values))
+                        .into_iter()
+                        .flatten(),
+                )
                 .collect();
             let rendered: Vec<(&str, Value)> = markdown
                 .iter()

@@ -67,6 +67,7 @@ pub async fn document(
         format: TextFormat::Text,
         // For the canonical page and the licence.
         syndication: Some(terms),
+        style: None,
     };
     let (item, tags) = content::get_item_tagged(db, visibility, collection, key, &params).await?;
     Ok((finish(collection, &item, language), item, tags))

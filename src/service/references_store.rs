@@ -1,0 +1,165 @@
+//! Reading and refreshing the stored references of citations.
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+use super::references::{FORMATTER_VERSION, columns};
+use crate::domain::Collection;
+use crate::domain::listing::IncludeNode;
+use crate::domain::reference_style::CitationStyle;
+use crate::error::Result;
+use crate::service::Visibility;
+use crate::service::item::{ItemObject, ItemSelect, item_id};
+use crate::service::sql::SqlBuilder;
+
+/// How many rows one refresh statement reads.
+const REFRESH_BATCH: u64 = 200;
+
+/// Adds `formatted: {text, html}` in `style` to every citation among `items` (of
+/// `collection`) and the citations `include` embeds in them: one statement.
+pub async fn attach(
+    db: &DatabaseConnection,
+    style: CitationStyle,
+    collection: Collection,
+    items: &mut [ItemObject],
+    include: &[IncludeNode],
+) -> Result<()> {
+    let mut ids = Vec::new();
+    for item in items.iter() {
+        if collection == Collection::Citations {
+            ids.extend(item_id(item));
+        }
+        for node in include {
+            if let Some(embedded) = item.get(node.relation.name) {
+                collect(node, embedded, &mut ids);
+            }
+        }
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let mut sql = SqlBuilder::new(db.get_database_backend());
+    sql.push("SELECT id, formatted FROM citations WHERE id IN ")
+        .bind_list(ids.iter().copied());
+    let mut found: HashMap<String, Json> = HashMap::with_capacity(ids.len());
+    for row in db.query_all_raw(sql.build()).await? {
+        let id: Uuid = row.try_get("", "id")?;
+        let formatted: Option<Json> = row.try_get("", "formatted")?;
+        let reference = formatted
+            .and_then(|mut f| f.get_mut(style.as_str()).map(Json::take))
+            .unwrap_or(Json::Null);
+        found.insert(id.to_string(), reference);
+    }
+    for item in items.iter_mut() {
+        if collection == Collection::Citations
+            && let Some(Json::String(id)) = item.get("id")
+        {
+            let reference = found.get(id).cloned().unwrap_or(Json::Null);
+            item.insert("formatted", reference);
+        }
+        for node in include {
+            if let Some(embedded) = item.get_mut(node.relation.name) {
+                put(node, embedded, &found);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn embedded_objects(value: &Json) -> Vec<&serde_json::Map<String, Json>> {
+    match value {
+        Json::Array(list) => list.iter().filter_map(Json::as_object).collect(),
+        Json::Object(one) => vec![one],
+        _ => Vec::new(),
+    }
+}
+
+fn collect(node: &IncludeNode, embedded: &Json, ids: &mut Vec<Uuid>) {
+    for object in embedded_objects(embedded) {
+        if node.relation.to == Collection::Citations
+            && let Some(id) = object.get("id").and_then(Json::as_str)
+            && let Ok(id) = Uuid::parse_str(id)
+        {
+            ids.push(id);
+        }
+        for child in &node.children {
+            if let Some(below) = object.get(child.relation.name) {
+                collect(child, below, ids);
+            }
+        }
+    }
+}
+
+fn put(node: &IncludeNode, embedded: &mut Json, found: &HashMap<String, Json>) {
+    let objects: Vec<&mut serde_json::Map<String, Json>> = match embedded {
+        Json::Array(list) => list.iter_mut().filter_map(Json::as_object_mut).collect(),
+        Json::Object(one) => vec![one],
+        _ => Vec::new(),
+    };
+    for object in objects {
+        if node.relation.to == Collection::Citations {
+            let id = object.get("id").and_then(Json::as_str).unwrap_or_default();
+            let reference = found.get(id).cloned().unwrap_or(Json::Null);
+            object.insert("formatted".into(), reference);
+        }
+        for child in &node.children {
+            if let Some(below) = object.get_mut(child.relation.name) {
+                put(child, below, found);
+            }
+        }
+    }
+}
+
+/// Formats again every citation an older formatter made (or none yet, after the
+/// migration that added references). Idempotent, and safe beside writes and other
+/// instances: a row is rewritten only if its version is still the one read.
+pub async fn refresh(db: &DatabaseConnection) -> Result<u64> {
+    let backend = db.get_database_backend();
+    let select = ItemSelect::new(Collection::Citations, Visibility::All, backend);
+    let mut total = 0;
+    loop {
+        let mut sql = SqlBuilder::new(backend);
+        select.push_select(&mut sql);
+        sql.push(" WHERE t.formatted_with <> ")
+            .bind(FORMATTER_VERSION)
+            .push(&format!(" ORDER BY t.id LIMIT {REFRESH_BATCH}"));
+        let rows = db.query_all_raw(sql.build()).await?;
+        let mut rewritten = 0;
+        for row in &rows {
+            let item = select.object(row, true)?;
+            let (Some(id), Some(version)) = (item_id(&item), item.get("version").cloned()) else {
+                continue;
+            };
+            let mut sql = SqlBuilder::new(backend);
+            sql.push("UPDATE citations SET ");
+            for (n, (column, value)) in columns(&|f| item.get(f)).into_iter().enumerate() {
+                sql.push(if n == 0 { "" } else { ", " });
+                sql.push(column).push(" = ").bind(value);
+            }
+            sql.push(" WHERE id = ")
+                .bind(id)
+                .push(" AND version = ")
+                .bind(version.as_i64());
+            rewritten += db.execute_raw(sql.build()).await?.rows_affected();
+        }
+        total += rewritten;
+        // A row rewritten meanwhile by a write is fresh already; stop when a whole
+        // batch changed nothing.
+        if (rows.len() as u64) < REFRESH_BATCH || rewritten == 0 {
+            break;
+        }
+    }
+    if total > 0 {
+        tracing::info!(
+            rows = total,
+            version = FORMATTER_VERSION,
+            "formatted citations again"
+        );
+    }
+    Ok(total)
+}
