@@ -41,6 +41,8 @@ pub use m20261206_000012_renditions::RENDERED;
 pub use m20261206_000015_search_postings::LEXEME_QUERY;
 /// Claim links and their citations, and the evidence's enumerations.
 pub use m20261207_000019_claims::{CERTAINTIES, CLAIMS, DIRECTIONS};
+/// Resolver prefixes a DOI is often pasted with.
+pub use m20261207_000020_citation_fields::DOI_PREFIXES;
 
 pub struct Migrator;
 

@@ -23,8 +23,8 @@ const COLUMNS: &[&str] = &[
     "accessed",
 ];
 const UNIQUE: &[&str] = &["doi", "pmid", "pmcid"];
-/// Resolver prefixes a stored DOI may start with (lower case).
-const DOI_PREFIXES: &[&str] = &[
+/// Resolver prefixes a DOI is often pasted with (lower case); the DOI is what follows.
+pub const DOI_PREFIXES: &[&str] = &[
     "https://doi.org/",
     "http://doi.org/",
     "https://dx.doi.org/",

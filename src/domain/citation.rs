@@ -2,19 +2,10 @@
 //! DOI and PMCID (so that uniqueness means something), and partial dates (`issued`).
 
 use chrono::NaiveDate;
+use migration::DOI_PREFIXES;
 use serde_json::{Map, Value as Json};
 
 use crate::error::FieldError;
-
-/// Resolver prefixes a DOI is often pasted with; the DOI is what follows.
-const DOI_PREFIXES: &[&str] = &[
-    "https://doi.org/",
-    "http://doi.org/",
-    "https://dx.doi.org/",
-    "http://dx.doi.org/",
-    "doi.org/",
-    "doi:",
-];
 
 /// A DOI's normal form: trimmed, without a resolver prefix, in lower case (DOIs are
 /// case-insensitive).

@@ -43,18 +43,16 @@ pub async fn attach(
     }
     ids.sort_unstable();
     ids.dedup();
-    let mut sql = SqlBuilder::new(db.get_database_backend());
-    sql.push("SELECT id, formatted FROM citations WHERE id IN ")
-        .bind_list(ids.iter().copied());
-    let mut found: HashMap<String, Json> = HashMap::with_capacity(ids.len());
-    for row in db.query_all_raw(sql.build()).await? {
-        let id: Uuid = row.try_get("", "id")?;
-        let formatted: Option<Json> = row.try_get("", "formatted")?;
-        let reference = formatted
-            .and_then(|mut f| f.get_mut(style.as_str()).map(Json::take))
-            .unwrap_or(Json::Null);
-        found.insert(id.to_string(), reference);
-    }
+    let found: HashMap<String, Json> = stored(db, &ids)
+        .await?
+        .into_iter()
+        .map(|(id, mut formatted)| {
+            let reference = formatted
+                .get_mut(style.as_str())
+                .map_or(Json::Null, Json::take);
+            (id.to_string(), reference)
+        })
+        .collect();
     for item in items.iter_mut() {
         if collection == Collection::Citations
             && let Some(Json::String(id)) = item.get("id")
@@ -162,4 +160,20 @@ pub async fn refresh(db: &DatabaseConnection) -> Result<u64> {
         );
     }
     Ok(total)
+}
+
+/// The stored references of the citations `ids`, by id.
+pub async fn stored(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Json>> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let mut sql = SqlBuilder::new(db.get_database_backend());
+        sql.push("SELECT id, formatted FROM citations WHERE id IN ")
+            .bind_list(chunk.iter().copied());
+        for row in db.query_all_raw(sql.build()).await? {
+            let id: Uuid = row.try_get("", "id")?;
+            let formatted: Option<Json> = row.try_get("", "formatted")?;
+            found.insert(id, formatted.unwrap_or(Json::Null));
+        }
+    }
+    Ok(found)
 }

@@ -245,6 +245,24 @@ async fn references_are_formatted_and_exchanged(engine: Engine) {
     );
     let response = app.get(&format!("{acp}?style=chicago")).await;
     assert_eq!(response.status(), 400);
+    let graphql = app
+        .graphql(
+            None,
+            &json!({ "query": "{ citation(slug: \"acp-low-back-pain-guideline-2017\") \
+                { formatted(style: AMA) { text html } } technique(slug: \"deep-tissue-massage\") \
+                { citations { formatted(style: VANCOUVER) { text } } } }" }),
+        )
+        .await;
+    assert_eq!(
+        graphql["data"]["citation"]["formatted"]["text"], text,
+        "{graphql}"
+    );
+    assert!(
+        graphql["data"]["technique"]["citations"][0]["formatted"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Qaseem A")
+    );
 
     // CSL-JSON: one item, and pages linked by `Link: rel="next"`.
     let response = get_as(&app, acp, CSL).await;

@@ -34,6 +34,30 @@ fn graded(certainty: &str, citations: &[&str]) -> Value {
     })
 }
 
+/// The demo app, with deep tissue massage's claim for lower back pain graded `certainty`
+/// on the ACP guideline alone.
+async fn graded_app(
+    engine: Engine,
+    certainty: &str,
+) -> (
+    TestApp,
+    crate::helpers::TestDb,
+    std::collections::BTreeMap<&'static str, String>,
+) {
+    let (app, db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let cited = ["acp-low-back-pain-guideline-2017"];
+    let (status, body) = put_links(
+        &app,
+        &keys["publish"],
+        PATH,
+        json!([{ "slug": "lower-back-pain", "evidence": graded(certainty, &cited) }]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    (app, db, keys)
+}
+
 async fn claims_round_trip(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     let keys = app.keys().await;
@@ -256,17 +280,8 @@ async fn unpublished_citations_stay_hidden(engine: Engine) {
 }
 
 async fn cited_citations_cannot_be_deleted(engine: Engine) {
-    let (app, _db) = spawn_app(engine).await;
-    let keys = app.keys().await;
+    let (app, _db, keys) = graded_app(engine, "high").await;
     let cited = ["acp-low-back-pain-guideline-2017"];
-    let (status, body) = put_links(
-        &app,
-        &keys["publish"],
-        PATH,
-        json!([{ "slug": "lower-back-pain", "evidence": graded("high", &cited) }]),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
     let citation = format!("/v1/citations/{}", cited[0]);
     for query in ["?hard=true", "?hard=true&cascade=links"] {
         let etag = app.etag(&keys["admin"], &citation).await;
@@ -366,17 +381,7 @@ fn slugs(items: &Value) -> Vec<&str> {
 }
 
 async fn readers_ask_for_a_minimum_certainty(engine: Engine) {
-    let (app, _db) = spawn_app(engine).await;
-    let keys = app.keys().await;
-    let cited = ["acp-low-back-pain-guideline-2017"];
-    let (status, body) = put_links(
-        &app,
-        &keys["publish"],
-        PATH,
-        json!([{ "slug": "lower-back-pain", "evidence": graded("moderate", &cited) }]),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    let (app, _db, _) = graded_app(engine, "moderate").await;
     // The demo grades Swedish massage for lower back pain low; four techniques have none.
     let path = "/v1/conditions/lower-back-pain?include=techniques";
     assert_eq!(slugs(&app.json(path).await["data"]["techniques"]).len(), 6);

@@ -188,6 +188,9 @@ pub fn object_types(collection: Collection, catalog: &mut Catalog) -> Vec<Object
     object = object
         .field(json_ld_field(collection))
         .field(super::syndication::item_field(collection));
+    if collection == Collection::Citations {
+        object = object.field(super::references::field());
+    }
     for relation in relations(collection) {
         object = object.field(relation_field(relation, false, catalog));
         if matches!(relation.kind, RelationKind::Link { .. }) {

@@ -64,6 +64,12 @@ impl RelationLoader {
     }
 }
 
+impl RelationLoader {
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
 impl Loader<RelationKey> for RelationLoader {
     type Value = Children;
     type Error = Arc<AppError>;

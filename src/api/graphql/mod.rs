@@ -14,6 +14,7 @@ pub mod loader;
 pub mod mutation;
 pub mod persisted;
 pub mod prefetch;
+mod references;
 pub mod root;
 pub mod syndication;
 pub mod text;
@@ -107,7 +108,9 @@ impl GraphqlApi {
             .register(types::page_info())
             .register(syndication::input())
             .register(evidence::input())
-            .register(evidence::object(&mut catalog));
+            .register(evidence::object(&mut catalog))
+            .register(references::object())
+            .register(references::style_enum());
         let objects = syndication::types()
             .into_iter()
             .chain(keys::types())

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Evidence and citations (issue 24): what claims, formatted references and CSL-JSON cost a
+read, uncached.
+
+    python3 bench/evidence.py [--engines sqlite,postgres] [--duration 10] [--rounds 3] [--no-build]
+
+For each engine: imports scale M into a fresh database, starts the release server with the
+read cache off (every request reads the database) and drives it with wrk (-t2 -c32, a
+warm-up, then --duration seconds), alternating the pairs for --rounds rounds:
+  W1         GET /v1/techniques/{random slug}?include=benefits,citations,products
+  W1-ama     the same with &style=ama&min_certainty=very_low (claims filtered, every
+             embedded citation with its AMA reference)
+  list       GET /v1/citations?limit=100 (JSON)
+  list-csl   the same with Accept: application/vnd.citationstyles.csl+json
+Prints the median requests/s, p50 and p99 of each and each pair's throughput ratio (plain
+over with; target <= 1.25). The exit status says whether every target was met.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rest  # noqa: E402  (datasets, databases, server, wrk parsing)
+
+TARGET_RATIO = 1.25
+CSL = "application/vnd.citationstyles.csl+json"
+W1_INCLUDE = "?include=benefits,citations,products"
+
+
+def wrk(server, path, duration, script=None, env=None, accept=None):
+    args = ["wrk", "-t2", "-c32", "--latency", "--timeout", "5s"]
+    if accept:
+        args += ["-H", "Accept: " + accept]
+    if script:
+        args += ["-s", os.path.join(rest.ROOT, "bench", "wrk", script)]
+    run_env = dict(os.environ, **(env or {}))
+    subprocess.run(args + ["-d2s", server.base() + path], check=True, capture_output=True, env=run_env)
+    out = subprocess.run(args + ["-d%ds" % duration, server.base() + path], check=True,
+                         capture_output=True, text=True, env=run_env).stdout
+    return rest.parse_wrk(out)
+
+
+def workloads(slugs):
+    w1 = {"SLUGS_FILE": slugs, "PATH_PREFIX": "/v1/techniques/"}
+    return [
+        ("W1", dict(path="/", script="slugs.lua", env=dict(w1, PATH_SUFFIX=W1_INCLUDE))),
+        ("W1-ama", dict(path="/", script="slugs.lua", env=dict(
+            w1, PATH_SUFFIX=W1_INCLUDE + "&style=ama&min_certainty=very_low"))),
+        ("list", dict(path="/v1/citations?limit=100")),
+        ("list-csl", dict(path="/v1/citations?limit=100", accept=CSL)),
+    ]
+
+
+def engine_run(engine, args, workdir):
+    url = rest.fresh_database(engine, workdir)
+    rest.import_dataset(url, "M")
+    slugs = rest.slugs_file("M", workdir)
+    server = rest.Server(url, 18781, ["--no-cache"])
+    try:
+        runs = {name: [] for name, _ in workloads(slugs)}
+        for _ in range(args.rounds):
+            for name, load in workloads(slugs):
+                runs[name].append(wrk(server, load["path"], args.duration, load.get("script"),
+                                      load.get("env"), load.get("accept")))
+    finally:
+        server.stop()
+    return {name: {k: statistics.median(r[k] for r in results) for k in ("rps", "p50", "p99", "errors")}
+            for name, results in runs.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--engines", default="sqlite,postgres")
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-build", action="store_true")
+    args = ap.parse_args()
+    rest.ensure_wrk()
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--locked"], cwd=rest.ROOT, check=True)
+    met = True
+    workdir = tempfile.mkdtemp(prefix="salve-evidence-")
+    try:
+        for engine in args.engines.split(","):
+            med = engine_run(engine, args, workdir)
+            for name, m in med.items():
+                print("%-8s %-9s %7.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d"
+                      % (engine, name, m["rps"], m["p50"], m["p99"], m["errors"]))
+            for plain, heavy in (("W1", "W1-ama"), ("list", "list-csl")):
+                ratio = med[plain]["rps"] / med[heavy]["rps"]
+                ok = ratio <= TARGET_RATIO and med[heavy]["errors"] == 0
+                met &= ok
+                print("%-8s %s/%s throughput %.2f (target <= %.2f): %s"
+                      % (engine, plain, heavy, ratio, TARGET_RATIO, "met" if ok else "MISSED"))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        rest.drop_databases()
+    sys.exit(0 if met else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+//! `Citation.formatted(style: AMA)`: a citation's stored reference in a style.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::Value;
+use async_graphql::dataloader::Loader;
+use async_graphql::dynamic::{
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, TypeRef,
+};
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+use super::RequestData;
+use super::errors::gql_error;
+use super::loader::RelationLoader;
+use super::values::{Item, enum_value, stored_value};
+use crate::domain::reference_style::CitationStyle;
+use crate::error::AppError;
+
+/// One citation's reference in one style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReferenceKey {
+    pub id: Uuid,
+    pub style: CitationStyle,
+}
+
+impl Loader<ReferenceKey> for RelationLoader {
+    type Value = Json;
+    type Error = Arc<AppError>;
+
+    /// Every reference the step asks for, in one statement.
+    async fn load(
+        &self,
+        keys: &[ReferenceKey],
+    ) -> Result<HashMap<ReferenceKey, Json>, Self::Error> {
+        let mut ids: Vec<Uuid> = keys.iter().map(|k| k.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let stored = crate::service::references_store::stored(self.db(), &ids)
+            .await
+            .map_err(Arc::new)?;
+        Ok(keys
+            .iter()
+            .filter_map(|key| {
+                let reference = stored.get(&key.id)?.get(key.style.as_str())?;
+                Some((*key, reference.clone()))
+            })
+            .collect())
+    }
+}
+
+pub fn style_enum() -> Enum {
+    CitationStyle::ALL.into_iter().fold(
+        Enum::new("CitationStyle").description("A style of references."),
+        |e, style| {
+            e.item(EnumItem::new(enum_value(style.as_str())).description(style.description()))
+        },
+    )
+}
+
+pub fn object() -> Object {
+    let part = |name: &'static str, description: &'static str| {
+        Field::new(name, TypeRef::named_nn(TypeRef::STRING), move |ctx| {
+            let value = ctx
+                .parent_value
+                .downcast_ref::<Json>()
+                .and_then(|r| r.get(name))
+                .and_then(Json::as_str)
+                .map(|s| Value::String(s.to_owned()));
+            FieldFuture::from_value(value)
+        })
+        .description(description)
+    };
+    Object::new("FormattedReference")
+        .description("A citation's reference in a style.")
+        .field(part("text", "Plain text."))
+        .field(part(
+            "html",
+            "HTML: italics as <span style=\"font-style: italic;\">, the DOI as a link.",
+        ))
+}
+
+/// `formatted(style: AMA)` on `Citation`.
+pub fn field() -> Field {
+    Field::new("formatted", TypeRef::named("FormattedReference"), |ctx| {
+        FieldFuture::new(async move {
+            let item = ctx.parent_value.try_downcast_ref::<Item>()?;
+            let data = ctx.data::<RequestData>()?;
+            let argument = ctx.args.try_get("style")?;
+            let name = stored_value(argument.enum_name()?);
+            let style = CitationStyle::parse(&name).ok_or("unknown style")?;
+            let Some(id) = item.id() else {
+                return Ok(None);
+            };
+            let reference = data
+                .loader
+                .load_one(ReferenceKey { id, style })
+                .await
+                .map_err(|e| gql_error(&e))?;
+            Ok(reference
+                .filter(|r| !r.is_null())
+                .map(FieldValue::owned_any))
+        })
+    })
+    .argument(InputValue::new("style", TypeRef::named_nn("CitationStyle")))
+    .description("The citation's reference in a style (AMA 11th, APA 7th, Vancouver).")
+}
