@@ -128,9 +128,11 @@ pub fn search_params(pairs: &Pairs) -> Result<SearchParams> {
     let mut limit = PageSize::DEFAULT;
     let mut cursor = None;
     let mut format = TextFormat::default();
+    let mut style = None;
     for (key, value) in pairs {
         match key.as_str() {
             "format" => format = TextFormat::parse(value)?,
+            "style" => style = Some(CitationStyle::parse_param(key, value)?),
             "q" => terms = Some(SearchTerms::parse(value)?),
             "type" => {
                 let requested = list(value)
@@ -144,7 +146,7 @@ pub fn search_params(pairs: &Pairs) -> Result<SearchParams> {
             other => {
                 return Err(bad(
                     other,
-                    "unknown parameter (allowed: q, type, limit, cursor, format)",
+                    "unknown parameter (allowed: q, type, limit, cursor, format, style)",
                 ));
             }
         }
@@ -157,6 +159,7 @@ pub fn search_params(pairs: &Pairs) -> Result<SearchParams> {
         cursor,
         format,
         syndication: None,
+        style,
     })
 }
 

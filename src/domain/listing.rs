@@ -221,6 +221,8 @@ pub struct SearchParams {
     pub format: TextFormat,
     /// The deployment's terms, to give each hit's item its syndication terms.
     pub syndication: Option<TermsSource>,
+    /// Citation hits carry `formatted` in this style.
+    pub style: Option<CitationStyle>,
 }
 
 /// Parameters of a single-item read.

@@ -16,7 +16,7 @@ use crate::service::fulltext::SearchSql;
 use crate::service::item::{ItemObject, ItemSelect};
 use crate::service::keyset::{self, KeyKind, OrderKey};
 use crate::service::sql::SqlBuilder;
-use crate::service::syndication;
+use crate::service::{references_store, syndication};
 
 mod postings;
 mod pruned;
@@ -283,6 +283,9 @@ pub async fn search(
         let mut found = Vec::with_capacity(ids.len());
         for row in db.query_all_raw(sql.build()).await? {
             found.push(select.object(&row, true)?);
+        }
+        if let (Some(style), Collection::Citations) = (params.style, collection) {
+            references_store::attach(db, style, *collection, &mut found, &[]).await?;
         }
         for item in found {
             if let Some(id) = crate::service::item::item_id(&item) {

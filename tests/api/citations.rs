@@ -245,6 +245,16 @@ async fn references_are_formatted_and_exchanged(engine: Engine) {
     );
     let response = app.get(&format!("{acp}?style=chicago")).await;
     assert_eq!(response.status(), 400);
+    let hits = app.json("/v1/search?q=noninvasive&style=apa").await;
+    let hit = &hits["data"][0];
+    assert_eq!(hit["type"], "citations", "{hits}");
+    assert!(
+        hit["item"]["formatted"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Qaseem, A., Wilt, T. J."),
+        "{hit}"
+    );
     let graphql = app
         .graphql(
             None,

@@ -435,6 +435,7 @@ async fn run_search<'a>(ctx: &ResolverContext<'a>) -> Result<Option<FieldValue<'
         format: TextFormat::Markdown,
         // The `syndication` field resolves them when asked.
         syndication: None,
+        style: None,
     };
     let page = search::search(
         &data.state.db,

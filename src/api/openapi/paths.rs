@@ -372,6 +372,7 @@ pub fn paths() -> Value {
                 ),
                 query("cursor", "`page.next_cursor` of the previous page.".into(), json!({ "type": "string" })),
                 format_param(),
+                style_param(),
             ],
             read_responses("SearchPage", false),
         ),
