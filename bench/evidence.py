@@ -31,27 +31,14 @@ CSL = "application/vnd.citationstyles.csl+json"
 W1_INCLUDE = "?include=benefits,citations,products"
 
 
-def wrk(server, path, duration, script=None, env=None, accept=None):
-    args = ["wrk", "-t2", "-c32", "--latency", "--timeout", "5s"]
-    if accept:
-        args += ["-H", "Accept: " + accept]
-    if script:
-        args += ["-s", os.path.join(rest.ROOT, "bench", "wrk", script)]
-    run_env = dict(os.environ, **(env or {}))
-    subprocess.run(args + ["-d2s", server.base() + path], check=True, capture_output=True, env=run_env)
-    out = subprocess.run(args + ["-d%ds" % duration, server.base() + path], check=True,
-                         capture_output=True, text=True, env=run_env).stdout
-    return rest.parse_wrk(out)
-
-
 def workloads(slugs):
     w1 = {"SLUGS_FILE": slugs, "PATH_PREFIX": "/v1/techniques/"}
     return [
-        ("W1", dict(path="/", script="slugs.lua", env=dict(w1, PATH_SUFFIX=W1_INCLUDE))),
-        ("W1-ama", dict(path="/", script="slugs.lua", env=dict(
-            w1, PATH_SUFFIX=W1_INCLUDE + "&style=ama&min_certainty=very_low"))),
-        ("list", dict(path="/v1/citations?limit=100")),
-        ("list-csl", dict(path="/v1/citations?limit=100", accept=CSL)),
+        ("W1", ("slugs.lua", "/"), dict(w1, PATH_SUFFIX=W1_INCLUDE), ()),
+        ("W1-ama", ("slugs.lua", "/"),
+         dict(w1, PATH_SUFFIX=W1_INCLUDE + "&style=ama&min_certainty=very_low"), ()),
+        ("list", (None, "/v1/citations?limit=100"), {}, ()),
+        ("list-csl", (None, "/v1/citations?limit=100"), {}, ("Accept: " + CSL,)),
     ]
 
 
@@ -61,11 +48,10 @@ def engine_run(engine, args, workdir):
     slugs = rest.slugs_file("M", workdir)
     server = rest.Server(url, 18781, ["--no-cache"])
     try:
-        runs = {name: [] for name, _ in workloads(slugs)}
+        runs = {name: [] for name, *_ in workloads(slugs)}
         for _ in range(args.rounds):
-            for name, load in workloads(slugs):
-                runs[name].append(wrk(server, load["path"], args.duration, load.get("script"),
-                                      load.get("env"), load.get("accept")))
+            for name, workload, env, headers in workloads(slugs):
+                runs[name].append(rest.run_wrk(server, workload, args.duration, env, workdir, headers))
     finally:
         server.stop()
     return {name: {k: statistics.median(r[k] for r in results) for k in ("rps", "p50", "p99", "errors")}

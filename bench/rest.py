@@ -158,13 +158,15 @@ def page_paths(server, first, pages, workdir):
     return out
 
 
-def run_wrk(server, workload, duration, env_extra, workdir):
+def run_wrk(server, workload, duration, env_extra, workdir, headers=()):
     env_extra = dict(env_extra)
     if "FIRST_PAGE" in env_extra:
         env_extra["PATHS_FILE"] = page_paths(server, env_extra.pop("FIRST_PAGE"), int(env_extra.pop("PAGES")),
                                              workdir)
     env = dict(os.environ, **env_extra)
     args = ["wrk", "-t2", "-c32", "--latency", "--timeout", "5s"]
+    for header in headers:
+        args += ["-H", header]
     script, path = workload
     if script:
         args += ["-s", os.path.join(WRK, script)]

@@ -16,6 +16,7 @@ pub const COLUMNS: usize = 7;
 /// `ev_certainty, ev_level, ev_direction, ev_summary, ev_citations` (the slugs of the
 /// claim's citations that `visibility` shows, in order, space-separated), and
 /// `ev_left_name, ev_right_name` (the names of the link's ends, for the claim's statement).
+/// A link without evidence reads nothing more (most links have none).
 pub fn columns(link: Option<&LinkSpec>, visibility: Visibility) -> String {
     let Some((link, claim)) = link.and_then(|link| Some((link, link.claim?))) else {
         return "CAST(NULL AS TEXT) AS ev_certainty, CAST(NULL AS SMALLINT) AS ev_level, \
@@ -27,12 +28,13 @@ pub fn columns(link: Option<&LinkSpec>, visibility: Visibility) -> String {
     let (left, right) = (link.left_column, link.right_column);
     format!(
         "l.certainty AS ev_certainty, l.level AS ev_level, l.direction AS ev_direction, \
-         l.summary AS ev_summary, (SELECT string_agg(c.slug, ' ' ORDER BY e.position) \
-         FROM {citations} e JOIN citations c ON c.id = e.citation_id WHERE e.{left} = l.{left} \
-         AND e.{right} = l.{right} AND {visible}) AS ev_citations, CASE WHEN l.certainty IS \
-         NULL THEN NULL ELSE (SELECT x.name FROM {left_table} x WHERE x.id = l.{left}) END AS \
-         ev_left_name, CASE WHEN l.certainty IS NULL THEN NULL ELSE (SELECT x.name FROM \
-         {right_table} x WHERE x.id = l.{right}) END AS ev_right_name",
+         l.summary AS ev_summary, CASE WHEN l.certainty IS NULL THEN NULL ELSE (SELECT \
+         string_agg(c.slug, ' ' ORDER BY e.position) FROM {citations} e JOIN citations c ON \
+         c.id = e.citation_id WHERE e.{left} = l.{left} AND e.{right} = l.{right} AND \
+         {visible}) END AS ev_citations, CASE WHEN l.certainty IS NULL THEN NULL ELSE (SELECT \
+         x.name FROM {left_table} x WHERE x.id = l.{left}) END AS ev_left_name, CASE WHEN \
+         l.certainty IS NULL THEN NULL ELSE (SELECT x.name FROM {right_table} x WHERE x.id = \
+         l.{right}) END AS ev_right_name",
         citations = claim.citations,
         visible = visibility.status_filter("c"),
         left_table = link.left.table(),

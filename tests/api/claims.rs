@@ -10,6 +10,11 @@ use crate::helpers::{Engine, TestApp, TestDb, demo_dir, spawn_app, stderr};
 use crate::requests::{Call, pointers};
 
 const PATH: &str = "/v1/techniques/deep-tissue-massage/conditions";
+/// The seed article's two sources.
+const BOTH_SOURCES: [&str; 2] = [
+    "back-massage-degenerative-disc-older-adults",
+    "acp-low-back-pain-guideline-2017",
+];
 
 async fn put_links(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Value) {
     let etag = app
@@ -62,10 +67,7 @@ async fn claims_round_trip(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     let keys = app.keys().await;
     let write = &keys["publish"];
-    let cited = [
-        "back-massage-degenerative-disc-older-adults",
-        "acp-low-back-pain-guideline-2017",
-    ];
+    let cited = BOTH_SOURCES;
     let (status, body) = put_links(
         &app,
         write,
@@ -211,10 +213,7 @@ async fn unpublished_citations_stay_hidden(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     let keys = app.keys().await;
     let publish = &keys["publish"];
-    let cited = [
-        "back-massage-degenerative-disc-older-adults",
-        "acp-low-back-pain-guideline-2017",
-    ];
+    let cited = BOTH_SOURCES;
     let (status, body) = put_links(
         &app,
         publish,
