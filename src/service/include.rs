@@ -4,6 +4,7 @@
 
 mod batch;
 mod branch;
+mod evidence;
 
 use std::collections::HashMap;
 
@@ -12,6 +13,7 @@ use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 pub use batch::{ChildQuery, RootLookup, children_of_many, item_with_children};
+pub use evidence::{cited, cited_mut};
 
 use crate::config::DEFAULT_LINK_ROW_BUDGET;
 use crate::domain::listing::IncludeNode;
@@ -43,7 +45,7 @@ pub async fn load(
             item.insert(node.relation.name, embed(node, found));
         }
     }
-    Ok(())
+    evidence::resolve(db, visibility, format, items).await
 }
 
 /// A to-one relation embeds an object or null; the others a list.
@@ -94,6 +96,7 @@ pub async fn load_with_item(
         let found = id.and_then(|id| children.remove(&id)).unwrap_or_default();
         item.insert(node.relation.name, embed(node, found));
     }
+    evidence::resolve(db, visibility, format, std::slice::from_mut(&mut item)).await?;
     Ok(Some(item))
 }
 

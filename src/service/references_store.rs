@@ -11,9 +11,9 @@ use crate::domain::Collection;
 use crate::domain::listing::IncludeNode;
 use crate::domain::reference_style::CitationStyle;
 use crate::error::Result;
-use crate::service::Visibility;
 use crate::service::item::{ItemObject, ItemSelect, item_id};
 use crate::service::sql::SqlBuilder;
+use crate::service::{Visibility, include};
 
 /// How many rows one refresh statement reads.
 const REFRESH_BATCH: u64 = 200;
@@ -85,6 +85,8 @@ fn collect(node: &IncludeNode, embedded: &Json, ids: &mut Vec<Uuid>) {
         {
             ids.push(id);
         }
+        let cited = include::cited(object).filter_map(|c| c.get("id")?.as_str());
+        ids.extend(cited.filter_map(|id| Uuid::parse_str(id).ok()));
         for child in &node.children {
             if let Some(below) = object.get(child.relation.name) {
                 collect(child, below, ids);
@@ -104,6 +106,11 @@ fn put(node: &IncludeNode, embedded: &mut Json, found: &HashMap<String, Json>) {
             let id = object.get("id").and_then(Json::as_str).unwrap_or_default();
             let reference = found.get(id).cloned().unwrap_or(Json::Null);
             object.insert("formatted".into(), reference);
+        }
+        for cited in include::cited_mut(object) {
+            let id = cited.get("id").and_then(Json::as_str).unwrap_or_default();
+            let reference = found.get(id).cloned().unwrap_or(Json::Null);
+            cited.insert("formatted".into(), reference);
         }
         for child in &node.children {
             if let Some(below) = object.get_mut(child.relation.name) {

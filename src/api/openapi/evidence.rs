@@ -31,9 +31,9 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
                 },
                 "citations": {
                     "type": "array",
-                    "items": { "type": "string" },
-                    "description": "Slugs of the citations behind the claim that the reader \
-                        may see, in order.",
+                    "items": { "$ref": "#/components/schemas/Citation" },
+                    "description": "The citations behind the claim that the reader may see, \
+                        in order (with `style`, each with its `formatted` reference).",
                 },
             },
         }),

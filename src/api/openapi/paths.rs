@@ -123,8 +123,8 @@ fn min_certainty_param() -> Value {
 fn style_param() -> Value {
     query(
         "style",
-        "Citations (the items read, and those `include` embeds) carry `formatted: {text, \
-         html}`, their reference in this style: `ama` (AMA Manual of Style, 11th edition), \
+        "Citations (the items read, those `include` embeds and those behind embedded \
+         claims' evidence) carry `formatted: {text, html}`, their reference in this style: `ama` (AMA Manual of Style, 11th edition), \
          `apa` (APA Style, 7th edition) or `vancouver` (NLM Citing Medicine)."
             .into(),
         json!({ "type": "string", "enum": CitationStyle::NAMES }),

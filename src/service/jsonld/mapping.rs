@@ -167,6 +167,20 @@ impl Node<'_> {
         self.put("citation", Json::Array(works));
     }
 
+    /// The items embedded under the claim relation `relation`, as brief nodes, each with
+    /// the evidence behind its claim as the `study` that supports it.
+    fn claim_nodes(&self, relation: &str, to: Collection) -> Vec<Json> {
+        self.embedded(relation)
+            .map(|one| {
+                let mut brief = node(to, one, true);
+                if let Some(study) = study(self.item, one, to) {
+                    brief.insert("study".into(), study);
+                }
+                Json::Object(brief)
+            })
+            .collect()
+    }
+
     fn embedded(&self, relation: &str) -> impl Iterator<Item = &Map<String, Json>> + use<'_> {
         self.item
             .get(relation)
@@ -236,7 +250,8 @@ fn condition(n: &mut Node, brief: bool) {
         let anatomy = json!({ "@type": "AnatomicalStructure", "name": region });
         n.put("associatedAnatomy", anatomy);
     }
-    n.related("possibleTreatment", "techniques", Collection::Techniques);
+    let treatments = n.claim_nodes("techniques", Collection::Techniques);
+    n.put("possibleTreatment", Json::Array(treatments));
     n.evidence();
 }
 
@@ -250,10 +265,41 @@ fn technique(n: &mut Node, brief: bool) {
     n.text("howPerformed", "description");
     n.evidence();
     // schema.org relates conditions to therapies (`possibleTreatment`), not the reverse.
-    let conditions = n.related_nodes("conditions", Collection::Conditions);
+    let conditions = n.claim_nodes("conditions", Collection::Conditions);
     if !conditions.is_empty() {
         n.put("@reverse", json!({ "possibleTreatment": conditions }));
     }
+}
+
+/// The evidence behind the claim linking `item` and `related` (a technique and a
+/// condition, either way round), as a `MedicalStudy`: schema.org has no GRADE certainty,
+/// so the statement names it in words and the grading is spelled out beside it.
+fn study(item: &Map<String, Json>, related: &Map<String, Json>, to: Collection) -> Option<Json> {
+    let evidence = related.get("link")?.get("evidence")?.as_object()?;
+    let (technique, condition) = match to {
+        Collection::Techniques => (related, item),
+        _ => (item, related),
+    };
+    let mut n = Node {
+        item: evidence,
+        out: Map::new(),
+    };
+    n.set_type("MedicalStudy");
+    n.text("name", "statement");
+    n.text("description", "summary");
+    let certainty = n.str("certainty").unwrap_or_default().replace('_', " ");
+    let mut grading = format!("GRADE certainty of the evidence: {certainty}.");
+    if let Some(level) = evidence.get("level").and_then(Json::as_i64) {
+        grading.push_str(&format!(" OCEBM 2011 level of evidence: {level}."));
+    }
+    n.put("disambiguatingDescription", json!(grading));
+    let name = |end: &Map<String, Json>| end.get("name").cloned().unwrap_or(Json::Null);
+    let subject = json!({ "@type": "MedicalTherapy", "name": name(technique) });
+    n.put("studySubject", subject);
+    let condition = json!({ "@type": "MedicalCondition", "name": name(condition) });
+    n.put("healthCondition", condition);
+    n.evidence();
+    Some(Json::Object(n.out))
 }
 
 /// A citation; `as_work` where only a creative work fits (an article's `citation`, an
