@@ -10,6 +10,7 @@ mod cache;
 mod citations;
 mod claims;
 mod contract;
+mod csl_import;
 mod editing;
 mod embed;
 mod errors;

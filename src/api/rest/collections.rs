@@ -114,7 +114,7 @@ fn offered(collection: Collection) -> &'static [Representation] {
 }
 
 fn csl_item(item: &ItemObject) -> Value {
-    crate::domain::csl::item(&|field| item.get(field))
+    crate::domain::csl::exchanged(&|field| item.get(field))
 }
 
 /// One item by slug, with `include` and `fields`.

@@ -1,11 +1,13 @@
 //! Citations as CSL-JSON (the Citation Style Language's data format, which reference
-//! managers and citation processors exchange): what Salve serves and formats, and reads
-//! back on import.
+//! managers and citation processors exchange): what Salve serves and formats; [`read`]
+//! reads it on import.
 
 use serde_json::{Map, Value as Json, json};
 
 use super::citation::PartialDate;
 use super::names;
+
+pub mod read;
 
 /// The media type of CSL-JSON.
 pub const MEDIA_TYPE: &str = "application/vnd.citationstyles.csl+json";
@@ -70,6 +72,15 @@ pub fn item<'a>(get: &dyn Fn(&str) -> Option<&'a Json>) -> Json {
         );
     }
     Json::Object(out)
+}
+
+/// [`item`] as Salve serves it to reference managers: with what CSL has no variable for
+/// under `custom` (the kind), so that importing it keeps it.
+pub fn exchanged<'a>(get: &dyn Fn(&str) -> Option<&'a Json>) -> Json {
+    let mut out = item(get);
+    let kind = get("kind").and_then(Json::as_str).unwrap_or("study");
+    out["custom"] = json!({ "kind": kind });
+    out
 }
 
 #[cfg(test)]

@@ -90,7 +90,10 @@ pub enum ImportMode {
 pub fn known_files() -> Vec<String> {
     Collection::ALL
         .into_iter()
-        .map(|c| Target::Items(c).file())
+        .flat_map(|c| {
+            let csl = (c == Collection::Citations).then(|| super::csl::FILE.to_owned());
+            std::iter::once(Target::Items(c).file()).chain(csl)
+        })
         .chain(file_links().map(|link| Target::Links(link).file()))
         .chain([super::terms::FILE.to_owned()])
         .collect()
@@ -123,6 +126,13 @@ pub async fn import(
 ) -> ImportResult<ImportReport> {
     check_names(source)?;
     let txn = db.begin().await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // Takes SQLite's write lock now, as BEGIN IMMEDIATE would: a transaction whose
+        // first write follows its reads fails (SQLITE_BUSY_SNAPSHOT) when another process,
+        // a server renewing its lease, committed in between.
+        txn.execute_unprepared("UPDATE seaql_migrations SET version = version WHERE 1 = 0")
+            .await?;
+    }
     let mut importer = Importer {
         backend: db.get_database_backend(),
         txn: &txn,
@@ -227,6 +237,9 @@ impl Importer<'_> {
         .await?;
         for collection in Collection::ALL {
             self.stream(source, Target::Items(collection)).await?;
+            if collection == Collection::Citations {
+                self.import_csl(source).await?;
+            }
             if !self.errors.is_empty() {
                 return Ok(());
             }
@@ -267,7 +280,7 @@ impl Importer<'_> {
         }
     }
 
-    fn full(&self) -> bool {
+    pub(super) fn full(&self) -> bool {
         self.errors.len() >= MAX_REPORTED_ERRORS
     }
 

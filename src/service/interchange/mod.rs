@@ -5,6 +5,7 @@
 
 mod batch;
 mod claims;
+mod csl;
 mod demo;
 mod export;
 mod import;

@@ -96,7 +96,15 @@ fn timestamp(key: &str, text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 pub fn parse_item(collection: Collection, line_no: usize, line: &str) -> Result<ItemRow, String> {
-    let mut map = object(line)?;
+    parse_item_object(collection, line_no, object(line)?)
+}
+
+/// [`parse_item`] for a row already read as an object.
+pub fn parse_item_object(
+    collection: Collection,
+    line_no: usize,
+    mut map: Map<String, Json>,
+) -> Result<ItemRow, String> {
     if collection == Collection::Citations
         && let Some(error) = crate::domain::citation::normalize(&mut map).first()
     {
