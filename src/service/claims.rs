@@ -2,22 +2,50 @@
 //! reads link rows (`l`) reads the same seven evidence columns, NULL for links that make
 //! no claim, so the branches of one statement line up.
 
-use sea_orm::QueryResult;
+use sea_orm::{DbBackend, QueryResult};
 use serde_json::{Map, Value as Json, json};
 
 use crate::domain::LinkSpec;
 use crate::domain::evidence::{Certainty, ClaimKind, Direction, Evidence, statement};
+use crate::domain::reference_style::CitationStyle;
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
 
 /// The number of evidence columns.
 pub const COLUMNS: usize = 7;
 
-/// `ev_certainty, ev_level, ev_direction, ev_summary, ev_citations` (the slugs of the
-/// claim's citations that `visibility` shows, in order, space-separated), and
-/// `ev_left_name, ev_right_name` (the names of the link's ends, for the claim's statement).
-/// A link without evidence reads nothing more (most links have none).
-pub fn columns(link: Option<&LinkSpec>, visibility: Visibility) -> String {
+/// How a claim's citations are read: their slugs (what editors write, export and
+/// revisions keep), or for readers the works in brief (slug, title, kind, journal, year,
+/// DOI, PMID, URL), each with its reference in `style` when one is asked for, built in
+/// the statement that reads the link rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cited {
+    Slugs,
+    Works(Option<CitationStyle>),
+}
+
+/// The brief work's keys and columns (on alias `c`).
+const WORK: &[(&str, &str)] = &[
+    ("slug", "slug"),
+    ("title", "title"),
+    ("kind", "kind"),
+    ("journal", "journal"),
+    ("year", "year"),
+    ("doi", "doi"),
+    ("pmid", "pmid"),
+    ("url", "url"),
+];
+
+/// `ev_certainty, ev_level, ev_direction, ev_summary, ev_citations` (the citations that
+/// `visibility` shows, in order, as [`Cited`] says: space-separated slugs or a JSON array),
+/// and `ev_left_name, ev_right_name` (the names of the link's ends, for the claim's
+/// statement). A link without evidence reads nothing more (most links have none).
+pub fn columns(
+    link: Option<&LinkSpec>,
+    visibility: Visibility,
+    backend: DbBackend,
+    cited: Cited,
+) -> String {
     let Some((link, claim)) = link.and_then(|link| Some((link, link.claim?))) else {
         return "CAST(NULL AS TEXT) AS ev_certainty, CAST(NULL AS SMALLINT) AS ev_level, \
                 CAST(NULL AS TEXT) AS ev_direction, CAST(NULL AS TEXT) AS ev_summary, \
@@ -29,17 +57,46 @@ pub fn columns(link: Option<&LinkSpec>, visibility: Visibility) -> String {
     format!(
         "l.certainty AS ev_certainty, l.level AS ev_level, l.direction AS ev_direction, \
          l.summary AS ev_summary, CASE WHEN l.certainty IS NULL THEN NULL ELSE (SELECT \
-         string_agg(c.slug, ' ' ORDER BY e.position) FROM {citations} e JOIN citations c ON \
-         c.id = e.citation_id WHERE e.{left} = l.{left} AND e.{right} = l.{right} AND \
-         {visible}) END AS ev_citations, CASE WHEN l.certainty IS NULL THEN NULL ELSE (SELECT \
-         x.name FROM {left_table} x WHERE x.id = l.{left}) END AS ev_left_name, CASE WHEN \
-         l.certainty IS NULL THEN NULL ELSE (SELECT x.name FROM {right_table} x WHERE x.id = \
-         l.{right}) END AS ev_right_name",
+         {aggregate} FROM {citations} e JOIN citations c ON c.id = e.citation_id WHERE \
+         e.{left} = l.{left} AND e.{right} = l.{right} AND {visible}) END AS ev_citations, \
+         CASE WHEN l.certainty IS NULL THEN NULL ELSE (SELECT x.name FROM {left_table} x \
+         WHERE x.id = l.{left}) END AS ev_left_name, CASE WHEN l.certainty IS NULL THEN NULL \
+         ELSE (SELECT x.name FROM {right_table} x WHERE x.id = l.{right}) END AS ev_right_name",
+        aggregate = aggregate(backend, cited),
         citations = claim.citations,
         visible = visibility.status_filter("c"),
         left_table = link.left.table(),
         right_table = link.right.table(),
     )
+}
+
+/// The aggregate of a claim's citation rows (`e` the claim's, `c` the citation's), as text.
+fn aggregate(backend: DbBackend, cited: Cited) -> String {
+    let Cited::Works(style) = cited else {
+        return "string_agg(c.slug, ' ' ORDER BY e.position)".to_owned();
+    };
+    let mut pairs: Vec<String> = WORK
+        .iter()
+        .map(|(key, column)| format!("'{key}', c.{column}"))
+        .collect();
+    // The style's name is the enum's own, never a client's text.
+    match (style, backend) {
+        (Some(style), DbBackend::Postgres) => {
+            pairs.push(format!("'formatted', c.formatted -> '{}'", style.as_str()));
+        }
+        (Some(style), _) => pairs.push(format!(
+            "'formatted', c.formatted -> '$.{}'",
+            style.as_str()
+        )),
+        (None, _) => {}
+    }
+    let pairs = pairs.join(", ");
+    match backend {
+        DbBackend::Postgres => {
+            format!("CAST(json_agg(json_build_object({pairs}) ORDER BY e.position) AS TEXT)")
+        }
+        _ => format!("json_group_array(json_object({pairs}) ORDER BY e.position)"),
+    }
 }
 
 /// `{alias}.certainty IN (…)`: the claim links at or above `min`. The names are the
@@ -81,19 +138,30 @@ pub fn stored(row: &QueryResult) -> Result<Option<Evidence>> {
         .ok_or_else(|| corrupt("an unknown direction"))?;
     let level: Option<i16> = row.try_get("", "ev_level")?;
     let citations: Option<String> = row.try_get("", "ev_citations")?;
+    let citations = match citations.as_deref() {
+        Some(works) if works.starts_with('[') => works_of(works)?
+            .iter()
+            .filter_map(|w| w.get("slug")?.as_str().map(str::to_owned))
+            .collect(),
+        Some(slugs) => slugs.split(' ').map(str::to_owned).collect(),
+        None => Vec::new(),
+    };
     Ok(Some(Evidence {
         certainty,
         level: level.and_then(|l| u8::try_from(l).ok()),
         direction,
         summary: row.try_get("", "ev_summary")?,
-        citations: citations
-            .map(|c| c.split(' ').map(str::to_owned).collect())
-            .unwrap_or_default(),
+        citations,
     }))
 }
 
+fn works_of(text: &str) -> Result<Vec<Json>> {
+    serde_json::from_str(text)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("a claim's works do not read: {e}")))
+}
+
 /// A link row's evidence as readers get it: the stored parts, the claim's plain-language
-/// `statement`, and the slugs of the citations the reader may see.
+/// `statement`, and the citations the reader may see as [`columns`] read them.
 pub fn read(row: &QueryResult, link: &LinkSpec) -> Result<Option<Json>> {
     let (Some(claim), Some(evidence)) = (link.claim, stored(row)?) else {
         return Ok(None);
@@ -119,6 +187,11 @@ pub fn read(row: &QueryResult, link: &LinkSpec) -> Result<Option<Json>> {
     map.insert("direction".into(), json!(evidence.direction.as_str()));
     map.insert("summary".into(), json!(evidence.summary));
     map.insert("statement".into(), Json::String(said));
-    map.insert("citations".into(), json!(evidence.citations));
+    let cited: Option<String> = row.try_get("", "ev_citations")?;
+    let works = match cited.as_deref() {
+        Some(works) if works.starts_with('[') => works_of(works)?,
+        _ => evidence.citations.iter().map(|slug| json!(slug)).collect(),
+    };
+    map.insert("citations".into(), Json::Array(works));
     Ok(Some(Json::Object(map)))
 }

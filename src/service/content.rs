@@ -102,7 +102,8 @@ pub async fn get_item_tagged(
             value,
             fields: FieldSet::ALL.in_format(params.format),
         };
-        let item = include::load_with_item(db, visibility, root, &params.include).await?;
+        let item =
+            include::load_with_item(db, visibility, root, &params.include, params.style).await?;
         let mut items = vec![item.ok_or_else(not_found)?];
         if let Some(source) = &params.syndication {
             syndication::attach(db, collection, &mut items, source).await?;

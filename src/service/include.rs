@@ -4,7 +4,6 @@
 
 mod batch;
 mod branch;
-mod evidence;
 
 use std::collections::HashMap;
 
@@ -13,10 +12,10 @@ use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 pub use batch::{ChildQuery, RootLookup, children_of_many, item_with_children};
-pub use evidence::{cited, cited_mut};
 
 use crate::config::DEFAULT_LINK_ROW_BUDGET;
 use crate::domain::listing::IncludeNode;
+use crate::domain::reference_style::CitationStyle;
 use crate::domain::rich_text::TextFormat;
 use crate::error::Result;
 use crate::service::Visibility;
@@ -27,7 +26,7 @@ use crate::service::item::{FieldSet, ItemObject, item_id};
 pub async fn load(
     db: &DatabaseConnection,
     visibility: Visibility,
-    format: TextFormat,
+    rendering: Rendering,
     nodes: &[IncludeNode],
     items: &mut [ItemObject],
 ) -> Result<()> {
@@ -36,7 +35,7 @@ pub async fn load(
     }
     let ids: Vec<Uuid> = items.iter().filter_map(item_id).collect();
     let level = nodes.iter().map(|node| (node, ids.clone())).collect();
-    let found = load_level(db, visibility, format, level).await?;
+    let found = load_level(db, visibility, rendering, level).await?;
     for (node, mut children) in nodes.iter().zip(found) {
         for item in items.iter_mut() {
             let found = item_id(item)
@@ -45,7 +44,7 @@ pub async fn load(
             item.insert(node.relation.name, embed(node, found));
         }
     }
-    evidence::resolve(db, visibility, format, items).await
+    Ok(())
 }
 
 /// A to-one relation embeds an object or null; the others a list.
@@ -65,6 +64,14 @@ fn to_json(item: ItemObject) -> Json {
     )
 }
 
+/// How embedded items are written: their Markdown fields in `format`, and the works
+/// behind their claims with references in `style`, if one is asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Rendering {
+    pub format: TextFormat,
+    pub style: Option<CitationStyle>,
+}
+
 /// Children grouped by parent id.
 pub type ChildrenByParent = HashMap<Uuid, Vec<ItemObject>>;
 type BoxedLoad<'a> =
@@ -78,11 +85,15 @@ pub async fn load_with_item(
     visibility: Visibility,
     root: RootLookup<'_>,
     nodes: &[IncludeNode],
+    style: Option<CitationStyle>,
 ) -> Result<Option<ItemObject>> {
-    let format = root.fields.format();
+    let rendering = Rendering {
+        format: root.fields.format(),
+        style,
+    };
     let queries: Vec<ChildQuery> = nodes
         .iter()
-        .map(|node| child_query(node, &[], format))
+        .map(|node| child_query(node, &[], rendering))
         .collect();
     let Some((mut item, found)) =
         batch::item_with_children(db, visibility, DEFAULT_LINK_ROW_BUDGET, &root, &queries).await?
@@ -90,23 +101,27 @@ pub async fn load_with_item(
         return Ok(None);
     };
     let level: Vec<&IncludeNode> = nodes.iter().collect();
-    let found = expand_below(db, visibility, format, &level, found).await?;
+    let found = expand_below(db, visibility, rendering, &level, found).await?;
     let id = item_id(&item);
     for (node, mut children) in nodes.iter().zip(found) {
         let found = id.and_then(|id| children.remove(&id)).unwrap_or_default();
         item.insert(node.relation.name, embed(node, found));
     }
-    evidence::resolve(db, visibility, format, std::slice::from_mut(&mut item)).await?;
     Ok(Some(item))
 }
 
-fn child_query<'a>(node: &IncludeNode, parents: &'a [Uuid], format: TextFormat) -> ChildQuery<'a> {
+fn child_query<'a>(
+    node: &IncludeNode,
+    parents: &'a [Uuid],
+    rendering: Rendering,
+) -> ChildQuery<'a> {
     ChildQuery {
         relation: node.relation,
         parents,
         per_parent: None,
-        fields: FieldSet::ALL.in_format(format),
+        fields: FieldSet::ALL.in_format(rendering.format),
         min_certainty: node.min_certainty,
+        style: rendering.style,
     }
 }
 
@@ -115,17 +130,17 @@ fn child_query<'a>(node: &IncludeNode, parents: &'a [Uuid], format: TextFormat) 
 fn load_level<'a>(
     db: &'a DatabaseConnection,
     visibility: Visibility,
-    format: TextFormat,
+    rendering: Rendering,
     level: Vec<(&'a IncludeNode, Vec<Uuid>)>,
 ) -> BoxedLoad<'a> {
     Box::pin(async move {
         let queries: Vec<ChildQuery> = level
             .iter()
-            .map(|(node, parents)| child_query(node, parents, format))
+            .map(|(node, parents)| child_query(node, parents, rendering))
             .collect();
         let found = children_of_many(db, visibility, DEFAULT_LINK_ROW_BUDGET, &queries).await?;
         let nodes: Vec<&IncludeNode> = level.iter().map(|(node, _)| *node).collect();
-        expand_below(db, visibility, format, &nodes, found).await
+        expand_below(db, visibility, rendering, &nodes, found).await
     })
 }
 
@@ -133,7 +148,7 @@ fn load_level<'a>(
 async fn expand_below(
     db: &DatabaseConnection,
     visibility: Visibility,
-    format: TextFormat,
+    rendering: Rendering,
     nodes: &[&IncludeNode],
     mut found: Vec<ChildrenByParent>,
 ) -> Result<Vec<ChildrenByParent>> {
@@ -158,7 +173,7 @@ async fn expand_below(
         return Ok(found);
     }
     let grandchildren: Vec<&IncludeNode> = below.iter().map(|(node, _)| *node).collect();
-    let loaded = load_level(db, visibility, format, below).await?;
+    let loaded = load_level(db, visibility, rendering, below).await?;
     for ((grandchild, by_child), owner) in grandchildren.into_iter().zip(loaded).zip(owners) {
         // The same child may appear under several parents: each copy gets them.
         for object in found[owner].values_mut().flatten() {

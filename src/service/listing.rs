@@ -154,7 +154,11 @@ pub async fn list(
     } else {
         None
     };
-    include::load(db, visibility, params.format, &params.include, &mut items).await?;
+    let rendering = include::Rendering {
+        format: params.format,
+        style: params.style,
+    };
+    include::load(db, visibility, rendering, &params.include, &mut items).await?;
     let tags = page_tags(collection, params, &items);
     for item in &mut items {
         retain_fields(item, params.fields.as_deref(), &params.include);

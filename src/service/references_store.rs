@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
@@ -11,9 +11,9 @@ use crate::domain::Collection;
 use crate::domain::listing::IncludeNode;
 use crate::domain::reference_style::CitationStyle;
 use crate::error::Result;
+use crate::service::Visibility;
 use crate::service::item::{ItemObject, ItemSelect, item_id};
 use crate::service::sql::SqlBuilder;
-use crate::service::{Visibility, include};
 
 /// How many rows one refresh statement reads.
 const REFRESH_BATCH: u64 = 200;
@@ -43,15 +43,10 @@ pub async fn attach(
     }
     ids.sort_unstable();
     ids.dedup();
-    let found: HashMap<String, Json> = stored(db, &ids)
+    let found: HashMap<String, Json> = stored(db, &ids, style)
         .await?
         .into_iter()
-        .map(|(id, mut formatted)| {
-            let reference = formatted
-                .get_mut(style.as_str())
-                .map_or(Json::Null, Json::take);
-            (id.to_string(), reference)
-        })
+        .map(|(id, reference)| (id.to_string(), reference))
         .collect();
     for item in items.iter_mut() {
         if collection == Collection::Citations
@@ -85,8 +80,6 @@ fn collect(node: &IncludeNode, embedded: &Json, ids: &mut Vec<Uuid>) {
         {
             ids.push(id);
         }
-        let cited = include::cited(object).filter_map(|c| c.get("id")?.as_str());
-        ids.extend(cited.filter_map(|id| Uuid::parse_str(id).ok()));
         for child in &node.children {
             if let Some(below) = object.get(child.relation.name) {
                 collect(child, below, ids);
@@ -106,11 +99,6 @@ fn put(node: &IncludeNode, embedded: &mut Json, found: &HashMap<String, Json>) {
             let id = object.get("id").and_then(Json::as_str).unwrap_or_default();
             let reference = found.get(id).cloned().unwrap_or(Json::Null);
             object.insert("formatted".into(), reference);
-        }
-        for cited in include::cited_mut(object) {
-            let id = cited.get("id").and_then(Json::as_str).unwrap_or_default();
-            let reference = found.get(id).cloned().unwrap_or(Json::Null);
-            cited.insert("formatted".into(), reference);
         }
         for child in &node.children {
             if let Some(below) = object.get_mut(child.relation.name) {
@@ -169,17 +157,38 @@ pub async fn refresh(db: &DatabaseConnection) -> Result<u64> {
     Ok(total)
 }
 
-/// The stored references of the citations `ids`, by id.
-pub async fn stored(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Json>> {
+/// The stored references in `style` of the citations `ids`, as `{text, html}` by id.
+/// The style's two strings are taken out of the stored object in SQL: the other styles
+/// are never read or parsed.
+pub async fn stored(
+    db: &DatabaseConnection,
+    ids: &[Uuid],
+    style: CitationStyle,
+) -> Result<HashMap<Uuid, Json>> {
+    let backend = db.get_database_backend();
+    // The style's name is one of the enum's own, never a client's text.
+    let part = |part: &str| match backend {
+        DbBackend::Postgres => format!("formatted -> '{}' ->> '{part}'", style.as_str()),
+        _ => format!("json_extract(formatted, '$.{}.{part}')", style.as_str()),
+    };
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(1000) {
-        let mut sql = SqlBuilder::new(db.get_database_backend());
-        sql.push("SELECT id, formatted FROM citations WHERE id IN ")
-            .bind_list(chunk.iter().copied());
+        let mut sql = SqlBuilder::new(backend);
+        sql.push(&format!(
+            "SELECT id, {} AS text, {} AS html FROM citations WHERE id IN ",
+            part("text"),
+            part("html")
+        ))
+        .bind_list(chunk.iter().copied());
         for row in db.query_all_raw(sql.build()).await? {
             let id: Uuid = row.try_get("", "id")?;
-            let formatted: Option<Json> = row.try_get("", "formatted")?;
-            found.insert(id, formatted.unwrap_or(Json::Null));
+            let text: Option<String> = row.try_get("", "text")?;
+            let html: Option<String> = row.try_get("", "html")?;
+            let reference = match (text, html) {
+                (Some(text), Some(html)) => serde_json::json!({ "text": text, "html": html }),
+                _ => Json::Null,
+            };
+            found.insert(id, reference);
         }
     }
     Ok(found)

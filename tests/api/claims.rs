@@ -17,16 +17,7 @@ const BOTH_SOURCES: [&str; 2] = [
 ];
 
 async fn put_links(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Value) {
-    let etag = app
-        .etag(key, path.rsplit_once('/').map_or(path, |(item, _)| item))
-        .await;
-    let (status, _, body) = Call::new(app, Method::PUT, path)
-        .key(key)
-        .if_match(&etag)
-        .json(body)
-        .send()
-        .await;
-    (status.as_u16(), body)
+    app.put_links(key, path, body).await
 }
 
 /// The slugs of an evidence's citations, in order.

@@ -117,6 +117,16 @@ async fn pages_are_self_contained_and_attributed(engine: Engine) {
         other.assert_strict_policy();
         assert!(other.body.contains("Licence:"), "{path}");
     }
+    // A graded claim shows as GRADE words it, with its certainty and sources.
+    let condition = page(&app, "/embed/conditions/lower-back-pain", None).await;
+    assert!(
+        condition.body.contains(
+            "<span class=\"claim\">Deep tissue massage may help with lower back pain. \
+             <em>(low certainty of evidence; 2 sources)</em></span>"
+        ),
+        "{}",
+        condition.body
+    );
     let product = page(&app, PRODUCT, None).await;
     assert_eq!(product.status, 200, "{}", product.body);
     for shown in [

@@ -62,6 +62,7 @@ fn normalized_inputs(dirs: &[&Path]) -> BTreeMap<String, Vec<String>> {
             let file = format!("{}.ndjson", link.table);
             for mut row in read_rows(&dir.join(&file)) {
                 row.entry("note").or_insert(Value::Null);
+                row.entry("position").or_insert(Value::from(0));
                 if link.claim.is_some() {
                     // Exported in full: defaults written out.
                     let evidence = row.remove("evidence").unwrap_or(Value::Null);

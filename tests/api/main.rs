@@ -25,6 +25,7 @@ mod interchange;
 mod jsonld;
 mod key_lifecycle;
 mod keys;
+mod lossless_export;
 mod migrations;
 mod persisted;
 mod rate_limits;

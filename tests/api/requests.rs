@@ -75,6 +75,20 @@ impl TestApp {
             .await;
         (status.as_u16(), body)
     }
+
+    /// PUTs the link set at `path` (`…/{slug}/{relation}`) as `key`, with its item's
+    /// current ETag: (status, body).
+    pub async fn put_links(&self, key: &str, path: &str, body: Value) -> (u16, Value) {
+        let item = path.rsplit_once('/').map_or(path, |(item, _)| item);
+        let tag = self.etag(key, item).await;
+        let (status, _, body) = Call::new(self, Method::PUT, path)
+            .key(key)
+            .if_match(&tag)
+            .json(body)
+            .send()
+            .await;
+        (status.as_u16(), body)
+    }
 }
 
 pub struct Call<'a> {

@@ -210,15 +210,35 @@ fn named_list(heading: &str, related: &[Json], out: &mut String) {
     ));
     for one in related {
         let name = escape(text_of(one, "name").unwrap_or_default());
+        let claim = one.pointer("/link/evidence").map_or(String::new(), claim);
         match text_of(one, "summary") {
             Some(summary) => out.push_str(&format!(
-                "<li><strong>{name}</strong>: {}</li>\n",
+                "<li><strong>{name}</strong>: {}{claim}</li>\n",
                 escape(summary)
             )),
-            None => out.push_str(&format!("<li><strong>{name}</strong></li>\n")),
+            None => out.push_str(&format!("<li><strong>{name}</strong>{claim}</li>\n")),
         }
     }
     out.push_str("</ul>\n</section>\n");
+}
+
+/// A graded claim's line: its statement, worded for its certainty, then the certainty and
+/// how many of its sources the reader may see (`""` for a link without evidence).
+fn claim(evidence: &Json) -> String {
+    let Some(statement) = text_of(evidence, "statement") else {
+        return String::new();
+    };
+    let certainty = text_of(evidence, "certainty").unwrap_or_default();
+    let sources = evidence
+        .get("citations")
+        .and_then(Json::as_array)
+        .map_or(0, Vec::len);
+    format!(
+        "<span class=\"claim\">{} <em>({} certainty of evidence; {sources} source{})</em></span>",
+        escape(statement),
+        escape(&certainty.replace('_', " ")),
+        if sources == 1 { "" } else { "s" }
+    )
 }
 
 /// The citations, one line each: title, journal and year, DOI or PubMed link.

@@ -114,7 +114,7 @@ pub fn object(catalog: &mut Catalog) -> Object {
                         .and_then(Json::as_array)
                         .into_iter()
                         .flatten()
-                        .filter_map(Json::as_str)
+                        .filter_map(|work| work.get("slug")?.as_str())
                         .map(|slug| CitationSlug(slug.to_owned()))
                         .collect();
                     let found = data

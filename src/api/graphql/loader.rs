@@ -110,6 +110,8 @@ impl Loader<RelationKey> for RelationLoader {
                 per_parent: Some(*first),
                 fields: *fields,
                 min_certainty: *min_certainty,
+                // `formatted(style:)` resolves through its own loader.
+                style: None,
             });
         }
         // Every relation of the step in one statement.

@@ -76,6 +76,7 @@ pub async fn item_with_relations(
             per_parent: Some(first),
             fields,
             min_certainty,
+            style: None,
         })
         .collect();
     let found = item_with_children(

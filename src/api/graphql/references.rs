@@ -29,24 +29,34 @@ impl Loader<ReferenceKey> for RelationLoader {
     type Value = Json;
     type Error = Arc<AppError>;
 
-    /// Every reference the step asks for, in one statement.
+    /// Every reference the step asks for, in one statement per style.
     async fn load(
         &self,
         keys: &[ReferenceKey],
     ) -> Result<HashMap<ReferenceKey, Json>, Self::Error> {
-        let mut ids: Vec<Uuid> = keys.iter().map(|k| k.id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let stored = crate::service::references_store::stored(self.db(), &ids)
-            .await
-            .map_err(Arc::new)?;
-        Ok(keys
-            .iter()
-            .filter_map(|key| {
-                let reference = stored.get(&key.id)?.get(key.style.as_str())?;
-                Some((*key, reference.clone()))
-            })
-            .collect())
+        let mut found = HashMap::with_capacity(keys.len());
+        // One statement per style asked for (a query rarely asks for two).
+        for style in CitationStyle::ALL {
+            let mut ids: Vec<Uuid> = keys
+                .iter()
+                .filter(|k| k.style == style)
+                .map(|k| k.id)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            let stored = crate::service::references_store::stored(self.db(), &ids, style)
+                .await
+                .map_err(Arc::new)?;
+            found.extend(
+                stored
+                    .into_iter()
+                    .map(|(id, reference)| (ReferenceKey { id, style }, reference)),
+            );
+        }
+        Ok(found)
     }
 }
 

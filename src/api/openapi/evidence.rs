@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::domain::evidence::{Certainty, Direction, MAX_CLAIM_CITATIONS};
+use crate::domain::model::CITATION_KINDS;
 use crate::domain::validate::MAX_NOTE;
 
 const SLUG: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
@@ -31,13 +32,14 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
                 },
                 "citations": {
                     "type": "array",
-                    "items": { "$ref": "#/components/schemas/Citation" },
+                    "items": { "$ref": "#/components/schemas/CitedWork" },
                     "description": "The citations behind the claim that the reader may see, \
-                        in order (with `style`, each with its `formatted` reference).",
+                        in order.",
                 },
             },
         }),
     );
+    schemas.insert("CitedWork".into(), cited_work());
     directions.push(Value::Null);
     schemas.insert(
         "EvidenceInput".into(),
@@ -65,6 +67,38 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
             },
         }),
     );
+}
+
+/// A citation behind a claim, in brief: what a storefront shows as the claim's sources.
+fn cited_work() -> Value {
+    let text = || json!({ "type": ["string", "null"] });
+    json!({
+        "type": "object",
+        "required": ["slug", "title", "kind", "journal", "year", "doi", "pmid", "url"],
+        "description": "A citation behind a claim, in brief (the whole citation is at \
+            `/v1/citations/{slug}`).",
+        "properties": {
+            "slug": { "type": "string" },
+            "title": { "type": "string" },
+            "kind": { "type": "string", "enum": CITATION_KINDS },
+            "journal": text(),
+            "year": { "type": ["integer", "null"] },
+            "doi": text(),
+            "pmid": text(),
+            "url": text(),
+            "formatted": {
+                "description": "With `style`: the reference in that style.",
+                "anyOf": [{
+                    "type": "object",
+                    "required": ["text", "html"],
+                    "properties": {
+                        "text": { "type": "string" },
+                        "html": { "type": "string" },
+                    },
+                }, { "type": "null" }],
+            },
+        },
+    })
 }
 
 fn certainty() -> Value {

@@ -123,7 +123,7 @@ fn min_certainty_param() -> Value {
 fn style_param() -> Value {
     query(
         "style",
-        "Citations (the items read, those `include` embeds and those behind embedded \
+        "Citations (the items read, those `include` embeds and the works behind embedded \
          claims' evidence) carry `formatted: {text, html}`, their reference in this style: `ama` (AMA Manual of Style, 11th edition), \
          `apa` (APA Style, 7th edition) or `vancouver` (NLM Citing Medicine)."
             .into(),

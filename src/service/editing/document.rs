@@ -305,7 +305,8 @@ pub async fn load_links(
         .iter()
         .map(|r| (r.name.to_owned(), Json::Array(vec![])))
         .collect();
-    let mut sql = SqlBuilder::new(conn.get_database_backend());
+    let backend = conn.get_database_backend();
+    let mut sql = SqlBuilder::new(backend);
     for (n, relation) in relations.iter().enumerate() {
         let RelationKind::Link {
             link,
@@ -322,7 +323,7 @@ pub async fn load_links(
             "SELECT '{}' AS relation, o.slug AS slug, l.note AS note, l.position AS position, \
              {} FROM {} l JOIN {} o ON o.id = l.{child_column} WHERE l.{parent_column} = ",
             relation.name,
-            claims::columns(Some(link), Visibility::All),
+            claims::columns(Some(link), Visibility::All, backend, claims::Cited::Slugs),
             link.table,
             relation.to.table()
         ))

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::domain::Collection;
 use crate::domain::evidence::Certainty;
+use crate::domain::reference_style::CitationStyle;
 use crate::domain::relations::{Relation, RelationKind};
 use crate::error::Result;
 use crate::service::item::{FieldSet, ItemObject, ItemSelect};
@@ -37,6 +38,8 @@ pub struct ChildQuery<'a> {
     pub fields: FieldSet,
     /// Through a claim: only links at or above this certainty.
     pub min_certainty: Option<Certainty>,
+    /// The style of the references of the works behind claims, if any.
+    pub style: Option<CitationStyle>,
 }
 
 /// An item found by a unique column, read by the same statement as its children (the
@@ -304,7 +307,7 @@ impl<'a> Layout<'a> {
                 typed_null(backend, "text"),
                 typed_null(backend, "bigint"),
                 typed_null(backend, "text"),
-                claims::columns(None, self.visibility),
+                claims::columns(None, self.visibility, backend, claims::Cited::Slugs),
                 select.exprs.join(", "),
                 root.collection.table(),
                 select.joins,

@@ -38,8 +38,13 @@ impl BranchSql<'_> {
         let table = relation.to.table();
         let order = sort_fields(relation.to)[0].column;
         let evidence = match relation.kind {
-            RelationKind::Link { link, .. } => claims::columns(Some(link), self.visibility),
-            _ => claims::columns(None, self.visibility),
+            RelationKind::Link { link, .. } => claims::columns(
+                Some(link),
+                self.visibility,
+                self.backend,
+                claims::Cited::Works(self.query.style),
+            ),
+            _ => claims::columns(None, self.visibility, self.backend, claims::Cited::Slugs),
         };
         let (parent_expr, note, from, keys) = match relation.kind {
             RelationKind::Link {

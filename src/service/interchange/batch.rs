@@ -439,7 +439,7 @@ impl Importer<'_> {
         }
         let links = rows
             .into_iter()
-            .map(|r| (left[&r.left], right[&r.right], r.note, 0))
+            .map(|r| (left[&r.left], right[&r.right], r.note, r.position))
             .collect();
         self.upsert_links(link, links).await
     }
@@ -488,12 +488,13 @@ impl Importer<'_> {
                 .resolve(
                     link.right,
                     rows.iter()
-                        .flat_map(|r| r.lists[index].iter().map(String::as_str)),
+                        .flat_map(|r| r.lists[index].iter().map(|m| m.slug.as_str())),
                 )
                 .await?;
             let mut links = Vec::new();
             for row in &rows {
-                for (position, slug) in row.lists[index].iter().enumerate() {
+                for (position, mention) in row.lists[index].iter().enumerate() {
+                    let slug = &mention.slug;
                     match targets.get(slug) {
                         None => self.reject(
                             file,
@@ -507,7 +508,8 @@ impl Importer<'_> {
                         ),
                         Some(target) => {
                             let position = i32::try_from(position).unwrap_or(i32::MAX);
-                            links.push((owners[&row.slug], *target, None, position));
+                            let note = mention.note.clone();
+                            links.push((owners[&row.slug], *target, note, position));
                         }
                     }
                 }

@@ -18,6 +18,7 @@ struct Claim {
     left: Uuid,
     right: Uuid,
     note: Option<String>,
+    position: i32,
     evidence: Option<Evidence>,
     citations: Vec<Uuid>,
 }
@@ -57,6 +58,7 @@ impl Importer<'_> {
                 left: left[&row.left],
                 right: right[&row.right],
                 note: row.note,
+                position: row.position,
                 evidence: row.evidence,
                 citations: ids,
             });
@@ -88,7 +90,8 @@ impl Importer<'_> {
             let evidence = claim.evidence.as_ref();
             sql.push(if n == 0 { "(" } else { ", (" });
             sql.bind(claim.left).push(", ").bind(claim.right).push(", ");
-            sql.bind(claim.note.clone()).push(", 0, ");
+            sql.bind(claim.note.clone()).push(", ");
+            sql.bind(claim.position).push(", ");
             sql.bind(evidence.map(|e| e.certainty.as_str())).push(", ");
             sql.bind(evidence.and_then(|e| e.level).map(i16::from))
                 .push(", ");

@@ -8,7 +8,7 @@ use std::io::Read;
 use serde_json::value::RawValue;
 
 use super::BATCH_ROWS;
-use super::import::{FileReport, ImportError, ImportResult, Importer};
+use super::import::{FileReport, ImportResult, Importer, io_error};
 use super::parse;
 use crate::domain::Collection;
 use crate::domain::csl::read;
@@ -22,11 +22,8 @@ impl Importer<'_> {
     /// Reads the file, if the set has it, right after `citations.ndjson`: a slug in both
     /// is a duplicate, as within one file.
     pub(super) async fn import_csl(&mut self, source: &dyn super::Source) -> ImportResult<()> {
-        let io_error = |source| ImportError::Io {
-            file: FILE.into(),
-            source,
-        };
-        let Some(reader) = source.open(FILE).map_err(io_error)? else {
+        let io_error = io_error(FILE);
+        let Some(reader) = source.open(FILE).map_err(&io_error)? else {
             return Ok(());
         };
         let started = std::time::Instant::now();
@@ -34,7 +31,7 @@ impl Importer<'_> {
         reader
             .take(MAX_BYTES + 1)
             .read_to_end(&mut bytes)
-            .map_err(io_error)?;
+            .map_err(&io_error)?;
         if bytes.len() as u64 > MAX_BYTES {
             let limit = MAX_BYTES >> 20;
             self.reject(FILE, 1, format!("larger than {limit} MiB: split it"));

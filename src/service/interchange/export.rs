@@ -143,8 +143,8 @@ async fn inline_links(
     }
     let mut sql = SqlBuilder::new(txn.get_database_backend());
     sql.push(&format!(
-        "SELECT l.{left} AS owner, r.slug AS slug FROM {table} l JOIN {right} r ON r.id = l.{rc} \
-         WHERE l.{left} IN ",
+        "SELECT l.{left} AS owner, r.slug AS slug, l.note AS note FROM {table} l JOIN {right} r \
+         ON r.id = l.{rc} WHERE l.{left} IN ",
         left = link.left_column,
         table = link.table,
         right = link.right.table(),
@@ -154,10 +154,13 @@ async fn inline_links(
     sql.push(" ORDER BY l.position, r.slug");
     for row in txn.query_all_raw(sql.build()).await? {
         let owner: Uuid = row.try_get("", "owner")?;
-        lists
-            .entry(owner)
-            .or_default()
-            .push(Json::String(row.try_get("", "slug")?));
+        let slug: String = row.try_get("", "slug")?;
+        // A slug alone unless the link has a note, as files without notes were written.
+        let entry = match row.try_get::<Option<String>>("", "note")? {
+            Some(note) => serde_json::json!({ "note": note, "slug": slug }),
+            None => Json::String(slug),
+        };
+        lists.entry(owner).or_default().push(entry);
     }
     Ok(lists)
 }
@@ -170,9 +173,10 @@ async fn export_links(txn: &DatabaseTransaction, link: &LinkSpec, out: &mut Out)
     loop {
         let mut sql = SqlBuilder::new(backend);
         sql.push(&format!(
-            "SELECT a.slug AS left_slug, b.slug AS right_slug, l.note, {evidence} FROM {table} l \
+            "SELECT a.slug AS left_slug, b.slug AS right_slug, l.note, l.position, {evidence} \
+             FROM {table} l \
              JOIN {lt} a ON a.id = l.{lc} JOIN {rt} b ON b.id = l.{rc}",
-            evidence = claims::columns(Some(link), Visibility::All),
+            evidence = claims::columns(Some(link), Visibility::All, backend, claims::Cited::Slugs),
             table = link.table,
             lt = link.left.table(),
             lc = link.left_column,
@@ -197,6 +201,8 @@ async fn export_links(txn: &DatabaseTransaction, link: &LinkSpec, out: &mut Out)
                 row.try_get::<Option<String>>("", "note")?
                     .map_or(Json::Null, Json::String),
             );
+            let position: i32 = row.try_get("", "position")?;
+            object.insert("position", Json::from(position));
             if link.claim.is_some() {
                 let evidence = claims::stored(row)?;
                 object.insert("evidence", evidence.map_or(Json::Null, |e| e.to_json()));

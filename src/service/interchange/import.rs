@@ -99,14 +99,19 @@ pub fn known_files() -> Vec<String> {
         .collect()
 }
 
+/// The error reading `file` gives.
+pub(super) fn io_error(file: &str) -> impl Fn(std::io::Error) -> ImportError + '_ {
+    move |source| ImportError::Io {
+        file: file.to_owned(),
+        source,
+    }
+}
+
 fn check_names(source: &dyn Source) -> ImportResult<()> {
     let known = known_files();
     let unknown: Vec<String> = source
         .names()
-        .map_err(|source| ImportError::Io {
-            file: "the file list".into(),
-            source,
-        })?
+        .map_err(io_error("the file list"))?
         .into_iter()
         .filter(|name| !known.contains(name))
         .collect();
@@ -288,11 +293,8 @@ impl Importer<'_> {
     /// are validated against the database and written, so one batch at most is in memory.
     async fn stream(&mut self, source: &dyn Source, target: Target) -> ImportResult<()> {
         let file = target.file();
-        let io_error = |source| ImportError::Io {
-            file: file.clone(),
-            source,
-        };
-        let Some(mut reader) = source.open(&file).map_err(io_error)? else {
+        let io_error = io_error(&file);
+        let Some(mut reader) = source.open(&file).map_err(&io_error)? else {
             return Ok(());
         };
         let started = std::time::Instant::now();
@@ -305,7 +307,7 @@ impl Importer<'_> {
         let mut line_no = 0;
         loop {
             buffer.clear();
-            if reader.read_until(b'\n', &mut buffer).map_err(io_error)? == 0 {
+            if reader.read_until(b'\n', &mut buffer).map_err(&io_error)? == 0 {
                 break;
             }
             line_no += 1;

@@ -39,8 +39,17 @@ pub struct LinkRow {
     pub left: String,
     pub right: String,
     pub note: Option<String>,
+    /// The link's place in its editorial order (0 when the row gives none).
+    pub position: i32,
     /// A claim's evidence (only claim links carry it).
     pub evidence: Option<Evidence>,
+}
+
+/// One entry of an inline mention list: the slug and the link's note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    pub slug: String,
+    pub note: Option<String>,
 }
 
 /// An article's inline mention lists, one per inline link (in `Collection::inline_links`
@@ -49,7 +58,7 @@ pub struct LinkRow {
 pub struct InlineRow {
     pub line: usize,
     pub slug: String,
-    pub lists: Vec<Vec<String>>,
+    pub lists: Vec<Vec<Mention>>,
 }
 
 fn object(line: &str) -> Result<Map<String, Json>, String> {
@@ -247,10 +256,19 @@ pub fn parse_link(link: &LinkSpec, line_no: usize, line: &str) -> Result<LinkRow
     let evidence_key = link.claim.map(|_| "evidence");
     check_keys(
         &map,
-        [left_key, right_key, "note"]
+        [left_key, right_key, "note", "position"]
             .into_iter()
             .chain(evidence_key),
     )?;
+    let position = match map.get("position") {
+        None | Some(Json::Null) => 0,
+        Some(Json::Number(n)) => n
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| format!("field \"position\": {n} is not a non-negative integer"))?,
+        Some(_) => return Err("field \"position\" must be a non-negative integer".into()),
+    };
     let evidence = match map.get("evidence") {
         Some(value) => Evidence::parse("", value).map_err(|errors| {
             let found: Vec<String> = errors
@@ -266,14 +284,18 @@ pub fn parse_link(link: &LinkSpec, line_no: usize, line: &str) -> Result<LinkRow
         line: line_no,
         left: slug_at(&map, left_key)?,
         right: slug_at(&map, right_key)?,
-        note: optional_string(&map, "note")?
-            .map(|note| {
-                crate::domain::validate::check_note(&note)
-                    .map(|()| note)
-                    .map_err(|e| format!("field \"note\" {e}"))
-            })
-            .transpose()?,
+        note: note(optional_string(&map, "note")?, "note")?,
+        position,
     })
+}
+
+fn note(note: Option<String>, key: &str) -> Result<Option<String>, String> {
+    note.map(|note| {
+        crate::domain::validate::check_note(&note)
+            .map(|()| note)
+            .map_err(|e| format!("field {key:?} {e}"))
+    })
+    .transpose()
 }
 
 /// Reads only the slug and inline lists of an article line that already passed
@@ -292,18 +314,15 @@ pub fn parse_inline(
             match map.get(key) {
                 None | Some(Json::Null) => Ok(vec![]),
                 Some(Json::Array(items)) => {
-                    let mut slugs: Vec<String> = Vec::with_capacity(items.len());
+                    let mut mentions: Vec<Mention> = Vec::with_capacity(items.len());
                     for item in items {
-                        let text = item
-                            .as_str()
-                            .ok_or_else(|| format!("field {key:?} must be a list of slugs"))?;
-                        let slug = Slug::parse(text).map_err(|e| format!("field {key:?}: {e}"))?;
-                        if slugs.iter().any(|s| s == slug.as_str()) {
-                            return Err(format!("field {key:?} lists {text:?} twice"));
+                        let mention = mention(key, item)?;
+                        if mentions.iter().any(|m| m.slug == mention.slug) {
+                            return Err(format!("field {key:?} lists {:?} twice", mention.slug));
                         }
-                        slugs.push(slug.into_string());
+                        mentions.push(mention);
                     }
-                    Ok(slugs)
+                    Ok(mentions)
                 }
                 Some(_) => Err(format!("field {key:?} must be a list of slugs")),
             }
@@ -313,5 +332,28 @@ pub fn parse_inline(
         line: line_no,
         slug,
         lists,
+    })
+}
+
+/// An inline list's entry: a slug, or `{"slug": …, "note": …}` for a link with a note.
+fn mention(key: &str, item: &Json) -> Result<Mention, String> {
+    let (slug, note_text) = match item {
+        Json::String(slug) => (slug.as_str(), None),
+        Json::Object(entry) => {
+            check_keys(entry, ["slug", "note"].into_iter())
+                .map_err(|e| format!("field {key:?}: {e}"))?;
+            let slug = entry
+                .get("slug")
+                .and_then(Json::as_str)
+                .ok_or_else(|| format!("field {key:?}: an entry needs its \"slug\""))?;
+            let note_text = optional_string(entry, "note").map_err(|e| format!("{key:?}: {e}"))?;
+            (slug, note_text)
+        }
+        _ => return Err(format!("field {key:?} must be a list of slugs")),
+    };
+    let slug = Slug::parse(slug).map_err(|e| format!("field {key:?}: {e}"))?;
+    Ok(Mention {
+        slug: slug.into_string(),
+        note: note(note_text, &format!("{key}.note"))?,
     })
 }

@@ -3,7 +3,7 @@
 
 use std::io::BufRead;
 
-use super::import::{FileReport, ImportError, ImportResult, Importer};
+use super::import::{FileReport, ImportResult, Importer, io_error};
 use crate::domain::syndication::Terms;
 use crate::service::syndication;
 
@@ -13,17 +13,14 @@ impl Importer<'_> {
     /// Reads the terms, if the set has them: one JSON object on one line, checked like an
     /// admin's edit; unchanged terms are left alone.
     pub(super) async fn import_terms(&mut self, source: &dyn super::Source) -> ImportResult<()> {
-        let io_error = |source| ImportError::Io {
-            file: FILE.into(),
-            source,
-        };
-        let Some(reader) = source.open(FILE).map_err(io_error)? else {
+        let io_error = io_error(FILE);
+        let Some(reader) = source.open(FILE).map_err(&io_error)? else {
             return Ok(());
         };
         let started = std::time::Instant::now();
         let mut found: Option<(usize, Terms)> = None;
         for (n, line) in reader.lines().enumerate() {
-            let line = line.map_err(io_error)?;
+            let line = line.map_err(&io_error)?;
             if line.trim().is_empty() {
                 continue;
             }

@@ -100,7 +100,11 @@ pub async fn documents(
         .collect::<Result<Vec<_>>>()?;
     let paths: Vec<Vec<&str>> = shown(collection).iter().map(|name| vec![*name]).collect();
     let include = include_tree(collection, &paths)?;
-    include::load(db, visibility, TextFormat::Text, &include, &mut items).await?;
+    let rendering = include::Rendering {
+        format: TextFormat::Text,
+        style: None,
+    };
+    include::load(db, visibility, rendering, &include, &mut items).await?;
     let mut out = HashMap::with_capacity(items.len());
     for item in items {
         let Some(id) = item_id(&item) else { continue };
