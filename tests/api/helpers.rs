@@ -353,3 +353,15 @@ pub fn import_draft_technique(db: &TestDb) {
     let output = db.cli(&["import", dir.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
 }
+
+/// Imports the export `dir` into an empty database of `engine` and exports that again:
+/// the database and its export, each step checked.
+pub async fn reimport(engine: Engine, dir: &Path) -> (TestDb, PathBuf) {
+    let empty = TestDb::new(engine).await;
+    let output = empty.cli(&["import", dir.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let again = empty.dir().join("export-again");
+    let output = empty.cli(&["export", again.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    (empty, again)
+}

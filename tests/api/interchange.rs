@@ -8,7 +8,7 @@ use salve::domain::{Collection, FieldKind};
 use serde_json::{Map, Value};
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestDb, demo_dir, generate, row_counts, stderr};
+use crate::helpers::{Engine, TestDb, demo_dir, generate, reimport, row_counts, stderr};
 
 fn read_rows(path: &Path) -> Vec<Map<String, Value>> {
     match std::fs::read_to_string(path) {
@@ -139,16 +139,7 @@ async fn export_reproduces_imported_rows_and_round_trips_byte_identically(engine
     assert_eq!(row_counts(&db.connect().await).await, before);
 
     // export → import into an empty database → export gives identical bytes.
-    let empty = TestDb::new(engine).await;
-    let output = empty.cli(&["import", first.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let second = empty.dir().join("export-2");
-    assert!(
-        empty
-            .cli(&["export", second.to_str().unwrap()])
-            .status
-            .success()
-    );
+    let (_empty, second) = reimport(engine, &first).await;
     let names = Collection::ALL
         .iter()
         .map(|c| c.as_str())

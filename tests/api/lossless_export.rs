@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestApp, TestDb, settings, spawn_app, stderr};
+use crate::helpers::{Engine, TestApp, reimport, settings, spawn_app, stderr};
 
 /// Sets `path`'s link set to `body` with `key`.
 async fn put_set(app: &TestApp, key: &str, path: &str, body: Value) {
@@ -72,16 +72,7 @@ async fn editorial_order_and_mention_notes_survive_a_round_trip(engine: Engine) 
     let first = db.dir().join("export-1");
     let output = db.cli(&["export", first.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let empty = TestDb::new(engine).await;
-    let output = empty.cli(&["import", first.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let second = empty.dir().join("export-2");
-    assert!(
-        empty
-            .cli(&["export", second.to_str().unwrap()])
-            .status
-            .success()
-    );
+    let (empty, second) = reimport(engine, &first).await;
     let mut names: Vec<String> = std::fs::read_dir(&first)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -86,17 +86,7 @@ fn cited_work() -> Value {
             "doi": text(),
             "pmid": text(),
             "url": text(),
-            "formatted": {
-                "description": "With `style`: the reference in that style.",
-                "anyOf": [{
-                    "type": "object",
-                    "required": ["text", "html"],
-                    "properties": {
-                        "text": { "type": "string" },
-                        "html": { "type": "string" },
-                    },
-                }, { "type": "null" }],
-            },
+            "formatted": super::schemas::formatted_reference(),
         },
     })
 }

@@ -17,6 +17,22 @@ pub fn schema_name(collection: Collection) -> String {
         .unwrap_or_default()
 }
 
+/// `formatted` on a citation: its reference in the style asked for, or null.
+pub fn formatted_reference() -> Value {
+    json!({
+        "description": "With `style`: the citation's reference in that style, as plain text \
+            and as HTML (italics, and the DOI as a link).",
+        "anyOf": [{
+            "type": "object",
+            "required": ["text", "html"],
+            "properties": {
+                "text": { "type": "string" },
+                "html": { "type": "string" },
+            },
+        }, { "type": "null" }],
+    })
+}
+
 pub fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -127,21 +143,7 @@ fn item_schema(collection: Collection) -> Value {
         }),
     );
     if collection == Collection::Citations {
-        properties.insert(
-            "formatted".into(),
-            json!({
-                "description": "With `style`: the citation's reference in that style, as \
-                    plain text and as HTML (italics, and the DOI as a link).",
-                "anyOf": [{
-                    "type": "object",
-                    "required": ["text", "html"],
-                    "properties": {
-                        "text": { "type": "string" },
-                        "html": { "type": "string" },
-                    },
-                }, { "type": "null" }],
-            }),
-        );
+        properties.insert("formatted".into(), formatted_reference());
     }
     properties.insert(
         "link".into(),
