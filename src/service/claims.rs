@@ -124,8 +124,20 @@ pub fn names(alias: &str) -> String {
     .join(", ")
 }
 
-/// A link row's evidence, as [`columns`] read it (citations: the visible ones).
+/// A link row's evidence read with [`Cited::Slugs`] (citations: the visible ones).
 pub fn stored(row: &QueryResult) -> Result<Option<Evidence>> {
+    let Some(mut evidence) = graded(row)? else {
+        return Ok(None);
+    };
+    let slugs: Option<String> = row.try_get("", "ev_citations")?;
+    evidence.citations = slugs
+        .map(|s| s.split(' ').map(str::to_owned).collect())
+        .unwrap_or_default();
+    Ok(Some(evidence))
+}
+
+/// The scalar parts of a link row's evidence (no citations), if it has any.
+fn graded(row: &QueryResult) -> Result<Option<Evidence>> {
     let Some(certainty) = row.try_get::<Option<String>>("", "ev_certainty")? else {
         return Ok(None);
     };
@@ -137,33 +149,19 @@ pub fn stored(row: &QueryResult) -> Result<Option<Evidence>> {
         .map_or(Some(Direction::Benefit), Direction::parse)
         .ok_or_else(|| corrupt("an unknown direction"))?;
     let level: Option<i16> = row.try_get("", "ev_level")?;
-    let citations: Option<String> = row.try_get("", "ev_citations")?;
-    let citations = match citations.as_deref() {
-        Some(works) if works.starts_with('[') => works_of(works)?
-            .iter()
-            .filter_map(|w| w.get("slug")?.as_str().map(str::to_owned))
-            .collect(),
-        Some(slugs) => slugs.split(' ').map(str::to_owned).collect(),
-        None => Vec::new(),
-    };
     Ok(Some(Evidence {
         certainty,
         level: level.and_then(|l| u8::try_from(l).ok()),
         direction,
         summary: row.try_get("", "ev_summary")?,
-        citations,
+        citations: Vec::new(),
     }))
 }
 
-fn works_of(text: &str) -> Result<Vec<Json>> {
-    serde_json::from_str(text)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("a claim's works do not read: {e}")))
-}
-
-/// A link row's evidence as readers get it: the stored parts, the claim's plain-language
-/// `statement`, and the citations the reader may see as [`columns`] read them.
+/// A link row's evidence as readers get it, read with [`Cited::Works`]: the stored parts,
+/// the claim's plain-language `statement`, and the works the reader may see.
 pub fn read(row: &QueryResult, link: &LinkSpec) -> Result<Option<Json>> {
-    let (Some(claim), Some(evidence)) = (link.claim, stored(row)?) else {
+    let (Some(claim), Some(evidence)) = (link.claim, graded(row)?) else {
         return Ok(None);
     };
     let left: Option<String> = row.try_get("", "ev_left_name")?;
@@ -187,10 +185,12 @@ pub fn read(row: &QueryResult, link: &LinkSpec) -> Result<Option<Json>> {
     map.insert("direction".into(), json!(evidence.direction.as_str()));
     map.insert("summary".into(), json!(evidence.summary));
     map.insert("statement".into(), Json::String(said));
-    let cited: Option<String> = row.try_get("", "ev_citations")?;
-    let works = match cited.as_deref() {
-        Some(works) if works.starts_with('[') => works_of(works)?,
-        _ => evidence.citations.iter().map(|slug| json!(slug)).collect(),
+    // No visible work: NULL on PostgreSQL (an aggregate of no rows), `[]` on SQLite.
+    let works: Option<String> = row.try_get("", "ev_citations")?;
+    let works: Vec<Json> = match works {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("a claim's works do not read: {e}")))?,
+        None => Vec::new(),
     };
     map.insert("citations".into(), Json::Array(works));
     Ok(Some(Json::Object(map)))
