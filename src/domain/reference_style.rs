@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// AMA 11th, APA 7th and Vancouver (NLM's Citing Medicine).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CitationStyle {
     Ama,
     Apa,

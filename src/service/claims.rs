@@ -4,24 +4,31 @@
 
 use sea_orm::{DbBackend, QueryResult};
 use serde_json::{Map, Value as Json, json};
+use uuid::Uuid;
 
 use crate::domain::LinkSpec;
 use crate::domain::evidence::{Certainty, ClaimKind, Direction, Evidence, statement};
 use crate::domain::reference_style::CitationStyle;
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
+use crate::service::item::{ItemObject, reference_key};
 
 /// The number of evidence columns.
 pub const COLUMNS: usize = 7;
 
 /// How a claim's citations are read: their slugs (what editors write, export and
 /// revisions keep), or for readers the works in brief (slug, title, kind, journal, year,
-/// DOI, PMID, URL), each with its reference in `style` when one is asked for, built in
-/// the statement that reads the link rows.
+/// DOI, PMID, URL), built in the statement that reads the link rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cited {
     Slugs,
+    /// As REST serves them: each with `formatted`, its reference in the style if one is
+    /// asked for.
     Works(Option<CitationStyle>),
+    /// As citation objects in brief ([`brief_citation`]): with their ids, and the
+    /// reference in the style under [`reference_key`], so that a GraphQL query asking
+    /// only for what they hold needs no other statement.
+    Citations(Option<CitationStyle>),
 }
 
 /// The brief work's keys and columns (on alias `c`).
@@ -72,23 +79,31 @@ pub fn columns(
 
 /// The aggregate of a claim's citation rows (`e` the claim's, `c` the citation's), as text.
 fn aggregate(backend: DbBackend, cited: Cited) -> String {
-    let Cited::Works(style) = cited else {
-        return "string_agg(c.slug, ' ' ORDER BY e.position)".to_owned();
+    let style = match cited {
+        Cited::Slugs => return "string_agg(c.slug, ' ' ORDER BY e.position)".to_owned(),
+        Cited::Works(style) | Cited::Citations(style) => style,
     };
     let mut pairs: Vec<String> = WORK
         .iter()
         .map(|(key, column)| format!("'{key}', c.{column}"))
         .collect();
-    // The style's name is the enum's own, never a client's text.
-    match (style, backend) {
-        (Some(style), DbBackend::Postgres) => {
-            pairs.push(format!("'formatted', c.formatted -> '{}'", style.as_str()));
-        }
-        (Some(style), _) => pairs.push(format!(
-            "'formatted', c.formatted -> '$.{}'",
-            style.as_str()
-        )),
-        (None, _) => {}
+    if let Cited::Citations(_) = cited {
+        pairs.push(match backend {
+            DbBackend::Postgres => "'id', c.id".to_owned(),
+            // Stored as 16 bytes, which JSON cannot hold.
+            _ => "'id', lower(hex(c.id))".to_owned(),
+        });
+    }
+    if let Some(style) = style {
+        let key = match cited {
+            Cited::Citations(_) => reference_key(style),
+            _ => "formatted",
+        };
+        // The style's name is the enum's own, never a client's text.
+        pairs.push(match backend {
+            DbBackend::Postgres => format!("'{key}', c.formatted -> '{}'", style.as_str()),
+            _ => format!("'{key}', c.formatted -> '$.{}'", style.as_str()),
+        });
     }
     let pairs = pairs.join(", ");
     match backend {
@@ -158,8 +173,38 @@ fn graded(row: &QueryResult) -> Result<Option<Evidence>> {
     }))
 }
 
-/// A link row's evidence as readers get it, read with [`Cited::Works`]: the stored parts,
-/// the claim's plain-language `statement`, and the works the reader may see.
+/// Whether a citation in brief ([`Cited::Citations`]) holds the field named `name`.
+pub fn in_brief(name: &str) -> bool {
+    name == "id" || WORK.iter().any(|(key, _)| *key == name)
+}
+
+/// A claim's work read with [`Cited::Citations`] as a citation object (lacking the fields
+/// not [`in_brief`]).
+pub fn brief_citation(work: &Map<String, Json>) -> ItemObject {
+    let mut object = ItemObject::new();
+    for (key, value) in work {
+        let key = key.as_str();
+        if key == "id" {
+            let id = value.as_str().and_then(|id| Uuid::parse_str(id).ok());
+            object.insert(
+                "id",
+                id.map_or(Json::Null, |id| Json::String(id.to_string())),
+            );
+        } else if let Some(&(key, _)) = WORK.iter().find(|(name, _)| *name == key) {
+            object.insert(key, value.clone());
+        } else if let Some(style) = CitationStyle::ALL
+            .into_iter()
+            .find(|s| reference_key(*s) == key)
+        {
+            object.insert(reference_key(style), value.clone());
+        }
+    }
+    object
+}
+
+/// A link row's evidence as readers get it, read with [`Cited::Works`] or
+/// [`Cited::Citations`]: the stored parts, the claim's plain-language `statement`, and the
+/// works the reader may see.
 pub fn read(row: &QueryResult, link: &LinkSpec) -> Result<Option<Json>> {
     let (Some(claim), Some(evidence)) = (link.claim, graded(row)?) else {
         return Ok(None);

@@ -19,6 +19,7 @@ use crate::domain::reference_style::CitationStyle;
 use crate::domain::rich_text::TextFormat;
 use crate::error::Result;
 use crate::service::Visibility;
+use crate::service::claims::Cited;
 use crate::service::item::{FieldSet, ItemObject, item_id};
 
 /// Expands `nodes` into every item of `items`, in place: one statement per level of the
@@ -121,7 +122,7 @@ fn child_query<'a>(
         per_parent: None,
         fields: FieldSet::ALL.in_format(rendering.format),
         min_certainty: node.min_certainty,
-        style: rendering.style,
+        cited: Cited::Works(rendering.style),
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 use uuid::Uuid;
 
 use crate::domain::model::{COMMON_FIELDS, Field};
+use crate::domain::reference_style::CitationStyle;
 use crate::domain::rich_text::TextFormat;
 use crate::domain::{Collection, FieldKind};
 use crate::error::Result;
@@ -60,6 +61,8 @@ pub fn timestamp(value: Option<DateTime<Utc>>) -> Json {
 pub struct FieldSet {
     bits: u64,
     format: TextFormat,
+    /// Citations: also their stored reference in this style, under [`reference_key`].
+    style: Option<CitationStyle>,
 }
 
 /// Bits for a collection's own fields; fields past these have none and are always read.
@@ -69,6 +72,7 @@ impl FieldSet {
     pub const ALL: FieldSet = FieldSet {
         bits: u64::MAX,
         format: TextFormat::Markdown,
+        style: None,
     };
     const META: u64 = 1 << OWN_BITS;
 
@@ -87,6 +91,7 @@ impl FieldSet {
         FieldSet {
             bits: own | if meta { Self::META } else { 0 },
             format: TextFormat::Markdown,
+            style: None,
         }
     }
 
@@ -97,6 +102,16 @@ impl FieldSet {
     /// The same fields, with Markdown fields read in `format`.
     pub fn in_format(self, format: TextFormat) -> Self {
         Self { format, ..self }
+    }
+
+    pub fn style(self) -> Option<CitationStyle> {
+        self.style
+    }
+
+    /// The same fields, and a citation's reference in `style` when one is given (for the
+    /// citations behind claims too).
+    pub fn in_style(self, style: Option<CitationStyle>) -> Self {
+        Self { style, ..self }
     }
 
     fn contains(self, index: usize) -> bool {
@@ -117,6 +132,8 @@ pub struct ItemSelect {
     meta: bool,
     /// The model fields read, in column order after the common ones.
     fields: Vec<&'static Field>,
+    /// The style of the stored reference read after the fields, if one is.
+    reference: Option<CitationStyle>,
     /// The item columns, on alias `t` (and `r<n>` for references).
     pub columns: String,
     /// The same columns' expressions, without aliases.
@@ -208,6 +225,11 @@ impl ItemSelect {
                 }
             }
         }
+        let reference = only.style.filter(|_| collection == Collection::Citations);
+        if let Some(style) = reference {
+            exprs.push(stored_reference(backend, style));
+            aliases.push(None);
+        }
         let columns = exprs
             .iter()
             .zip(&aliases)
@@ -221,6 +243,7 @@ impl ItemSelect {
             collection,
             meta,
             fields,
+            reference,
             columns,
             exprs,
             joins,
@@ -279,6 +302,7 @@ impl ItemSelect {
                 FieldKind::StringList | FieldKind::Statistics | FieldKind::Names { .. } => "jsonb",
                 FieldKind::Timestamp => "timestamptz",
             }))
+            .chain(self.reference.map(|_| "jsonb"))
     }
 
     /// `SELECT <columns> FROM <table> t <joins>`.
@@ -337,10 +361,34 @@ impl ItemSelect {
             };
             object.insert(field.name, value);
         }
+        if let Some(style) = self.reference {
+            let at = own + self.fields.len();
+            let reference = row.try_get_by_index::<Option<Json>>(at)?;
+            object.insert(reference_key(style), reference.unwrap_or(Json::Null));
+        }
         if let Some((at, extra)) = &self.extra {
             extra.put(row, first + at, &mut object)?;
         }
         Ok(object)
+    }
+}
+
+/// The key of a citation's reference in `style` in its object, when its [`FieldSet`]
+/// asks for one: `{text, html}`, or null when it has none.
+pub fn reference_key(style: CitationStyle) -> &'static str {
+    match style {
+        CitationStyle::Ama => "formatted:ama",
+        CitationStyle::Apa => "formatted:apa",
+        CitationStyle::Vancouver => "formatted:vancouver",
+    }
+}
+
+/// A citation's stored reference in `style` (the style's name is the enum's own, never a
+/// client's text).
+fn stored_reference(backend: DbBackend, style: CitationStyle) -> String {
+    match backend {
+        DbBackend::Postgres => format!("t.formatted -> '{}'", style.as_str()),
+        _ => format!("json_extract(t.formatted, '$.{}')", style.as_str()),
     }
 }
 
@@ -370,19 +418,20 @@ fn visible_statistics(backend: DbBackend, column: &str) -> String {
     }
 }
 
-/// The items of `collection` named by `slugs` that `visibility` shows, by slug (one
-/// statement).
+/// The items of `collection` named by `slugs` that `visibility` shows, by slug, with
+/// `fields` (one statement).
 pub async fn by_slugs(
     db: &sea_orm::DatabaseConnection,
     collection: Collection,
     visibility: Visibility,
     slugs: &[String],
+    fields: FieldSet,
 ) -> Result<Vec<(String, ItemObject)>> {
     use sea_orm::ConnectionTrait;
     if slugs.is_empty() {
         return Ok(Vec::new());
     }
-    let select = ItemSelect::new(collection, visibility, db.get_database_backend());
+    let select = ItemSelect::projected(collection, visibility, db.get_database_backend(), fields);
     let mut sql = SqlBuilder::new(db.get_database_backend());
     select.push_select(&mut sql);
     sql.push(" WHERE t.slug IN ")

@@ -1,7 +1,7 @@
 //! GraphQL batching (issue 4): one statement per level of relation fields, whatever the
 //! number of parents, and each parent's children capped at `first` in editorial order.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::engine_tests;
 use crate::graphql::app_with_data;
@@ -132,6 +132,122 @@ async fn root_lookups_read_their_relations_with_the_item(engine: Engine) {
     assert_eq!(app.statements.get() - before, 1);
 }
 
+/// `formatted(style:)` is read with the citations it is selected on (a root lookup, a
+/// relation, a claim's evidence), in any of the ways a client may name the style; a second
+/// style on the same citations costs one statement for all of them. Each reference is the
+/// one REST serves.
+async fn references_are_read_with_their_citations(engine: Engine) {
+    let (app, _db) = app_with_data(engine).await;
+    let graded = app
+        .query(
+            None,
+            "{ conditions(first: 40) { nodes { slug techniquesLinks(first: 5) { evidence { citations { slug } } } } } }",
+        )
+        .await;
+    assert!(graded["errors"].is_null(), "{graded}");
+    let slug = graded["data"]["conditions"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c.to_string().contains("\"citations\":[{"))
+        .map(|c| c["slug"].as_str().unwrap().to_owned())
+        .expect("a condition with a graded claim that cites a work");
+    let selection = "id slug title year formatted(style: $style) { text html }";
+    let document = |node: &str, evidence: &str| {
+        format!(
+            "query($style: CitationStyle!) {{ condition(slug: \"{slug}\") {{ citations(first: 5) {{ \
+             {selection} }} techniquesLinks(first: 5) {{ evidence {{ citations {{ {selection} {evidence} }} }} \
+             node {{ citations(first: 5) {{ {selection} {node} }} }} }} }} }}"
+        )
+    };
+    let mut counts = Vec::new();
+    let mut answers = Vec::new();
+    let apa = "apa: formatted(style: APA) { text }";
+    for (node, evidence) in [("", ""), (apa, ""), ("", "volume")] {
+        let before = app.statements.get();
+        let body = json!({ "query": document(node, evidence), "variables": { "style": "AMA" } });
+        let answer = app.graphql(None, &body).await;
+        counts.push(app.statements.get() - before);
+        assert!(answer["errors"].is_null(), "{answer}");
+        answers.push(answer);
+    }
+    assert_eq!(
+        counts,
+        [2, 3, 3],
+        "the condition with its relations and the claims' works, then the techniques' \
+         citations; a second style for every citation at once; the claims' citations read \
+         again for a field the works lack"
+    );
+    // The citations behind claims are the same, whether the works serve them or not.
+    let behind_claims: usize = answers[0]["data"]["condition"]["techniquesLinks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|link| Some(link.pointer("/evidence/citations")?.as_array()?.len()))
+        .sum();
+    assert!(behind_claims > 0, "{}", answers[0]);
+    let mut read_again = answers[2].clone();
+    for link in read_again["data"]["condition"]["techniquesLinks"]
+        .as_array_mut()
+        .unwrap()
+    {
+        let cited = link
+            .pointer_mut("/evidence/citations")
+            .and_then(Value::as_array_mut);
+        for cited in cited.into_iter().flatten() {
+            cited.as_object_mut().unwrap().remove("volume");
+        }
+    }
+    assert_eq!(read_again, answers[0]);
+    let inline = document("", "")
+        .replace("query($style: CitationStyle!) ", "")
+        .replace("$style", "AMA");
+    assert_eq!(app.query(None, &inline).await, answers[0]);
+
+    let mut checked = 0;
+    for (cited, style) in references(&answers[1]) {
+        let rest = app
+            .json(&format!(
+                "/v1/citations/{}?style={style}",
+                cited["slug"].as_str().unwrap()
+            ))
+            .await;
+        let key = if style == "ama" { "formatted" } else { "apa" };
+        assert_eq!(
+            cited[key]["text"], rest["data"]["formatted"]["text"],
+            "{cited}"
+        );
+        if style == "ama" {
+            assert_eq!(cited[key]["html"], rest["data"]["formatted"]["html"]);
+        }
+        checked += 1;
+    }
+    assert!(checked > 2, "{}", answers[1]);
+}
+
+/// Every citation in a condition answer, with the styles its fields show.
+fn references(answer: &Value) -> Vec<(&Value, &'static str)> {
+    let condition = &answer["data"]["condition"];
+    let mut found: Vec<(&Value, &'static str)> = Vec::new();
+    for cited in condition["citations"].as_array().unwrap() {
+        found.push((cited, "ama"));
+    }
+    for link in condition["techniquesLinks"].as_array().unwrap() {
+        for cited in link["evidence"]["citations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            found.push((cited, "ama"));
+        }
+        for cited in link["node"]["citations"].as_array().unwrap() {
+            found.push((cited, "ama"));
+            found.push((cited, "apa"));
+        }
+    }
+    found
+}
+
 fn slugs(items: &Value) -> Vec<&str> {
     items
         .as_array()
@@ -145,4 +261,5 @@ engine_tests!(
     nested_queries_run_one_statement_per_level,
     capped_relations_keep_each_parents_first_children,
     root_lookups_read_their_relations_with_the_item,
+    references_are_read_with_their_citations,
 );

@@ -1,6 +1,9 @@
 //! `evidence` on link entries that are claims (`conditionsLinks { evidence { … } }`): the
 //! `Evidence` type, its enums and `EvidenceInput`.
 
+use std::sync::Arc;
+
+use async_graphql::context::SelectionField;
 use async_graphql::dynamic::{
     Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, TypeRef,
 };
@@ -10,10 +13,14 @@ use serde_json::{Map, Value as Json};
 use super::RequestData;
 use super::catalog::Catalog;
 use super::errors::gql_error;
+use super::items::selected_fields;
 use super::loader::CitationSlug;
+use super::references::style_argument;
 use super::values::{Item, enum_value, stored_value};
 use crate::domain::Collection;
 use crate::domain::evidence::{Certainty, Direction};
+use crate::service::claims::{self, brief_citation};
+use crate::service::item::{ItemObject, reference_key};
 
 /// A claim's evidence as the include read it (`link.evidence`).
 struct Evidence(Map<String, Json>);
@@ -108,32 +115,65 @@ pub fn object(catalog: &mut Catalog) -> Object {
                 FieldFuture::new(async move {
                     let evidence = ctx.parent_value.try_downcast_ref::<Evidence>()?;
                     let data = ctx.data::<RequestData>()?;
-                    let slugs: Vec<CitationSlug> = evidence
+                    let works: Vec<&Map<String, Json>> = evidence
                         .0
                         .get("citations")
                         .and_then(Json::as_array)
                         .into_iter()
                         .flatten()
-                        .filter_map(|work| work.get("slug")?.as_str())
-                        .map(|slug| CitationSlug(slug.to_owned()))
+                        .filter_map(Json::as_object)
                         .collect();
-                    let found = data
-                        .loader
-                        .load_many(slugs.iter().cloned())
-                        .await
-                        .map_err(|e| gql_error(&e))?;
-                    let items: Vec<_> = slugs.iter().filter_map(|s| found.get(s)).collect();
-                    data.note_items(Collection::Citations, items.iter().map(|i| &***i));
+                    let items = match in_brief(ctx.field(), &works) {
+                        true => works.iter().map(|w| Arc::new(brief_citation(w))).collect(),
+                        false => by_slug(data, ctx.field(), &works).await?,
+                    };
+                    data.note_items(Collection::Citations, items.iter().map(|i| &**i));
                     Ok(Some(FieldValue::list(items.into_iter().map(|object| {
                         FieldValue::owned_any(Item {
                             collection: Collection::Citations,
-                            object: std::sync::Arc::clone(object),
+                            object,
                         })
                     }))))
                 })
             })
             .description("The citations behind the claim that the caller may see, in order."),
         )
+}
+
+/// Whether the works as the link rows read them hold every field `field` selects: then
+/// they serve as the citations, with no other statement.
+fn in_brief(field: SelectionField<'_>, works: &[&Map<String, Json>]) -> bool {
+    let Some(first) = works.first() else {
+        return true;
+    };
+    field.selection_set().all(|f| match f.name() {
+        "__typename" => true,
+        "formatted" => style_argument(f).is_some_and(|s| first.contains_key(reference_key(s))),
+        name => claims::in_brief(name),
+    })
+}
+
+/// The citations the works name, read again with the fields `field` selects.
+async fn by_slug(
+    data: &RequestData,
+    field: SelectionField<'_>,
+    works: &[&Map<String, Json>],
+) -> Result<Vec<Arc<ItemObject>>, async_graphql::Error> {
+    let fields = selected_fields(field, Collection::Citations, false);
+    let slugs: Vec<CitationSlug> = works
+        .iter()
+        .filter_map(|work| work.get("slug")?.as_str())
+        .map(|slug| CitationSlug {
+            slug: slug.to_owned(),
+            fields,
+        })
+        .collect();
+    let found = data
+        .loader
+        .load_many(slugs.iter().cloned())
+        .await
+        .map_err(|e| gql_error(&e))?;
+    Ok(slugs.iter().filter_map(|s| found.get(s).cloned()).collect())
 }
 
 /// `evidence` on a link entry: null unless the link is a claim with evidence.

@@ -11,6 +11,7 @@ use super::RequestData;
 use super::catalog::Catalog;
 use super::errors::{gql_error, page_size};
 use super::loader::{JsonLdKey, RelationKey, RenditionKey};
+use super::references;
 use super::values::{
     Item, camel, enum_type_name, enum_value, field_value, is_camel_of, relation_field_name,
     stored_value, type_name,
@@ -346,17 +347,32 @@ pub(super) fn selected_fields(
     collection: Collection,
     edges: bool,
 ) -> FieldSet {
-    let mut names = Vec::new();
+    let mut shown = Vec::new();
+    // Where `formatted(style:)` may be asked: on the items, or (link entries) on the
+    // citations behind a claim, which the link rows read.
+    let mut cited = Vec::new();
     for child in field.selection_set() {
         if !edges {
-            names.push(child.name());
+            shown.push(child);
         } else if child.name() == "node" {
-            names.extend(child.selection_set().map(|f| f.name()));
+            shown.extend(child.selection_set());
+        } else if child.name() == "evidence" {
+            for citations in child.selection_set().filter(|f| f.name() == "citations") {
+                cited.extend(citations.selection_set());
+            }
         }
     }
+    let names: Vec<&str> = shown.iter().map(|f| f.name()).collect();
     // An item's terms depend on its own canonical page.
     let terms = names.contains(&"syndication");
+    // The first style asked for is read with the citation; any other, by its loader.
+    let style = shown
+        .iter()
+        .chain(&cited)
+        .filter(|f| f.name() == "formatted")
+        .find_map(|f| references::style_argument(*f));
     FieldSet::matching(collection, |field| {
         names.iter().any(|name| is_camel_of(name, field)) || (terms && field == "canonical_url")
     })
+    .in_style(style)
 }

@@ -15,6 +15,7 @@ use crate::domain::relations::relation;
 use crate::domain::rich_text::TextFormat;
 use crate::domain::syndication::Syndication;
 use crate::error::AppError;
+use crate::service::claims::Cited;
 use crate::service::item::{FieldSet, ItemObject};
 use crate::service::syndication::{self, Subject};
 use crate::service::{Visibility, include, jsonld, renditions};
@@ -110,8 +111,7 @@ impl Loader<RelationKey> for RelationLoader {
                 per_parent: Some(*first),
                 fields: *fields,
                 min_certainty: *min_certainty,
-                // `formatted(style:)` resolves through its own loader.
-                style: None,
+                cited: Cited::Citations(fields.style()),
             });
         }
         // Every relation of the step in one statement.
@@ -240,31 +240,44 @@ impl Loader<JsonLdKey> for RelationLoader {
     }
 }
 
-/// A citation a claim's evidence names, by slug.
+/// A citation a claim's evidence names, by slug, read with the fields the query shows.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CitationSlug(pub String);
+pub struct CitationSlug {
+    pub slug: String,
+    pub fields: FieldSet,
+}
 
 impl Loader<CitationSlug> for RelationLoader {
     type Value = Arc<ItemObject>;
     type Error = Arc<AppError>;
 
-    /// Every citation the step's evidence names, that the caller may see, in one statement.
+    /// Every citation the step's evidence names, that the caller may see: one statement
+    /// per field set (a query rarely shows two).
     async fn load(
         &self,
         keys: &[CitationSlug],
     ) -> Result<HashMap<CitationSlug, Arc<ItemObject>>, Self::Error> {
-        let slugs: Vec<String> = keys.iter().map(|key| key.0.clone()).collect();
-        let found = crate::service::item::by_slugs(
-            &self.db,
-            Collection::Citations,
-            self.visibility,
-            &slugs,
-        )
-        .await
-        .map_err(Arc::new)?;
-        Ok(found
-            .into_iter()
-            .map(|(slug, item)| (CitationSlug(slug), Arc::new(item)))
-            .collect())
+        let mut groups: HashMap<FieldSet, Vec<String>> = HashMap::new();
+        for key in keys {
+            groups.entry(key.fields).or_default().push(key.slug.clone());
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for (fields, slugs) in groups {
+            let found = crate::service::item::by_slugs(
+                &self.db,
+                Collection::Citations,
+                self.visibility,
+                &slugs,
+                fields,
+            )
+            .await
+            .map_err(Arc::new)?;
+            out.extend(
+                found
+                    .into_iter()
+                    .map(|(slug, item)| (CitationSlug { slug, fields }, Arc::new(item))),
+            );
+        }
+        Ok(out)
     }
 }

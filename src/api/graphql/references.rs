@@ -4,9 +4,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::Value;
+use async_graphql::context::SelectionField;
 use async_graphql::dataloader::Loader;
 use async_graphql::dynamic::{
-    Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, TypeRef,
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, TypeRef,
 };
 use serde_json::Value as Json;
 use uuid::Uuid;
@@ -17,6 +18,7 @@ use super::loader::RelationLoader;
 use super::values::{Item, enum_value, stored_value};
 use crate::domain::reference_style::CitationStyle;
 use crate::error::AppError;
+use crate::service::item::reference_key;
 
 /// One citation's reference in one style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,18 +93,47 @@ pub fn object() -> Object {
         ))
 }
 
-/// `formatted(style: AMA)` on `Citation`.
+/// The style a `formatted(style:)` selection asks for, if it names a valid one.
+pub fn style_argument(field: SelectionField<'_>) -> Option<CitationStyle> {
+    let arguments = field.arguments().ok()?;
+    match arguments
+        .iter()
+        .find(|(name, _)| name.as_str() == "style")?
+    {
+        // A variable's value is still a string here: it is coerced later.
+        (_, Value::Enum(name)) => CitationStyle::parse(&stored_value(name)),
+        (_, Value::String(name)) => CitationStyle::parse(&stored_value(name)),
+        _ => None,
+    }
+}
+
+/// The citation and the style a `formatted` field asks for.
+fn asked<'a>(ctx: &ResolverContext<'a>) -> async_graphql::Result<(&'a Item, CitationStyle)> {
+    let item = ctx.parent_value.try_downcast_ref::<Item>()?;
+    let name = stored_value(ctx.args.try_get("style")?.enum_name()?);
+    let style = CitationStyle::parse(&name).ok_or("unknown style")?;
+    Ok((item, style))
+}
+
+/// `formatted(style: AMA)` on `Citation`: the reference read with the citation when its
+/// selection asked for this style, else through the loader.
 pub fn field() -> Field {
     Field::new("formatted", TypeRef::named("FormattedReference"), |ctx| {
+        let (item, style) = match asked(&ctx) {
+            Ok(asked) => asked,
+            Err(e) => return FieldFuture::new(async move { Err::<Option<FieldValue>, _>(e) }),
+        };
+        // Most often read with the citation: answered at once, without a future.
+        if let Some(reference) = item.object.get(reference_key(style)) {
+            return FieldFuture::Value(
+                (!reference.is_null()).then(|| FieldValue::borrowed_any(reference)),
+            );
+        }
         FieldFuture::new(async move {
-            let item = ctx.parent_value.try_downcast_ref::<Item>()?;
-            let data = ctx.data::<RequestData>()?;
-            let argument = ctx.args.try_get("style")?;
-            let name = stored_value(argument.enum_name()?);
-            let style = CitationStyle::parse(&name).ok_or("unknown style")?;
             let Some(id) = item.id() else {
                 return Ok(None);
             };
+            let data = ctx.data::<RequestData>()?;
             let reference = data
                 .loader
                 .load_one(ReferenceKey { id, style })

@@ -17,7 +17,6 @@ use uuid::Uuid;
 
 use crate::domain::Collection;
 use crate::domain::evidence::Certainty;
-use crate::domain::reference_style::CitationStyle;
 use crate::domain::relations::{Relation, RelationKind};
 use crate::error::Result;
 use crate::service::item::{FieldSet, ItemObject, ItemSelect};
@@ -38,8 +37,8 @@ pub struct ChildQuery<'a> {
     pub fields: FieldSet,
     /// Through a claim: only links at or above this certainty.
     pub min_certainty: Option<Certainty>,
-    /// The style of the references of the works behind claims, if any.
-    pub style: Option<CitationStyle>,
+    /// How the citations behind claims are read.
+    pub cited: claims::Cited,
 }
 
 /// An item found by a unique column, read by the same statement as its children (the
