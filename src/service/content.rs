@@ -83,6 +83,7 @@ pub async fn get_item_tagged(
                 visibility,
                 db.get_database_backend(),
                 params.format,
+                params.style,
             ),
             params.syndication.as_ref(),
         );
@@ -100,10 +101,11 @@ pub async fn get_item_tagged(
             collection,
             column,
             value,
-            fields: FieldSet::ALL.in_format(params.format),
+            fields: FieldSet::ALL
+                .in_format(params.format)
+                .in_style(params.style),
         };
-        let item =
-            include::load_with_item(db, visibility, root, &params.include, params.style).await?;
+        let item = include::load_with_item(db, visibility, root, &params.include).await?;
         let mut items = vec![item.ok_or_else(not_found)?];
         if let Some(source) = &params.syndication {
             syndication::attach(db, collection, &mut items, source).await?;
@@ -115,11 +117,11 @@ pub async fn get_item_tagged(
         tags.insert(syndication::TAG.to_owned());
     }
     collect_tags(collection, &items, &params.include, &mut tags);
-    for item in &mut items {
-        retain_fields(item, params.fields.as_deref(), &params.include);
-    }
     if let Some(style) = params.style {
         references_store::attach(db, style, collection, &mut items, &params.include).await?;
+    }
+    for item in &mut items {
+        retain_fields(item, params.fields.as_deref(), &params.include);
     }
     let item = items.pop().ok_or_else(not_found)?;
     Ok((item, tags.into_iter().collect()))
@@ -160,11 +162,14 @@ pub async fn find_by_id(
         .transpose()
 }
 
-/// Applies a sparse fieldset, keeping requested includes.
+/// Applies a sparse fieldset, keeping requested includes and the reference a `style`
+/// asked for.
 pub fn retain_fields(item: &mut ItemObject, fields: Option<&[String]>, include: &[IncludeNode]) {
     if let Some(fields) = fields {
         item.retain(|key, _| {
-            fields.iter().any(|f| f == key) || include.iter().any(|n| n.relation.name == *key)
+            fields.iter().any(|f| f == key)
+                || include.iter().any(|n| n.relation.name == *key)
+                || *key == "formatted"
         });
     }
 }

@@ -80,17 +80,16 @@ type BoxedLoad<'a> =
 
 /// The item `root` names, if the caller may see it, with `nodes` expanded into it: its
 /// lookup and the first level of the include tree are one statement, then one statement
-/// per level below.
+/// per level below. Embedded items are written as the root's fields are (format, style).
 pub async fn load_with_item(
     db: &DatabaseConnection,
     visibility: Visibility,
     root: RootLookup<'_>,
     nodes: &[IncludeNode],
-    style: Option<CitationStyle>,
 ) -> Result<Option<ItemObject>> {
     let rendering = Rendering {
         format: root.fields.format(),
-        style,
+        style: root.fields.style(),
     };
     let queries: Vec<ChildQuery> = nodes
         .iter()
@@ -120,7 +119,9 @@ fn child_query<'a>(
         relation: node.relation,
         parents,
         per_parent: None,
-        fields: FieldSet::ALL.in_format(rendering.format),
+        fields: FieldSet::ALL
+            .in_format(rendering.format)
+            .in_style(rendering.style),
         min_certainty: node.min_certainty,
         cited: Cited::Works(rendering.style),
     }

@@ -160,18 +160,20 @@ impl ItemSelect {
         Self::projected(collection, visibility, backend, FieldSet::ALL)
     }
 
-    /// Every field, with Markdown fields in `format`.
+    /// Every field, with Markdown fields in `format` and (citations) the reference in
+    /// `style`, if one is given.
     pub fn formatted(
         collection: Collection,
         visibility: Visibility,
         backend: DbBackend,
         format: TextFormat,
+        style: Option<CitationStyle>,
     ) -> Self {
         Self::projected(
             collection,
             visibility,
             backend,
-            FieldSet::ALL.in_format(format),
+            FieldSet::ALL.in_format(format).in_style(style),
         )
     }
 

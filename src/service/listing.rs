@@ -65,7 +65,7 @@ pub async fn list(
     let fingerprint = fingerprint(collection, visibility, params);
     let cursor = decode_cursor(codec, &fingerprint, params)?;
     let select = syndication::read_with(
-        ItemSelect::formatted(collection, visibility, backend, params.format),
+        ItemSelect::formatted(collection, visibility, backend, params.format, params.style),
         params.syndication.as_ref(),
     );
     let mut sql = SqlBuilder::new(backend);
@@ -160,11 +160,11 @@ pub async fn list(
     };
     include::load(db, visibility, rendering, &params.include, &mut items).await?;
     let tags = page_tags(collection, params, &items);
-    for item in &mut items {
-        retain_fields(item, params.fields.as_deref(), &params.include);
-    }
     if let Some(style) = params.style {
         references_store::attach(db, style, collection, &mut items, &params.include).await?;
+    }
+    for item in &mut items {
+        retain_fields(item, params.fields.as_deref(), &params.include);
     }
     Ok(Page {
         tags,

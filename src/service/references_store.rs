@@ -12,14 +12,16 @@ use crate::domain::listing::IncludeNode;
 use crate::domain::reference_style::CitationStyle;
 use crate::error::Result;
 use crate::service::Visibility;
-use crate::service::item::{ItemObject, ItemSelect, item_id};
+use crate::service::item::{ItemObject, ItemSelect, item_id, reference_key};
 use crate::service::sql::SqlBuilder;
 
 /// How many rows one refresh statement reads.
 const REFRESH_BATCH: u64 = 200;
 
 /// Adds `formatted: {text, html}` in `style` to every citation among `items` (of
-/// `collection`) and the citations `include` embeds in them: one statement.
+/// `collection`) and the citations `include` embeds in them. A citation read with its
+/// reference (its [`FieldSet`](crate::service::item::FieldSet) in `style`) has it moved
+/// to `formatted`; the others' are read in one statement.
 pub async fn attach(
     db: &DatabaseConnection,
     style: CitationStyle,
@@ -27,29 +29,36 @@ pub async fn attach(
     items: &mut [ItemObject],
     include: &[IncludeNode],
 ) -> Result<()> {
-    let mut ids = Vec::new();
-    for item in items.iter() {
+    let key = reference_key(style);
+    let mut missing = Vec::new();
+    for item in items.iter_mut() {
         if collection == Collection::Citations {
-            ids.extend(item_id(item));
+            match item.remove(key) {
+                Some(reference) => {
+                    item.insert("formatted", reference);
+                }
+                None => missing.extend(item_id(item)),
+            }
         }
         for node in include {
-            if let Some(embedded) = item.get(node.relation.name) {
-                collect(node, embedded, &mut ids);
+            if let Some(embedded) = item.get_mut(node.relation.name) {
+                take(node, embedded, key, &mut missing);
             }
         }
     }
-    if ids.is_empty() {
+    if missing.is_empty() {
         return Ok(());
     }
-    ids.sort_unstable();
-    ids.dedup();
-    let found: HashMap<String, Json> = stored(db, &ids, style)
+    missing.sort_unstable();
+    missing.dedup();
+    let found: HashMap<String, Json> = stored(db, &missing, style)
         .await?
         .into_iter()
         .map(|(id, reference)| (id.to_string(), reference))
         .collect();
     for item in items.iter_mut() {
         if collection == Collection::Citations
+            && !item.contains_key("formatted")
             && let Some(Json::String(id)) = item.get("id")
         {
             let reference = found.get(id).cloned().unwrap_or(Json::Null);
@@ -64,38 +73,43 @@ pub async fn attach(
     Ok(())
 }
 
-fn embedded_objects(value: &Json) -> Vec<&serde_json::Map<String, Json>> {
+fn embedded_objects(value: &mut Json) -> Vec<&mut serde_json::Map<String, Json>> {
     match value {
-        Json::Array(list) => list.iter().filter_map(Json::as_object).collect(),
+        Json::Array(list) => list.iter_mut().filter_map(Json::as_object_mut).collect(),
         Json::Object(one) => vec![one],
         _ => Vec::new(),
     }
 }
 
-fn collect(node: &IncludeNode, embedded: &Json, ids: &mut Vec<Uuid>) {
+/// Moves each embedded citation's reference read with it from `key` to `formatted`, and
+/// notes the ids of those read without.
+fn take(node: &IncludeNode, embedded: &mut Json, key: &str, missing: &mut Vec<Uuid>) {
     for object in embedded_objects(embedded) {
-        if node.relation.to == Collection::Citations
-            && let Some(id) = object.get("id").and_then(Json::as_str)
-            && let Ok(id) = Uuid::parse_str(id)
-        {
-            ids.push(id);
+        if node.relation.to == Collection::Citations {
+            match object.remove(key) {
+                Some(reference) => {
+                    object.insert("formatted".into(), reference);
+                }
+                None => missing.extend(
+                    object
+                        .get("id")
+                        .and_then(Json::as_str)
+                        .and_then(|id| Uuid::parse_str(id).ok()),
+                ),
+            }
         }
         for child in &node.children {
-            if let Some(below) = object.get(child.relation.name) {
-                collect(child, below, ids);
+            if let Some(below) = object.get_mut(child.relation.name) {
+                take(child, below, key, missing);
             }
         }
     }
 }
 
+/// Adds `formatted` from `found` to each embedded citation still without it.
 fn put(node: &IncludeNode, embedded: &mut Json, found: &HashMap<String, Json>) {
-    let objects: Vec<&mut serde_json::Map<String, Json>> = match embedded {
-        Json::Array(list) => list.iter_mut().filter_map(Json::as_object_mut).collect(),
-        Json::Object(one) => vec![one],
-        _ => Vec::new(),
-    };
-    for object in objects {
-        if node.relation.to == Collection::Citations {
+    for object in embedded_objects(embedded) {
+        if node.relation.to == Collection::Citations && !object.contains_key("formatted") {
             let id = object.get("id").and_then(Json::as_str).unwrap_or_default();
             let reference = found.get(id).cloned().unwrap_or(Json::Null);
             object.insert("formatted".into(), reference);

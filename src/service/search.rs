@@ -274,7 +274,13 @@ pub async fn search(
             continue;
         }
         let select = syndication::read_with(
-            ItemSelect::formatted(*collection, visibility, backend, params.format),
+            ItemSelect::formatted(
+                *collection,
+                visibility,
+                backend,
+                params.format,
+                params.style,
+            ),
             params.syndication.as_ref(),
         );
         let mut sql = SqlBuilder::new(backend);

@@ -111,7 +111,64 @@ async fn nested_levels_mix_relations_with_different_parents(engine: Engine) {
     );
 }
 
+/// `?style=` costs no statement where citations are read (an item, its includes, a list,
+/// a search, with a sparse fieldset too): each reference comes with its citation, and is
+/// the one the citation serves.
+async fn references_come_with_the_citations_that_show_them(engine: Engine) {
+    let (app, db) = spawn_app(engine).await;
+    let set = generate("S", &db.dir().join("scale-s"));
+    let output = db.cli(&["import", set.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    app.settle().await;
+
+    let technique = app.json("/v1/techniques?limit=1&sort=slug").await["data"][0]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut references = Vec::new();
+    for path in [
+        format!("/v1/techniques/{technique}?include=citations,benefits.citations"),
+        "/v1/techniques?limit=5&sort=slug&include=citations".to_owned(),
+        "/v1/citations?limit=5&sort=slug".to_owned(),
+        "/v1/citations?limit=5&sort=slug&fields=slug".to_owned(),
+        "/v1/search?q=massage&type=citations&limit=5".to_owned(),
+    ] {
+        let before = app.statements.get();
+        app.json(&path).await;
+        let plain = app.statements.get() - before;
+        let before = app.statements.get();
+        let styled = app.json(&format!("{path}&style=apa")).await;
+        assert_eq!(app.statements.get() - before, plain, "{path}");
+        let text = styled.to_string();
+        assert!(!text.contains("formatted:"), "{path}: {text}");
+        collect(&styled["data"], &mut references);
+    }
+    assert!(references.len() > 10, "{references:?}");
+    for (slug, formatted) in references {
+        let own = app.json(&format!("/v1/citations/{slug}?style=apa")).await;
+        assert_eq!(formatted, own["data"]["formatted"], "{slug}");
+        assert!(formatted["text"].is_string(), "{slug}");
+    }
+}
+
+/// Every object with `formatted` under `value` (search hits hold theirs in `item`).
+fn collect(value: &Value, found: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Array(list) => list.iter().for_each(|v| collect(v, found)),
+        Value::Object(map) => {
+            if let (Some(Value::String(slug)), Some(formatted)) =
+                (map.get("slug"), map.get("formatted"))
+            {
+                found.push((slug.clone(), formatted.clone()));
+            }
+            map.values().for_each(|v| collect(v, found));
+        }
+        _ => {}
+    }
+}
+
 engine_tests!(
     every_relation_of_a_level_in_one_statement_matches_each_alone,
     nested_levels_mix_relations_with_different_parents,
+    references_come_with_the_citations_that_show_them,
 );

@@ -101,8 +101,9 @@ fn fields_param(collection: Collection) -> Value {
         "fields",
         format!(
             "Comma-separated fields to return (sparse fieldset), e.g. `slug,{}`; name \
-             `syndication` to keep the terms. Items then carry `id`, `slug` and the named \
-             fields only: the item schema's other required fields are absent.",
+             `syndication` to keep the terms. Items then carry the named fields only (and \
+             `formatted` when `style` is asked): the item schema's other required fields \
+             are absent.",
             sort_fields(collection)[0].name
         ),
         json!({ "type": "string" }),

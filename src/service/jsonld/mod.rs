@@ -85,7 +85,7 @@ pub async fn documents(
 ) -> Result<HashMap<Uuid, (Json, Vec<String>)>> {
     let backend = db.get_database_backend();
     let select = syndication::read_with(
-        ItemSelect::formatted(collection, visibility, backend, TextFormat::Text),
+        ItemSelect::formatted(collection, visibility, backend, TextFormat::Text, None),
         Some(&TermsSource::Read),
     );
     let mut sql = SqlBuilder::new(backend);
