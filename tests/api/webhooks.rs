@@ -64,18 +64,28 @@ async fn events_are_delivered_signed_with_the_items_they_touch(engine: Engine) {
         data["affected"],
         json!([{ "collection": "benefits", "slug": "released-knots" }])
     );
-    // Operators see deliveries in /metrics (the counters are the process's).
-    let metrics = app
-        .get_with_key("/metrics", &admin)
-        .await
-        .text()
-        .await
-        .unwrap();
-    let delivered = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("salve_webhook_deliveries_total "))
-        .unwrap();
-    assert!(delivered.parse::<u64>().unwrap() >= 2, "{delivered}");
+    // Operators see deliveries in /metrics (the counters are the process's), once the
+    // dispatcher has recorded them: shortly after the receiver answered.
+    let deadline = std::time::Instant::now() + WAIT;
+    let (metrics, delivered) = loop {
+        let metrics = app
+            .get_with_key("/metrics", &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        let delivered: u64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("salve_webhook_deliveries_total "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        if delivered >= 2 || std::time::Instant::now() > deadline {
+            break (metrics, delivered);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(delivered >= 2, "{delivered}");
     assert!(metrics.contains("salve_webhook_dispatching "));
     // A tampered body does not verify.
     let mut tampered = received[1].clone();

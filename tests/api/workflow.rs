@@ -133,8 +133,13 @@ async fn medical_reviews_are_recorded_and_listed(engine: Engine) {
     assert_eq!(body["data"]["last_reviewed_at"], "2024-01-15T00:00:00Z");
     assert_eq!(body["data"]["next_review_due"], "2025-01-14T00:00:00Z");
     assert_eq!(
-        body["data"]["version"], version,
-        "a review does not bump the content"
+        body["data"]["version"],
+        version.as_i64().unwrap() + 1,
+        "a review is a new version"
+    );
+    assert_ne!(
+        body["data"]["updated_at"], article["data"][0]["updated_at"],
+        "and moves Last-Modified"
     );
     let overdue: Value = app
         .get("/v1/articles?review=overdue&fields=slug")

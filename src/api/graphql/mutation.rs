@@ -443,8 +443,8 @@ fn record_review_field() -> Field {
         })
     })
     .description(
-        "Records a medical review: reviewer, date and next due date. Content and version \
-         are unchanged.",
+        "Records a medical review: reviewer, date and next due date. The content is \
+         unchanged; the version and `updatedAt` move.",
     )
     .argument(slug_input())
     .argument(InputValue::new("reviewer", TypeRef::named(TypeRef::STRING)))

@@ -322,7 +322,8 @@ fn review_op() -> Value {
         "record_article_review".into(),
         "Record a medical review of an article".into(),
         "Sets the reviewer, `last_reviewed_at` and `next_review_due` (review date + the \
-     review interval). Does not change the content, its version or `updated_at`.",
+     review interval). The content is unchanged; the version and `updated_at` move, as \
+     for any change readers can see.",
         "publish",
         vec![slug_param()],
         Some(schema_ref("ReviewInput")),

@@ -194,7 +194,8 @@ impl Editor<'_> {
     }
 
     /// Records a medical review of an article: reviewer, date, and the next due date
-    /// (date + the review interval). Content, version and `updated_at` are untouched.
+    /// (date + the review interval). The content is untouched; the item's version and
+    /// `updated_at` move, so `Last-Modified`, ETags and caches downstream see the review.
     pub async fn record_review(&self, slug: &str, body: Document) -> Result<Written> {
         self.caller.require(Scope::Publish)?;
         let collection = Collection::Articles;
@@ -237,13 +238,23 @@ impl Editor<'_> {
             .bind(reviewer);
         sql.push(", last_reviewed_at = ").bind(reviewed_at);
         sql.push(", next_review_due = ").bind(due);
-        sql.push(" WHERE id = ").bind(stored.id);
-        txn.execute_raw(sql.build()).await?;
+        sql.push(", updated_at = ").bind(now());
+        sql.push(", version = version + 1 WHERE id = ")
+            .bind(stored.id)
+            .push(" AND version = ")
+            .bind(stored.version);
+        if txn.execute_raw(sql.build()).await?.rows_affected() != 1 {
+            return Err(AppError::PreconditionFailed(
+                "the item changed while the review was recorded; GET it again".into(),
+            ));
+        }
+        let version = stored.version + 1;
         let detail = json!({
             "reviewer": reviewer_slug,
             "reviewed_at": crate::service::item::timestamp(Some(reviewed_at)),
             "next_review_due": crate::service::item::timestamp(Some(due)),
             "note": note,
+            "version": version,
         });
         audit::record(
             &*txn,
@@ -271,7 +282,7 @@ impl Editor<'_> {
             id: stored.id,
             slug,
             status: stored.status,
-            version: stored.version,
+            version,
         };
         self.finish(txn, &tags, EventType::ReviewRecorded, Some(item))
             .await?;
