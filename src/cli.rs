@@ -55,7 +55,11 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
         Command::Serve(_) | Command::GenContracts { .. } | Command::Migrate => {
             eprintln!("migrations are up to date");
         }
-        Command::Import { dir, dry_run } => {
+        Command::Import {
+            dir,
+            dry_run,
+            review,
+        } => {
             if !dir.is_dir() {
                 anyhow::bail!("{} is not a directory", dir.display());
             }
@@ -64,7 +68,7 @@ async fn execute(database: DatabaseSettings, command: Command) -> anyhow::Result
             } else {
                 ImportMode::Commit
             };
-            match interchange::import(&db, &DirSource(dir), mode).await {
+            match interchange::import(&db, &DirSource(dir), mode, review).await {
                 Ok(report) => {
                     let changed: u64 = report.files.iter().map(|f| f.changed).sum();
                     if changed > 0 && !dry_run {

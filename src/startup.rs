@@ -39,10 +39,14 @@ impl Application {
         crate::service::references_store::refresh(&db).await?;
         let cursors = CursorCodec::new(&crate::db::server_secret(&db, "cursor").await?);
         if !settings.serve.no_demo && interchange::database_is_empty(&db).await? {
-            let report =
-                interchange::import(&db, &interchange::DEMO, interchange::ImportMode::Commit)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("loading the demo content failed: {e}"))?;
+            let report = interchange::import(
+                &db,
+                &interchange::DEMO,
+                interchange::ImportMode::Commit,
+                settings.serve.review,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("loading the demo content failed: {e}"))?;
             let rows: u64 = report.files.iter().map(|f| f.rows).sum();
             tracing::info!(rows, "loaded the demo content into the empty database");
         }

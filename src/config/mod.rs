@@ -55,6 +55,8 @@ pub enum Command {
         /// Validate everything and report what would change, writing nothing.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        review: ReviewSettings,
     },
     /// Export every item and link as NDJSON files into a directory (created if missing).
     Export {
@@ -329,6 +331,16 @@ pub struct LogSettings {
     pub log: String,
 }
 
+/// Medical review dates, derived alike by the API and by imports.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ReviewSettings {
+    /// Days from publication (or from a recorded medical review) until an article's next
+    /// review is due.
+    #[arg(long, env = "SALVE_REVIEW_INTERVAL_DAYS", default_value_t = 365,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub review_interval_days: u32,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeSettings {
     /// Address to listen on (port 0 picks a free port).
@@ -339,11 +351,8 @@ pub struct ServeSettings {
     #[arg(long, env = "SALVE_NO_DEMO")]
     pub no_demo: bool,
 
-    /// Days from publication (or from a recorded medical review) until an article's next
-    /// review is due.
-    #[arg(long, env = "SALVE_REVIEW_INTERVAL_DAYS", default_value_t = 365,
-          value_parser = clap::value_parser!(u32).range(1..=3650))]
-    pub review_interval_days: u32,
+    #[command(flatten)]
+    pub review: ReviewSettings,
 
     /// The language of the content, as a BCP 47 tag (e.g. `en`, `en-GB`): the `inLanguage`
     /// of articles' JSON-LD.

@@ -41,6 +41,23 @@ fn normalize_item(collection: Collection, mut row: Map<String, Value>) -> Map<St
         row.entry(link.inline.unwrap())
             .or_insert(Value::Array(vec![]));
     }
+    if collection == Collection::Articles
+        && row["status"] == "published"
+        && row["next_review_due"].is_null()
+    {
+        // The import derives it as publishing would: last review, else publication, plus
+        // the review interval (365 days by default).
+        let from = [&row["last_reviewed_at"], &row["published_at"]]
+            .into_iter()
+            .find_map(|at| at.as_str())
+            .map(|at| chrono::DateTime::parse_from_rfc3339(at).unwrap());
+        if let Some(from) = from {
+            let due = (from + chrono::Duration::days(365)).with_timezone(&chrono::Utc);
+            row["next_review_due"] = due
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                .into();
+        }
+    }
     row
 }
 

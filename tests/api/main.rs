@@ -20,6 +20,7 @@ mod graphql_batching;
 mod gtin;
 mod hostile;
 mod html_check;
+mod import_rules;
 mod includes;
 mod interchange;
 mod jsonld;

@@ -147,14 +147,17 @@ async fn medical_reviews_are_recorded_and_listed(engine: Engine) {
         .json()
         .await
         .unwrap();
-    assert_eq!(overdue["data"][0]["slug"], slug.as_str());
+    assert!(
+        slugs(&overdue["data"]).contains(&slug.as_str()),
+        "{overdue}"
+    );
     let due: Value = app
         .get("/v1/articles?due_within=30d&fields=slug")
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(due["data"].as_array().unwrap().len(), 1);
+    assert!(slugs(&due["data"]).contains(&slug.as_str()), "{due}");
     let data = gql(
         &app,
         None,
@@ -162,9 +165,8 @@ async fn medical_reviews_are_recorded_and_listed(engine: Engine) {
         json!({}),
     )
     .await;
-    assert_eq!(
-        data["data"]["articles"]["nodes"][0]["slug"],
-        slug.as_str(),
+    assert!(
+        slugs(&data["data"]["articles"]["nodes"]).contains(&slug.as_str()),
         "{data}"
     );
 
@@ -180,7 +182,10 @@ async fn medical_reviews_are_recorded_and_listed(engine: Engine) {
         .json()
         .await
         .unwrap();
-    assert!(overdue["data"].as_array().unwrap().is_empty());
+    assert!(
+        !slugs(&overdue["data"]).contains(&slug.as_str()),
+        "{overdue}"
+    );
     for bad in [
         json!({ "reviewed_at": "2999-01-01T00:00:00Z" }),
         json!({ "reviewer": "no-such-author" }),
@@ -443,6 +448,15 @@ async fn graphql_mutations_mirror_rest(engine: Engine) {
         json!({ "lastReviewedAt": "2025-03-01T00:00:00Z", "reviewer": { "slug": "maryann-depietro" } }),
         "{reviewed}"
     );
+}
+
+fn slugs(items: &Value) -> Vec<&str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["slug"].as_str().unwrap())
+        .collect()
 }
 
 engine_tests!(

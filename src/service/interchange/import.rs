@@ -5,14 +5,17 @@
 use std::fmt;
 use std::io::BufRead;
 
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::ValueType;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
 };
 
-use super::parse::{self, InlineRow, ItemRow, LinkRow};
+use super::parse::{self, FieldValue, InlineRow, ItemRow, LinkRow};
 use super::{BATCH_ROWS, MAX_REPORTED_ERRORS, Source};
+use crate::config::ReviewSettings;
 use crate::domain::model::file_links;
-use crate::domain::{Collection, LinkSpec};
+use crate::domain::{Collection, LinkSpec, Status};
 use crate::error::AppError;
 
 /// A rejected row: `file:line: reason`.
@@ -123,11 +126,13 @@ fn check_names(source: &dyn Source) -> ImportResult<()> {
 }
 
 /// Imports every interchange file `source` has, all-or-nothing; a dry run reports the
-/// same figures and writes nothing.
+/// same figures and writes nothing. Published articles without a next review date get
+/// the one publishing them through the API would give (see [`review_due`]).
 pub async fn import(
     db: &DatabaseConnection,
     source: &dyn Source,
     mode: ImportMode,
+    review: ReviewSettings,
 ) -> ImportResult<ImportReport> {
     check_names(source)?;
     let txn = db.begin().await?;
@@ -143,6 +148,7 @@ pub async fn import(
         txn: &txn,
         errors: Vec::new(),
         report: ImportReport::default(),
+        review,
     };
     let outcome = importer.run(source).await;
     let errors = std::mem::take(&mut importer.errors);
@@ -199,6 +205,8 @@ pub(super) struct Importer<'a> {
     pub(super) txn: &'a DatabaseTransaction,
     pub(super) errors: Vec<RowError>,
     pub(super) report: ImportReport,
+    /// The review interval, to derive published articles' next review dates.
+    pub(super) review: ReviewSettings,
 }
 
 /// What a file holds, deciding how its lines are parsed and written.
@@ -346,10 +354,13 @@ impl Importer<'_> {
     async fn flush(&mut self, target: Target, file: &str, rows: Vec<Row>) -> ImportResult<u64> {
         match target {
             Target::Items(c) => {
-                let rows = rows
+                let mut rows: Vec<ItemRow> = rows
                     .into_iter()
                     .filter_map(|r| if let Row::Item(r) = r { Some(r) } else { None })
                     .collect();
+                if c == Collection::Articles {
+                    rows.iter_mut().for_each(|row| review_due(row, self.review));
+                }
                 self.flush_items(c, file, rows).await
             }
             Target::Inline(c) => {
@@ -379,4 +390,29 @@ impl Importer<'_> {
 /// The second pass over articles re-reads a file already reported.
 fn target_counts(target: Target) -> bool {
     !matches!(target, Target::Inline(_))
+}
+
+/// A published article without a next review date gets the one the API gives: its last
+/// review (else its publication) plus the review interval. One with neither date has
+/// nothing to count from and keeps none.
+fn review_due(row: &mut ItemRow, review: ReviewSettings) {
+    let fields = Collection::Articles.fields();
+    let at = |name: &str| fields.iter().position(|f| f.name == name);
+    let (Some(due), Some(reviewed)) = (at("next_review_due"), at("last_reviewed_at")) else {
+        return;
+    };
+    let timestamp = |value: &FieldValue| match value {
+        FieldValue::Ready(value) => <Option<DateTime<Utc>> as ValueType>::try_from(value.clone())
+            .ok()
+            .flatten(),
+        FieldValue::Reference { .. } => None,
+    };
+    if row.status != Status::Published || timestamp(&row.values[due]).is_some() {
+        return;
+    }
+    let from = timestamp(&row.values[reviewed]).or(row.published_at);
+    if let Some(from) = from {
+        let interval = chrono::Duration::days(i64::from(review.review_interval_days));
+        row.values[due] = FieldValue::Ready(Some(from + interval).into());
+    }
 }
