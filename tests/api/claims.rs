@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestApp, TestDb, demo_dir, spawn_app, stderr};
+use crate::helpers::{Engine, TestApp, TestDb, demo_dir, slugs, spawn_app, stderr};
 use crate::requests::{Call, pointers};
 
 const PATH: &str = "/v1/techniques/deep-tissue-massage/conditions";
@@ -382,20 +382,6 @@ async fn claims_import_and_export(engine: Engine) {
         export(3)[0]["evidence"]["citations"],
         json!([cited[1], cited[0]])
     );
-}
-
-fn slugs(items: &Value) -> Vec<&str> {
-    items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| {
-            item["slug"]
-                .as_str()
-                .or(item["node"]["slug"].as_str())
-                .unwrap()
-        })
-        .collect()
 }
 
 async fn readers_ask_for_a_minimum_certainty(engine: Engine) {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::engine_tests;
 use crate::graphql::app_with_data;
-use crate::helpers::{Engine, TestApp, settings};
+use crate::helpers::{Engine, TestApp, settings, slugs};
 
 /// One statement per level, whatever the number of parents or of relation fields on it
 /// (sibling fields of nested objects are resolved together: see vendor/README.md).
@@ -246,15 +246,6 @@ fn references(answer: &Value) -> Vec<(&Value, &'static str)> {
         }
     }
     found
-}
-
-fn slugs(items: &Value) -> Vec<&str> {
-    items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["slug"].as_str().unwrap())
-        .collect()
 }
 
 engine_tests!(

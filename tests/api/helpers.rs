@@ -365,3 +365,18 @@ pub async fn reimport(engine: Engine, dir: &Path) -> (TestDb, PathBuf) {
     assert!(output.status.success(), "{}", stderr(&output));
     (empty, again)
 }
+
+/// The slugs of a list of items, or of link entries (`{node: {slug}}`).
+pub fn slugs(items: &serde_json::Value) -> Vec<&str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            item["slug"]
+                .as_str()
+                .or(item["node"]["slug"].as_str())
+                .unwrap()
+        })
+        .collect()
+}

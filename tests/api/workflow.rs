@@ -6,7 +6,7 @@ use salve::domain::Scope;
 use serde_json::{Value, json};
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestApp, spawn_app};
+use crate::helpers::{Engine, TestApp, slugs, spawn_app};
 use crate::requests::{Call, pointers};
 
 async fn gql(app: &TestApp, key: Option<&str>, query: &str, variables: Value) -> Value {
@@ -448,15 +448,6 @@ async fn graphql_mutations_mirror_rest(engine: Engine) {
         json!({ "lastReviewedAt": "2025-03-01T00:00:00Z", "reviewer": { "slug": "maryann-depietro" } }),
         "{reviewed}"
     );
-}
-
-fn slugs(items: &Value) -> Vec<&str> {
-    items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["slug"].as_str().unwrap())
-        .collect()
 }
 
 engine_tests!(

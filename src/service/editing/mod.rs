@@ -34,6 +34,7 @@ use crate::error::{AppError, Result};
 use crate::service::Caller;
 use crate::service::cache::{ReadCache, item_tag, list_tag};
 use crate::service::item::ItemObject;
+use crate::service::sql::SqlBuilder;
 use crate::service::webhooks::{self, Event, ItemRef};
 use document::Current;
 
@@ -234,6 +235,28 @@ pub(crate) async fn current(
     document::load_current(txn, collection, slug)
         .await?
         .ok_or_else(|| not_found(collection, slug))
+}
+
+/// Ends `sql`, an `UPDATE <table> SET …` of the item `id` read at `version`, and runs it:
+/// the version moves on, only if no other write moved it meanwhile (else 412, naming
+/// `what` was being applied).
+pub(crate) async fn update_at_version(
+    txn: &impl ConnectionTrait,
+    mut sql: SqlBuilder,
+    id: uuid::Uuid,
+    version: i64,
+    what: &str,
+) -> Result<()> {
+    sql.push(", version = version + 1 WHERE id = ")
+        .bind(id)
+        .push(" AND version = ")
+        .bind(version);
+    if txn.execute_raw(sql.build()).await?.rows_affected() != 1 {
+        return Err(AppError::PreconditionFailed(format!(
+            "the item changed while {what} was applied; GET it again"
+        )));
+    }
+    Ok(())
 }
 
 /// The item as a preview reader now gets it (after commit).

@@ -158,15 +158,7 @@ impl Editor<'_> {
                     .push(")");
             }
         }
-        sql.push(", version = version + 1 WHERE id = ")
-            .bind(stored.id)
-            .push(" AND version = ")
-            .bind(stored.version);
-        if txn.execute_raw(sql.build()).await?.rows_affected() != 1 {
-            return Err(AppError::PreconditionFailed(
-                "the item changed while this step was applied; GET it again".into(),
-            ));
-        }
+        super::update_at_version(&*txn, sql, stored.id, stored.version, "this step").await?;
         let links = super::document::load_links(&*txn, collection, stored.id).await?;
         let document = super::document::document_of(collection, &stored.item, links);
         let detail =
@@ -239,15 +231,7 @@ impl Editor<'_> {
         sql.push(", last_reviewed_at = ").bind(reviewed_at);
         sql.push(", next_review_due = ").bind(due);
         sql.push(", updated_at = ").bind(now());
-        sql.push(", version = version + 1 WHERE id = ")
-            .bind(stored.id)
-            .push(" AND version = ")
-            .bind(stored.version);
-        if txn.execute_raw(sql.build()).await?.rows_affected() != 1 {
-            return Err(AppError::PreconditionFailed(
-                "the item changed while the review was recorded; GET it again".into(),
-            ));
-        }
+        super::update_at_version(&*txn, sql, stored.id, stored.version, "the review").await?;
         let version = stored.version + 1;
         let detail = json!({
             "reviewer": reviewer_slug,

@@ -232,15 +232,7 @@ impl Editor<'_> {
             sql.push(column).push(" = ").bind(value).push(", ");
         }
         sql.push("updated_at = ").bind(now());
-        sql.push(", version = version + 1 WHERE id = ")
-            .bind(stored.id)
-            .push(" AND version = ")
-            .bind(stored.version);
-        if txn.execute_raw(sql.build()).await?.rows_affected() != 1 {
-            return Err(AppError::PreconditionFailed(
-                "the item changed while this write was applied; GET it again".into(),
-            ));
-        }
+        super::update_at_version(&*txn, sql, stored.id, stored.version, "this write").await?;
         write_links(&txn, stored.id, &resolved, Some(changed)).await?;
         let version = stored.version + 1;
         let keys: Vec<&str> = after
