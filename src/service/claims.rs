@@ -11,7 +11,7 @@ use crate::domain::evidence::{Certainty, ClaimKind, Direction, Evidence, stateme
 use crate::domain::reference_style::CitationStyle;
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
-use crate::service::item::{ItemObject, reference_key};
+use crate::service::item::{ItemObject, reference_key, stored_reference};
 
 /// The number of evidence columns.
 pub const COLUMNS: usize = 7;
@@ -29,6 +29,25 @@ pub enum Cited {
     /// reference in the style under [`reference_key`], so that a GraphQL query asking
     /// only for what they hold needs no other statement.
     Citations(Option<CitationStyle>),
+}
+
+/// The form readers' works take, each with the reference in the style its reader's
+/// [`FieldSet`](crate::service::item::FieldSet) asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkForm {
+    /// [`Cited::Works`], as REST serves them.
+    Served,
+    /// [`Cited::Citations`], for GraphQL.
+    Citations,
+}
+
+impl WorkForm {
+    pub fn cited(self, style: Option<CitationStyle>) -> Cited {
+        match self {
+            WorkForm::Served => Cited::Works(style),
+            WorkForm::Citations => Cited::Citations(style),
+        }
+    }
 }
 
 /// The brief work's keys and columns (on alias `c`).
@@ -99,11 +118,10 @@ fn aggregate(backend: DbBackend, cited: Cited) -> String {
             Cited::Citations(_) => reference_key(style),
             _ => "formatted",
         };
-        // The style's name is the enum's own, never a client's text.
-        pairs.push(match backend {
-            DbBackend::Postgres => format!("'{key}', c.formatted -> '{}'", style.as_str()),
-            _ => format!("'{key}', c.formatted -> '$.{}'", style.as_str()),
-        });
+        pairs.push(format!(
+            "'{key}', {}",
+            stored_reference(backend, "c", style)
+        ));
     }
     let pairs = pairs.join(", ");
     match backend {

@@ -19,7 +19,7 @@ use crate::domain::reference_style::CitationStyle;
 use crate::domain::rich_text::TextFormat;
 use crate::error::Result;
 use crate::service::Visibility;
-use crate::service::claims::Cited;
+use crate::service::claims::WorkForm;
 use crate::service::item::{FieldSet, ItemObject, item_id};
 
 /// Expands `nodes` into every item of `items`, in place: one statement per level of the
@@ -123,7 +123,7 @@ fn child_query<'a>(
             .in_format(rendering.format)
             .in_style(rendering.style),
         min_certainty: node.min_certainty,
-        cited: Cited::Works(rendering.style),
+        works: WorkForm::Served,
     }
 }
 

@@ -229,7 +229,7 @@ impl ItemSelect {
         }
         let reference = only.style.filter(|_| collection == Collection::Citations);
         if let Some(style) = reference {
-            exprs.push(stored_reference(backend, style));
+            exprs.push(stored_reference(backend, "t", style));
             aliases.push(None);
         }
         let columns = exprs
@@ -385,12 +385,12 @@ pub fn reference_key(style: CitationStyle) -> &'static str {
     }
 }
 
-/// A citation's stored reference in `style` (the style's name is the enum's own, never a
-/// client's text).
-fn stored_reference(backend: DbBackend, style: CitationStyle) -> String {
+/// The stored reference in `style` of the citation on `alias`, as JSON (the style's name
+/// is the enum's own, never a client's text).
+pub fn stored_reference(backend: DbBackend, alias: &str, style: CitationStyle) -> String {
     match backend {
-        DbBackend::Postgres => format!("t.formatted -> '{}'", style.as_str()),
-        _ => format!("json_extract(t.formatted, '$.{}')", style.as_str()),
+        DbBackend::Postgres => format!("{alias}.formatted -> '{}'", style.as_str()),
+        _ => format!("json_extract({alias}.formatted, '$.{}')", style.as_str()),
     }
 }
 

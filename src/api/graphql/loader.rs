@@ -15,7 +15,7 @@ use crate::domain::relations::relation;
 use crate::domain::rich_text::TextFormat;
 use crate::domain::syndication::Syndication;
 use crate::error::AppError;
-use crate::service::claims::Cited;
+use crate::service::claims::WorkForm;
 use crate::service::item::{FieldSet, ItemObject};
 use crate::service::syndication::{self, Subject};
 use crate::service::{Visibility, include, jsonld, renditions};
@@ -111,7 +111,7 @@ impl Loader<RelationKey> for RelationLoader {
                 per_parent: Some(*first),
                 fields: *fields,
                 min_certainty: *min_certainty,
-                cited: Cited::Citations(fields.style()),
+                works: WorkForm::Citations,
             });
         }
         // Every relation of the step in one statement.

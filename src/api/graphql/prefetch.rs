@@ -20,7 +20,7 @@ use crate::domain::PageSize;
 use crate::domain::evidence::Certainty;
 use crate::domain::relations::{Relation, RelationKind, relations};
 use crate::error::Result;
-use crate::service::claims::Cited;
+use crate::service::claims::WorkForm;
 use crate::service::include::{ChildQuery, RootLookup, item_with_children};
 use crate::service::item::{FieldSet, ItemObject, item_id};
 
@@ -77,7 +77,7 @@ pub async fn item_with_relations(
             per_parent: Some(first),
             fields,
             min_certainty,
-            cited: Cited::Citations(fields.style()),
+            works: WorkForm::Citations,
         })
         .collect();
     let found = item_with_children(

@@ -37,8 +37,8 @@ pub struct ChildQuery<'a> {
     pub fields: FieldSet,
     /// Through a claim: only links at or above this certainty.
     pub min_certainty: Option<Certainty>,
-    /// How the citations behind claims are read.
-    pub cited: claims::Cited,
+    /// The form of the works behind claims (their references in `fields`' style).
+    pub works: claims::WorkForm,
 }
 
 /// An item found by a unique column, read by the same statement as its children (the

@@ -38,9 +38,12 @@ impl BranchSql<'_> {
         let table = relation.to.table();
         let order = sort_fields(relation.to)[0].column;
         let evidence = match relation.kind {
-            RelationKind::Link { link, .. } => {
-                claims::columns(Some(link), self.visibility, self.backend, self.query.cited)
-            }
+            RelationKind::Link { link, .. } => claims::columns(
+                Some(link),
+                self.visibility,
+                self.backend,
+                self.query.works.cited(self.query.fields.style()),
+            ),
             _ => claims::columns(None, self.visibility, self.backend, claims::Cited::Slugs),
         };
         let (parent_expr, note, from, keys) = match relation.kind {
