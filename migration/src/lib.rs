@@ -28,6 +28,7 @@ mod m20261207_000019_claims;
 mod m20261207_000020_citation_fields;
 mod m20261207_000021_author_names;
 mod m20261207_000022_formatted_references;
+mod m20261207_000023_reviews;
 pub mod names;
 pub mod schema;
 
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_citation_fields::Migration),
             Box::new(m20261207_000021_author_names::Migration),
             Box::new(m20261207_000022_formatted_references::Migration),
+            Box::new(m20261207_000023_reviews::Migration),
         ]
     }
 }

@@ -334,7 +334,7 @@ pub struct LogSettings {
 /// Medical review dates, derived alike by the API and by imports.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct ReviewSettings {
-    /// Days from publication (or from a recorded medical review) until an article's next
+    /// Days from publication (or from a recorded medical review) until an item's next medical
     /// review is due.
     #[arg(long, env = "SALVE_REVIEW_INTERVAL_DAYS", default_value_t = 365,
           value_parser = clap::value_parser!(u32).range(1..=3650))]

@@ -119,9 +119,12 @@ pub fn field_description(collection: Collection, field: &str) -> String {
         (_, "price_cents") => "Price in the currency's minor unit.",
         (_, "currency") => "ISO 4217 currency code.",
         (_, "author") => "The author who wrote the article.",
-        (_, "reviewer") => "The author who medically reviewed the article.",
+        (_, "reviewer") => {
+            "The author (with credentials) who medically reviews it; recording a review \
+             sets it."
+        }
         (_, "publisher") => "The publisher of the article.",
-        (_, "last_reviewed_at") => "When the article was last medically reviewed.",
+        (_, "last_reviewed_at") => "When it was last medically reviewed.",
         (_, "next_review_due") => {
             "When the next medical review is due (set on publish and on each recorded review)."
         }

@@ -190,7 +190,7 @@ pub fn filter_params(collection: Collection) -> Vec<FilterParam> {
             kind: FilterKind::AtMost { column },
         });
     }
-    if collection == Collection::Articles {
+    if collection.reviewable() {
         params.push(FilterParam {
             name: "review".into(),
             kind: FilterKind::ReviewOverdue {

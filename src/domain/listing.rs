@@ -58,11 +58,11 @@ pub fn sort_fields(collection: Collection) -> Vec<SortField> {
     match collection {
         Collection::Citations => fields.push(sort_field("year", true, SortValue::Integer)),
         Collection::Products => fields.push(sort_field("price_cents", true, SortValue::Integer)),
-        Collection::Articles => {
-            fields.push(sort_field("last_reviewed_at", true, SortValue::Timestamp));
-            fields.push(sort_field("next_review_due", true, SortValue::Timestamp));
-        }
         _ => {}
+    }
+    if collection.reviewable() {
+        fields.push(sort_field("last_reviewed_at", true, SortValue::Timestamp));
+        fields.push(sort_field("next_review_due", true, SortValue::Timestamp));
     }
     fields
 }

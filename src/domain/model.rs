@@ -94,6 +94,18 @@ const fn reference(
     }
 }
 
+/// The medical reviewer of a reviewable item (an author with credentials, set with the
+/// review dates by recording a review); `inverse` names what the author reviewed.
+const fn reviewer(inverse: &'static str) -> Field {
+    reference(
+        "reviewer",
+        "reviewer_id",
+        Collection::Authors,
+        false,
+        inverse,
+    )
+}
+
 /// Fields every content item has, before its collection's own.
 pub const COMMON_FIELDS: [&str; 7] = [
     "id",
@@ -164,6 +176,9 @@ const CONDITION_FIELDS: &[Field] = &[
     text("body_region"),
     field("icd10", StringList, false),
     field("statistics", FieldKind::Statistics, false),
+    reviewer("reviewed_conditions"),
+    field("last_reviewed_at", Timestamp, false),
+    field("next_review_due", Timestamp, false),
 ];
 const TECHNIQUE_FIELDS: &[Field] = &[
     field("name", FieldKind::Text, true),
@@ -171,11 +186,17 @@ const TECHNIQUE_FIELDS: &[Field] = &[
     field("pressure", Enum(PRESSURES), false),
     text("summary"),
     markdown("description", "description_html", "description_text"),
+    reviewer("reviewed_techniques"),
+    field("last_reviewed_at", Timestamp, false),
+    field("next_review_due", Timestamp, false),
 ];
 const BENEFIT_FIELDS: &[Field] = &[
     field("name", FieldKind::Text, true),
     text("summary"),
     markdown("mechanism", "mechanism_html", "mechanism_text"),
+    reviewer("reviewed_benefits"),
+    field("last_reviewed_at", Timestamp, false),
+    field("next_review_due", Timestamp, false),
 ];
 const PRODUCT_FIELDS: &[Field] = &[
     field("sku", FieldKind::Text, true),
@@ -194,13 +215,7 @@ const ARTICLE_FIELDS: &[Field] = &[
     text("summary"),
     markdown("body", "body_html", "body_text"),
     reference("author", "author_id", Collection::Authors, true, "articles"),
-    reference(
-        "reviewer",
-        "reviewer_id",
-        Collection::Authors,
-        false,
-        "reviewed_articles",
-    ),
+    reviewer("reviewed_articles"),
     reference(
         "publisher",
         "publisher_id",
@@ -331,6 +346,12 @@ impl Collection {
 
     pub fn field(self, name: &str) -> Option<&'static Field> {
         self.fields().iter().find(|f| f.name == name)
+    }
+
+    /// Whether items are medically reviewed: they carry a reviewer and review dates, and
+    /// keep a review history.
+    pub fn reviewable(self) -> bool {
+        self.field("next_review_due").is_some()
     }
 
     /// Fields unique across the collection besides `id` and `slug`.

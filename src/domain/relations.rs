@@ -174,6 +174,15 @@ mod tests {
             .iter()
             .map(|r| r.name)
             .collect();
-        assert_eq!(authors, vec!["articles", "reviewed_articles"]);
+        assert_eq!(
+            authors,
+            vec![
+                "reviewed_conditions",
+                "reviewed_techniques",
+                "reviewed_benefits",
+                "articles",
+                "reviewed_articles"
+            ]
+        );
     }
 }

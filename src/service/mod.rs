@@ -21,6 +21,7 @@ pub mod rate_limit;
 pub mod references;
 pub mod references_store;
 pub mod renditions;
+pub mod reviews;
 pub mod search;
 pub mod sql;
 pub mod syndication;

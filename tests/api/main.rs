@@ -35,6 +35,7 @@ mod receiver;
 mod references;
 mod requests;
 mod rest_reads;
+mod reviews;
 mod rich_text;
 mod search_across;
 mod search_index;

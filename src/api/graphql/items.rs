@@ -192,6 +192,9 @@ pub fn object_types(collection: Collection, catalog: &mut Catalog) -> Vec<Object
     if collection == Collection::Citations {
         object = object.field(super::references::field());
     }
+    if collection.reviewable() {
+        object = object.field(super::reviews::item_field(collection, catalog));
+    }
     for relation in relations(collection) {
         object = object.field(relation_field(relation, false, catalog));
         if matches!(relation.kind, RelationKind::Link { .. }) {

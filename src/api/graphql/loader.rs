@@ -69,6 +69,10 @@ impl RelationLoader {
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
     }
+
+    pub fn visibility(&self) -> Visibility {
+        self.visibility
+    }
 }
 
 impl Loader<RelationKey> for RelationLoader {

@@ -15,6 +15,7 @@ pub mod mutation;
 pub mod persisted;
 pub mod prefetch;
 mod references;
+pub mod reviews;
 pub mod root;
 pub mod syndication;
 pub mod text;
@@ -113,6 +114,7 @@ impl GraphqlApi {
             .register(references::style_enum());
         let objects = syndication::types()
             .into_iter()
+            .chain(reviews::types(&mut catalog))
             .chain(keys::types())
             .chain(webhooks::types());
         for object in objects {

@@ -251,8 +251,13 @@ pub fn mutation(catalog: &mut Catalog) -> Object {
     {
         mutation = mutation.field(field);
     }
-    catalog.add("Mutation", "recordArticleReview", "Article", None);
-    mutation.field(record_review_field())
+    for collection in Collection::ALL.into_iter().filter(|c| c.reviewable()) {
+        let name = type_name(collection);
+        let field_name = format!("record{name}Review");
+        catalog.add("Mutation", &field_name, &name, None);
+        mutation = mutation.field(record_review_field(collection, &name, &field_name));
+    }
+    mutation
 }
 
 /// `create{Type}`: a new draft.
@@ -420,9 +425,9 @@ fn restore_field(collection: Collection, name: &str, field_name: &str) -> Field 
     .argument(InputValue::new("number", TypeRef::named_nn(TypeRef::INT)))
 }
 
-/// `recordArticleReview`: a medical review of an article.
-fn record_review_field() -> Field {
-    Field::new("recordArticleReview", TypeRef::named_nn("Article"), |ctx| {
+/// `record{Type}Review`: a medical review of an item.
+fn record_review_field(collection: Collection, name: &str, field_name: &str) -> Field {
+    Field::new(field_name, TypeRef::named_nn(name), move |ctx| {
         FieldFuture::new(async move {
             let data = ctx.data::<RequestData>()?;
             let slug = slug_arg(&ctx)?;
@@ -439,12 +444,12 @@ fn record_review_field() -> Field {
                     );
                 }
             }
-            written(editor(data).record_review(&slug, review).await)
+            written(editor(data).record_review(collection, &slug, review).await)
         })
     })
     .description(
-        "Records a medical review: reviewer, date and next due date. The content is \
-         unchanged; the version and `updatedAt` move.",
+        "Records a medical review: reviewer, date and next due date, kept in the item's \
+         `reviews`. The content is unchanged; the version and `updatedAt` move.",
     )
     .argument(slug_input())
     .argument(InputValue::new("reviewer", TypeRef::named(TypeRef::STRING)))

@@ -53,7 +53,7 @@ pub fn node_interface() -> Interface {
 }
 
 /// A field read from the parent when the parent is a plain GraphQL object value.
-fn value_field(name: &'static str, ty: TypeRef, description: &'static str) -> Field {
+pub(super) fn value_field(name: &'static str, ty: TypeRef, description: &'static str) -> Field {
     Field::new(name, ty, move |ctx| {
         let value = ctx.parent_value.as_value().and_then(|v| match v {
             Value::Object(map) => map.get(name).cloned(),

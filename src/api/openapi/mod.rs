@@ -9,6 +9,7 @@ mod evidence;
 mod inputs;
 mod limits;
 mod paths;
+mod reviews;
 mod schemas;
 mod syndication;
 mod webhooks;
@@ -86,6 +87,7 @@ fn all_schemas() -> Value {
     if let Some(map) = schemas.as_object_mut() {
         inputs::add_schemas(map);
         evidence::add_schemas(map);
+        reviews::add_schemas(map);
         syndication::add_schemas(map);
         embed::add_schemas(map);
         webhooks::add_schemas(map);

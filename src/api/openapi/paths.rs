@@ -39,7 +39,7 @@ fn cache_headers() -> Value {
     })
 }
 
-fn read_responses(document: &str, with_404: bool) -> Value {
+pub(super) fn read_responses(document: &str, with_404: bool) -> Value {
     let mut responses = json!({
         "200": {
             "description": "OK",

@@ -18,7 +18,7 @@ fn item_headers() -> Value {
     })
 }
 
-fn item_response(collection: Collection, description: &str) -> Value {
+pub(super) fn item_response(collection: Collection, description: &str) -> Value {
     json!({
         "description": description,
         "headers": item_headers(),
@@ -35,7 +35,7 @@ fn if_match() -> Value {
     })
 }
 
-fn slug_param() -> Value {
+pub(super) fn slug_param() -> Value {
     json!({
         "name": "slug", "in": "path", "required": true,
         "schema": { "type": "string", "maxLength": 120 },
@@ -105,7 +105,7 @@ pub fn add_responses(responses: &mut Map<String, Value>) {
 }
 
 /// `ok` plus the shared error responses: the common ones and the `extra` status codes.
-fn write_responses(mut ok: Map<String, Value>, extra: &[&str]) -> Value {
+pub(super) fn write_responses(mut ok: Map<String, Value>, extra: &[&str]) -> Value {
     for (code, name, _) in SHARED {
         if ["400", "401", "403", "413", "415", "503"].contains(&code) || extra.contains(&code) {
             ok.insert(
@@ -117,14 +117,14 @@ fn write_responses(mut ok: Map<String, Value>, extra: &[&str]) -> Value {
     Value::Object(ok)
 }
 
-const VALIDATION: &str = "422";
-const NOT_FOUND: &str = "404";
-const STALE: &str = "412";
+pub(super) const VALIDATION: &str = "422";
+pub(super) const NOT_FOUND: &str = "404";
+pub(super) const STALE: &str = "412";
 const NO_PRECONDITION: &str = "428";
-const CONFLICT: &str = "409";
+pub(super) const CONFLICT: &str = "409";
 
 #[allow(clippy::too_many_arguments)]
-fn op(
+pub(super) fn op(
     tag: &str,
     id: String,
     summary: String,
@@ -151,12 +151,12 @@ fn op(
     op
 }
 
-fn add(paths: &mut Map<String, Value>, path: String, method: &str, operation: Value) {
+pub(super) fn add(paths: &mut Map<String, Value>, path: String, method: &str, operation: Value) {
     let item = paths.entry(path).or_insert_with(|| json!({}));
     item[method] = operation;
 }
 
-fn ok(code: &str, response: Value) -> Map<String, Value> {
+pub(super) fn ok(code: &str, response: Value) -> Map<String, Value> {
     let mut map = Map::new();
     map.insert(code.into(), response);
     map
@@ -179,8 +179,7 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
         }
         add_revision_paths(paths, collection, &item);
     }
-    let review = review_op();
-    add(paths, "/v1/articles/{slug}/reviews".into(), "post", review);
+    super::reviews::add_paths(paths);
     super::admin::add_paths(paths);
 }
 
@@ -311,28 +310,6 @@ fn transition_op(collection: Collection, step: Transition) -> Value {
                 item_response(collection, "The item in its new status."),
             ),
             &[NOT_FOUND, CONFLICT, STALE, NO_PRECONDITION],
-        ),
-    )
-}
-
-/// `POST /v1/articles/{slug}/reviews`.
-fn review_op() -> Value {
-    op(
-        "articles",
-        "record_article_review".into(),
-        "Record a medical review of an article".into(),
-        "Sets the reviewer, `last_reviewed_at` and `next_review_due` (review date + the \
-     review interval). The content is unchanged; the version and `updated_at` move, as \
-     for any change readers can see.",
-        "publish",
-        vec![slug_param()],
-        Some(schema_ref("ReviewInput")),
-        write_responses(
-            ok(
-                "200",
-                item_response(Collection::Articles, "The article with its review dates."),
-            ),
-            &[NOT_FOUND, VALIDATION],
         ),
     )
 }

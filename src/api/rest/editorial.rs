@@ -1,5 +1,6 @@
 //! The editorial workflow over REST: `POST /v1/{collection}/{slug}/{submit|publish|
-//! unpublish|archive}`, `POST /v1/articles/{slug}/reviews`, and revisions
+//! unpublish|archive}`, medical reviews (`GET|POST /v1/{collection}/{slug}/reviews` of
+//! reviewed collections), and revisions
 //! (`…/revisions`, `…/revisions/{n}`, `…/revisions/{n}/diff`, `…/revisions/{n}/restore`).
 
 use actix_web::http::StatusCode;
@@ -8,14 +9,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::writes::item_response;
+use crate::api::http_cache::{read_through, render};
 use crate::api::request::{editor, object_body, precondition, request_id};
 use crate::api::resource;
 use crate::domain::Collection;
 use crate::domain::PageSize;
 use crate::error::{AppError, Result};
-use crate::service::Caller;
 use crate::service::editing::history;
 use crate::service::editing::workflow::Transition;
+use crate::service::{Caller, reviews};
 use crate::state::AppState;
 
 /// The workflow and revision routes of one collection, inside its `/v1/{collection}`
@@ -46,8 +48,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, collection: Collection) {
         "/{slug}/revisions/{number}/restore",
         [web::post().to(restore_revision)],
     ));
-    if collection == Collection::Articles {
-        cfg.service(resource("/{slug}/reviews", [web::post().to(record_review)]));
+    if collection.reviewable() {
+        cfg.service(resource(
+            "/{slug}/reviews",
+            [web::get().to(list_reviews), web::post().to(record_review)],
+        ));
     }
 }
 
@@ -70,6 +75,7 @@ async fn record_review(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: Caller,
+    collection: web::Data<Collection>,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse> {
@@ -81,9 +87,57 @@ async fn record_review(
     };
     let request_id = request_id(&req);
     let written = editor(&state, &caller, request_id.as_deref())
-        .record_review(&path, review)
+        .record_review(**collection, &path, review)
         .await?;
     item_response(StatusCode::OK, &written)
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewPage {
+    limit: Option<PageSize>,
+    cursor: Option<String>,
+}
+
+/// An item's review history, newest first: public while the item is published (it is
+/// what readers trust), and cached like the item.
+async fn list_reviews(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    collection: web::Data<Collection>,
+    path: web::Path<String>,
+    query: web::Query<ReviewPage>,
+) -> Result<HttpResponse> {
+    caller.require(crate::domain::Scope::Read)?;
+    let before = query
+        .cursor
+        .as_deref()
+        .map(|c| {
+            crate::domain::validate::parse_timestamp(c)
+                .map_err(|e| AppError::invalid_parameter(format!("cursor: {e}")))
+        })
+        .transpose()?;
+    let limit = query.limit.unwrap_or(PageSize::DEFAULT);
+    let representation =
+        crate::api::negotiate::negotiate(&req, &[crate::api::negotiate::Representation::Json])?;
+    read_through(&req, &state, &caller, representation, || async {
+        let history = reviews::history(
+            &state.db,
+            caller.visibility(),
+            **collection,
+            &path,
+            limit,
+            before,
+        )
+        .await?;
+        let body = json!({
+            "data": history.reviews,
+            "page": { "next_cursor": history.next, "limit": limit.get() },
+        });
+        render(&body, history.updated_at, history.tags)
+    })
+    .await
 }
 
 #[derive(Debug, serde::Deserialize)]

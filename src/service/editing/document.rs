@@ -27,9 +27,10 @@ pub use crate::domain::validate::MAX_NOTE;
 
 /// Fields set only by the review operation, never by a write body.
 pub fn review_fields(collection: Collection) -> &'static [&'static str] {
-    match collection {
-        Collection::Articles => &["last_reviewed_at", "next_review_due"],
-        _ => &[],
+    if collection.reviewable() {
+        &["last_reviewed_at", "next_review_due"]
+    } else {
+        &[]
     }
 }
 
@@ -67,7 +68,9 @@ pub fn check_keys(collection: Collection, body: &Document, errors: &mut Vec<Fiel
         } else if review_fields(collection).contains(&key.as_str()) {
             errors.push(FieldError::new(
                 pointer,
-                "is read-only; record a medical review (POST /v1/articles/{slug}/reviews)",
+                format!(
+                    "is read-only; record a medical review (POST /v1/{collection}/{{slug}}/reviews)"
+                ),
             ));
         } else if collection.field(key).is_none() {
             errors.push(FieldError::new(

@@ -91,8 +91,8 @@ impl Transition {
             Transition::Publish => {
                 "Publishes (`draft | in_review → published`); refused with the list of \
                  blockers while a reference or cited citation is unpublished, or an article \
-                 has no medical reviewer. Sets `published_at` on first publication and an \
-                 article's `next_review_due`."
+                 has no medical reviewer. Sets `published_at` on first publication and, for \
+                 reviewed collections, `next_review_due` when it has none."
             }
             Transition::Unpublish => {
                 "Takes an item back to `draft` for corrections (from in_review, published or \
@@ -151,7 +151,7 @@ impl Editor<'_> {
             sql.push(", published_at = COALESCE(published_at, ")
                 .bind(at)
                 .push(")");
-            if collection == Collection::Articles {
+            if collection.reviewable() {
                 let due = at + chrono::Duration::days(i64::from(self.review_interval_days));
                 sql.push(", next_review_due = COALESCE(next_review_due, ")
                     .bind(due)
@@ -185,12 +185,23 @@ impl Editor<'_> {
         super::written(self.db, collection, slug).await
     }
 
-    /// Records a medical review of an article: reviewer, date, and the next due date
-    /// (date + the review interval). The content is untouched; the item's version and
-    /// `updated_at` move, so `Last-Modified`, ETags and caches downstream see the review.
-    pub async fn record_review(&self, slug: &str, body: Document) -> Result<Written> {
+    /// Records a medical review of a reviewable item: reviewer, date, and the next due
+    /// date (date + the review interval), kept in the item's review history with the
+    /// reviewer's name and credentials as they are now. The content is untouched; the
+    /// item's version and `updated_at` move, so `Last-Modified`, ETags and caches
+    /// downstream see the review.
+    pub async fn record_review(
+        &self,
+        collection: Collection,
+        slug: &str,
+        body: Document,
+    ) -> Result<Written> {
         self.caller.require(Scope::Publish)?;
-        let collection = Collection::Articles;
+        if !collection.reviewable() {
+            return Err(AppError::NotFound(format!(
+                "{collection} are not medically reviewed"
+            )));
+        }
         let mut errors = Vec::new();
         let (reviewed_at, note) = review_fields(&body, &mut errors);
         let txn = self.begin().await?;
@@ -215,7 +226,10 @@ impl Editor<'_> {
             None => {
                 errors.push(FieldError::new(
                     "/reviewer",
-                    "is required: the article has no reviewer yet",
+                    format!(
+                        "is required: the {} has no reviewer yet",
+                        collection.singular()
+                    ),
                 ));
                 None
             }
@@ -225,14 +239,25 @@ impl Editor<'_> {
             return Err(AppError::Validation(errors));
         };
         let due = reviewed_at + chrono::Duration::days(i64::from(self.review_interval_days));
+        let at = now();
         let mut sql = SqlBuilder::new(txn.get_database_backend());
-        sql.push("UPDATE articles SET reviewer_id = ")
+        sql.push(&format!("UPDATE {} SET reviewer_id = ", collection.table()))
             .bind(reviewer);
         sql.push(", last_reviewed_at = ").bind(reviewed_at);
         sql.push(", next_review_due = ").bind(due);
-        sql.push(", updated_at = ").bind(now());
+        sql.push(", updated_at = ").bind(at);
         super::update_at_version(&*txn, sql, stored.id, stored.version, "the review").await?;
         let version = stored.version + 1;
+        let review = crate::service::reviews::NewReview {
+            collection,
+            item: stored.id,
+            reviewer,
+            reviewed_at,
+            note: note.as_deref(),
+            version,
+            recorded_at: at,
+        };
+        crate::service::reviews::record(&*txn, &review).await?;
         let detail = json!({
             "reviewer": reviewer_slug,
             "reviewed_at": crate::service::item::timestamp(Some(reviewed_at)),

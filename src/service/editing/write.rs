@@ -318,6 +318,9 @@ impl Editor<'_> {
                 "the item changed while it was being deleted".into(),
             ));
         }
+        if collection.reviewable() {
+            crate::service::reviews::forget(&*txn, collection, stored.id).await?;
+        }
         audit::record(
             &*txn,
             self,

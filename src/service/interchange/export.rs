@@ -49,6 +49,12 @@ pub async fn export(db: &DatabaseConnection, dir: &Path) -> Result<Vec<(String, 
         let rows = write_file(dir, &file, async |out| export_links(&txn, link, out).await).await?;
         written.push((file, rows));
     }
+    let file = super::reviews::FILE;
+    let rows = write_file(dir, file, async |out| {
+        super::reviews::export(&txn, |line| write_row(out, line)).await
+    })
+    .await?;
+    written.push((file.to_owned(), rows));
     let file = super::terms::FILE;
     let rows = write_file(dir, file, async |out| {
         let terms = crate::service::syndication::terms(&txn).await?;

@@ -98,7 +98,10 @@ pub fn known_files() -> Vec<String> {
             std::iter::once(Target::Items(c).file()).chain(csl)
         })
         .chain(file_links().map(|link| Target::Links(link).file()))
-        .chain([super::terms::FILE.to_owned()])
+        .chain([
+            super::reviews::FILE.to_owned(),
+            super::terms::FILE.to_owned(),
+        ])
         .collect()
 }
 
@@ -126,8 +129,8 @@ fn check_names(source: &dyn Source) -> ImportResult<()> {
 }
 
 /// Imports every interchange file `source` has, all-or-nothing; a dry run reports the
-/// same figures and writes nothing. Published articles without a next review date get
-/// the one publishing them through the API would give (see [`review_due`]).
+/// same figures and writes nothing. Published reviewed items without a next review date
+/// get the one publishing them through the API would give (see [`review_due`]).
 pub async fn import(
     db: &DatabaseConnection,
     source: &dyn Source,
@@ -271,6 +274,10 @@ impl Importer<'_> {
                 return Ok(());
             }
         }
+        self.import_reviews(source).await?;
+        if !self.errors.is_empty() {
+            return Ok(());
+        }
         self.import_terms(source).await?;
         if !self.errors.is_empty() {
             return Ok(());
@@ -358,8 +365,9 @@ impl Importer<'_> {
                     .into_iter()
                     .filter_map(|r| if let Row::Item(r) = r { Some(r) } else { None })
                     .collect();
-                if c == Collection::Articles {
-                    rows.iter_mut().for_each(|row| review_due(row, self.review));
+                if c.reviewable() {
+                    rows.iter_mut()
+                        .for_each(|row| review_due(c, row, self.review));
                 }
                 self.flush_items(c, file, rows).await
             }
@@ -392,11 +400,11 @@ fn target_counts(target: Target) -> bool {
     !matches!(target, Target::Inline(_))
 }
 
-/// A published article without a next review date gets the one the API gives: its last
-/// review (else its publication) plus the review interval. One with neither date has
-/// nothing to count from and keeps none.
-fn review_due(row: &mut ItemRow, review: ReviewSettings) {
-    let fields = Collection::Articles.fields();
+/// A published reviewed item without a next review date gets the one the API gives: its
+/// last review (else its publication) plus the review interval. One with neither date
+/// has nothing to count from and keeps none.
+fn review_due(collection: Collection, row: &mut ItemRow, review: ReviewSettings) {
+    let fields = collection.fields();
     let at = |name: &str| fields.iter().position(|f| f.name == name);
     let (Some(due), Some(reviewed)) = (at("next_review_due"), at("last_reviewed_at")) else {
         return;

@@ -10,6 +10,7 @@ mod demo;
 mod export;
 mod import;
 mod parse;
+mod reviews;
 mod source;
 mod terms;
 
