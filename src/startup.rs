@@ -39,11 +39,18 @@ impl Application {
         crate::service::references_store::refresh(&db).await?;
         let cursors = CursorCodec::new(&crate::db::server_secret(&db, "cursor").await?);
         if !settings.serve.no_demo && interchange::database_is_empty(&db).await? {
+            // The demo is the seed article as it was published: it names no medical
+            // reviewer, so it is loaded as unreviewed content whatever the policy for new
+            // publications (readers see `review_status: unreviewed`).
+            let review = crate::config::ReviewSettings {
+                medical_review: crate::config::MedicalReview::Optional,
+                ..settings.serve.review
+            };
             let report = interchange::import(
                 &db,
                 &interchange::DEMO,
                 interchange::ImportMode::Commit,
-                settings.serve.review,
+                review,
             )
             .await
             .map_err(|e| anyhow::anyhow!("loading the demo content failed: {e}"))?;

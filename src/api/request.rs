@@ -27,7 +27,7 @@ pub fn editor<'a>(
         cache: &state.cache,
         caller,
         request_id,
-        review_interval_days: state.settings.serve.review.review_interval_days,
+        review: state.settings.serve.review,
     }
 }
 

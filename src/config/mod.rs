@@ -331,9 +331,29 @@ pub struct LogSettings {
     pub log: String,
 }
 
-/// Medical review dates, derived alike by the API and by imports.
+/// Whether an article may be published without a medical reviewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MedicalReview {
+    /// Publishing an article (through the API or an import) needs a medical reviewer.
+    Required,
+    /// Articles may be published without one; readers see `review_status: unreviewed`
+    /// and JSON-LD without `reviewedBy`.
+    Optional,
+}
+
+/// Medical review rules and dates, applied alike by the API and by imports.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct ReviewSettings {
+    /// Whether publishing an article needs a medical reviewer (an author with
+    /// credentials).
+    #[arg(
+        long,
+        env = "SALVE_MEDICAL_REVIEW",
+        value_enum,
+        default_value = "required"
+    )]
+    pub medical_review: MedicalReview,
+
     /// Days from publication (or from a recorded medical review) until an item's next medical
     /// review is due.
     #[arg(long, env = "SALVE_REVIEW_INTERVAL_DAYS", default_value_t = 365,

@@ -268,6 +268,9 @@ pub fn sort_keys(collection: Collection, requested: &[(&str, bool)]) -> Result<V
 pub fn field_names(collection: Collection) -> Vec<&'static str> {
     let mut names = super::model::COMMON_FIELDS.to_vec();
     names.extend(collection.fields().iter().map(|f| f.name));
+    if collection.reviewable() {
+        names.push("review_status");
+    }
     names
 }
 

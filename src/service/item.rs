@@ -363,6 +363,12 @@ impl ItemSelect {
             };
             object.insert(field.name, value);
         }
+        if self.collection.reviewable()
+            && let Some(reviewer) = object.get("reviewer")
+        {
+            let status = ReviewStatus::of(!reviewer.is_null());
+            object.insert(REVIEW_STATUS, Json::from(status.as_str()));
+        }
         if let Some(style) = self.reference {
             let at = own + self.fields.len();
             let reference = row.try_get_by_index::<Option<Json>>(at)?;
@@ -372,6 +378,37 @@ impl ItemSelect {
             extra.put(row, first + at, &mut object)?;
         }
         Ok(object)
+    }
+}
+
+/// The key of a reviewed item's [`ReviewStatus`] in its object.
+pub const REVIEW_STATUS: &str = "review_status";
+
+/// Whether readers are shown who medically reviewed an item: `reviewed` when it names a
+/// reviewer they may see, else `unreviewed` (published so under the `optional` policy, or
+/// its reviewer is no longer shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewStatus {
+    Reviewed,
+    Unreviewed,
+}
+
+impl ReviewStatus {
+    pub const NAMES: &[&str] = &["reviewed", "unreviewed"];
+
+    pub fn of(has_reviewer: bool) -> Self {
+        if has_reviewer {
+            ReviewStatus::Reviewed
+        } else {
+            ReviewStatus::Unreviewed
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewStatus::Reviewed => "reviewed",
+            ReviewStatus::Unreviewed => "unreviewed",
+        }
     }
 }
 

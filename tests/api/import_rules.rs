@@ -1,10 +1,14 @@
 //! Imports follow the rules the API follows (issue 25): published articles get the next
-//! medical review date that publishing them through the API gives.
+//! medical review date and the publication date that publishing them through the API
+//! gives, and a published item that the API would refuse to publish is refused, reported
+//! as `file:line`, with nothing changed.
 
 use serde_json::Value;
 
 use crate::engine_tests;
-use crate::helpers::{Engine, TestApp, TestDb, demo_dir, settings, stderr};
+use sea_orm::ConnectionTrait;
+
+use crate::helpers::{Engine, TestApp, TestDb, demo_dir, row_counts, settings, stderr};
 
 /// A published article without `next_review_due` is due its last review (else its
 /// publication) plus the review interval (`--review-interval-days`); a date in the file is
@@ -74,4 +78,150 @@ async fn imports_derive_the_next_review_date(engine: Engine) {
     assert!(!slugs.contains(&"scheduled-piece"), "{slugs:?}");
 }
 
-engine_tests!(imports_derive_the_next_review_date);
+/// Writes `files` (name, lines) into a new directory under the database's.
+fn write_set(db: &TestDb, name: &str, files: &[(&str, &[&str])]) -> std::path::PathBuf {
+    let dir = db.dir().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, lines) in files {
+        std::fs::write(dir.join(file), lines.join("\n")).unwrap();
+    }
+    dir
+}
+
+/// Every publish blocker the API applies stops an import, each reported at its line, and
+/// the database is left as it was.
+async fn imports_refuse_what_publishing_would_refuse(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let output = db.cli(&["import", demo_dir().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let conn = db.connect().await;
+    let before = row_counts(&conn).await;
+    let authors: &[&str] = &[
+        r#"{"slug":"draft-writer","name":"Draft Writer","credentials":"MD","status":"draft"}"#,
+        r#"{"slug":"no-letters","name":"No Letters"}"#,
+    ];
+    let citations: &[&str] =
+        &[r#"{"slug":"draft-study","kind":"study","title":"Draft","status":"draft"}"#];
+    let articles: &[&str] = &[
+        r#"{"slug":"unreviewed","title":"U","author":"maryann-depietro"}"#,
+        r#"{"slug":"by-a-draft","title":"D","author":"draft-writer","reviewer":"maryann-depietro"}"#,
+        r#"{"slug":"lay-reviewer","title":"L","author":"maryann-depietro","reviewer":"no-letters","status":"draft"}"#,
+        r#"{"slug":"draft-is-fine","title":"F","author":"draft-writer","status":"draft"}"#,
+    ];
+    let conditions: &[&str] = &[
+        r#"{"slug":"cites-a-draft","name":"C","statistics":[{"label":"x","value":1,"citation":"draft-study"}]}"#,
+    ];
+    let claims: &[&str] = &[
+        r#"{"technique":"foam-rolling","benefit":"released-knots","evidence":{"certainty":"low","citations":["draft-study"]}}"#,
+    ];
+    let dir = write_set(
+        &db,
+        "blocked",
+        &[
+            ("authors.ndjson", authors),
+            ("citations.ndjson", citations),
+            ("articles.ndjson", articles),
+        ],
+    );
+    let output = db.cli(&[
+        "import",
+        "--medical-review",
+        "required",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let report = stderr(&output);
+    for expected in [
+        "articles.ndjson:1: field \"reviewer\": an article needs a medical reviewer",
+        "articles.ndjson:2: field \"author\": author \"draft-writer\" is draft",
+        "articles.ndjson:3: field \"reviewer\": \"no-letters\" has no credentials",
+    ] {
+        assert!(report.contains(expected), "{expected}\n{report}");
+    }
+    assert!(!report.contains("articles.ndjson:4"), "{report}");
+    assert_eq!(row_counts(&conn).await, before, "nothing was imported");
+
+    // Citations a published item shows: its statistics', its claims'.
+    let cases: [(&str, &str, &[&str], &str); 2] = [
+        (
+            "statistics",
+            "conditions.ndjson",
+            conditions,
+            "conditions.ndjson:1: field \"statistics\": citation \"draft-study\" is draft",
+        ),
+        (
+            "claims",
+            "technique_benefits.ndjson",
+            claims,
+            "technique_benefits.ndjson:1: field \"evidence\": citation \"draft-study\" is draft",
+        ),
+    ];
+    for (name, file, lines, expected) in cases {
+        let dir = write_set(&db, name, &[("citations.ndjson", citations), (file, lines)]);
+        let output = db.cli(&["import", dir.to_str().unwrap()]);
+        assert!(!output.status.success());
+        let report = stderr(&output);
+        assert!(report.contains(expected), "{expected}\n{report}");
+        assert_eq!(row_counts(&conn).await, before, "nothing was imported");
+    }
+
+    // Under the `optional` policy an article may go without a reviewer: readers see it
+    // as unreviewed.
+    let dir = write_set(&db, "optional", &[("articles.ndjson", &articles[..1])]);
+    let output = db.cli(&[
+        "import",
+        "--medical-review",
+        "optional",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let app = TestApp::spawn(settings(&db.url)).await;
+    let item = app.json("/v1/articles/unreviewed").await;
+    assert_eq!(item["data"]["review_status"], "unreviewed");
+    assert!(item["data"]["published_at"].is_string(), "dated on import");
+    let jsonld: Value = app
+        .client
+        .get(format!("{}/v1/articles/unreviewed", app.address))
+        .header("accept", "application/ld+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(jsonld.get("reviewedBy").is_none(), "{jsonld}");
+    let reviewed = app
+        .json("/v1/articles?fields=slug,review_status&limit=100")
+        .await;
+    assert!(
+        reviewed["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["review_status"] == "unreviewed"),
+        "the demo's articles name no reviewer: {reviewed}"
+    );
+    // Importing the same file again keeps the date it was given.
+    let output = db.cli(&[
+        "import",
+        "--medical-review",
+        "optional",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let conn = db.connect().await;
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT version FROM articles WHERE slug = 'unreviewed'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<i64>("", "version").unwrap(), 1, "unchanged");
+}
+
+engine_tests!(
+    imports_derive_the_next_review_date,
+    imports_refuse_what_publishing_would_refuse,
+);

@@ -41,10 +41,7 @@ fn normalize_item(collection: Collection, mut row: Map<String, Value>) -> Map<St
         row.entry(link.inline.unwrap())
             .or_insert(Value::Array(vec![]));
     }
-    if collection == Collection::Articles
-        && row["status"] == "published"
-        && row["next_review_due"].is_null()
-    {
+    if collection.reviewable() && row["status"] == "published" && row["next_review_due"].is_null() {
         // The import derives it as publishing would: last review, else publication, plus
         // the review interval (365 days by default).
         let from = [&row["last_reviewed_at"], &row["published_at"]]

@@ -193,7 +193,9 @@ pub fn object_types(collection: Collection, catalog: &mut Catalog) -> Vec<Object
         object = object.field(super::references::field());
     }
     if collection.reviewable() {
-        object = object.field(super::reviews::item_field(collection, catalog));
+        object = object
+            .field(super::reviews::status_field())
+            .field(super::reviews::item_field(collection, catalog));
     }
     for relation in relations(collection) {
         object = object.field(relation_field(relation, false, catalog));

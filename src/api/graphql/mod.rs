@@ -126,7 +126,11 @@ impl GraphqlApi {
         for scalar in types::scalars() {
             builder = builder.register(scalar);
         }
-        for e in types::enums().into_iter().chain(evidence::enums()) {
+        for e in types::enums()
+            .into_iter()
+            .chain(evidence::enums())
+            .chain([reviews::status_enum()])
+        {
             builder = builder.register(e);
         }
         for input in mutation::shared_inputs() {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
+use async_graphql::dynamic::{Enum, Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
 use async_graphql::{Error, Name, Value};
 use uuid::Uuid;
 
@@ -17,6 +17,7 @@ use super::types::value_field;
 use super::values::{Item, type_name};
 use crate::domain::{Collection, PageSize};
 use crate::error::AppError;
+use crate::service::item::{REVIEW_STATUS, ReviewStatus};
 use crate::service::reviews::{self, Review};
 
 /// The reviews of one item.
@@ -51,6 +52,31 @@ impl Loader<ReviewKey> for RelationLoader {
         }
         Ok(out)
     }
+}
+
+/// `reviewStatus`: whether the item names a medical reviewer the reader may see.
+pub fn status_field() -> Field {
+    Field::new("reviewStatus", TypeRef::named_nn("ReviewStatus"), |ctx| {
+        let status = ctx.parent_value.downcast_ref::<Item>().and_then(|item| {
+            item.object
+                .get(REVIEW_STATUS)
+                .and_then(|s| s.as_str())
+                .map(|s| Value::Enum(Name::new(s.to_uppercase())))
+        });
+        FieldFuture::from_value(status)
+    })
+    .description(
+        "`REVIEWED` when the item names a medical reviewer you may see; `UNREVIEWED` \
+         otherwise (published under the deployment's `optional` medical-review policy, or \
+         its reviewer is no longer shown).",
+    )
+}
+
+/// `ReviewStatus`.
+pub fn status_enum() -> Enum {
+    Enum::new("ReviewStatus")
+        .description("Whether an item names a medical reviewer you may see.")
+        .items(ReviewStatus::NAMES.iter().map(|s| s.to_uppercase()))
 }
 
 /// `reviews(first:)` of a reviewed collection's object type.

@@ -6,6 +6,7 @@ use crate::domain::model::{COMMON_FIELDS, STATUSES};
 use crate::domain::relations::relations;
 use crate::domain::{Collection, FieldKind};
 use crate::error::{FieldError, Problem};
+use crate::service::item::REVIEW_STATUS;
 
 /// `Technique` for techniques.
 pub fn schema_name(collection: Collection) -> String {
@@ -134,6 +135,19 @@ fn item_schema(collection: Collection) -> Value {
         );
         required.push(field.name);
     }
+    if collection.reviewable() {
+        properties.insert(
+            REVIEW_STATUS.into(),
+            json!({
+                "type": "string",
+                "enum": crate::service::item::ReviewStatus::NAMES,
+                "description": "`reviewed` when the item names a medical reviewer you may see; \
+                    `unreviewed` otherwise (published under the deployment's `optional` \
+                    medical-review policy, or its reviewer is no longer shown).",
+            }),
+        );
+        required.push(REVIEW_STATUS);
+    }
     properties.insert(
         "syndication".into(),
         json!({
@@ -217,6 +231,11 @@ fn read_example(collection: Collection) -> Option<Value> {
         };
         let value = row.get(field.name).cloned().unwrap_or(empty);
         example.insert(field.name.into(), value);
+    }
+    if collection.reviewable() {
+        let reviewed = row.get("reviewer").is_some_and(|r| !r.is_null());
+        let status = crate::service::item::ReviewStatus::of(reviewed).as_str();
+        example.insert(REVIEW_STATUS.into(), json!(status));
     }
     Some(Value::Object(example))
 }

@@ -6,6 +6,7 @@ use serde_json::Value as Json;
 use uuid::Uuid;
 
 use super::document::Current;
+use crate::config::MedicalReview;
 use crate::domain::model::LINKS;
 use crate::domain::relations::{RelationKind, relations};
 use crate::domain::{Collection, FieldKind, Status};
@@ -15,25 +16,37 @@ use crate::service::editing::document::stored_status;
 use crate::service::sql::SqlBuilder;
 
 /// Why an item cannot be published: unpublished references and cited citations, and
-/// for articles a missing medical reviewer.
+/// for articles a missing medical reviewer where the policy requires one.
 pub async fn publish_blockers(
     txn: &DatabaseTransaction,
     collection: Collection,
     stored: &Current,
+    policy: MedicalReview,
 ) -> Result<Vec<FieldError>> {
     let mut blockers = Vec::new();
-    if collection == Collection::Articles && stored.item.get("reviewer").is_none_or(Json::is_null) {
-        blockers.push(FieldError::new(
-            "/reviewer",
-            "an article needs a medical reviewer (an author with credentials) before it is \
-             published",
-        ));
+    let reviewer = stored.item.get("reviewer").and_then(Json::as_str);
+    if let Some(reason) = missing_reviewer(collection, reviewer.is_some(), policy) {
+        blockers.push(FieldError::new("/reviewer", reason));
     }
     // Link sets are not part of the stored item: their claims' citations count too.
     let links = super::document::load_links(txn, collection, stored.id).await?;
     let get = |name: &str| stored.item.get(name).or_else(|| links.get(name));
     blockers.extend(unpublished_references(txn, collection, &get, &|_| true).await?);
     Ok(blockers)
+}
+
+/// Why `collection`'s item cannot be published for want of a medical reviewer, if so:
+/// articles need one unless the deployment's policy lets them go without.
+pub fn missing_reviewer(
+    collection: Collection,
+    has_reviewer: bool,
+    policy: MedicalReview,
+) -> Option<&'static str> {
+    (collection == Collection::Articles && !has_reviewer && policy == MedicalReview::Required)
+        .then_some(
+            "an article needs a medical reviewer (an author with credentials) before it is \
+             published (the deployment's medical-review policy is `required`)",
+        )
 }
 
 /// The references and cited citations among the fields `wanted` picks that name an item

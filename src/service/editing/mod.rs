@@ -70,7 +70,7 @@ pub struct Editor<'a> {
     pub cache: &'a ReadCache,
     pub caller: &'a Caller,
     pub request_id: Option<&'a str>,
-    pub review_interval_days: u32,
+    pub review: crate::config::ReviewSettings,
 }
 
 /// The version a write is based on.

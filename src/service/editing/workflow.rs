@@ -130,7 +130,8 @@ impl Editor<'_> {
             )));
         }
         if step == Transition::Publish {
-            let blockers = publish_blockers(&txn, collection, &stored).await?;
+            let blockers =
+                publish_blockers(&txn, collection, &stored, self.review.medical_review).await?;
             if !blockers.is_empty() {
                 return Err(AppError::Blocked(
                     format!(
@@ -152,7 +153,7 @@ impl Editor<'_> {
                 .bind(at)
                 .push(")");
             if collection.reviewable() {
-                let due = at + chrono::Duration::days(i64::from(self.review_interval_days));
+                let due = at + chrono::Duration::days(i64::from(self.review.review_interval_days));
                 sql.push(", next_review_due = COALESCE(next_review_due, ")
                     .bind(due)
                     .push(")");
@@ -238,7 +239,7 @@ impl Editor<'_> {
         else {
             return Err(AppError::Validation(errors));
         };
-        let due = reviewed_at + chrono::Duration::days(i64::from(self.review_interval_days));
+        let due = reviewed_at + chrono::Duration::days(i64::from(self.review.review_interval_days));
         let at = now();
         let mut sql = SqlBuilder::new(txn.get_database_backend());
         sql.push(&format!("UPDATE {} SET reviewer_id = ", collection.table()))

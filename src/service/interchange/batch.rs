@@ -223,6 +223,8 @@ impl Importer<'_> {
             }
         }
 
+        self.apply_publish_rules(collection, file, &mut rows)
+            .await?;
         // References by slug must name stored items.
         let mut wanted: HashMap<Collection, HashSet<String>> = HashMap::new();
         for row in &rows {

@@ -35,6 +35,7 @@ impl Importer<'_> {
         left: &HashMap<String, Uuid>,
         right: &HashMap<String, Uuid>,
     ) -> ImportResult<u64> {
+        self.apply_claim_rules(link, file, &rows).await?;
         let cited = rows
             .iter()
             .flat_map(|r| r.evidence.iter().flat_map(|e| e.citations.iter()));

@@ -124,6 +124,8 @@ async fn export_items(
         }
         for (row, id) in rows.iter().zip(&ids) {
             let mut object = select.object(row, false)?;
+            // Derived from the reviewer: not part of the interchange rows.
+            object.remove(crate::service::item::REVIEW_STATUS);
             for (key, lists) in &mut inline {
                 object.insert(key, Json::Array(lists.remove(id).unwrap_or_default()));
             }

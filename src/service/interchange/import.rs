@@ -361,14 +361,10 @@ impl Importer<'_> {
     async fn flush(&mut self, target: Target, file: &str, rows: Vec<Row>) -> ImportResult<u64> {
         match target {
             Target::Items(c) => {
-                let mut rows: Vec<ItemRow> = rows
+                let rows: Vec<ItemRow> = rows
                     .into_iter()
                     .filter_map(|r| if let Row::Item(r) = r { Some(r) } else { None })
                     .collect();
-                if c.reviewable() {
-                    rows.iter_mut()
-                        .for_each(|row| review_due(c, row, self.review));
-                }
                 self.flush_items(c, file, rows).await
             }
             Target::Inline(c) => {
@@ -403,7 +399,7 @@ fn target_counts(target: Target) -> bool {
 /// A published reviewed item without a next review date gets the one the API gives: its
 /// last review (else its publication) plus the review interval. One with neither date
 /// has nothing to count from and keeps none.
-fn review_due(collection: Collection, row: &mut ItemRow, review: ReviewSettings) {
+pub(super) fn review_due(collection: Collection, row: &mut ItemRow, review: ReviewSettings) {
     let fields = collection.fields();
     let at = |name: &str| fields.iter().position(|f| f.name == name);
     let (Some(due), Some(reviewed)) = (at("next_review_due"), at("last_reviewed_at")) else {

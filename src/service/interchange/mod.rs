@@ -11,6 +11,7 @@ mod export;
 mod import;
 mod parse;
 mod reviews;
+mod rules;
 mod source;
 mod terms;
 
