@@ -26,8 +26,9 @@ pub fn shown(collection: Collection) -> &'static [&'static str] {
             "techniques",
             "citations",
         ],
-        Collection::Techniques => &["benefits", "conditions", "citations"],
-        Collection::Conditions => &["techniques", "citations"],
+        // With who medically reviewed it: the page's footer names them.
+        Collection::Techniques => &["benefits", "conditions", "citations", "reviewer"],
+        Collection::Conditions => &["techniques", "citations", "reviewer"],
         // The product module: the techniques that use it, their benefits, the evidence,
         // and the articles about it with who wrote and reviewed them.
         Collection::Products => &[

@@ -221,7 +221,58 @@ async fn imports_refuse_what_publishing_would_refuse(engine: Engine) {
     assert_eq!(row.try_get::<i64>("", "version").unwrap(), 1, "unchanged");
 }
 
+/// A restore keeps each item's creation and update times and version, as exported; they
+/// must make sense.
+async fn imports_keep_the_times_and_version_they_are_given(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let row = |meta: &str| {
+        format!(
+            r#"{{"slug":"kept","name":"Kept","kind":"self","published_at":"2020-01-01T00:00:00Z",{meta}}}"#
+        )
+    };
+    for (meta, expected) in [
+        (r#""version":0"#, "techniques.ndjson:1: field \"version\""),
+        (
+            r#""created_at":"2021-01-01T00:00:00Z","updated_at":"2020-01-01T00:00:00Z""#,
+            "techniques.ndjson:1: field \"updated_at\" is before \"created_at\"",
+        ),
+    ] {
+        let dir = write_set(&db, "bad-meta", &[("techniques.ndjson", &[&row(meta)])]);
+        let output = db.cli(&["import", dir.to_str().unwrap()]);
+        assert!(!output.status.success());
+        assert!(stderr(&output).contains(expected), "{}", stderr(&output));
+    }
+    let meta =
+        r#""created_at":"2020-01-01T00:00:00Z","updated_at":"2021-06-01T12:00:00.5Z","version":7"#;
+    let dir = write_set(&db, "meta", &[("techniques.ndjson", &[&row(meta)])]);
+    let output = db.cli(&["import", dir.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let app = TestApp::spawn(settings(&db.url)).await;
+    let item = app.json("/v1/techniques/kept").await;
+    assert_eq!(item["data"]["created_at"], "2020-01-01T00:00:00Z");
+    assert_eq!(item["data"]["updated_at"], "2021-06-01T12:00:00.500Z");
+    assert_eq!(item["data"]["version"], 7);
+    // A changed row is a change made now: a new version, whatever the file says.
+    let changed = row(&meta.replace("2021-06-01", "2021-07-01")).replace("Kept", "Changed");
+    let dir = write_set(&db, "changed", &[("techniques.ndjson", &[&changed])]);
+    let output = db.cli(&["import", dir.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let conn = db.connect().await;
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT version, created_at, updated_at FROM techniques WHERE slug = 'kept'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<i64>("", "version").unwrap(), 8);
+    let updated: chrono::DateTime<chrono::Utc> = row.try_get("", "updated_at").unwrap();
+    assert!(chrono::Utc::now() - updated < chrono::Duration::minutes(5));
+}
+
 engine_tests!(
+    imports_keep_the_times_and_version_they_are_given,
     imports_derive_the_next_review_date,
     imports_refuse_what_publishing_would_refuse,
 );

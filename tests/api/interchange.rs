@@ -108,6 +108,11 @@ fn exported(dir: &Path) -> BTreeMap<String, Vec<String>> {
                     row.remove("id").is_some_and(|id| id.is_string()),
                     "export carries ids"
                 );
+                // And when each item was created and last changed, and its version.
+                for meta in ["created_at", "updated_at"] {
+                    assert!(row.remove(meta).is_some_and(|at| at.is_string()), "{meta}");
+                }
+                assert!(row.remove("version").is_some_and(|v| v.is_i64()));
                 Value::Object(row).to_string()
             })
             .collect();

@@ -17,6 +17,7 @@ mod errors;
 mod foundation;
 mod graphql;
 mod graphql_batching;
+mod graphql_history;
 mod gtin;
 mod hostile;
 mod html_check;

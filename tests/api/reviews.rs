@@ -100,6 +100,18 @@ async fn techniques_conditions_and_benefits_keep_a_review_history(engine: Engine
     assert_eq!(second["data"][0], reviews[1]);
     assert_eq!(second["page"]["next_cursor"], Value::Null);
 
+    // The embedded page's footer names the reviewer as readers see them now.
+    let page = app
+        .get("/embed/techniques/foam-rolling")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Medically reviewed by MaryAnn DePietro, CRT, RRT on"),
+        "{page}"
+    );
+
     // GraphQL shows the same history, and records reviews of conditions and benefits.
     let data = gql(
         &app,

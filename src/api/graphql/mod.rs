@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod errors;
 mod evidence;
+mod history;
 pub mod http;
 pub mod ide;
 pub mod items;
@@ -115,6 +116,7 @@ impl GraphqlApi {
         let objects = syndication::types()
             .into_iter()
             .chain(reviews::types(&mut catalog))
+            .chain(history::types())
             .chain(keys::types())
             .chain(webhooks::types());
         for object in objects {

@@ -115,7 +115,10 @@ pub fn query(catalog: &mut Catalog) -> Object {
     catalog.add("Query", "productByGtin", "Product", None);
     query = query.field(super::syndication::query_field());
     query = query.field(super::keys::query_field(catalog));
-    for field in super::webhooks::query_fields(catalog) {
+    for field in super::webhooks::query_fields(catalog)
+        .into_iter()
+        .chain(super::history::query_fields(catalog))
+    {
         query = query.field(field);
     }
     catalog.add("Query", "syndicationTerms", "SyndicationTerms", None);

@@ -22,7 +22,7 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
 /// `POST /v1/{collection}/{slug}/reviews`.
 fn record_op(collection: Collection) -> Value {
     let one = collection.singular();
-    op(
+    let mut operation = op(
         collection.as_str(),
         format!("record_{one}_review"),
         format!("Record a medical review of {}", a(one)),
@@ -31,7 +31,7 @@ fn record_op(collection: Collection) -> Value {
      and credentials as they are now. The content is unchanged; the version and \
      `updated_at` move, as for any change readers can see. One review per item and \
      instant (409 for a second at the same `reviewed_at`); 412 if the item changed \
-     meanwhile.",
+     meanwhile. Without a body, the review is now and by the item's current reviewer.",
         "publish",
         vec![slug_param()],
         Some(schema_ref("ReviewInput")),
@@ -42,7 +42,10 @@ fn record_op(collection: Collection) -> Value {
             ),
             &[NOT_FOUND, CONFLICT, STALE, VALIDATION],
         ),
-    )
+    );
+    // No body: a review now, by the item's current reviewer.
+    operation["requestBody"]["required"] = json!(false);
+    operation
 }
 
 /// `GET /v1/{collection}/{slug}/reviews`.

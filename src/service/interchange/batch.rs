@@ -329,6 +329,11 @@ impl Importer<'_> {
             columns.join(", ")
         ));
         for (n, row) in rows.into_iter().enumerate() {
+            let meta = (
+                row.created_at.unwrap_or(now),
+                row.updated_at.unwrap_or(now),
+                row.version.unwrap_or(1),
+            );
             sql.push(if n == 0 { "(" } else { ", (" });
             sql.bind(row.id.unwrap_or_else(Uuid::now_v7))
                 .push(", ")
@@ -372,7 +377,8 @@ impl Importer<'_> {
             for value in keys.into_iter().chain(rendered.into_iter().map(|(_, v)| v)) {
                 sql.push(", ").bind(value);
             }
-            sql.push(", ").bind(now).push(", ").bind(now).push(", 1)");
+            sql.push(", ").bind(meta.0).push(", ").bind(meta.1);
+            sql.push(", ").bind(meta.2).push(")");
         }
         // Identical rows are left alone, so re-importing a set changes nothing (no
         // version bump); changed rows get a new version and updated_at.
@@ -389,9 +395,10 @@ impl Importer<'_> {
             .collect::<Vec<_>>()
             .join(" OR ");
         sql.push(&format!(
-            " ON CONFLICT (slug) DO UPDATE SET {set}, updated_at = excluded.updated_at, \
-             version = {table}.version + 1 WHERE {changed}"
-        ));
+            " ON CONFLICT (slug) DO UPDATE SET {set}, updated_at = "
+        ))
+        .bind(now)
+        .push(&format!(", version = {table}.version + 1 WHERE {changed}"));
         Ok(self.txn.execute_raw(sql.build()).await?.rows_affected())
     }
 

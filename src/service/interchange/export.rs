@@ -1,6 +1,7 @@
 //! `salve export`: every item and link as canonical NDJSON (sorted keys, every field
-//! present with null for absent values, rows ordered by slug), read in keyset batches from
-//! one consistent snapshot so memory stays flat.
+//! present with null for absent values, rows ordered by slug; items with their creation
+//! and update times and version, so a restore reproduces them), read in keyset batches
+//! from one consistent snapshot so memory stays flat.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -123,7 +124,7 @@ async fn export_items(
             ));
         }
         for (row, id) in rows.iter().zip(&ids) {
-            let mut object = select.object(row, false)?;
+            let mut object = select.object(row, true)?;
             // Derived from the reviewer: not part of the interchange rows.
             object.remove(crate::service::item::REVIEW_STATUS);
             for (key, lists) in &mut inline {

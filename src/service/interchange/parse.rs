@@ -28,6 +28,11 @@ pub struct ItemRow {
     pub slug: String,
     pub status: Status,
     pub published_at: Option<DateTime<Utc>>,
+    /// As exported: a new item keeps them (a restore reproduces the backup); a changed
+    /// one gets a new version and the import's time instead.
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub version: Option<i64>,
     pub values: Vec<FieldValue>,
     /// Citation slugs named by condition statistics; they must exist.
     pub cited: Vec<String>,
@@ -123,7 +128,15 @@ pub fn parse_item_object(
             error.detail
         ));
     }
-    let common = ["id", "slug", "status", "published_at"];
+    let common = [
+        "id",
+        "slug",
+        "status",
+        "published_at",
+        "created_at",
+        "updated_at",
+        "version",
+    ];
     check_keys(
         &map,
         common
@@ -147,9 +160,25 @@ pub fn parse_item_object(
             )
         })?,
     };
-    let published_at = optional_string(&map, "published_at")?
-        .map(|text| timestamp("published_at", &text))
-        .transpose()?;
+    let [published_at, created_at, updated_at] =
+        ["published_at", "created_at", "updated_at"].map(|name| {
+            optional_string(&map, name)?
+                .map(|text| timestamp(name, &text))
+                .transpose()
+        });
+    let (published_at, created_at, updated_at) = (published_at?, created_at?, updated_at?);
+    if let (Some(created), Some(updated)) = (created_at, updated_at)
+        && updated < created
+    {
+        return Err("field \"updated_at\" is before \"created_at\"".into());
+    }
+    let version = match map.get("version") {
+        None | Some(Json::Null) => None,
+        Some(v) => match v.as_i64().filter(|n| *n >= 1) {
+            Some(n) => Some(n),
+            None => return Err("field \"version\" must be a whole number of at least 1".into()),
+        },
+    };
     let mut cited = Vec::new();
     let values = collection
         .fields()
@@ -162,6 +191,9 @@ pub fn parse_item_object(
         slug,
         status,
         published_at,
+        created_at,
+        updated_at,
+        version,
         values,
         cited,
     })
