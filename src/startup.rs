@@ -21,7 +21,9 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
-    dispatch_lease: Option<crate::service::webhooks::lease::Lease>,
+    dispatch_lease: Option<crate::service::lease::Lease>,
+    /// The scheduler's claim on taking scheduled steps, given up at shutdown.
+    schedule_lease: crate::service::lease::Lease,
 }
 
 impl Application {
@@ -86,12 +88,21 @@ impl Application {
             .map_err(anyhow::Error::msg)?;
             dispatch_lease = Some(dispatcher.spawn());
         }
+        let schedule_lease = crate::service::scheduler::Scheduler::new(
+            state.db.clone(),
+            state.editor_db.clone(),
+            state.writes.clone(),
+            state.cache.clone(),
+            state.settings.serve.review,
+        )
+        .spawn();
         let server = server(listener, state.clone())?;
         Ok(Self {
             port,
             server,
             state,
             dispatch_lease,
+            schedule_lease,
         })
     }
 
@@ -115,6 +126,7 @@ impl Application {
         if let Some(lease) = &self.dispatch_lease {
             lease.release().await;
         }
+        self.schedule_lease.release().await;
         served
     }
 

@@ -29,6 +29,7 @@ mod m20261207_000020_citation_fields;
 mod m20261207_000021_author_names;
 mod m20261207_000022_formatted_references;
 mod m20261207_000023_reviews;
+mod m20261207_000024_schedules;
 pub mod names;
 pub mod schema;
 
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_author_names::Migration),
             Box::new(m20261207_000022_formatted_references::Migration),
             Box::new(m20261207_000023_reviews::Migration),
+            Box::new(m20261207_000024_schedules::Migration),
         ]
     }
 }

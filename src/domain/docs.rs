@@ -125,6 +125,18 @@ pub fn field_description(collection: Collection, field: &str) -> String {
         }
         (_, "publisher") => "The publisher of the article.",
         (_, "last_reviewed_at") => "When it was last medically reviewed.",
+        (_, "publish_at") => {
+            "When the scheduler publishes it (within a few seconds of the time, with the \
+             blockers of a publication); cleared once it is published. Needs `publish`."
+        }
+        (_, "unpublish_at") => {
+            "When the scheduler takes it back to draft; cleared once it is unpublished or \
+             archived. Needs `publish`."
+        }
+        (_, "schedule_error") => {
+            "Why the last scheduled step was refused (its blockers), set by the scheduler; \
+             cleared by the next publication."
+        }
         (_, "next_review_due") => {
             "When the next medical review is due (set on publish and on each recorded review)."
         }

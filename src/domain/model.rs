@@ -106,6 +106,10 @@ const fn reviewer(inverse: &'static str) -> Field {
     )
 }
 
+/// Fields of every collection for scheduled publishing: when a background task publishes
+/// and unpublishes the item, and why a scheduled step was refused (set by the task).
+pub const SCHEDULE_FIELDS: [&str; 3] = ["publish_at", "unpublish_at", "schedule_error"];
+
 /// Fields every content item has, before its collection's own.
 pub const COMMON_FIELDS: [&str; 7] = [
     "id",
@@ -133,6 +137,9 @@ const PUBLISHER_FIELDS: &[Field] = &[
     text("attribution_text"),
     text("attribution_url"),
     text("disclaimer"),
+    field("publish_at", Timestamp, false),
+    field("unpublish_at", Timestamp, false),
+    text("schedule_error"),
 ];
 const AUTHOR_FIELDS: &[Field] = &[
     field("name", FieldKind::Text, true),
@@ -142,6 +149,9 @@ const AUTHOR_FIELDS: &[Field] = &[
     field("specialties", StringList, false),
     text("image_url"),
     field("same_as", StringList, false),
+    field("publish_at", Timestamp, false),
+    field("unpublish_at", Timestamp, false),
+    text("schedule_error"),
 ];
 const CITATION_FIELDS: &[Field] = &[
     field("kind", Enum(CITATION_KINDS), true),
@@ -167,6 +177,9 @@ const CITATION_FIELDS: &[Field] = &[
     },
     field("sample_size", Integer, false),
     text("summary"),
+    field("publish_at", Timestamp, false),
+    field("unpublish_at", Timestamp, false),
+    text("schedule_error"),
 ];
 const CONDITION_FIELDS: &[Field] = &[
     field("name", FieldKind::Text, true),
@@ -179,6 +192,9 @@ const CONDITION_FIELDS: &[Field] = &[
     reviewer("reviewed_conditions"),
     field("last_reviewed_at", Timestamp, false),
     field("next_review_due", Timestamp, false),
+    field("publish_at", Timestamp, false),
+    field("unpublish_at", Timestamp, false),
+    text("schedule_error"),
 ];
 const TECHNIQUE_FIELDS: &[Field] = &[
     field("name", FieldKind::Text, true),
@@ -189,6 +205,9 @@ const TECHNIQUE_FIELDS: &[Field] = &[
     reviewer("reviewed_techniques"),
     field("last_reviewed_at", Timestamp, false),
     field("next_review_due", Timestamp, false),
+    field("publish_at", Timestamp, false),
+    field("unpublish_at", Timestamp, false),
+    text("schedule_error"),
 ];
 const BENEFIT_FIELDS: &[Field] = &[
     field("name", FieldKind::Text, true),
@@ -197,6 +216,9 @@ const BENEFIT_FIELDS: &[Field] = &[
     reviewer("reviewed_benefits"),
     field("last_reviewed_at", Timestamp, false),
     field("next_review_due", Timestamp, false),
+    field("publish_at", Timestamp, false),
+    field("unpublish_at", Timestamp, false),
+    text("schedule_error"),
 ];
 const PRODUCT_FIELDS: &[Field] = &[
     field("sku", FieldKind::Text, true),
@@ -209,6 +231,9 @@ const PRODUCT_FIELDS: &[Field] = &[
     text("image_url"),
     field("price_cents", Integer, false),
     text("currency"),
+    field("publish_at", Timestamp, false),
+    field("unpublish_at", Timestamp, false),
+    text("schedule_error"),
 ];
 const ARTICLE_FIELDS: &[Field] = &[
     field("title", FieldKind::Text, true),
@@ -226,6 +251,9 @@ const ARTICLE_FIELDS: &[Field] = &[
     field("last_reviewed_at", Timestamp, false),
     field("next_review_due", Timestamp, false),
     text("canonical_url"),
+    field("publish_at", Timestamp, false),
+    field("unpublish_at", Timestamp, false),
+    text("schedule_error"),
 ];
 
 /// A field no two items of a collection share. Values are compared by their key (the

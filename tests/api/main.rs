@@ -38,6 +38,7 @@ mod requests;
 mod rest_reads;
 mod reviews;
 mod rich_text;
+mod schedules;
 mod search_across;
 mod search_index;
 mod search_pages;

@@ -187,7 +187,7 @@ async fn two_instances_deliver_each_event_once(engine: Engine) {
     let holders = conn
         .query_all_raw(Statement::from_string(
             conn.get_database_backend(),
-            "SELECT holder FROM webhook_lease".to_owned(),
+            "SELECT holder FROM webhook_lease WHERE name = 'dispatcher'".to_owned(),
         ))
         .await
         .unwrap();

@@ -19,7 +19,7 @@ use super::values::{Item, camel, enum_type_name, stored_value, type_name};
 use crate::domain::docs::a;
 use crate::domain::docs::field_description;
 use crate::domain::{Collection, FieldKind};
-use crate::service::editing::document::{link_relations, review_fields};
+use crate::service::editing::document::{link_relations, server_fields};
 use crate::service::editing::workflow::Transition;
 use crate::service::editing::{Editor, Precondition, Written};
 
@@ -125,7 +125,7 @@ fn input_object(collection: Collection, patch: bool) -> InputObject {
     };
     input = input.field(InputValue::new("slug", slug).description("Unique slug (`a-z0-9-`)."));
     for field in collection.fields() {
-        if review_fields(collection).contains(&field.name) {
+        if server_fields(collection).contains(&field.name) {
             continue;
         }
         let mut ty = input_type(field.kind, collection, field.name);

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::schemas::{schema_name, schema_ref};
 use crate::domain::validate::{MAX_LIST_ITEMS, MAX_SHORT_TEXT, max_length};
 use crate::domain::{Collection, FieldKind};
-use crate::service::editing::document::{MAX_LINKS, MAX_NOTE, link_relations, review_fields};
+use crate::service::editing::document::{MAX_LINKS, MAX_NOTE, link_relations, server_fields};
 
 fn input_field(name: &str, kind: FieldKind) -> Value {
     let text = || json!({ "type": ["string", "null"], "maxLength": max_length(name) });
@@ -73,7 +73,7 @@ fn input_schema(collection: Collection, patch: bool) -> Value {
     );
     let mut required = vec![json!("slug")];
     for field in collection.fields() {
-        if review_fields(collection).contains(&field.name) {
+        if server_fields(collection).contains(&field.name) {
             continue;
         }
         properties.insert(field.name.into(), input_field(field.name, field.kind));

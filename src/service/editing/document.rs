@@ -25,12 +25,13 @@ pub type Document = Map<String, Json>;
 pub const MAX_LINKS: usize = 500;
 pub use crate::domain::validate::MAX_NOTE;
 
-/// Fields set only by the review operation, never by a write body.
-pub fn review_fields(collection: Collection) -> &'static [&'static str] {
+/// Fields the server sets, never a write body: review dates (recording a review sets
+/// them) and why a scheduled step was refused (the scheduler sets it).
+pub fn server_fields(collection: Collection) -> &'static [&'static str] {
     if collection.reviewable() {
-        &["last_reviewed_at", "next_review_due"]
+        &["last_reviewed_at", "next_review_due", "schedule_error"]
     } else {
-        &[]
+        &["schedule_error"]
     }
 }
 
@@ -65,13 +66,15 @@ pub fn check_keys(collection: Collection, body: &Document, errors: &mut Vec<Fiel
                 _ => "is read-only; the server sets it",
             };
             errors.push(FieldError::new(pointer, detail));
-        } else if review_fields(collection).contains(&key.as_str()) {
-            errors.push(FieldError::new(
-                pointer,
+        } else if server_fields(collection).contains(&key.as_str()) {
+            let detail = if key == "schedule_error" {
+                "is read-only; the scheduler sets it when a scheduled step is refused".to_owned()
+            } else {
                 format!(
                     "is read-only; record a medical review (POST /v1/{collection}/{{slug}}/reviews)"
-                ),
-            ));
+                )
+            };
+            errors.push(FieldError::new(pointer, detail));
         } else if collection.field(key).is_none() {
             errors.push(FieldError::new(
                 pointer,
@@ -124,7 +127,7 @@ fn check(collection: Collection, document: &mut Document, whole: bool) -> Vec<Fi
         Some(_) => errors.push(FieldError::new("/slug", "must be a string")),
     }
     for field in collection.fields() {
-        if review_fields(collection).contains(&field.name) {
+        if server_fields(collection).contains(&field.name) {
             continue;
         }
         let pointer = format!("/{}", field.name);
@@ -143,6 +146,9 @@ fn check(collection: Collection, document: &mut Document, whole: bool) -> Vec<Fi
                 }
             }
         }
+    }
+    if whole {
+        super::schedule::check_document(document, &mut errors);
     }
     for relation in link_relations(collection) {
         if let Some(value) = document.get_mut(relation.name) {
@@ -359,7 +365,7 @@ pub fn document_of(collection: Collection, item: &ItemObject, links: Document) -
         item.get("slug").cloned().unwrap_or(Json::Null),
     );
     for field in collection.fields() {
-        if review_fields(collection).contains(&field.name) {
+        if server_fields(collection).contains(&field.name) {
             continue;
         }
         document.insert(
@@ -384,7 +390,7 @@ pub fn empty(collection: Collection) -> Document {
     let mut document = Document::new();
     document.insert("slug".into(), Json::Null);
     for field in collection.fields() {
-        if !review_fields(collection).contains(&field.name) {
+        if !server_fields(collection).contains(&field.name) {
             document.insert(field.name.into(), empty_value(field.kind));
         }
     }

@@ -14,6 +14,7 @@ pub mod history;
 pub mod idempotency;
 mod links;
 pub mod resolve;
+pub mod schedule;
 pub mod terms;
 pub mod workflow;
 pub mod write;

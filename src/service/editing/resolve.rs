@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, Value};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-use super::document::{Document, link_relations, review_fields};
+use super::document::{Document, link_relations, server_fields};
 use crate::domain::evidence::Evidence;
 use crate::domain::names;
 use crate::domain::relations::Relation;
@@ -64,7 +64,7 @@ pub async fn resolve(
     let mut columns = vec![("slug", Value::from(slug))];
     let mut rendered_all = true;
     for field in collection.fields() {
-        if review_fields(collection).contains(&field.name) {
+        if server_fields(collection).contains(&field.name) {
             continue;
         }
         // Rendering is the costly part of a write: an unchanged Markdown field keeps

@@ -148,6 +148,7 @@ impl Editor<'_> {
         sql.push(&format!("UPDATE {} SET status = ", collection.table()))
             .bind(step.to().as_str());
         sql.push(", updated_at = ").bind(at);
+        sql.push(super::schedule::cleared_by(step));
         if step == Transition::Publish {
             sql.push(", published_at = COALESCE(published_at, ")
                 .bind(at)

@@ -29,6 +29,7 @@ impl Editor<'_> {
         self.caller.require(Scope::Write)?;
         let mut errors = Vec::new();
         check_keys(collection, &body, &mut errors);
+        super::schedule::check_body(self.caller, &body, &mut errors)?;
         // Start from an empty document, so a revision always holds every field and link set.
         let mut document = document::empty(collection);
         merge(&mut document, &body);
@@ -125,6 +126,7 @@ impl Editor<'_> {
             });
         }
         errors.extend(document::validate_patch(collection, &mut patch));
+        super::schedule::check_body(self.caller, &patch, &mut errors)?;
         if !errors.is_empty() {
             return Err(invalid(errors));
         }

@@ -20,15 +20,17 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use uuid::Uuid;
 
 use super::client;
-use super::lease::Lease;
 use super::recorder::{self, Finished};
 use super::{DeliveryRules, STATS, WAKE};
 use crate::db::{BACKGROUND, WriteGate};
 use crate::domain::webhook::SigningSecret;
 use crate::error::Result;
 use crate::service::interchange::now;
+use crate::service::lease::{self, Lease};
 use crate::service::sql::{SqlBuilder, column, required};
 
+/// The lease of the one instance that dispatches.
+const LEASE: &str = "dispatcher";
 const RENEW_EVERY: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(250);
 /// How long a wake-up by a write waits for the writes that follow it.
@@ -126,7 +128,7 @@ impl Dispatcher {
 
     /// Runs for as long as the process does; the handle gives the lease up at shutdown.
     pub fn spawn(self) -> Lease {
-        let lease = Lease::new(self.db.clone(), self.holder.clone());
+        let lease = Lease::new(self.db.clone(), LEASE, self.holder.clone());
         let this = Arc::new(self);
         tokio::spawn(async move { this.run().await });
         lease
@@ -139,7 +141,7 @@ impl Dispatcher {
         let mut slot_freed = false;
         loop {
             if renewed.elapsed() >= RENEW_EVERY {
-                let held = match super::lease::hold(&self.db, &self.gate, &self.holder).await {
+                let held = match lease::hold(&self.db, &self.gate, LEASE, &self.holder).await {
                     Ok(held) => held,
                     Err(error) => {
                         tracing::warn!(?error, "cannot renew the webhook dispatch lease");

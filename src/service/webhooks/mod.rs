@@ -5,7 +5,6 @@ mod client;
 pub mod deliveries;
 pub mod dispatch;
 pub mod endpoints;
-pub mod lease;
 pub mod outbox;
 mod recorder;
 
