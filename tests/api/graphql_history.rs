@@ -8,17 +8,6 @@ use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, spawn_app};
 use crate::requests::Call;
 
-async fn gql(app: &TestApp, key: Option<&str>, query: &str) -> Value {
-    let mut request = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": query }));
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    request.send().await.unwrap().json().await.unwrap()
-}
-
 async fn rest(app: &TestApp, key: &str, path: &str) -> Value {
     let (status, _, body) = Call::new(app, Method::GET, path).key(key).send().await;
     assert_eq!(status, 200, "{path}: {body}");
@@ -51,7 +40,7 @@ async fn history_reads_as_rest_serves_it(engine: Engine) {
              revisionDiff(type: TECHNIQUE, slug: "foam-rolling", number: {last}) {{
                from to changes {{ pointer before after }} }} }}"#
     );
-    let data = gql(&app, Some(preview), &query).await;
+    let data = app.query(Some(preview), &query).await;
     let page = &data["data"]["revisions"];
     assert_eq!(page["nodes"][0]["number"], listed[0]["number"], "{data}");
     assert_eq!(page["nodes"][0]["summary"], listed[0]["summary"]);
@@ -66,13 +55,13 @@ async fn history_reads_as_rest_serves_it(engine: Engine) {
         json!([{ "pointer": "/summary", "before": "First edit.", "after": "Second edit." }])
     );
 
-    let audit = gql(
-        &app,
-        Some(admin),
-        r#"{ auditEntries(type: TECHNIQUE, slug: "foam-rolling", action: "update", first: 5) {
+    let audit = app
+        .query(
+            Some(admin),
+            r#"{ auditEntries(type: TECHNIQUE, slug: "foam-rolling", action: "update", first: 5) {
                nodes { action slug itemId detail } nextCursor } }"#,
-    )
-    .await;
+        )
+        .await;
     let entries = audit["data"]["auditEntries"]["nodes"].as_array().unwrap();
     assert_eq!(entries.len(), 2, "{audit}");
     assert!(
@@ -85,28 +74,30 @@ async fn history_reads_as_rest_serves_it(engine: Engine) {
     let code = |body: &Value| body["errors"][0]["extensions"]["code"].clone();
     let query = r#"{ revisions(type: TECHNIQUE, slug: "foam-rolling") { nextCursor } }"#;
     for key in [None, Some(keys["read"].as_str())] {
-        let body = gql(&app, key, query).await;
+        let body = app.query(key, query).await;
         assert!(
             body["data"].is_null() || body["data"]["revisions"].is_null(),
             "{body}"
         );
         assert_ne!(code(&body), Value::Null, "{body}");
     }
-    let body = gql(&app, Some(preview), r#"{ auditEntries { nextCursor } }"#).await;
+    let body = app
+        .query(Some(preview), r#"{ auditEntries { nextCursor } }"#)
+        .await;
     assert_eq!(code(&body), "FORBIDDEN", "{body}");
-    let body = gql(
-        &app,
-        Some(preview),
-        r#"{ revision(type: TECHNIQUE, slug: "foam-rolling", number: 0) { number } }"#,
-    )
-    .await;
+    let body = app
+        .query(
+            Some(preview),
+            r#"{ revision(type: TECHNIQUE, slug: "foam-rolling", number: 0) { number } }"#,
+        )
+        .await;
     assert_ne!(code(&body), Value::Null, "{body}");
-    let body = gql(
-        &app,
-        Some(preview),
-        r#"{ revision(type: TECHNIQUE, slug: "foam-rolling", number: 99) { number } }"#,
-    )
-    .await;
+    let body = app
+        .query(
+            Some(preview),
+            r#"{ revision(type: TECHNIQUE, slug: "foam-rolling", number: 99) { number } }"#,
+        )
+        .await;
     assert_eq!(code(&body), "NOT_FOUND", "{body}");
 }
 

@@ -9,17 +9,6 @@ use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, TestDb, demo_dir, settings, slugs, spawn_app, stderr};
 use crate::requests::Call;
 
-async fn gql(app: &TestApp, key: Option<&str>, query: &str) -> Value {
-    let mut request = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": query }));
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    request.send().await.unwrap().json().await.unwrap()
-}
-
 async fn review(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Value) {
     let (status, _, answer) = Call::new(app, Method::POST, format!("{path}/reviews"))
         .key(key)
@@ -113,13 +102,13 @@ async fn techniques_conditions_and_benefits_keep_a_review_history(engine: Engine
     );
 
     // GraphQL shows the same history, and records reviews of conditions and benefits.
-    let data = gql(
-        &app,
-        None,
-        r#"{ technique(slug: "foam-rolling") { reviews { reviewedAt note version
+    let data = app
+        .query(
+            None,
+            r#"{ technique(slug: "foam-rolling") { reviews { reviewedAt note version
              reviewer { slug name credentials } } } }"#,
-    )
-    .await;
+        )
+        .await;
     let shown = &data["data"]["technique"]["reviews"];
     assert_eq!(shown[1]["reviewedAt"], "2025-02-01T09:00:00Z", "{data}");
     assert_eq!(shown[1]["reviewer"]["credentials"], "CRT");
@@ -133,7 +122,7 @@ async fn techniques_conditions_and_benefits_keep_a_review_history(engine: Engine
                  reviewedAt: "2025-03-01T00:00:00Z", note: "ok") {{ slug lastReviewedAt
                  reviews {{ note }} }} }}"#
         );
-        let data = gql(&app, Some(publish), &query).await;
+        let data = app.query(Some(publish), &query).await;
         assert_eq!(
             data["data"][mutation]["lastReviewedAt"], "2025-03-01T00:00:00Z",
             "{data}"
@@ -249,12 +238,12 @@ async fn histories_show_only_what_the_reader_may_see(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(seen["data"][0]["reviewer"]["name"], "MaryAnn DePietro");
-    let data = gql(
-        &app,
-        None,
-        r#"{ condition(slug: "degenerative-disc-disease") { reviews { reviewer { slug } } } }"#,
-    )
-    .await;
+    let data = app
+        .query(
+            None,
+            r#"{ condition(slug: "degenerative-disc-disease") { reviews { reviewer { slug } } } }"#,
+        )
+        .await;
     assert_eq!(
         data["data"]["condition"]["reviews"],
         json!([{ "reviewer": null }])

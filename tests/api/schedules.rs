@@ -160,17 +160,7 @@ async fn schedules_are_checked_when_set(engine: Engine) {
              publishAt: "{}" }}) {{ publishAt status }} }}"#,
         in_seconds(3600)
     );
-    let data: Value = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .bearer_auth(publish)
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let data = app.query(Some(publish), &query).await;
     assert!(
         data["data"]["createTechnique"]["publishAt"].is_string(),
         "{data}"
