@@ -128,18 +128,10 @@ pub fn parse_item_object(
             error.detail
         ));
     }
-    let common = [
-        "id",
-        "slug",
-        "status",
-        "published_at",
-        "created_at",
-        "updated_at",
-        "version",
-    ];
+    // Every item field as exported, read-only ones included: a restore keeps them.
     check_keys(
         &map,
-        common
+        crate::domain::model::COMMON_FIELDS
             .into_iter()
             .chain(collection.fields().iter().map(|f| f.name))
             .chain(collection.inline_links().filter_map(|l| l.inline)),
