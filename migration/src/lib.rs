@@ -30,6 +30,7 @@ mod m20261207_000021_author_names;
 mod m20261207_000022_formatted_references;
 mod m20261207_000023_reviews;
 mod m20261207_000024_schedules;
+mod m20261207_000025_drafts;
 pub mod names;
 pub mod schema;
 
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_formatted_references::Migration),
             Box::new(m20261207_000023_reviews::Migration),
             Box::new(m20261207_000024_schedules::Migration),
+            Box::new(m20261207_000025_drafts::Migration),
         ]
     }
 }

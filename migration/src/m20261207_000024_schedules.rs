@@ -9,7 +9,7 @@ use crate::schema::{iden, index, text, timestamp};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const TABLES: &[&str] = &[
+pub const TABLES: &[&str] = &[
     "publishers",
     "authors",
     "citations",

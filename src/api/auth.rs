@@ -10,6 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
+use crate::domain::{ContentVersion, Scope};
 use crate::error::AppError;
 use crate::service::rate_limit::Decision;
 use crate::service::{Caller, keys};
@@ -42,7 +43,7 @@ impl FromRequest for Caller {
             };
             let Some(value) = token else {
                 count_address(&req, &state)?;
-                return Ok(Caller::anonymous(state.public_read()));
+                return read_version(&req, Caller::anonymous(state.public_read()));
             };
             let bearer = value
                 .strip_prefix("Bearer ")
@@ -64,7 +65,7 @@ impl FromRequest for Caller {
                                 .check_key(limit.id, limit.class, limit.own);
                         settle(&req, decision)?;
                     }
-                    Ok(caller)
+                    read_version(&req, caller)
                 }
                 Err(error @ AppError::Unauthorized(_)) => {
                     count_address(&req, &state)?;
@@ -73,6 +74,25 @@ impl FromRequest for Caller {
                 Err(other) => Err(other),
             }
         })
+    }
+}
+
+/// `?version=published` reads what readers see, drafts aside, even with the `preview`
+/// scope; `?version=draft` (the default for preview readers) needs that scope.
+fn read_version(req: &HttpRequest, caller: Caller) -> Result<Caller, AppError> {
+    let Some(text) = crate::api::params::version_param(req.query_string()) else {
+        return Ok(caller);
+    };
+    match ContentVersion::parse(&text) {
+        Ok(ContentVersion::Published) => Ok(Caller {
+            scopes: caller.scopes.without(Scope::Preview),
+            ..caller
+        }),
+        Ok(ContentVersion::Draft) => {
+            caller.require(Scope::Preview)?;
+            Ok(caller)
+        }
+        Err(e) => Err(crate::domain::bad(ContentVersion::PARAM, e)),
     }
 }
 

@@ -30,6 +30,14 @@ fn unique_pairs(pairs: &Pairs) -> Result<()> {
     Ok(())
 }
 
+/// The `version` parameter of a query string, if it has one (the caller is resolved by
+/// it: `api::auth`); the parsers below accept it as known.
+pub fn version_param(query: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == crate::domain::ContentVersion::PARAM)
+        .map(|(_, value)| value.into_owned())
+}
+
 fn list(value: &str) -> Vec<&str> {
     value.split(',').collect()
 }
@@ -53,10 +61,12 @@ pub fn item_params(collection: Collection, pairs: &Pairs) -> Result<ItemParams> 
             "format" => params.format = TextFormat::parse(value)?,
             "min_certainty" => min_certainty = Some(Certainty::parse_param(key, value)?),
             "style" => params.style = Some(CitationStyle::parse_param(key, value)?),
+            "version" => {}
             other => {
                 return Err(bad(
                     other,
-                    "unknown parameter (allowed: include, fields, format, min_certainty, style)",
+                    "unknown parameter (allowed: include, fields, format, min_certainty, style, \
+                     version)",
                 ));
             }
         }
@@ -75,7 +85,13 @@ pub fn embed_options(pairs: &Pairs) -> Result<EmbedOptions> {
         match key.as_str() {
             "theme" => options.theme = Theme::parse(value)?,
             "maxwidth" => options.maxwidth = Some(Pixels::parse(key, value)?),
-            other => return Err(bad(other, "unknown parameter (allowed: theme, maxwidth)")),
+            "version" => {}
+            other => {
+                return Err(bad(
+                    other,
+                    "unknown parameter (allowed: theme, maxwidth, version)",
+                ));
+            }
         }
     }
     Ok(options)
@@ -134,6 +150,7 @@ pub fn search_params(pairs: &Pairs) -> Result<SearchParams> {
             "format" => format = TextFormat::parse(value)?,
             "style" => style = Some(CitationStyle::parse_param(key, value)?),
             "q" => terms = Some(SearchTerms::parse(value)?),
+            "version" => {}
             "type" => {
                 let requested = list(value)
                     .into_iter()
@@ -146,7 +163,7 @@ pub fn search_params(pairs: &Pairs) -> Result<SearchParams> {
             other => {
                 return Err(bad(
                     other,
-                    "unknown parameter (allowed: q, type, limit, cursor, format, style)",
+                    "unknown parameter (allowed: q, type, limit, cursor, format, style, version)",
                 ));
             }
         }
@@ -197,6 +214,7 @@ pub fn list_params(collection: Collection, pairs: &Pairs) -> Result<ListParams> 
             "include" => params.include = include_tree(collection, &include_paths(value))?,
             "fields" => params.fields = Some(field_list(collection, &list(value))?),
             "format" => params.format = TextFormat::parse(value)?,
+            "version" => {}
             other => {
                 let param = filter_param(collection, other)?;
                 let value = match param.kind.input() {

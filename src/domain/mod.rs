@@ -29,7 +29,7 @@ pub use model::{Collection, Field, FieldKind, LinkSpec};
 pub use paging::PageSize;
 pub use scope::{Scope, Scopes};
 pub use slug::Slug;
-pub use status::Status;
+pub use status::{ContentVersion, Status};
 
 /// The error for a parameter whose value breaks a rule: 400, naming the parameter.
 pub(crate) fn bad(parameter: &str, detail: impl std::fmt::Display) -> crate::error::AppError {

@@ -113,6 +113,11 @@ impl Scopes {
     pub fn can_preview(self) -> bool {
         self.contains(Scope::Preview)
     }
+
+    /// The same scopes but `scope` (what it implies stays).
+    pub fn without(self, scope: Scope) -> Self {
+        Self(self.0 & !scope.bit())
+    }
 }
 
 #[cfg(test)]

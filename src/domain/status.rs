@@ -48,9 +48,40 @@ impl serde::Serialize for Status {
     }
 }
 
+/// Which version of content a preview reader asks for (`?version=`): the draft where an
+/// item has one (the default with the `preview` scope), or what readers see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentVersion {
+    Draft,
+    Published,
+}
+
+impl ContentVersion {
+    pub const PARAM: &'static str = "version";
+    pub const NAMES: &'static [&'static str] = &["draft", "published"];
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "draft" => Ok(ContentVersion::Draft),
+            "published" => Ok(ContentVersion::Published),
+            other => Err(format!("{other:?} is not a version (draft, published)")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Status;
+    use super::{ContentVersion, Status};
+
+    #[test]
+    fn versions_parse() {
+        assert_eq!(ContentVersion::parse("draft"), Ok(ContentVersion::Draft));
+        assert_eq!(
+            ContentVersion::parse("published"),
+            Ok(ContentVersion::Published)
+        );
+        assert!(ContentVersion::parse("Published").is_err());
+    }
 
     #[test]
     fn names_round_trip() {

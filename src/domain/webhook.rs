@@ -14,6 +14,8 @@ use sha2::Sha256;
 pub enum EventType {
     ItemCreated,
     ItemUpdated,
+    DraftUpdated,
+    DraftDiscarded,
     ItemSubmitted,
     ItemPublished,
     ItemUnpublished,
@@ -25,9 +27,11 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 10] = [
+    pub const ALL: [EventType; 12] = [
         EventType::ItemCreated,
         EventType::ItemUpdated,
+        EventType::DraftUpdated,
+        EventType::DraftDiscarded,
         EventType::ItemSubmitted,
         EventType::ItemPublished,
         EventType::ItemUnpublished,
@@ -42,6 +46,8 @@ impl EventType {
         match self {
             EventType::ItemCreated => "item.created",
             EventType::ItemUpdated => "item.updated",
+            EventType::DraftUpdated => "draft.updated",
+            EventType::DraftDiscarded => "draft.discarded",
             EventType::ItemSubmitted => "item.submitted",
             EventType::ItemPublished => "item.published",
             EventType::ItemUnpublished => "item.unpublished",

@@ -25,6 +25,9 @@ const KEEP_MINUTES: i64 = 60;
 
 /// Records the stale `tags` of a write, inside its transaction.
 pub async fn record(conn: &impl ConnectionTrait, tags: &[String]) -> Result<()> {
+    if tags.is_empty() {
+        return Ok(()); // nothing any cache holds changed (a draft)
+    }
     let mut payload = tags.join(" ");
     if payload.len() > MAX_PAYLOAD {
         payload = "*".into();

@@ -11,7 +11,6 @@ use crate::domain::Collection;
 use crate::domain::listing::IncludeNode;
 use crate::domain::reference_style::CitationStyle;
 use crate::error::Result;
-use crate::service::Visibility;
 use crate::service::item::{ItemObject, ItemSelect, item_id, reference_key};
 use crate::service::sql::SqlBuilder;
 
@@ -127,7 +126,7 @@ fn put(node: &IncludeNode, embedded: &mut Json, found: &HashMap<String, Json>) {
 /// instances: a row is rewritten only if its version is still the one read.
 pub async fn refresh(db: &DatabaseConnection) -> Result<u64> {
     let backend = db.get_database_backend();
-    let select = ItemSelect::new(Collection::Citations, Visibility::All, backend);
+    let select = ItemSelect::stored(Collection::Citations, backend);
     let mut total = 0;
     loop {
         let mut sql = SqlBuilder::new(backend);

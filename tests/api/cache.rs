@@ -20,8 +20,9 @@ async fn metric(app: &TestApp, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
 }
 
+/// Edits a published item and publishes the edit.
 async fn patch(app: &TestApp, key: &str, path: &str, body: Value) -> Value {
-    let (status, body) = app.patch_current(key, path, body).await;
+    let (status, body) = app.patch_live(key, path, body).await;
     assert_eq!(status, 200, "{body}");
     body
 }
@@ -133,6 +134,12 @@ async fn cached_reads_follow_every_write(engine: Engine) {
         .send()
         .await;
     assert_eq!(status, 200);
+    assert_eq!(
+        app.json(item).await["data"]["summary"],
+        "Second.",
+        "restored as a draft"
+    );
+    step(&app, publish, item, "publish").await;
     assert_eq!(app.json(item).await["data"]["summary"], "First.");
     let listed = app
         .json("/v1/techniques?q=rolling&fields=slug,summary&limit=100")

@@ -307,6 +307,23 @@ async fn references_are_formatted_and_exchanged(engine: Engine) {
         .send()
         .await;
     assert_eq!(status, 200, "{body}");
+    let draft = app
+        .get_with_key(&format!("{acp}?style=ama"), &keys["publish"])
+        .await;
+    let draft: Value = draft.json().await.unwrap();
+    let text = draft["data"]["formatted"]["text"].as_str().unwrap();
+    assert!(
+        text.contains("2017;166(7):514-530."),
+        "the draft's, to preview: {text}"
+    );
+    let ama = app.json(&format!("{acp}?style=ama")).await;
+    let text = ama["data"]["formatted"]["text"].as_str().unwrap();
+    assert!(
+        !text.contains("2017;166(7):514-530."),
+        "readers keep the published: {text}"
+    );
+    let (status, body) = app.publish_current(&keys["publish"], acp).await;
+    assert_eq!(status, 200, "{body}");
     let ama = app.json(&format!("{acp}?style=ama")).await;
     let text = ama["data"]["formatted"]["text"].as_str().unwrap();
     assert!(text.contains("2017;166(7):514-530."), "{text}");

@@ -16,8 +16,14 @@ const BOTH_SOURCES: [&str; 2] = [
     "acp-low-back-pain-guideline-2017",
 ];
 
+/// Replaces a link set of the published item at `path` and publishes the edit.
 async fn put_links(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Value) {
-    app.put_links(key, path, body).await
+    let (status, body) = app.put_links(key, path, body).await;
+    if status != 200 {
+        return (status, body);
+    }
+    let item = path.rsplit_once('/').map_or(path, |(item, _)| item);
+    app.publish_current(key, item).await
 }
 
 /// The slugs of an evidence's citations, in order.

@@ -96,6 +96,7 @@ fn summaries_start_with_a_verb() {
         "Compare",
         "Create",
         "Delete",
+        "Discard",
         "Get",
         "List",
         "Publish",

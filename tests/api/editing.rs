@@ -163,13 +163,23 @@ async fn editorial_story(engine: Engine) {
         .await;
     assert_eq!(status, 412, "{body}");
     let fresh = app.etag(publish, path).await;
-    let (status, _, _) = Call::new(&app, Method::PATCH, path)
+    let (status, _, body) = Call::new(&app, Method::PATCH, path)
         .key(write)
         .if_match(&fresh)
         .json(json!({ "summary": "Edited" }))
         .send()
         .await;
-    assert_eq!(status, 403, "write keys edit drafts only");
+    assert_eq!(
+        status, 200,
+        "write keys propose corrections as drafts: {body}"
+    );
+    assert_eq!(body["data"]["status"], "draft");
+    assert_eq!(
+        app.json(path).await["data"]["summary"],
+        "A zebrafoam routine."
+    );
+    let (status, body) = app.step_current(write, path, "discard").await;
+    assert_eq!(status, 200, "{body}");
     let (status, etag4, body) = Call::new(&app, Method::PATCH, path)
         .key(publish)
         .if_match(&fresh)
@@ -183,20 +193,34 @@ async fn editorial_story(engine: Engine) {
         app.etag(publish, path).await,
         "write ETag = GET ETag"
     );
+    assert_eq!(
+        app.json(path).await["data"]["summary"],
+        "A zebrafoam routine."
+    );
+    let (status, body) = app.publish_current(publish, path).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        app.json(path).await["data"]["summary"],
+        "A corrected zebrafoam routine."
+    );
 
     let (_, _, revisions) = Call::new(&app, Method::GET, format!("{path}/revisions"))
         .key(write)
         .send()
         .await;
-    let numbers: Vec<i64> = revisions["data"]
+    let numbers: Vec<(i64, bool)> = revisions["data"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["number"].as_i64().unwrap())
+        .map(|r| (r["number"].as_i64().unwrap(), r["draft"].as_bool().unwrap()))
         .collect();
-    assert_eq!(numbers, [3, 2, 1], "{revisions}");
-    assert_eq!(revisions["data"][2]["summary"], "created");
-    let (_, _, diff) = Call::new(&app, Method::GET, format!("{path}/revisions/3/diff"))
+    assert_eq!(
+        numbers,
+        [(5, false), (4, true), (3, true), (2, false), (1, false)],
+        "{revisions}"
+    );
+    assert_eq!(revisions["data"][4]["summary"], "created");
+    let (_, _, diff) = Call::new(&app, Method::GET, format!("{path}/revisions/5/diff?from=2"))
         .key(write)
         .send()
         .await;
@@ -220,13 +244,13 @@ async fn editorial_story(engine: Engine) {
             .await;
     assert_eq!(status, 200, "{restored}");
     assert_eq!(restored["data"]["summary"], "A zebrafoam routine.");
-    let (_, _, revision) = Call::new(&app, Method::GET, format!("{path}/revisions/4"))
+    let (_, _, revision) = Call::new(&app, Method::GET, format!("{path}/revisions/6"))
         .key(write)
         .send()
         .await;
     assert_eq!(
         revision["data"]["summary"],
-        "restore revision 1: conditions, summary"
+        "draft: restore revision 1: conditions, summary"
     );
     assert_eq!(revision["data"]["document"]["conditions"], json!([]));
 
@@ -255,6 +279,9 @@ async fn editorial_story(engine: Engine) {
         [
             "unpublish",
             "restore",
+            "publish",
+            "update",
+            "discard",
             "update",
             "publish",
             "submit",
@@ -264,6 +291,7 @@ async fn editorial_story(engine: Engine) {
     );
     assert_eq!(audit["data"][3]["actor"], "publish");
     assert!(audit["data"][3]["request_id"].is_string());
+    assert_eq!(audit["data"][3]["detail"]["draft"], true);
     let (status, _, _) = Call::new(&app, Method::GET, "/v1/audit")
         .key(publish)
         .send()
@@ -658,10 +686,12 @@ async fn a_patch_rewrites_only_what_changed(engine: Engine) {
         assert_eq!(links(after), before);
         tag = new_tag.unwrap();
     }
-    // The key, the item and its terms (for its ETag), its links; the update, its revision,
-    // its audit entry, the change record and the webhook subscriptions; the item as
-    // written and its terms.
-    assert_eq!(counts, [11, 11]);
+    // The item is published: the edit writes its draft. The key, the item with its draft
+    // and its terms (for its ETag); the first time, its links and the row's version (the
+    // draft starts from them); the draft, its revision, its audit entry and the webhook
+    // subscriptions (no cache holds a draft: no change record); the item as written and
+    // its terms.
+    assert_eq!(counts, [11, 9]);
 
     let article = "/v1/articles/massage-for-lower-back-pain";
     let (_, tag, body) = Call::new(&app, Method::GET, article)

@@ -154,7 +154,7 @@ async fn stored_scripts_never_run(engine: Engine) {
     let keys = app.keys().await;
     let path = "/v1/techniques/foam-rolling";
     let (status, body) = app
-        .patch_current(
+        .patch_live(
             &keys["publish"],
             path,
             json!({
@@ -279,7 +279,7 @@ async fn drafts_show_only_to_preview_and_edits_reach_cached_pages(engine: Engine
             > hits
     );
     let (status, body) = app
-        .patch_current(
+        .patch_live(
             &keys["publish"],
             "/v1/techniques/swedish-massage",
             json!({ "summary": "A gentler summary." }),

@@ -232,7 +232,7 @@ async fn drafts_never_show_and_changes_reach_cached_documents(engine: Engine) {
     // Hostile text stays text: the document is JSON whatever the content.
     let hostile = "</script><script>alert(1)</script>\u{2028}\"quotes\" <!-- x";
     let (status, body) = app
-        .patch_current(&keys["publish"], path, json!({ "summary": hostile }))
+        .patch_live(&keys["publish"], path, json!({ "summary": hostile }))
         .await;
     assert_eq!(status, 200, "{body}");
     let changed = ld(&app, path).await;
@@ -242,7 +242,7 @@ async fn drafts_never_show_and_changes_reach_cached_documents(engine: Engine) {
     );
     // A change to a related item reaches the document that shows it.
     let (status, body) = app
-        .patch_current(
+        .patch_live(
             &keys["publish"],
             "/v1/conditions/lower-back-pain",
             json!({ "name": "Low back pain (renamed)" }),

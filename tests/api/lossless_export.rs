@@ -8,10 +8,13 @@ use serde_json::{Value, json};
 use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, reimport, settings, spawn_app, stderr};
 
-/// Sets `path`'s link set to `body` with `key`.
+/// Sets `path`'s link set to `body` with `key`, and publishes the change.
 async fn put_set(app: &TestApp, key: &str, path: &str, body: Value) {
     let (status, answer) = app.put_links(key, path, body).await;
     assert_eq!(status, 200, "PUT {path}: {answer}");
+    let item = path.rsplit_once('/').map_or(path, |(item, _)| item);
+    let (status, answer) = app.publish_current(key, item).await;
+    assert_eq!(status, 200, "publish {item}: {answer}");
 }
 
 /// What readers see of the story's link sets: slugs in order, with their notes.
@@ -67,6 +70,12 @@ async fn editorial_order_and_mention_notes_survive_a_round_trip(engine: Engine) 
         ]),
     )
     .await;
+    // The article is published again with its new mentions: it needs a medical reviewer.
+    let article = "/v1/articles/massage-for-lower-back-pain";
+    let (status, answer) = app
+        .patch_current(publish, article, json!({ "reviewer": "maryann-depietro" }))
+        .await;
+    assert_eq!(status, 200, "{answer}");
     put_set(
         &app,
         publish,
@@ -88,6 +97,25 @@ async fn editorial_order_and_mention_notes_survive_a_round_trip(engine: Engine) 
     )
     .await;
     review(&app, publish, technique, json!({})).await;
+    // A correction in progress: the draft beside the published technique.
+    let (status, answer) = app
+        .patch_current(
+            publish,
+            technique,
+            json!({ "name": "Foam rolling (draft)" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = app
+        .put_links(publish, &format!("{technique}/conditions"), json!([]))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let draft = app
+        .get_with_key(technique, publish)
+        .await
+        .text()
+        .await
+        .unwrap();
     let before = story_reads(&app).await;
     let order = &before[0]["entries"];
     assert_eq!(order[0][0], "swedish-massage", "{before:?}");
@@ -108,8 +136,19 @@ async fn editorial_order_and_mention_notes_survive_a_round_trip(engine: Engine) 
         let b = std::fs::read(second.join(name)).unwrap();
         assert!(a == b, "{name} differs after a round trip");
     }
+    assert!(names.contains(&"drafts.ndjson".to_owned()), "{names:?}");
     let restored = TestApp::spawn(settings(&empty.url)).await;
     assert_eq!(story_reads(&restored).await, before);
+    let key = restored
+        .key("publisher", salve::domain::Scope::Publish)
+        .await;
+    let restored_draft = restored
+        .get_with_key(technique, &key)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(restored_draft, draft, "the draft, as editors read it");
 }
 
 engine_tests!(editorial_order_and_mention_notes_survive_a_round_trip);

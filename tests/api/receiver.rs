@@ -157,9 +157,11 @@ async fn receive(
 }
 
 pub const WAIT: Duration = Duration::from_secs(15);
-pub const ALL_ITEM_EVENTS: [&str; 8] = [
+pub const ALL_ITEM_EVENTS: [&str; 10] = [
     "item.created",
     "item.updated",
+    "draft.updated",
+    "draft.discarded",
     "item.submitted",
     "item.published",
     "item.unpublished",

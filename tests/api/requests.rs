@@ -76,6 +76,33 @@ impl TestApp {
         (status.as_u16(), body)
     }
 
+    /// PATCHes the published item at `path` and publishes the draft the edit made, so
+    /// readers see it: (status, body) of the first step that failed, else the publication's.
+    pub async fn patch_live(&self, key: &str, path: &str, body: Value) -> (u16, Value) {
+        let (status, body) = self.patch_current(key, path, body).await;
+        if status != 200 {
+            return (status, body);
+        }
+        self.publish_current(key, path).await
+    }
+
+    /// POSTs `publish` for the item at `path` with its current ETag: (status, body).
+    pub async fn publish_current(&self, key: &str, path: &str) -> (u16, Value) {
+        self.step_current(key, path, "publish").await
+    }
+
+    /// POSTs a workflow step (or `discard`) for the item at `path` with its current ETag:
+    /// (status, body).
+    pub async fn step_current(&self, key: &str, path: &str, step: &str) -> (u16, Value) {
+        let tag = self.etag(key, path).await;
+        let (status, _, body) = Call::new(self, Method::POST, format!("{path}/{step}"))
+            .key(key)
+            .if_match(&tag)
+            .send()
+            .await;
+        (status.as_u16(), body)
+    }
+
     /// PUTs the link set at `path` (`…/{slug}/{relation}`) as `key`, with its item's
     /// current ETag: (status, body).
     pub async fn put_links(&self, key: &str, path: &str, body: Value) -> (u16, Value) {

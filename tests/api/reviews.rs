@@ -29,6 +29,8 @@ async fn set_credentials(app: &TestApp, key: &str, slug: &str, credentials: &str
         .send()
         .await;
     assert_eq!(status, 200, "{body}");
+    let (status, body) = app.publish_current(key, &path).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 async fn techniques_conditions_and_benefits_keep_a_review_history(engine: Engine) {

@@ -221,6 +221,8 @@ async fn search_follows_every_write(engine: Engine) {
         .send()
         .await;
     assert_eq!(status, 200, "{body}");
+    let (status, body) = app.publish_current(publish, item).await;
+    assert_eq!(status, 200, "{body}");
     search_matches_the_ranking(&app, preview, &queries, "edited").await;
     let tag = app.etag(admin, item).await;
     let (status, _, body) = Call::new(&app, Method::DELETE, format!("{item}?hard=true"))

@@ -172,7 +172,7 @@ async fn edits_reach_every_read(app: &TestApp, db: &TestDb) {
     assert_eq!(syndication["disclaimer"], "Ask your clinician.");
     // The article's publisher states its own disclaimer: it wins for its articles.
     let (status, body) = app
-        .patch_current(
+        .patch_live(
             &keys["publish"],
             "/v1/publishers/carex-health-brands",
             json!({ "disclaimer": "Carex: not medical advice." }),

@@ -136,7 +136,11 @@ async fn writes_that_did_not_commit_record_no_event(engine: Engine) {
     let received = receiver.accepted(1, WAIT).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.received().len(), 1);
-    assert_eq!(received[0].json()["type"], "item.updated");
+    assert_eq!(
+        received[0].json()["type"],
+        "draft.updated",
+        "an edit of a published item"
+    );
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM webhook_deliveries").await,
         1
@@ -148,7 +152,7 @@ async fn a_failing_endpoint_gets_retries_then_is_disabled(engine: Engine) {
     let receiver = Receiver::start().await;
     receiver.set(FAIL);
     let admin = app.key("root", Scope::Admin).await;
-    let (id, _) = register(&app, &admin, &receiver.url, &["item.updated"]).await;
+    let (id, _) = register(&app, &admin, &receiver.url, &["draft.updated"]).await;
     let (status, _) = app
         .patch_current(
             &admin,

@@ -29,7 +29,7 @@ fn content_type(ctx: &ResolverContext<'_>, name: &str) -> Result<Option<Collecti
 }
 
 /// The item the arguments name: `type` and `slug`.
-fn item(ctx: &ResolverContext<'_>) -> Result<(Collection, String), Error> {
+pub(super) fn item(ctx: &ResolverContext<'_>) -> Result<(Collection, String), Error> {
     let collection = content_type(ctx, "type")?.ok_or_else(|| invalid("/type", "is required"))?;
     Ok((collection, ctx.args.try_get("slug")?.string()?.to_owned()))
 }
@@ -46,7 +46,7 @@ fn revision_number(ctx: &ResolverContext<'_>, name: &str) -> Result<Option<i64>,
     }
 }
 
-fn item_arguments(field: Field) -> Field {
+pub(super) fn item_arguments(field: Field) -> Field {
     field
         .argument(InputValue::new("type", TypeRef::named_nn("ContentType")))
         .argument(InputValue::new("slug", TypeRef::named_nn(TypeRef::STRING)))
@@ -237,7 +237,12 @@ pub fn types() -> Vec<Object> {
         (
             "status",
             TypeRef::named_nn(TypeRef::STRING),
-            "The item's status then.",
+            "The item's status then (its draft's, for a draft).",
+        ),
+        (
+            "draft",
+            TypeRef::named_nn(TypeRef::BOOLEAN),
+            "Whether it is a revision of a published item's draft (readers did not see it).",
         ),
         (
             "createdAt",

@@ -116,9 +116,11 @@ async fn get(
             "operationName" => request.operation_name = Some(value),
             "variables" => request.variables = Some(json(&value, "variables")?),
             "extensions" => request.extensions = Some(json(&value, "extensions")?),
+            "version" => {} // read with the caller (`api::auth`)
             other => {
                 return Err(AppError::invalid_parameter(format!(
-                    "{other}: unknown parameter (allowed: query, operationName, variables, extensions)"
+                    "{other}: unknown parameter (allowed: query, operationName, variables, \
+                     extensions, version)"
                 )));
             }
         }

@@ -3,6 +3,7 @@
 //! before any SQL.
 
 pub mod catalog;
+mod drafts;
 pub mod errors;
 mod evidence;
 mod history;
@@ -117,6 +118,7 @@ impl GraphqlApi {
             .into_iter()
             .chain(reviews::types(&mut catalog))
             .chain(history::types())
+            .chain(drafts::types())
             .chain(keys::types())
             .chain(webhooks::types());
         for object in objects {

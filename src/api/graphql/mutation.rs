@@ -23,11 +23,13 @@ use crate::service::editing::document::{link_relations, server_fields};
 use crate::service::editing::workflow::Transition;
 use crate::service::editing::{Editor, Precondition, Written};
 
-fn editor(data: &RequestData) -> Editor<'_> {
+pub(super) fn editor(data: &RequestData) -> Editor<'_> {
     crate::api::request::editor(&data.state, &data.caller, data.request_id.as_deref())
 }
 
-fn written<'a>(result: crate::error::Result<Written>) -> Result<Option<FieldValue<'a>>, Error> {
+pub(super) fn written<'a>(
+    result: crate::error::Result<Written>,
+) -> Result<Option<FieldValue<'a>>, Error> {
     match result {
         Ok(written) => Ok(Some(FieldValue::owned_any(Item::new(
             written.collection,
@@ -37,21 +39,21 @@ fn written<'a>(result: crate::error::Result<Written>) -> Result<Option<FieldValu
     }
 }
 
-fn slug_arg(ctx: &ResolverContext<'_>) -> Result<String, Error> {
+pub(super) fn slug_arg(ctx: &ResolverContext<'_>) -> Result<String, Error> {
     Ok(ctx.args.try_get("slug")?.string()?.to_owned())
 }
 
-fn expected_version(ctx: &ResolverContext<'_>) -> Result<Precondition, Error> {
+pub(super) fn expected_version(ctx: &ResolverContext<'_>) -> Result<Precondition, Error> {
     Ok(Precondition::Version(
         ctx.args.try_get("expectedVersion")?.i64()?,
     ))
 }
 
-fn slug_input() -> InputValue {
+pub(super) fn slug_input() -> InputValue {
     InputValue::new("slug", TypeRef::named_nn(TypeRef::STRING))
 }
 
-fn version_input() -> InputValue {
+pub(super) fn version_input() -> InputValue {
     InputValue::new("expectedVersion", TypeRef::named_nn(TypeRef::INT)).description(
         "The version the change is based on; a stale one is refused with PRECONDITION_FAILED.",
     )
@@ -222,6 +224,9 @@ fn collection_fields(collection: Collection) -> Vec<(String, Field)> {
     }
     add(format!("restore{name}Revision"), &|f| {
         restore_field(collection, &name, f)
+    });
+    add(format!("discard{name}Draft"), &|f| {
+        super::drafts::discard_field(collection, &name, f)
     });
     fields
 }

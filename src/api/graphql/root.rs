@@ -118,6 +118,7 @@ pub fn query(catalog: &mut Catalog) -> Object {
     for field in super::webhooks::query_fields(catalog)
         .into_iter()
         .chain(super::history::query_fields(catalog))
+        .chain(super::drafts::query_fields(catalog))
     {
         query = query.field(field);
     }

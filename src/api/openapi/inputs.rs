@@ -155,11 +155,12 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
     }));
     let revision = json!({
         "type": "object",
-        "required": ["number", "version", "status", "created_at", "actor", "summary"],
+        "required": ["number", "version", "status", "draft", "created_at", "actor", "summary"],
         "properties": {
             "number": { "type": "integer", "minimum": 1 },
             "version": { "type": "integer" },
             "status": { "type": "string" },
+            "draft": { "type": "boolean", "description": "Whether it is a revision of a published item's draft (readers did not see it)." },
             "created_at": { "type": "string", "format": "date-time" },
             "actor": { "type": ["string", "null"], "description": "Name of the API key that wrote it." },
             "summary": { "type": "string" },
@@ -189,5 +190,6 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
             },
         } },
     }));
+    super::drafts::add_schemas(schemas);
     super::admin::add_schemas(schemas);
 }

@@ -4,6 +4,7 @@
 //! at `/docs` by the vendored Swagger UI, and committed as `openapi/openapi.json`.
 
 mod admin;
+mod drafts;
 mod embed;
 mod evidence;
 mod inputs;

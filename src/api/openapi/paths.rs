@@ -10,7 +10,7 @@ use crate::domain::listing::{MAX_INCLUDE_DEPTH, sort_fields};
 use crate::domain::reference_style::CitationStyle;
 use crate::domain::relations::relations;
 use crate::domain::rich_text::TextFormat;
-use crate::domain::{Collection, PageSize};
+use crate::domain::{Collection, ContentVersion, PageSize};
 
 pub fn tags() -> Value {
     let mut tags: Vec<Value> = Collection::ALL
@@ -49,6 +49,7 @@ pub(super) fn read_responses(document: &str, with_404: bool) -> Value {
         "304": { "description": "Not modified (the `If-None-Match` ETag is current).", "headers": cache_headers() },
         "400": problem("A parameter is unknown or invalid; `detail` names it."),
         "401": problem("The API key is unknown, expired or revoked, or reads need a key."),
+        "403": problem("`version=draft` needs a key with the `preview` scope."),
         "406": problem("`Accept` allows no representation this resource has."),
         "414": problem("The query string is too long."),
         "503": problem("The database is unavailable; retry after `Retry-After` seconds."),
@@ -132,6 +133,17 @@ fn style_param() -> Value {
     )
 }
 
+fn version_param() -> Value {
+    query(
+        ContentVersion::PARAM,
+        "Which version of content a key with the `preview` scope reads: `draft` (its \
+         default) shows the draft of a published item where it has one (its fields, status \
+         and version), `published` what readers see. `draft` needs the `preview` scope."
+            .into(),
+        json!({ "type": "string", "enum": ContentVersion::NAMES }),
+    )
+}
+
 fn format_param() -> Value {
     query(
         "format",
@@ -192,6 +204,7 @@ fn list_parameters(collection: Collection) -> Vec<Value> {
         format_param(),
         min_certainty_param(),
         style_param(),
+        version_param(),
     ];
     if migration::SEARCHABLE
         .iter()
@@ -296,6 +309,7 @@ pub fn paths() -> Value {
                     format_param(),
                     min_certainty_param(),
                     style_param(),
+                    version_param(),
                 ],
                 read_responses(&format!("{name}Document"), true),
             ),
@@ -318,6 +332,7 @@ pub fn paths() -> Value {
                 format_param(),
                 min_certainty_param(),
                 style_param(),
+                version_param(),
             ],
             read_responses("ProductDocument", true),
         ),
@@ -338,6 +353,7 @@ pub fn paths() -> Value {
             format_param(),
             min_certainty_param(),
             style_param(),
+            version_param(),
         ],
         read_responses("ProductDocument", true),
     );
@@ -374,6 +390,7 @@ pub fn paths() -> Value {
                 query("cursor", "`page.next_cursor` of the previous page.".into(), json!({ "type": "string" })),
                 format_param(),
                 style_param(),
+                version_param(),
             ],
             read_responses("SearchPage", false),
         ),

@@ -26,7 +26,7 @@ pub(super) fn item_response(collection: Collection, description: &str) -> Value 
     })
 }
 
-fn if_match() -> Value {
+pub(super) fn if_match() -> Value {
     json!({
         "name": "If-Match", "in": "header", "required": false,
         "description": "The item's current ETag (from GET or the previous write). Required: \
@@ -120,7 +120,7 @@ pub(super) fn write_responses(mut ok: Map<String, Value>, extra: &[&str]) -> Val
 pub(super) const VALIDATION: &str = "422";
 pub(super) const NOT_FOUND: &str = "404";
 pub(super) const STALE: &str = "412";
-const NO_PRECONDITION: &str = "428";
+pub(super) const NO_PRECONDITION: &str = "428";
 pub(super) const CONFLICT: &str = "409";
 
 #[allow(clippy::too_many_arguments)]
@@ -180,6 +180,7 @@ pub fn add_paths(paths: &mut Map<String, Value>) {
         add_revision_paths(paths, collection, &item);
     }
     super::reviews::add_paths(paths);
+    super::drafts::add_paths(paths);
     super::admin::add_paths(paths);
 }
 

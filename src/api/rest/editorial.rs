@@ -1,7 +1,8 @@
 //! The editorial workflow over REST: `POST /v1/{collection}/{slug}/{submit|publish|
 //! unpublish|archive}`, medical reviews (`GET|POST /v1/{collection}/{slug}/reviews` of
 //! reviewed collections), and revisions
-//! (`…/revisions`, `…/revisions/{n}`, `…/revisions/{n}/diff`, `…/revisions/{n}/restore`).
+//! (`…/revisions`, `…/revisions/{n}`, `…/revisions/{n}/diff`, `…/revisions/{n}/restore`),
+//! and a published item's draft (`…/discard`, `…/draft/diff`).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -32,6 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, collection: Collection) {
             .app_data(web::Data::new(step)),
         );
     }
+    cfg.service(resource("/{slug}/discard", [web::post().to(discard)]))
+        .service(resource("/{slug}/draft/diff", [web::get().to(draft_diff)]));
     cfg.service(resource(
         "/{slug}/revisions",
         [web::get().to(list_revisions)],
@@ -69,6 +72,30 @@ async fn transition(
         .transition(**collection, &path, **step, &precondition(&req))
         .await?;
     item_response(StatusCode::OK, &written)
+}
+
+async fn discard(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    collection: web::Data<Collection>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let request_id = request_id(&req);
+    let written = editor(&state, &caller, request_id.as_deref())
+        .discard(**collection, &path, &precondition(&req))
+        .await?;
+    item_response(StatusCode::OK, &written)
+}
+
+async fn draft_diff(
+    state: web::Data<AppState>,
+    caller: Caller,
+    collection: web::Data<Collection>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let diff = history::draft_diff(&state.db, &caller, **collection, &path).await?;
+    Ok(private_json(json!({ "data": diff })))
 }
 
 async fn record_review(

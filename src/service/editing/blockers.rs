@@ -29,7 +29,7 @@ pub async fn publish_blockers(
         blockers.push(FieldError::new("/reviewer", reason));
     }
     // Link sets are not part of the stored item: their claims' citations count too.
-    let links = super::document::load_links(txn, collection, stored.id).await?;
+    let links = super::document::editable(txn, collection, stored).await?;
     let get = |name: &str| stored.item.get(name).or_else(|| links.get(name));
     blockers.extend(unpublished_references(txn, collection, &get, &|_| true).await?);
     Ok(blockers)

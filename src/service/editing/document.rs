@@ -261,18 +261,33 @@ fn normalize_links(
     }
 }
 
-/// An item as stored now.
+/// An item as stored now, with its draft if it has one.
 #[derive(Debug, Clone)]
 pub struct Current {
     pub id: Uuid,
+    /// The version editors read and name in `If-Match`: the draft's when there is one.
     pub version: i64,
+    /// The stored row's version (what readers see).
+    pub row_version: i64,
+    /// The stored row's status.
     pub status: Status,
-    /// The item as a reader with the preview scope gets it.
+    pub draft: Option<super::drafts::Draft>,
+    /// The row as stored (what readers see when it is published).
+    pub stored: ItemObject,
+    /// The item as a reader with the preview scope gets it (the draft over the row).
     pub item: ItemObject,
-    /// The item as `GET /v1/{collection}/{slug}` shows it (with its syndication terms).
+    /// The item as `GET /v1/{collection}/{slug}` shows preview readers (with its
+    /// syndication terms).
     pub shown: ItemObject,
     /// The ETag of that response: what a write's `If-Match` must name.
     pub etag: String,
+}
+
+impl Current {
+    /// The status editing goes by: the draft's, else the item's.
+    pub fn editing_status(&self) -> Status {
+        self.draft.as_ref().map_or(self.status, |d| d.status)
+    }
 }
 
 pub async fn load_current(
@@ -283,23 +298,51 @@ pub async fn load_current(
     if Slug::parse(slug).is_err() {
         return Ok(None);
     }
-    let select = ItemSelect::new(collection, Visibility::All, conn.get_database_backend());
+    let select = ItemSelect::stored_with_draft(collection, conn.get_database_backend());
     let mut sql = SqlBuilder::new(conn.get_database_backend());
     select.push_select(&mut sql);
     sql.push(" WHERE t.slug = ").bind(slug.to_owned());
     let Some(row) = conn.query_one_raw(sql.build()).await? else {
         return Ok(None);
     };
-    let item = select.object(&row, true)?;
+    let id: Uuid = row.try_get("", "id")?;
+    let stored = select.object(&row, true)?;
+    let draft = select
+        .draft(&row)?
+        .map(super::drafts::Draft::from_row)
+        .transpose()?;
+    let mut item = stored.clone();
+    if let Some(draft) = &draft {
+        select.overlay(&mut item, &draft.row(), true);
+        crate::service::item::review_status(collection, &mut item);
+    }
     let shown = syndication::shown(conn, collection, &item).await?;
+    let row_version = row.try_get("", "version")?;
     Ok(Some(Current {
-        id: row.try_get("", "id")?,
-        version: row.try_get("", "version")?,
+        id,
+        version: draft.as_ref().map_or(row_version, |d| d.version),
+        row_version,
         status: stored_status(&row.try_get::<String>("", "status")?)?,
+        draft,
+        stored,
         item,
         etag: item_etag(&shown),
         shown,
     }))
+}
+
+/// The editable document of `current` as editors see it: its draft's, else the stored
+/// item's with its link sets.
+pub async fn editable(
+    conn: &impl ConnectionTrait,
+    collection: Collection,
+    current: &Current,
+) -> Result<Document> {
+    if let Some(draft) = &current.draft {
+        return Ok(draft.document.clone());
+    }
+    let links = load_links(conn, collection, current.id).await?;
+    Ok(document_of(collection, &current.stored, links))
 }
 
 /// Link sets of an item: relation name → `[{slug, note}]`, in stored order. One

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-use super::document::{Document, document_of, link_relations, load_links};
+use super::document::{Document, link_relations};
 use super::{Editor, Precondition, Written, check_precondition, current, now};
 use crate::domain::{Collection, PageSize, Scope, Status};
 use crate::error::{AppError, Result};
@@ -27,6 +27,35 @@ pub async fn record(
     summary: &str,
 ) -> Result<()> {
     let snapshot = json!({ "status": status, "version": version, "document": document });
+    insert(conn, editor, collection, item_id, snapshot, summary).await
+}
+
+/// Records a write to the draft of a published item: a revision of the draft, marked so.
+pub async fn record_draft(
+    conn: &impl ConnectionTrait,
+    editor: &Editor<'_>,
+    collection: Collection,
+    item_id: Uuid,
+    draft: &super::drafts::NewDraft<'_>,
+    summary: &str,
+) -> Result<()> {
+    let snapshot = json!({
+        "status": draft.status,
+        "version": draft.version,
+        "document": draft.document,
+        "draft": true,
+    });
+    insert(conn, editor, collection, item_id, snapshot, summary).await
+}
+
+async fn insert(
+    conn: &impl ConnectionTrait,
+    editor: &Editor<'_>,
+    collection: Collection,
+    item_id: Uuid,
+    snapshot: Json,
+    summary: &str,
+) -> Result<()> {
     // The next number is computed by the insert itself: one statement under the write lock.
     let mut sql = SqlBuilder::new(conn.get_database_backend());
     sql.push(
@@ -53,8 +82,10 @@ pub struct Revision {
     pub number: i64,
     /// The item's version this revision produced.
     pub version: i64,
-    /// The item's status when the revision was written.
+    /// The item's status when the revision was written (its draft's, for a draft).
     pub status: String,
+    /// Whether the revision is of the draft of a published item (readers did not see it).
+    pub draft: bool,
     pub created_at: Json,
     /// The API key that wrote it.
     pub actor: Option<String>,
@@ -94,6 +125,10 @@ fn revision(row: &sea_orm::QueryResult, with_document: bool) -> Result<Revision>
             .and_then(Json::as_str)
             .unwrap_or_default()
             .to_owned(),
+        draft: snapshot
+            .get("draft")
+            .and_then(Json::as_bool)
+            .unwrap_or(false),
         created_at: timestamp(row.try_get("", "created_at")?),
         actor: row.try_get("", "actor")?,
         summary: row.try_get("", "summary")?,
@@ -188,6 +223,46 @@ pub async fn diff(
     })
 }
 
+/// What the draft of a published item changes, against the published version.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DraftDiff {
+    /// The version readers see.
+    pub published_version: i64,
+    /// The draft's version.
+    pub draft_version: i64,
+    /// The draft's status: `draft` or `in_review`.
+    pub draft_status: String,
+    pub changes: Vec<Change>,
+}
+
+/// The draft of `slug` against its published version; 404 when it has no draft.
+pub async fn draft_diff(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    collection: Collection,
+    slug: &str,
+) -> Result<DraftDiff> {
+    caller.require(Scope::Preview)?;
+    let stored = current(db, collection, slug).await?;
+    let Some(draft) = &stored.draft else {
+        return Err(AppError::NotFound(format!(
+            "the {} {slug:?} has no draft",
+            collection.singular()
+        )));
+    };
+    let links = super::document::load_links(db, collection, stored.id).await?;
+    let published = super::document::document_of(collection, &stored.stored, links);
+    Ok(DraftDiff {
+        published_version: stored.row_version,
+        draft_version: draft.version,
+        draft_status: draft.status.as_str().to_owned(),
+        changes: changes(
+            &Json::Object(published),
+            &Json::Object(draft.document.clone()),
+        ),
+    })
+}
+
 /// Top-level changes between two documents (fields are compared whole: a changed list
 /// or link set is one change).
 pub fn changes(before: &Json, after: &Json) -> Vec<Change> {
@@ -218,7 +293,7 @@ impl Editor<'_> {
     ) -> Result<Written> {
         self.caller.require(Scope::Write)?;
         let stored = current(self.db, collection, slug).await?;
-        self.require_edit(stored.status)?;
+        self.require_edit(stored.editing_status())?;
         check_precondition(precondition, &stored)?;
         let revision = load(self.db, stored.id, number, slug).await?;
         let Some(Json::Object(after)) = revision.document else {
@@ -226,8 +301,7 @@ impl Editor<'_> {
                 "revision {number} of {slug:?} has no document"
             )));
         };
-        let links = load_links(self.db, collection, stored.id).await?;
-        let before = document_of(collection, &stored.item, links);
+        let before = super::document::editable(self.db, collection, &stored).await?;
         let changed: Vec<String> = link_relations(collection)
             .iter()
             .map(|r| r.name.to_owned())

@@ -10,6 +10,8 @@
 pub mod audit;
 pub mod blockers;
 pub mod document;
+mod draft_flow;
+pub mod drafts;
 pub mod history;
 pub mod idempotency;
 mod links;
@@ -137,7 +139,7 @@ impl Editor<'_> {
         }
         let stored = current(self.db, collection, slug).await?;
         if editing {
-            self.require_edit(stored.status)?;
+            self.require_edit(stored.editing_status())?;
         }
         check_precondition(precondition, &stored)
     }
@@ -172,11 +174,13 @@ impl Editor<'_> {
         self.caller.key_name.as_deref()
     }
 
-    /// Editing content needs `write` while the item is a draft; once it is in review,
-    /// published or archived, changes go live or skip review, so they need `publish`.
+    /// Editing content needs `write` while the item (or its draft) is a draft, and while
+    /// it is published (the edit starts a draft readers do not see); once it is in review
+    /// or archived, changes skip review, so they need `publish`.
     pub fn require_edit(&self, status: Status) -> Result<()> {
         self.caller.require(Scope::Write)?;
-        if status != Status::Draft && !self.caller.scopes.contains(Scope::Publish) {
+        let open = matches!(status, Status::Draft | Status::Published);
+        if !open && !self.caller.scopes.contains(Scope::Publish) {
             return Err(AppError::Forbidden(format!(
                 "the item is {status}; editing it needs the `publish` scope (or unpublish it \
                  to a draft first)"
@@ -243,12 +247,26 @@ pub(crate) async fn current(
 /// `what` was being applied).
 pub(crate) async fn update_at_version(
     txn: &impl ConnectionTrait,
-    mut sql: SqlBuilder,
+    sql: SqlBuilder,
     id: uuid::Uuid,
     version: i64,
     what: &str,
 ) -> Result<()> {
-    sql.push(", version = version + 1 WHERE id = ")
+    update_to_version(txn, sql, id, version, version + 1, what).await
+}
+
+/// [`update_at_version`] to version `to` (publishing a draft moves the item past it).
+pub(crate) async fn update_to_version(
+    txn: &impl ConnectionTrait,
+    mut sql: SqlBuilder,
+    id: uuid::Uuid,
+    version: i64,
+    to: i64,
+    what: &str,
+) -> Result<()> {
+    sql.push(", version = ")
+        .bind(to)
+        .push(" WHERE id = ")
         .bind(id)
         .push(" AND version = ")
         .bind(version);
@@ -260,7 +278,7 @@ pub(crate) async fn update_at_version(
     Ok(())
 }
 
-/// The item as a preview reader now gets it (after commit).
+/// The item as a preview reader now gets it (after commit); `slug` is its stored slug.
 pub(crate) async fn written(
     db: &DatabaseConnection,
     collection: Collection,

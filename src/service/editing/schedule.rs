@@ -99,14 +99,24 @@ pub async fn due(db: &DatabaseConnection, limit: u32) -> Result<Vec<Due>> {
                 .collect();
             sql.push(if first { "" } else { " UNION ALL " });
             first = false;
+            // An item with a draft is named at the draft's version, as editors see it.
             sql.push(&format!(
-                "SELECT '{collection}' AS collection, slug, version, {n} AS step, {field} AS at \
-                 FROM {} WHERE {field} <= ",
+                "SELECT '{collection}' AS collection, slug, COALESCE((SELECT d.version FROM \
+                 drafts d WHERE d.item_id = t.id), version) AS version, {n} AS step, {field} \
+                 AS at FROM {} t WHERE {field} <= ",
                 collection.table()
             ))
             .bind(at)
             .push(&format!(" AND status IN ({})", statuses.join(", ")));
         }
+        // A published item's draft due for publication.
+        sql.push(&format!(
+            " UNION ALL SELECT '{collection}' AS collection, t.slug, d.version, 0 AS step, \
+             d.publish_at AS at FROM drafts d JOIN {} t ON t.id = d.item_id WHERE \
+             d.collection = '{collection}' AND d.publish_at <= ",
+            collection.table()
+        ))
+        .bind(at);
     }
     sql.push(&format!(" ORDER BY at LIMIT {limit}"));
     let mut found = Vec::new();
@@ -150,20 +160,26 @@ impl Editor<'_> {
             when.as_str().unwrap_or_default(),
             reasons.join("; ")
         );
+        let at = now();
         let mut sql = SqlBuilder::new(txn.get_database_backend());
-        sql.push(&format!(
-            "UPDATE {} SET {} = NULL, schedule_error = ",
-            due.collection.table(),
-            due.field
-        ))
-        .bind(error.clone());
-        sql.push(", updated_at = ").bind(now());
-        super::update_at_version(&*txn, sql, stored.id, stored.version, "the schedule").await?;
+        sql.push(&format!("UPDATE {} SET ", due.collection.table()));
+        if let Some(draft) = stored.draft.as_ref().filter(|_| due.field == "publish_at") {
+            // The draft keeps what it schedules; the refusal is cleared from it.
+            let item = (due.collection, stored.id);
+            let field = (due.field, Json::Null);
+            super::drafts::set_field(&*txn, item, draft, field, self.actor()).await?;
+        } else {
+            sql.push(&format!("{} = NULL, ", due.field));
+        }
+        sql.push("schedule_error = ").bind(error.clone());
+        sql.push(", updated_at = ").bind(at);
+        let version = stored.row_version + 1;
+        super::update_at_version(&*txn, sql, stored.id, stored.row_version, "the schedule").await?;
         let detail = json!({
             "step": due.step.name(),
             "at": when,
             "blockers": blockers,
-            "version": stored.version + 1,
+            "version": version,
         });
         audit::record(
             &*txn,
@@ -184,7 +200,7 @@ impl Editor<'_> {
             id: stored.id,
             slug: &due.slug,
             status: stored.status,
-            version: stored.version + 1,
+            version,
         };
         tracing::warn!(collection = %due.collection, slug = %due.slug, %error, "scheduled step refused");
         self.finish(txn, &tags, EventType::ItemUpdated, Some(item))

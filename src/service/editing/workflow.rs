@@ -116,6 +116,11 @@ impl Editor<'_> {
         let txn = self.begin().await?;
         let stored = current(&*txn, collection, slug).await?;
         check_precondition(precondition, &stored)?;
+        if let Some(draft) = stored.draft.clone() {
+            return self
+                .step_with_draft(txn, collection, stored, draft, step)
+                .await;
+        }
         if !step.from().contains(&stored.status) {
             return Err(AppError::Conflict(format!(
                 "cannot {} {} {}; allowed from: {}",
@@ -248,8 +253,14 @@ impl Editor<'_> {
         sql.push(", last_reviewed_at = ").bind(reviewed_at);
         sql.push(", next_review_due = ").bind(due);
         sql.push(", updated_at = ").bind(at);
-        super::update_at_version(&*txn, sql, stored.id, stored.version, "the review").await?;
-        let version = stored.version + 1;
+        super::update_at_version(&*txn, sql, stored.id, stored.row_version, "the review").await?;
+        let version = stored.row_version + 1;
+        if let Some(draft) = &stored.draft {
+            // The draft names the reviewer too, so publishing it keeps the review's.
+            let field = ("reviewer", Json::from(reviewer_slug.clone()));
+            super::drafts::set_field(&*txn, (collection, stored.id), draft, field, self.actor())
+                .await?;
+        }
         let review = crate::service::reviews::NewReview {
             collection,
             item: stored.id,

@@ -133,10 +133,9 @@ impl Editor<'_> {
         // Everything up to the writes runs outside the transaction; the update applies
         // only `WHERE version = <the version read here>`, so nothing is lost meanwhile.
         let stored = current(self.db, collection, slug).await?;
-        self.require_edit(stored.status)?;
+        self.require_edit(stored.editing_status())?;
         check_precondition(precondition, &stored)?;
-        let links = load_links(self.db, collection, stored.id).await?;
-        let before = document_of(collection, &stored.item, links);
+        let before = document::editable(self.db, collection, &stored).await?;
         let mut after = before.clone();
         merge(&mut after, &patch);
         let changed: Vec<String> = patch.keys().cloned().collect();
@@ -170,7 +169,9 @@ impl Editor<'_> {
 
     /// Validates `after` and stores it over `stored` (whose document is `before`) as one
     /// new version, with a revision and an audit entry; only link sets named in
-    /// `changed` are rewritten.
+    /// `changed` are rewritten. A published item's content changes go to its draft
+    /// (readers keep the published version); only a new `unpublish_at` of an item without
+    /// a draft is written to it directly.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn replace(
         &self,
@@ -181,6 +182,15 @@ impl Editor<'_> {
         changed: &[String],
         action: &str,
     ) -> Result<Written> {
+        let schedule_only = after
+            .keys()
+            .filter(|k| before.get(*k) != after.get(*k))
+            .all(|k| k == "unpublish_at");
+        if stored.draft.is_some() || (stored.status.is_public() && !schedule_only) {
+            return self
+                .replace_draft(collection, stored, before, after, action)
+                .await;
+        }
         let mut errors = validate(collection, &mut after);
         let renamed = std::iter::once("slug")
             .chain(collection.unique_fields().iter().map(|u| u.field))
@@ -297,7 +307,7 @@ impl Editor<'_> {
         let stored = current(&*txn, collection, slug).await?;
         check_precondition(precondition, &stored)?;
         let links = load_links(&*txn, collection, stored.id).await?;
-        let document = document_of(collection, &stored.item, links);
+        let document = document_of(collection, &stored.stored, links);
         let blockers =
             super::blockers::inbound_blockers(&txn, collection, stored.id, cascade_links).await?;
         if !blockers.is_empty() {
@@ -323,6 +333,7 @@ impl Editor<'_> {
         if collection.reviewable() {
             crate::service::reviews::forget(&*txn, collection, stored.id).await?;
         }
+        super::drafts::forget(&*txn, stored.id).await?;
         audit::record(
             &*txn,
             self,
@@ -347,6 +358,17 @@ impl Editor<'_> {
     }
 }
 
+/// The slug an item is stored under (a draft may rename it; the row keeps its slug
+/// until the draft is published).
+pub(super) fn stored_slug(stored: &document::Current) -> String {
+    stored
+        .stored
+        .get("slug")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub(super) fn slug_of(document: &Document) -> String {
     document
         .get("slug")
@@ -356,7 +378,7 @@ pub(super) fn slug_of(document: &Document) -> String {
 }
 
 /// Slug and unique fields (SKU) must not belong to another item.
-async fn check_unique(
+pub(super) async fn check_unique(
     txn: &impl ConnectionTrait,
     collection: Collection,
     document: &Document,

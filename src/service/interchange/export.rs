@@ -56,6 +56,12 @@ pub async fn export(db: &DatabaseConnection, dir: &Path) -> Result<Vec<(String, 
     })
     .await?;
     written.push((file.to_owned(), rows));
+    let file = super::drafts::FILE;
+    let rows = write_file(dir, file, async |out| {
+        super::drafts::export(&txn, |line| write_row(out, line)).await
+    })
+    .await?;
+    written.push((file.to_owned(), rows));
     let file = super::terms::FILE;
     let rows = write_file(dir, file, async |out| {
         let terms = crate::service::syndication::terms(&txn).await?;
@@ -101,7 +107,7 @@ async fn export_items(
     collection: Collection,
     out: &mut Out,
 ) -> Result<u64> {
-    let select = ItemSelect::new(collection, Visibility::All, txn.get_database_backend());
+    let select = ItemSelect::stored(collection, txn.get_database_backend());
     let mut after: Option<String> = None;
     let mut total = 0;
     loop {

@@ -100,6 +100,7 @@ pub fn known_files() -> Vec<String> {
         .chain(file_links().map(|link| Target::Links(link).file()))
         .chain([
             super::reviews::FILE.to_owned(),
+            super::drafts::FILE.to_owned(),
             super::terms::FILE.to_owned(),
         ])
         .collect()
@@ -203,6 +204,30 @@ async fn refresh_statistics(db: &DatabaseConnection) -> ImportResult<()> {
     Ok(())
 }
 
+/// A file whose lines are rows checked one by one ([`Importer::import_rows`]).
+pub(super) trait RowFile {
+    const FILE: &'static str;
+    /// Why a line is refused when its key repeats an earlier line's.
+    const DUPLICATE: &'static str;
+    type Line: serde::de::DeserializeOwned;
+    type Checked;
+    type Key: std::hash::Hash + Eq;
+
+    /// The line checked, or why it is refused.
+    fn check(
+        importer: &Importer<'_>,
+        line: Self::Line,
+    ) -> impl std::future::Future<Output = ImportResult<Result<Self::Checked, String>>> + Send;
+
+    fn key(checked: &Self::Checked) -> Self::Key;
+
+    /// Writes the row; false when it was already as the file says.
+    fn store(
+        importer: &Importer<'_>,
+        checked: &Self::Checked,
+    ) -> impl std::future::Future<Output = ImportResult<bool>> + Send;
+}
+
 pub(super) struct Importer<'a> {
     pub(super) backend: DbBackend,
     pub(super) txn: &'a DatabaseTransaction,
@@ -274,7 +299,11 @@ impl Importer<'_> {
                 return Ok(());
             }
         }
-        self.import_reviews(source).await?;
+        self.import_rows::<super::reviews::Reviews>(source).await?;
+        if !self.errors.is_empty() {
+            return Ok(());
+        }
+        self.import_rows::<super::drafts::Drafts>(source).await?;
         if !self.errors.is_empty() {
             return Ok(());
         }
@@ -287,6 +316,53 @@ impl Importer<'_> {
 
     async fn exec_sql(&self, sql: &str) -> ImportResult<()> {
         self.txn.execute_unprepared(sql).await?;
+        Ok(())
+    }
+
+    /// Reads a file of checked rows, if the set has it: each line is parsed, checked
+    /// (against the file and the database), refused when it repeats an earlier line's key,
+    /// and stored once the whole import is still clean.
+    pub(super) async fn import_rows<F: RowFile>(
+        &mut self,
+        source: &dyn super::Source,
+    ) -> ImportResult<()> {
+        let io_error = io_error(F::FILE);
+        let Some(reader) = source.open(F::FILE).map_err(&io_error)? else {
+            return Ok(());
+        };
+        let started = std::time::Instant::now();
+        let mut report = FileReport {
+            file: F::FILE.into(),
+            ..FileReport::default()
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (n, line) in std::io::BufRead::lines(reader).enumerate() {
+            let line = line.map_err(&io_error)?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            report.rows += 1;
+            let checked = match serde_json::from_str::<F::Line>(&line) {
+                Ok(line) => F::check(self, line).await?,
+                Err(e) => Err(e.to_string()),
+            };
+            let checked = checked.and_then(|c| match seen.insert(F::key(&c)) {
+                true => Ok(c),
+                false => Err(F::DUPLICATE.to_owned()),
+            });
+            match checked {
+                Ok(row) if self.errors.is_empty() => {
+                    report.changed += u64::from(F::store(self, &row).await?);
+                }
+                Ok(_) => {}
+                Err(reason) => self.reject(F::FILE, n + 1, reason),
+            }
+            if self.full() {
+                return Ok(());
+            }
+        }
+        report.elapsed = started.elapsed();
+        self.report.files.push(report);
         Ok(())
     }
 

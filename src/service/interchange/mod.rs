@@ -7,6 +7,7 @@ mod batch;
 mod claims;
 mod csl;
 mod demo;
+mod drafts;
 mod export;
 mod import;
 mod parse;

@@ -2,15 +2,14 @@
 //! (`{collection, item, reviewed_at, reviewer, reviewer_name, reviewer_credentials, note,
 //! version}`), ordered by collection, item and date; an item has one review per instant.
 
-use std::collections::{BTreeMap, HashSet};
-use std::io::BufRead;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
-use super::import::{FileReport, ImportResult, Importer, io_error};
+use super::import::{ImportResult, Importer, RowFile};
 use crate::domain::Collection;
 use crate::domain::validate::{check_note, parse_timestamp};
 use crate::error::Result;
@@ -87,7 +86,7 @@ pub(super) async fn export(
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Line {
+pub(super) struct Line {
     collection: String,
     item: String,
     reviewed_at: String,
@@ -99,7 +98,7 @@ struct Line {
 }
 
 /// A line checked against the file's rules and the database.
-struct Checked {
+pub(super) struct Checked {
     collection: Collection,
     item: Uuid,
     reviewed_at: DateTime<Utc>,
@@ -107,55 +106,30 @@ struct Checked {
     line: Line,
 }
 
-impl Importer<'_> {
-    /// Reads the review history, if the set has it (after the items it names): each line
-    /// is added, or changed where the item already has a review at that instant; reviews
-    /// already equal are left alone.
-    pub(super) async fn import_reviews(&mut self, source: &dyn super::Source) -> ImportResult<()> {
-        let io_error = io_error(FILE);
-        let Some(reader) = source.open(FILE).map_err(&io_error)? else {
-            return Ok(());
-        };
-        let started = std::time::Instant::now();
-        let mut report = FileReport {
-            file: FILE.into(),
-            ..FileReport::default()
-        };
-        let mut seen = HashSet::new();
-        for (n, line) in reader.lines().enumerate() {
-            let line = line.map_err(&io_error)?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            report.rows += 1;
-            let checked = match serde_json::from_str::<Line>(&line) {
-                Ok(line) => self.check_review(line).await?,
-                Err(e) => Err(e.to_string()),
-            };
-            let checked = checked.and_then(|c| {
-                let key = (c.collection, c.item, c.reviewed_at);
-                if seen.insert(key) {
-                    Ok(c)
-                } else {
-                    Err("the item already has a review at this reviewed_at".into())
-                }
-            });
-            match checked {
-                Ok(review) if self.errors.is_empty() => {
-                    report.changed += u64::from(self.store_review(&review).await?);
-                }
-                Ok(_) => {}
-                Err(reason) => self.reject(FILE, n + 1, reason),
-            }
-            if self.full() {
-                return Ok(());
-            }
-        }
-        report.elapsed = started.elapsed();
-        self.report.files.push(report);
-        Ok(())
+/// The review history file, read after the items its reviews name.
+pub(super) struct Reviews;
+
+impl RowFile for Reviews {
+    const FILE: &'static str = FILE;
+    const DUPLICATE: &'static str = "the item already has a review at this reviewed_at";
+    type Line = Line;
+    type Checked = Checked;
+    type Key = (Collection, Uuid, DateTime<Utc>);
+
+    async fn check(importer: &Importer<'_>, line: Line) -> ImportResult<Result<Checked, String>> {
+        importer.check_review(line).await
     }
 
+    fn key(checked: &Checked) -> Self::Key {
+        (checked.collection, checked.item, checked.reviewed_at)
+    }
+
+    async fn store(importer: &Importer<'_>, checked: &Checked) -> ImportResult<bool> {
+        importer.store_review(checked).await
+    }
+}
+
+impl Importer<'_> {
     async fn check_review(&self, line: Line) -> ImportResult<Result<Checked, String>> {
         let Some(collection) = Collection::parse(&line.collection).filter(|c| c.reviewable())
         else {

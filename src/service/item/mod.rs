@@ -18,6 +18,10 @@ use crate::service::Visibility;
 use crate::service::renditions;
 use crate::service::sql::{SqlBuilder, column, required};
 
+mod draft;
+use draft::DRAFT_COLUMNS;
+pub use draft::DraftRow;
+
 /// An item as a JSON object with every field (null when absent) and its includes.
 pub type ItemObject = BTreeMap<&'static str, Json>;
 
@@ -134,6 +138,12 @@ pub struct ItemSelect {
     fields: Vec<&'static Field>,
     /// The style of the stored reference read after the fields, if one is.
     reference: Option<CitationStyle>,
+    /// Markdown fields' format (for a draft's, rendered when read).
+    format: TextFormat,
+    /// Whether a draft of the item is read after the fields.
+    drafts: bool,
+    /// Whether that draft is shown instead of the stored version (preview readers).
+    overlay: bool,
     /// The item columns, on alias `t` (and `r<n>` for references).
     pub columns: String,
     /// The same columns' expressions, without aliases.
@@ -177,12 +187,42 @@ impl ItemSelect {
         )
     }
 
-    /// Reads only `only` of the collection's own fields; objects lack the others.
+    /// Reads only `only` of the collection's own fields; objects lack the others. Preview
+    /// readers ([`Visibility::All`]) get an item's draft where it has one.
     pub fn projected(
         collection: Collection,
         visibility: Visibility,
         backend: DbBackend,
         only: FieldSet,
+    ) -> Self {
+        Self::build(
+            collection,
+            visibility,
+            backend,
+            only,
+            visibility == Visibility::All,
+        )
+    }
+
+    /// Every field of every item as stored, drafts aside (exports).
+    pub fn stored(collection: Collection, backend: DbBackend) -> Self {
+        Self::build(collection, Visibility::All, backend, FieldSet::ALL, false)
+    }
+
+    /// Every field of every item as stored, and its draft apart ([`Self::draft`]): what
+    /// writes start from.
+    pub fn stored_with_draft(collection: Collection, backend: DbBackend) -> Self {
+        let mut select = Self::build(collection, Visibility::All, backend, FieldSet::ALL, true);
+        select.overlay = false;
+        select
+    }
+
+    fn build(
+        collection: Collection,
+        visibility: Visibility,
+        backend: DbBackend,
+        only: FieldSet,
+        drafts: bool,
     ) -> Self {
         let meta = only.has_meta();
         let common = if meta {
@@ -232,6 +272,13 @@ impl ItemSelect {
             exprs.push(stored_reference(backend, "t", style));
             aliases.push(None);
         }
+        if drafts {
+            joins.push_str(" LEFT JOIN drafts dr ON dr.item_id = t.id");
+            for (expr, alias) in DRAFT_COLUMNS {
+                exprs.push(expr.to_owned());
+                aliases.push(Some(alias));
+            }
+        }
         let columns = exprs
             .iter()
             .zip(&aliases)
@@ -246,6 +293,9 @@ impl ItemSelect {
             meta,
             fields,
             reference,
+            format: only.format,
+            drafts,
+            overlay: drafts,
             columns,
             exprs,
             joins,
@@ -305,6 +355,12 @@ impl ItemSelect {
                 FieldKind::Timestamp => "timestamptz",
             }))
             .chain(self.reference.map(|_| "jsonb"))
+            .chain(
+                self.drafts
+                    .then_some(["jsonb", "text", "bigint", "timestamptz"])
+                    .into_iter()
+                    .flatten(),
+            )
     }
 
     /// `SELECT <columns> FROM <table> t <joins>`.
@@ -363,21 +419,34 @@ impl ItemSelect {
             };
             object.insert(field.name, value);
         }
-        if self.collection.reviewable()
-            && let Some(reviewer) = object.get("reviewer")
-        {
-            let status = ReviewStatus::of(!reviewer.is_null());
-            object.insert(REVIEW_STATUS, Json::from(status.as_str()));
-        }
         if let Some(style) = self.reference {
             let at = own + self.fields.len();
             let reference = row.try_get_by_index::<Option<Json>>(at)?;
             object.insert(reference_key(style), reference.unwrap_or(Json::Null));
         }
+        if self.overlay
+            && let Some(draft) = self.draft_at(row, first)?
+        {
+            self.overlay(&mut object, &draft, with_meta);
+        }
+        debug_assert!(self.extra.as_ref().is_none_or(|(at, _)| {
+            *at == self.draft_column() + if self.drafts { DRAFT_COLUMNS.len() } else { 0 }
+        }));
+        review_status(self.collection, &mut object);
         if let Some((at, extra)) = &self.extra {
             extra.put(row, first + at, &mut object)?;
         }
         Ok(object)
+    }
+}
+
+/// Sets a reviewed item's [`ReviewStatus`] from its reviewer (when it was read).
+pub fn review_status(collection: Collection, object: &mut ItemObject) {
+    if collection.reviewable()
+        && let Some(reviewer) = object.get("reviewer")
+    {
+        let status = ReviewStatus::of(!reviewer.is_null());
+        object.insert(REVIEW_STATUS, Json::from(status.as_str()));
     }
 }
 

@@ -1,0 +1,102 @@
+//! Drafts in item reads: the columns a preview read adds (an item's draft, joined on its
+//! key) and the draft shown over the stored item.
+
+use chrono::{DateTime, Utc};
+use sea_orm::QueryResult;
+use serde_json::Value as Json;
+
+use super::{ItemObject, ItemSelect, reference_key, timestamp};
+use crate::domain::FieldKind;
+use crate::domain::model::COMMON_FIELDS;
+use crate::domain::rich_text::TextFormat;
+use crate::error::Result;
+use crate::service::sql::required;
+
+impl ItemSelect {
+    /// Where the draft's columns start, if they are read.
+    pub(super) fn draft_column(&self) -> usize {
+        let common = if self.meta { COMMON_FIELDS.len() } else { 2 };
+        common + self.fields.len() + usize::from(self.reference.is_some())
+    }
+
+    /// The item's draft, if this select reads drafts and the item has one.
+    pub fn draft(&self, row: &QueryResult) -> Result<Option<DraftRow>> {
+        self.draft_at(row, 0)
+    }
+
+    pub(super) fn draft_at(&self, row: &QueryResult, first: usize) -> Result<Option<DraftRow>> {
+        if !self.drafts {
+            return Ok(None);
+        }
+        let at = first + self.draft_column();
+        let Some(Json::Object(document)) = row.try_get_by_index::<Option<Json>>(at)? else {
+            return Ok(None);
+        };
+        Ok(Some(DraftRow {
+            document,
+            status: required(row, at + 1)?,
+            version: required(row, at + 2)?,
+            updated_at: row.try_get_by_index(at + 3)?,
+        }))
+    }
+}
+
+/// What a preview read adds to an item's columns: its draft, if it has one.
+pub(super) const DRAFT_COLUMNS: [(&str, &str); 4] = [
+    ("dr.document", "draft_document"),
+    ("dr.status", "draft_status"),
+    ("dr.version", "draft_version"),
+    ("dr.updated_at", "draft_updated_at"),
+];
+
+/// An item's draft as read with it.
+#[derive(Debug, Clone)]
+pub struct DraftRow {
+    pub document: serde_json::Map<String, Json>,
+    pub status: String,
+    pub version: i64,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl ItemSelect {
+    /// Shows `draft` instead of the stored item in `object`: the draft's fields (Markdown
+    /// rendered in this select's format), status, version and time.
+    pub fn overlay(&self, object: &mut ItemObject, draft: &DraftRow, with_meta: bool) {
+        if let Some(slug) = draft.document.get("slug") {
+            object.insert("slug", slug.clone());
+        }
+        for field in &self.fields {
+            let Some(value) = draft.document.get(field.name) else {
+                continue;
+            };
+            let shown = match (field.kind, value) {
+                (FieldKind::Markdown(_), Json::String(text)) => match self.format {
+                    TextFormat::Markdown => value.clone(),
+                    TextFormat::Html => Json::String(crate::domain::rich_text::html(text)),
+                    TextFormat::Text => Json::String(crate::domain::rich_text::text(text)),
+                },
+                (FieldKind::Timestamp, Json::String(text)) => {
+                    timestamp(crate::domain::validate::parse_timestamp(text).ok())
+                }
+                (
+                    FieldKind::StringList | FieldKind::Statistics | FieldKind::Names { .. },
+                    Json::Null,
+                ) => Json::Array(vec![]),
+                _ => value.clone(),
+            };
+            object.insert(field.name, shown);
+        }
+        if let Some(style) = self.reference {
+            let csl = crate::domain::csl::item(&|name| draft.document.get(name));
+            let reference = crate::service::references::format(&csl, style);
+            object.insert(reference_key(style), reference.unwrap_or(Json::Null));
+        }
+        if self.meta {
+            object.insert("status", Json::String(draft.status.clone()));
+            if with_meta {
+                object.insert("updated_at", timestamp(draft.updated_at));
+                object.insert("version", Json::from(draft.version));
+            }
+        }
+    }
+}
