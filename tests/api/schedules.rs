@@ -197,8 +197,45 @@ async fn steps_are_taken_once_across_instances(engine: Engine) {
     }
 }
 
+/// A published item's draft with `publish_at` is published then: readers see it change
+/// on time, once.
+async fn a_drafts_publication_is_scheduled(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let (publish, admin) = (&keys["publish"], &keys["admin"]);
+    let path = "/v1/techniques/foam-rolling";
+    let (status, body) = app
+        .patch_current(
+            publish,
+            path,
+            json!({ "name": "Foam rolling, revised", "publish_at": in_seconds(2) }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.json(path).await["data"]["name"], "Foam rolling");
+    for _ in 0..150 {
+        if app.json(path).await["data"]["name"] == "Foam rolling, revised" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let item = app.json(path).await;
+    assert_eq!(item["data"]["name"], "Foam rolling, revised", "{item}");
+    assert_eq!(item["data"]["publish_at"], Value::Null, "fulfilled");
+    let published = audit(&app, admin, "slug=foam-rolling&action=publish").await;
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(published[0]["actor"], "scheduler");
+    assert_eq!(published[0]["detail"]["draft"], true);
+    let (status, _, _) = Call::new(&app, Method::GET, format!("{path}/draft/diff"))
+        .key(publish)
+        .send()
+        .await;
+    assert_eq!(status, 404, "no draft left");
+}
+
 engine_tests!(
     scheduled_steps_are_taken_on_time,
+    a_drafts_publication_is_scheduled,
     schedules_are_checked_when_set,
     steps_are_taken_once_across_instances,
 );
