@@ -20,7 +20,8 @@ const fail = (message) => {
   console.error(`FAIL ${message}`);
 };
 
-/** Stores hostile content in a published technique, through the API. */
+/** Stores hostile content in a published technique, through the API: the edit is a draft,
+ * then published, so readers (the embed) get it. */
 async function plantScripts() {
   const path = `${salve}/v1/techniques/foam-rolling`;
   const current = await fetch(path, { headers: { authorization: `Bearer ${key}` } });
@@ -38,6 +39,11 @@ async function plantScripts() {
     }),
   });
   if (response.status !== 200) throw new Error(`planting the scripts: ${response.status} ${await response.text()}`);
+  const published = await fetch(`${path}/publish`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "if-match": response.headers.get("etag") },
+  });
+  if (published.status !== 200) throw new Error(`publishing the scripts: ${published.status} ${await published.text()}`);
 }
 
 /** A static file server for the sample storefront, on 127.0.0.1. */
