@@ -12,6 +12,7 @@ use crate::domain::reference_style::CitationStyle;
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
 use crate::service::item::{ItemObject, reference_key, stored_reference};
+use crate::service::link_rows::{self, LinkRows};
 
 /// The number of evidence columns.
 pub const COLUMNS: usize = 7;
@@ -68,6 +69,7 @@ const WORK: &[(&str, &str)] = &[
 /// statement). A link without evidence reads nothing more (most links have none).
 pub fn columns(
     link: Option<&LinkSpec>,
+    rows: LinkRows,
     visibility: Visibility,
     backend: DbBackend,
     cited: Cited,
@@ -80,26 +82,40 @@ pub fn columns(
             .to_owned();
     };
     let (left, right) = (link.left_column, link.right_column);
+    let visible = visibility.status_filter("c");
+    let stored = format!(
+        "(SELECT {aggregate} FROM {citations} e JOIN citations c ON c.id = e.citation_id WHERE \
+         e.{left} = l.{left} AND e.{right} = l.{right} AND {visible})",
+        aggregate = aggregate(backend, cited, "e.position"),
+        citations = claim.citations,
+    );
+    let cited_works = match rows {
+        LinkRows::Stored => stored,
+        LinkRows::WithDrafts => {
+            let (from, order) = link_rows::draft_citations(backend);
+            format!(
+                "CASE WHEN l.draft_citations IS NULL THEN {stored} ELSE (SELECT {} FROM {from} \
+                 WHERE {visible}) END",
+                aggregate(backend, cited, order)
+            )
+        }
+    };
     format!(
         "l.certainty AS ev_certainty, l.level AS ev_level, l.direction AS ev_direction, \
-         l.summary AS ev_summary, CASE WHEN l.certainty IS NULL THEN NULL ELSE (SELECT \
-         {aggregate} FROM {citations} e JOIN citations c ON c.id = e.citation_id WHERE \
-         e.{left} = l.{left} AND e.{right} = l.{right} AND {visible}) END AS ev_citations, \
-         CASE WHEN l.certainty IS NULL THEN NULL ELSE (SELECT x.name FROM {left_table} x \
-         WHERE x.id = l.{left}) END AS ev_left_name, CASE WHEN l.certainty IS NULL THEN NULL \
-         ELSE (SELECT x.name FROM {right_table} x WHERE x.id = l.{right}) END AS ev_right_name",
-        aggregate = aggregate(backend, cited),
-        citations = claim.citations,
-        visible = visibility.status_filter("c"),
+         l.summary AS ev_summary, CASE WHEN l.certainty IS NULL THEN NULL ELSE {cited_works} \
+         END AS ev_citations, CASE WHEN l.certainty IS NULL THEN NULL ELSE (SELECT x.name \
+         FROM {left_table} x WHERE x.id = l.{left}) END AS ev_left_name, CASE WHEN \
+         l.certainty IS NULL THEN NULL ELSE (SELECT x.name FROM {right_table} x WHERE x.id = \
+         l.{right}) END AS ev_right_name",
         left_table = link.left.table(),
         right_table = link.right.table(),
     )
 }
 
 /// The aggregate of a claim's citation rows (`e` the claim's, `c` the citation's), as text.
-fn aggregate(backend: DbBackend, cited: Cited) -> String {
+fn aggregate(backend: DbBackend, cited: Cited, order: &str) -> String {
     let style = match cited {
-        Cited::Slugs => return "string_agg(c.slug, ' ' ORDER BY e.position)".to_owned(),
+        Cited::Slugs => return format!("string_agg(c.slug, ' ' ORDER BY {order})"),
         Cited::Works(style) | Cited::Citations(style) => style,
     };
     let mut pairs: Vec<String> = WORK
@@ -126,9 +142,9 @@ fn aggregate(backend: DbBackend, cited: Cited) -> String {
     let pairs = pairs.join(", ");
     match backend {
         DbBackend::Postgres => {
-            format!("CAST(json_agg(json_build_object({pairs}) ORDER BY e.position) AS TEXT)")
+            format!("CAST(json_agg(json_build_object({pairs}) ORDER BY {order}) AS TEXT)")
         }
-        _ => format!("json_group_array(json_object({pairs}) ORDER BY e.position)"),
+        _ => format!("json_group_array(json_object({pairs}) ORDER BY {order})"),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::service::content::retain_fields;
 use crate::service::fulltext::SearchSql;
 use crate::service::item::{ItemObject, ItemSelect, item_id};
 use crate::service::keyset::{self, KeyKind, OrderKey};
+use crate::service::link_rows::LinkRows;
 use crate::service::sql::SqlBuilder;
 use crate::service::syndication;
 use crate::service::{Visibility, claims};
@@ -318,9 +319,9 @@ fn push_conditions(
                 let visible = visibility.status_filter("o");
                 match relation.kind {
                     RelationKind::Link {
-                        link,
                         parent_column,
                         child_column,
+                        ..
                     } => {
                         let claims = min_certainty
                             .map(|min| format!("{} AND ", claims::certainty_filter("l", min)))
@@ -328,7 +329,7 @@ fn push_conditions(
                         sql.push(&format!(
                             "t.id IN (SELECT l.{parent_column} FROM {} l JOIN {other} o \
                              ON o.id = l.{child_column} WHERE {claims}{visible} AND o.slug = ",
-                            link.table
+                            LinkRows::for_reader(visibility).source(relation, sql.backend())
                         ));
                     }
                     RelationKind::ToOne { column } => {

@@ -16,6 +16,7 @@ pub mod jsonld;
 pub mod keys;
 pub mod keyset;
 pub mod lease;
+pub mod link_rows;
 pub mod listing;
 pub mod persisted_queries;
 pub mod rate_limit;

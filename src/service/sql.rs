@@ -16,6 +16,10 @@ impl SqlBuilder {
         }
     }
 
+    pub fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
     pub fn push(&mut self, sql: &str) -> &mut Self {
         self.sql.push_str(sql);
         self

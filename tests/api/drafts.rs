@@ -13,21 +13,6 @@ use crate::requests::Call;
 
 const PATH: &str = "/v1/techniques/draft-story";
 
-async fn call(
-    app: &TestApp,
-    key: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut call = Call::new(app, method, path).key(key);
-    if let Some(body) = body {
-        call = call.json(body);
-    }
-    let (status, _, body) = call.send().await;
-    (status.as_u16(), body)
-}
-
 /// A published technique with a credentialed reviewer author, as `publish` made them.
 async fn published_technique(app: &TestApp, publish: &str) {
     for (path, body) in [
@@ -41,7 +26,7 @@ async fn published_technique(app: &TestApp, publish: &str) {
                                    "description": "As published." }),
         ),
     ] {
-        let (status, answer) = call(app, publish, Method::POST, path, Some(body)).await;
+        let (status, answer) = app.call(publish, Method::POST, path, Some(body)).await;
         assert_eq!(status, 201, "{answer}");
         let item = format!("{path}/{}", answer["data"]["slug"].as_str().unwrap());
         let (status, answer) = app.step_current(publish, &item, "publish").await;
@@ -145,34 +130,24 @@ async fn editing_a_published_item_leaves_readers_unchanged_until_published(engin
         app.get(&format!("{PATH}?version=draft")).await.status(),
         401
     );
-    let (status, body) = call(
-        &app,
-        &keys["read"],
-        Method::GET,
-        &format!("{PATH}?version=draft"),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &keys["read"],
+            Method::GET,
+            &format!("{PATH}?version=draft"),
+            None,
+        )
+        .await;
     assert_eq!(status, 403, "{body}");
-    let (status, body) = call(
-        &app,
-        write,
-        Method::GET,
-        &format!("{PATH}?version=latest"),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .call(write, Method::GET, &format!("{PATH}?version=latest"), None)
+        .await;
     assert_eq!(status, 400, "{body}");
 
     // The diff and the revisions name the draft.
-    let (status, diff) = call(
-        &app,
-        write,
-        Method::GET,
-        &format!("{PATH}/draft/diff"),
-        None,
-    )
-    .await;
+    let (status, diff) = app
+        .call(write, Method::GET, &format!("{PATH}/draft/diff"), None)
+        .await;
     assert_eq!(status, 200, "{diff}");
     let pointers: Vec<&str> = diff["data"]["changes"]
         .as_array()
@@ -183,7 +158,9 @@ async fn editing_a_published_item_leaves_readers_unchanged_until_published(engin
     assert_eq!(pointers, ["/description", "/name"]);
     assert_eq!(diff["data"]["published_version"], 2);
     assert_eq!(diff["data"]["draft_version"], 3);
-    let (_, revisions) = call(&app, write, Method::GET, &format!("{PATH}/revisions"), None).await;
+    let (_, revisions) = app
+        .call(write, Method::GET, &format!("{PATH}/revisions"), None)
+        .await;
     assert_eq!(revisions["data"][0]["draft"], true, "{revisions}");
     assert_eq!(revisions["data"][1]["draft"], false);
 
@@ -198,14 +175,14 @@ async fn editing_a_published_item_leaves_readers_unchanged_until_published(engin
     assert_eq!(as_reader(&app).await, before);
 
     // Reviewed and published: readers see the correction.
-    let (status, body) = call(
-        &app,
-        publish,
-        Method::POST,
-        &format!("{PATH}/reviews"),
-        Some(json!({ "reviewer": "dr-review" })),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            publish,
+            Method::POST,
+            &format!("{PATH}/reviews"),
+            Some(json!({ "reviewer": "dr-review" })),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["data"]["reviewer"], "dr-review",
@@ -227,14 +204,9 @@ async fn editing_a_published_item_leaves_readers_unchanged_until_published(engin
     assert_eq!(item["data"]["description"], "Fixed.");
     let list = app.json("/v1/techniques?q=corrected").await;
     assert_eq!(list["data"][0]["slug"], "draft-story", "{list}");
-    let (status, _) = call(
-        &app,
-        write,
-        Method::GET,
-        &format!("{PATH}/draft/diff"),
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .call(write, Method::GET, &format!("{PATH}/draft/diff"), None)
+        .await;
     assert_eq!(status, 404, "no draft once published");
 }
 
@@ -247,14 +219,14 @@ async fn drafts_are_discarded_and_published_with_their_blockers(engine: Engine) 
     assert_eq!(status, 409, "no draft to discard: {body}");
 
     // A draft pointing at an unpublished item: publishing it lists every blocker.
-    let (status, body) = call(
-        &app,
-        write,
-        Method::POST,
-        "/v1/authors",
-        Some(json!({ "slug": "dr-unpublished", "name": "Dr U", "credentials": "PhD" })),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            write,
+            Method::POST,
+            "/v1/authors",
+            Some(json!({ "slug": "dr-unpublished", "name": "Dr U", "credentials": "PhD" })),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     let (status, body) = app
         .patch_current(write, PATH, json!({ "reviewer": "dr-unpublished" }))

@@ -11,27 +11,11 @@ use serde_json::{Value, json};
 
 use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, TestDb, settings, spawn_app, stderr};
-use crate::requests::Call;
 
 const READ: &str = "/v1/techniques?limit=1";
 
 fn in_seconds(seconds: i64) -> String {
     (Utc::now() + chrono::Duration::seconds(seconds)).to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-async fn call(
-    app: &TestApp,
-    key: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = Call::new(app, method, path).key(key);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let (status, _, body) = request.send().await;
-    (status.as_u16(), body)
 }
 
 async fn status_with(app: &TestApp, key: &str) -> u16 {
@@ -60,14 +44,14 @@ async fn stored_last_use(db: &DatabaseConnection, name: &str) -> Option<String> 
 async fn keys_expire(engine: Engine) {
     let (app, _db) = spawn_app(engine).await;
     let admin = app.key("root", Scope::Admin).await;
-    let (status, created) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/v1/keys",
-        Some(json!({ "name": "shop", "scopes": ["read"], "expires_at": in_seconds(2) })),
-    )
-    .await;
+    let (status, created) = app
+        .call(
+            &admin,
+            Method::POST,
+            "/v1/keys",
+            Some(json!({ "name": "shop", "scopes": ["read"], "expires_at": in_seconds(2) })),
+        )
+        .await;
     assert_eq!(status, 201, "{created}");
     let secret = created["data"]["key"].as_str().unwrap().to_owned();
     assert_eq!(created["data"]["status"], "active");
@@ -79,25 +63,20 @@ async fn keys_expire(engine: Engine) {
         (json!({ "expires_at": 5 }), "/expires_at"),
         (json!({ "scopes": ["admin"] }), "/scopes"),
     ] {
-        let (status, problem) = call(
-            &app,
-            &admin,
-            Method::PATCH,
-            "/v1/keys/shop",
-            Some(body.clone()),
-        )
-        .await;
+        let (status, problem) = app
+            .call(&admin, Method::PATCH, "/v1/keys/shop", Some(body.clone()))
+            .await;
         assert_eq!(status, 422, "{body}: {problem}");
         assert_eq!(problem["errors"][0]["pointer"], pointer, "{problem}");
     }
-    let (status, problem) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/v1/keys",
-        Some(json!({ "name": "late", "scopes": ["read"], "expires_at": in_seconds(-1) })),
-    )
-    .await;
+    let (status, problem) = app
+        .call(
+            &admin,
+            Method::POST,
+            "/v1/keys",
+            Some(json!({ "name": "late", "scopes": ["read"], "expires_at": in_seconds(-1) })),
+        )
+        .await;
     assert_eq!(
         (status, problem["errors"][0]["pointer"].clone()),
         (422, json!("/expires_at")),
@@ -106,18 +85,18 @@ async fn keys_expire(engine: Engine) {
 
     tokio::time::sleep(Duration::from_millis(2_300)).await;
     assert_eq!(status_with(&app, &secret).await, 401, "expired");
-    let (_, shop) = call(&app, &admin, Method::GET, "/v1/keys/shop", None).await;
+    let (_, shop) = app.call(&admin, Method::GET, "/v1/keys/shop", None).await;
     assert_eq!(shop["data"]["status"], "expired", "{shop}");
 
     // Extending the expiry (or removing it) brings the key back.
-    let (status, body) = call(
-        &app,
-        &admin,
-        Method::PATCH,
-        "/v1/keys/shop",
-        Some(json!({ "expires_at": null })),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            &admin,
+            Method::PATCH,
+            "/v1/keys/shop",
+            Some(json!({ "expires_at": null })),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["expires_at"], Value::Null);
     assert_eq!(status_with(&app, &secret).await, 200);
@@ -128,14 +107,14 @@ async fn rotation_keeps_the_replaced_secret_for_the_overlap_only(engine: Engine)
     let admin = app.key("root", Scope::Admin).await;
     let first = app.key("shop", Scope::Read).await;
 
-    let (status, rotated) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/v1/keys/shop/rotate",
-        Some(json!({ "overlap_seconds": 3600 })),
-    )
-    .await;
+    let (status, rotated) = app
+        .call(
+            &admin,
+            Method::POST,
+            "/v1/keys/shop/rotate",
+            Some(json!({ "overlap_seconds": 3600 })),
+        )
+        .await;
     assert_eq!(status, 200, "{rotated}");
     let second = rotated["data"]["key"].as_str().unwrap().to_owned();
     assert_ne!(second, first);
@@ -148,14 +127,14 @@ async fn rotation_keeps_the_replaced_secret_for_the_overlap_only(engine: Engine)
     assert_eq!(status_with(&app, &second).await, 200);
 
     // A second rotation replaces the second secret at once; the first is gone for good.
-    let (status, rotated) = call(
-        &app,
-        &admin,
-        Method::POST,
-        "/v1/keys/shop/rotate",
-        Some(json!({ "overlap_seconds": 0 })),
-    )
-    .await;
+    let (status, rotated) = app
+        .call(
+            &admin,
+            Method::POST,
+            "/v1/keys/shop/rotate",
+            Some(json!({ "overlap_seconds": 0 })),
+        )
+        .await;
     assert_eq!(status, 200, "{rotated}");
     let third = rotated["data"]["key"].as_str().unwrap().to_owned();
     assert_eq!(rotated["data"]["previous_secret_expires_at"], Value::Null);
@@ -169,25 +148,33 @@ async fn rotation_keeps_the_replaced_secret_for_the_overlap_only(engine: Engine)
         json!({ "overlap_seconds": "1h" }),
         json!({ "overlap": 5 }),
     ] {
-        let (status, problem) = call(
-            &app,
-            &admin,
-            Method::POST,
-            "/v1/keys/shop/rotate",
-            Some(body.clone()),
-        )
-        .await;
+        let (status, problem) = app
+            .call(
+                &admin,
+                Method::POST,
+                "/v1/keys/shop/rotate",
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(status, 422, "{body}: {problem}");
     }
-    let (status, _) = call(&app, &admin, Method::POST, "/v1/keys/nobody/rotate", None).await;
+    let (status, _) = app
+        .call(&admin, Method::POST, "/v1/keys/nobody/rotate", None)
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = call(&app, &third, Method::POST, "/v1/keys/shop/rotate", None).await;
+    let (status, _) = app
+        .call(&third, Method::POST, "/v1/keys/shop/rotate", None)
+        .await;
     assert_eq!(status, 403, "a read key cannot rotate keys");
 
-    let (status, _) = call(&app, &admin, Method::DELETE, "/v1/keys/shop", None).await;
+    let (status, _) = app
+        .call(&admin, Method::DELETE, "/v1/keys/shop", None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(status_with(&app, &third).await, 401);
-    let (status, _) = call(&app, &admin, Method::POST, "/v1/keys/shop/rotate", None).await;
+    let (status, _) = app
+        .call(&admin, Method::POST, "/v1/keys/shop/rotate", None)
+        .await;
     assert_eq!(status, 409, "a revoked key stays revoked");
 }
 
@@ -200,7 +187,7 @@ async fn last_use_is_written_in_batches(engine: Engine) {
         assert_eq!(status_with(&app, &shop).await, 200);
     }
     // Seen at once by this instance, written only at the next flush.
-    let (_, listed) = call(&app, &admin, Method::GET, "/v1/keys/shop", None).await;
+    let (_, listed) = app.call(&admin, Method::GET, "/v1/keys/shop", None).await;
     assert!(listed["data"]["last_used_at"].is_string(), "{listed}");
     let conn = app.db.clone();
     assert_eq!(

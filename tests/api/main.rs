@@ -11,6 +11,7 @@ mod citations;
 mod claims;
 mod contract;
 mod csl_import;
+mod draft_preview;
 mod drafts;
 mod editing;
 mod embed;

@@ -57,6 +57,22 @@ impl TestApp {
         self.graphql(key, &json!({ "query": document })).await
     }
 
+    /// `method` on `path` as `key`, with `body` as JSON if given: (status, body).
+    pub async fn call(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut call = Call::new(self, method, path).key(key);
+        if let Some(body) = body {
+            call = call.json(body);
+        }
+        let (status, _, body) = call.send().await;
+        (status.as_u16(), body)
+    }
+
     /// The current ETag of an item, as a preview reader sees it.
     pub async fn etag(&self, key: &str, path: &str) -> String {
         let response = self.get_with_key(path, key).await;

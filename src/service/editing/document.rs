@@ -15,6 +15,7 @@ use crate::domain::validate;
 use crate::domain::{Collection, FieldKind, Slug, Status};
 use crate::error::{AppError, FieldError, Result};
 use crate::service::item::{ItemObject, ItemSelect, item_etag};
+use crate::service::link_rows::LinkRows;
 use crate::service::sql::SqlBuilder;
 use crate::service::syndication;
 use crate::service::{Visibility, claims};
@@ -375,7 +376,13 @@ pub async fn load_links(
             "SELECT '{}' AS relation, o.slug AS slug, l.note AS note, l.position AS position, \
              {} FROM {} l JOIN {} o ON o.id = l.{child_column} WHERE l.{parent_column} = ",
             relation.name,
-            claims::columns(Some(link), Visibility::All, backend, claims::Cited::Slugs),
+            claims::columns(
+                Some(link),
+                LinkRows::Stored,
+                Visibility::All,
+                backend,
+                claims::Cited::Slugs
+            ),
             link.table,
             relation.to.table()
         ))

@@ -20,6 +20,7 @@ use crate::domain::evidence::Certainty;
 use crate::domain::relations::{Relation, RelationKind};
 use crate::error::Result;
 use crate::service::item::{FieldSet, ItemObject, ItemSelect};
+use crate::service::link_rows::LinkRows;
 use crate::service::sql::{SqlBuilder, column};
 use crate::service::{Visibility, claims};
 
@@ -306,7 +307,13 @@ impl<'a> Layout<'a> {
                 typed_null(backend, "text"),
                 typed_null(backend, "bigint"),
                 typed_null(backend, "text"),
-                claims::columns(None, self.visibility, backend, claims::Cited::Slugs),
+                claims::columns(
+                    None,
+                    LinkRows::Stored,
+                    self.visibility,
+                    backend,
+                    claims::Cited::Slugs,
+                ),
                 select.exprs.join(", "),
                 root.collection.table(),
                 select.joins,

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::domain::listing::sort_fields;
 use crate::domain::relations::RelationKind;
 use crate::service::item::ItemSelect;
+use crate::service::link_rows::LinkRows;
 use crate::service::sql::SqlBuilder;
 use crate::service::{Visibility, claims};
 
@@ -37,24 +38,35 @@ impl BranchSql<'_> {
         let relation = self.query.relation;
         let table = relation.to.table();
         let order = sort_fields(relation.to)[0].column;
+        let rows = LinkRows::for_reader(self.visibility);
         let evidence = match relation.kind {
             RelationKind::Link { link, .. } => claims::columns(
                 Some(link),
+                rows,
                 self.visibility,
                 self.backend,
                 self.query.works.cited(self.query.fields.style()),
             ),
-            _ => claims::columns(None, self.visibility, self.backend, claims::Cited::Slugs),
+            _ => claims::columns(
+                None,
+                rows,
+                self.visibility,
+                self.backend,
+                claims::Cited::Slugs,
+            ),
         };
         let (parent_expr, note, from, keys) = match relation.kind {
             RelationKind::Link {
-                link,
                 parent_column,
                 child_column,
+                ..
             } => (
                 format!("l.{parent_column}"),
                 "l.note".to_owned(),
-                format!("{} l JOIN {table} t ON t.id = l.{child_column}", link.table),
+                format!(
+                    "{} l JOIN {table} t ON t.id = l.{child_column}",
+                    rows.source(&relation, self.backend)
+                ),
                 [
                     "l.position".to_owned(),
                     format!("t.{order}"),

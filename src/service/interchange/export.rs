@@ -18,6 +18,7 @@ use crate::domain::model::file_links;
 use crate::domain::{Collection, LinkSpec};
 use crate::error::{AppError, Result};
 use crate::service::item::ItemSelect;
+use crate::service::link_rows::LinkRows;
 use crate::service::sql::SqlBuilder;
 use crate::service::{Visibility, claims};
 
@@ -191,7 +192,13 @@ async fn export_links(txn: &DatabaseTransaction, link: &LinkSpec, out: &mut Out)
             "SELECT a.slug AS left_slug, b.slug AS right_slug, l.note, l.position, {evidence} \
              FROM {table} l \
              JOIN {lt} a ON a.id = l.{lc} JOIN {rt} b ON b.id = l.{rc}",
-            evidence = claims::columns(Some(link), Visibility::All, backend, claims::Cited::Slugs),
+            evidence = claims::columns(
+                Some(link),
+                LinkRows::Stored,
+                Visibility::All,
+                backend,
+                claims::Cited::Slugs,
+            ),
             table = link.table,
             lt = link.left.table(),
             lc = link.left_column,

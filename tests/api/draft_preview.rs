@@ -1,0 +1,171 @@
+//! Drafts' link sets (issue 25): a preview reader's includes, GraphQL links and link
+//! filters show the links a draft would publish, with their notes and evidence; readers,
+//! and preview readers asking for `?version=published`, keep the published links.
+
+use serde_json::{Value, json};
+
+use crate::engine_tests;
+use crate::helpers::{Engine, TestApp, spawn_app};
+
+const ITEM: &str = "/v1/techniques/deep-tissue-massage";
+const CONDITIONS: &str = "/v1/techniques/deep-tissue-massage/conditions";
+const INCLUDED: &str = "/v1/techniques/deep-tissue-massage?include=conditions,products";
+const BOTH_SOURCES: [&str; 2] = [
+    "back-massage-degenerative-disc-older-adults",
+    "acp-low-back-pain-guideline-2017",
+];
+
+fn claim(note: &str, certainty: &str, citations: &[&str]) -> Value {
+    json!([{ "slug": "lower-back-pain", "note": note, "evidence": {
+        "certainty": certainty, "level": 2, "direction": "benefit",
+        "summary": format!("{certainty} evidence."), "citations": citations } }])
+}
+
+/// An included claim: its note, certainty and cited slugs.
+type Claim = (Value, Value, Vec<String>);
+
+/// The included condition's claim, and the products' slugs.
+fn links(body: &Value) -> (Option<Claim>, Vec<String>) {
+    let item = &body["data"];
+    let condition = item["conditions"].as_array().expect("conditions").first();
+    let claim = condition.map(|c| {
+        let link = &c["link"];
+        let cited = link["evidence"]["citations"].as_array().expect("citations");
+        let cited = cited.iter().map(|w| w["slug"].as_str().unwrap().to_owned());
+        (
+            link["note"].clone(),
+            link["evidence"]["certainty"].clone(),
+            cited.collect(),
+        )
+    });
+    let products = item["products"].as_array().expect("products").iter();
+    let products = products.map(|p| p["slug"].as_str().unwrap().to_owned());
+    (claim, products.collect())
+}
+
+async fn read(app: &TestApp, key: Option<&str>, path: &str) -> Value {
+    let response = match key {
+        Some(key) => app.get_with_key(path, key).await,
+        None => app.get(path).await,
+    };
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.json().await.unwrap()
+}
+
+async fn filtered(app: &TestApp, key: Option<&str>, filter: &str) -> Vec<String> {
+    let body = read(app, key, &format!("/v1/techniques?{filter}&limit=100")).await;
+    let data = body["data"].as_array().expect("a list").iter();
+    data.map(|t| t["slug"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn a_drafts_link_sets_are_what_preview_readers_include(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let (write, publish) = (&keys["write"], &keys["publish"]);
+    let published = claim("As published.", "low", &BOTH_SOURCES[1..]);
+    let (status, body) = app.put_links(publish, CONDITIONS, published).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app.publish_current(publish, ITEM).await;
+    assert_eq!(status, 200, "{body}");
+    let as_published = links(&read(&app, None, INCLUDED).await);
+    let (claim_read, products) = &as_published;
+    let claim_read = claim_read.as_ref().expect("the published claim");
+    assert_eq!(claim_read.0, "As published.");
+    assert_eq!(claim_read.1, "low");
+    assert_eq!(claim_read.2, [BOTH_SOURCES[1]]);
+    assert!(products.is_empty(), "the demo sells nothing for it");
+
+    // The draft regrades the claim on both sources and adds a product.
+    let drafted = claim("As drafted.", "moderate", &BOTH_SOURCES);
+    let (status, body) = app.put_links(write, CONDITIONS, drafted).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["status"], "draft", "{body}");
+    let products_path = format!("{ITEM}/products");
+    let (status, body) = app
+        .put_links(write, &products_path, json!(["smooth-foam-roller"]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let preview = links(&read(&app, Some(write), INCLUDED).await);
+    let expected_claim = (
+        "As drafted.".into(),
+        "moderate".into(),
+        BOTH_SOURCES.map(String::from).to_vec(),
+    );
+    assert_eq!(
+        preview,
+        (Some(expected_claim), vec!["smooth-foam-roller".to_owned()])
+    );
+    assert_eq!(
+        links(&read(&app, None, INCLUDED).await),
+        as_published,
+        "readers keep the published links"
+    );
+    let versioned = format!("{INCLUDED}&version=published");
+    assert_eq!(
+        links(&read(&app, Some(write), &versioned).await),
+        as_published
+    );
+
+    // GraphQL's links and the link filters read the same sets.
+    let query = r#"{ technique(slug: "deep-tissue-massage") { conditionsLinks { note
+        evidence { certainty citations { slug } } } products { slug } } }"#;
+    let graphql = app.query(Some(write), query).await;
+    let technique = &graphql["data"]["technique"];
+    assert_eq!(
+        technique["conditionsLinks"][0]["note"], "As drafted.",
+        "{graphql}"
+    );
+    assert_eq!(
+        technique["conditionsLinks"][0]["evidence"]["citations"][0]["slug"],
+        BOTH_SOURCES[0]
+    );
+    assert_eq!(
+        technique["products"],
+        json!([{ "slug": "smooth-foam-roller" }])
+    );
+    let graphql = app.query(None, query).await;
+    assert_eq!(
+        graphql["data"]["technique"]["products"],
+        json!([]),
+        "{graphql}"
+    );
+    let by_product = "product=smooth-foam-roller";
+    assert!(
+        filtered(&app, Some(write), by_product)
+            .await
+            .contains(&"deep-tissue-massage".into())
+    );
+    assert!(
+        !filtered(&app, None, by_product)
+            .await
+            .contains(&"deep-tissue-massage".into())
+    );
+
+    // A link the draft drops is gone for preview readers only.
+    let (status, body) = app.put_links(write, CONDITIONS, json!([])).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(links(&read(&app, Some(write), INCLUDED).await).0, None);
+    let by_condition = "condition=lower-back-pain";
+    assert!(
+        !filtered(&app, Some(write), by_condition)
+            .await
+            .contains(&"deep-tissue-massage".into())
+    );
+    assert!(
+        filtered(&app, None, by_condition)
+            .await
+            .contains(&"deep-tissue-massage".into())
+    );
+
+    // Discarded, the draft's links are gone for everyone.
+    let (status, body) = app.step_current(publish, ITEM, "discard").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        links(&read(&app, Some(write), INCLUDED).await),
+        as_published
+    );
+}
+
+engine_tests!(a_drafts_link_sets_are_what_preview_readers_include);
