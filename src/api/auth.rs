@@ -80,7 +80,11 @@ impl FromRequest for Caller {
 /// `?version=published` reads what readers see, drafts aside, even with the `preview`
 /// scope; `?version=draft` (the default for preview readers) needs that scope.
 fn read_version(req: &HttpRequest, caller: Caller) -> Result<Caller, AppError> {
-    let Some(text) = crate::api::params::version_param(req.query_string()) else {
+    let query = req.query_string();
+    if !query.contains(ContentVersion::PARAM) {
+        return Ok(caller);
+    }
+    let Some(text) = crate::api::params::version_param(query) else {
         return Ok(caller);
     };
     match ContentVersion::parse(&text) {

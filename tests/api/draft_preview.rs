@@ -168,4 +168,49 @@ async fn a_drafts_link_sets_are_what_preview_readers_include(engine: Engine) {
     );
 }
 
-engine_tests!(a_drafts_link_sets_are_what_preview_readers_include);
+async fn embeds_show_preview_readers_the_draft(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let item = "/v1/techniques/swedish-massage";
+    let (status, body) = app
+        .patch_current(
+            &keys["write"],
+            item,
+            json!({ "summary": "A drafted summary." }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let page = "/embed/techniques/swedish-massage";
+    let text = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    };
+    let preview = keys["preview"].as_str();
+    assert!(
+        text(app.get_with_key(page, preview).await)
+            .await
+            .contains("A drafted summary.")
+    );
+    let published = format!("{page}?version=published");
+    assert!(
+        !text(app.get_with_key(&published, preview).await)
+            .await
+            .contains("A drafted summary.")
+    );
+    assert!(
+        !text(app.get(page).await)
+            .await
+            .contains("A drafted summary.")
+    );
+    let drafted = format!("{page}?version=draft");
+    assert_eq!(app.get(&drafted).await.status(), 401);
+    assert_eq!(
+        app.get_with_key(&drafted, &keys["read"]).await.status(),
+        403
+    );
+}
+
+engine_tests!(
+    a_drafts_link_sets_are_what_preview_readers_include,
+    embeds_show_preview_readers_the_draft
+);

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::paths::problem;
+use super::paths::{problem, version_param};
 use super::schemas::schema_ref;
 use crate::domain::embed::{Pixels, Theme};
 
@@ -28,6 +28,7 @@ fn page(summary: &str, key: &str, key_description: &str, operation: &str) -> Val
             { "name": "theme", "in": "query", "required": false, "schema": { "type": "string", "enum": Theme::NAMES, "default": "auto" },
               "description": "Colours: the reader's preference (`auto`), `light` or `dark`." },
             { "name": "maxwidth", "in": "query", "required": false, "schema": pixels("Widest the content column may be, in CSS pixels.") },
+            version_param(),
         ],
         "responses": {
             "200": {
@@ -46,6 +47,7 @@ fn page(summary: &str, key: &str, key_description: &str, operation: &str) -> Val
                 },
             },
             "401": page_error("Reads need a key (`--no-public-read`), or the key is unknown, expired or revoked."),
+            "403": problem("`version=draft` with a key that lacks the `preview` scope."),
             "404": page_error("No such item the caller may see."),
             "503": page_error("The database is unavailable; retry after `Retry-After` seconds."),
         },

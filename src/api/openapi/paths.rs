@@ -133,7 +133,7 @@ fn style_param() -> Value {
     )
 }
 
-fn version_param() -> Value {
+pub(super) fn version_param() -> Value {
     query(
         ContentVersion::PARAM,
         "Which version of content a key with the `preview` scope reads: `draft` (its \
