@@ -2,7 +2,7 @@
 //! counts and includes — for every collection, shared by REST and GraphQL.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
 use serde_json::Value as Json;
 
 use crate::domain::Collection;
@@ -13,7 +13,7 @@ use crate::domain::relations::RelationKind;
 use crate::error::{AppError, Result};
 use crate::service::content::retain_fields;
 use crate::service::fulltext::SearchSql;
-use crate::service::item::{ItemObject, ItemSelect, item_id};
+use crate::service::item::{DRAFT_JOIN, ItemObject, ItemSelect, draft_aware, item_id};
 use crate::service::keyset::{self, KeyKind, OrderKey};
 use crate::service::link_rows::LinkRows;
 use crate::service::sql::SqlBuilder;
@@ -69,24 +69,30 @@ pub async fn list(
         ItemSelect::formatted(collection, visibility, backend, params.format, params.style),
         params.syndication.as_ref(),
     );
+    let columns = Columns::new(collection, visibility, backend);
     let mut sql = SqlBuilder::new(backend);
     let alias = match &search {
         // Searches rank in a subquery, so keyset conditions can name the score. It
         // carries only the ids and sort keys of the matches (hundreds for a common
         // word); the page's rows are read after the LIMIT.
         Some(search) => {
-            let mut columns = vec!["t.id".to_owned()];
+            let mut keys = vec!["t.id".to_owned()];
             for key in &params.sort {
-                columns.push(format!("t.{}", key.field.column));
+                let column = key.field.column;
+                keys.push(format!("{} AS {column}", columns.expr(column)));
             }
             sql.push(&format!(
                 "SELECT {}, hits.{RELEVANCE} FROM (SELECT * FROM (SELECT {}, ",
                 select.columns,
-                columns.join(", "),
+                keys.join(", "),
             ));
             search.push_score(&mut sql);
-            sql.push(&format!(" AS {RELEVANCE} FROM {}", search.scored_from()));
-            push_conditions(&mut sql, visibility, params, Some(search));
+            sql.push(&format!(
+                " AS {RELEVANCE} FROM {}{}",
+                search.scored_from(),
+                columns.join()
+            ));
+            push_conditions(&mut sql, columns, params, Some(search));
             sql.push(") hits WHERE 1 = 1");
             "hits"
         }
@@ -97,11 +103,11 @@ pub async fn list(
                 collection.table(),
                 select.joins
             ));
-            push_conditions(&mut sql, visibility, params, None);
+            push_conditions(&mut sql, columns, params, None);
             "t"
         }
     };
-    let keys = order_keys(&params.sort, search.is_some(), alias);
+    let keys = order_keys(&params.sort, search.is_some(), alias, columns);
     let orders: Vec<OrderKey> = keys.iter().map(|k| k.order.clone()).collect();
     let id_expr = format!("{alias}.id");
     if let Some(cursor) = &cursor {
@@ -219,10 +225,15 @@ async fn count(
     params: &ListParams,
     search: Option<&SearchSql>,
 ) -> Result<i64> {
-    let mut sql = SqlBuilder::new(db.get_database_backend());
+    let backend = db.get_database_backend();
+    let columns = Columns::new(collection, visibility, backend);
+    let mut sql = SqlBuilder::new(backend);
     let from = search.map_or_else(|| format!("{} t", collection.table()), SearchSql::from);
-    sql.push(&format!("SELECT COUNT(*) AS n FROM {from}"));
-    push_conditions(&mut sql, visibility, params, search);
+    sql.push(&format!(
+        "SELECT COUNT(*) AS n FROM {from}{}",
+        columns.join()
+    ));
+    push_conditions(&mut sql, columns, params, search);
     let row = db.query_one_raw(sql.build()).await?;
     Ok(row
         .map(|r| r.try_get::<i64>("", "n"))
@@ -239,7 +250,7 @@ fn fingerprint(collection: Collection, visibility: Visibility, params: &ListPara
     ))
 }
 
-fn order_keys(sort: &[SortKey], searching: bool, alias: &str) -> Vec<ListKey> {
+fn order_keys(sort: &[SortKey], searching: bool, alias: &str, columns: Columns) -> Vec<ListKey> {
     if sort.is_empty() && searching {
         return vec![ListKey {
             order: OrderKey {
@@ -254,7 +265,10 @@ fn order_keys(sort: &[SortKey], searching: bool, alias: &str) -> Vec<ListKey> {
     sort.iter()
         .map(|key| ListKey {
             order: OrderKey {
-                expr: format!("{alias}.{}", key.field.column),
+                expr: match searching {
+                    true => format!("{alias}.{}", key.field.column),
+                    false => columns.expr(key.field.column),
+                },
                 descending: key.descending,
                 nullable: key.field.nullable,
                 kind: match key.field.value {
@@ -276,12 +290,48 @@ fn key_value(key: &ListKey, row: &QueryResult, item: &ItemObject) -> Result<Json
     })
 }
 
+/// How a list statement names an item's columns (`t`): as stored, or for preview readers
+/// as their drafts read ([`draft_aware`], the draft joined by [`DRAFT_JOIN`]), so that
+/// filters and sorts match what the page shows.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    collection: Collection,
+    visibility: Visibility,
+    backend: DbBackend,
+}
+
+impl Columns {
+    fn new(collection: Collection, visibility: Visibility, backend: DbBackend) -> Self {
+        Columns {
+            collection,
+            visibility,
+            backend,
+        }
+    }
+
+    fn expr(self, column: &str) -> String {
+        match self.visibility {
+            Visibility::All => draft_aware(self.collection, column, self.backend),
+            Visibility::PublishedOnly => format!("t.{column}"),
+        }
+    }
+
+    /// What the FROM clause needs for [`Columns::expr`].
+    fn join(self) -> &'static str {
+        match self.visibility {
+            Visibility::All => DRAFT_JOIN,
+            Visibility::PublishedOnly => "",
+        }
+    }
+}
+
 fn push_conditions(
     sql: &mut SqlBuilder,
-    visibility: Visibility,
+    columns: Columns,
     params: &ListParams,
     search: Option<&SearchSql>,
 ) {
+    let visibility = columns.visibility;
     sql.push(&format!(" WHERE {}", visibility.status_filter("t")));
     if let Some(search) = search {
         sql.push(" AND ");
@@ -291,14 +341,16 @@ fn push_conditions(
         sql.push(" AND ");
         match filter {
             Filter::AnyOf { column, values } => {
-                sql.push(&format!("t.{column} IN "));
+                sql.push(&format!("{} IN ", columns.expr(column)));
                 sql.bind_list(values.iter().cloned());
             }
             Filter::AtLeast { column, value } => {
-                sql.push(&format!("t.{column} >= ")).bind(*value);
+                sql.push(&format!("{} >= ", columns.expr(column)))
+                    .bind(*value);
             }
             Filter::AtMost { column, value } => {
-                sql.push(&format!("t.{column} <= ")).bind(*value);
+                sql.push(&format!("{} <= ", columns.expr(column)))
+                    .bind(*value);
             }
             Filter::DueBy {
                 column,
@@ -307,7 +359,8 @@ fn push_conditions(
             } => {
                 let op = if *strict { "<" } else { "<=" };
                 let at = Utc::now() + chrono::Duration::days(*days);
-                sql.push(&format!("t.{column} IS NOT NULL AND t.{column} {op} "))
+                let column = columns.expr(column);
+                sql.push(&format!("{column} IS NOT NULL AND {column} {op} "))
                     .bind(at);
             }
             Filter::Related {
@@ -334,7 +387,8 @@ fn push_conditions(
                     }
                     RelationKind::ToOne { column } => {
                         sql.push(&format!(
-                            "t.{column} IN (SELECT o.id FROM {other} o WHERE {visible} AND o.slug = "
+                            "{} IN (SELECT o.id FROM {other} o WHERE {visible} AND o.slug = ",
+                            columns.expr(column)
                         ));
                     }
                     RelationKind::ToMany { column } => {

@@ -210,7 +210,88 @@ async fn embeds_show_preview_readers_the_draft(engine: Engine) {
     );
 }
 
+/// Every slug of a list, page by page (`limit=2`), as `key` reads it.
+async fn paged(app: &TestApp, key: Option<&str>, query: &str) -> Vec<String> {
+    let mut slugs = Vec::new();
+    let mut path = format!("/v1/techniques?{query}&limit=2");
+    loop {
+        let body = read(app, key, &path).await;
+        let data = body["data"].as_array().expect("a list").iter();
+        slugs.extend(data.map(|t| t["slug"].as_str().unwrap().to_owned()));
+        match body["page"]["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/techniques?{query}&limit=2&cursor={cursor}"),
+            None => return slugs,
+        }
+    }
+}
+
+async fn preview_filters_and_sorts_match_the_drafts(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let write = keys["write"].as_str();
+    let item = "/v1/techniques/swedish-massage";
+    let edit = json!({ "name": "Zen stroke", "kind": "self" });
+    let (status, body) = app.patch_current(write, item, edit).await;
+    assert_eq!(status, 200, "{body}");
+    let swedish = "swedish-massage".to_owned();
+
+    let by_name = paged(&app, Some(write), "sort=name").await;
+    assert_eq!(
+        by_name.last(),
+        Some(&swedish),
+        "sorted by the draft's name: {by_name:?}"
+    );
+    let mut all = by_name.clone();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), by_name.len(), "each item once across pages");
+    let read_by_name = paged(&app, None, "sort=name").await;
+    assert_ne!(read_by_name.last(), Some(&swedish), "{read_by_name:?}");
+    assert_eq!(read_by_name.len(), by_name.len());
+    let searched = paged(&app, Some(write), "q=massage&sort=name").await;
+    assert_eq!(searched.last(), Some(&swedish), "{searched:?}");
+    let counted = read(&app, Some(write), "/v1/techniques?kind=self&count=true").await;
+    let shown = counted["data"].as_array().unwrap().len();
+    assert_eq!(counted["page"]["total"], json!(shown), "{counted}");
+
+    assert!(
+        filtered(&app, Some(write), "kind=self")
+            .await
+            .contains(&swedish)
+    );
+    assert!(
+        !filtered(&app, Some(write), "kind=professional")
+            .await
+            .contains(&swedish)
+    );
+    assert!(!filtered(&app, None, "kind=self").await.contains(&swedish));
+    assert!(
+        filtered(&app, None, "kind=professional")
+            .await
+            .contains(&swedish)
+    );
+    let versioned = "kind=self&version=published";
+    assert!(
+        !filtered(&app, Some(write), versioned)
+            .await
+            .contains(&swedish)
+    );
+    // The editorial queue: what is in draft, published items' drafts included.
+    assert_eq!(
+        filtered(&app, Some(write), "status=draft").await,
+        [swedish.clone()]
+    );
+    let (status, body) = app.step_current(write, item, "submit").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        filtered(&app, Some(write), "status=in_review").await,
+        [swedish]
+    );
+    assert!(filtered(&app, Some(write), "status=draft").await.is_empty());
+}
+
 engine_tests!(
     a_drafts_link_sets_are_what_preview_readers_include,
+    preview_filters_and_sorts_match_the_drafts,
     embeds_show_preview_readers_the_draft
 );

@@ -2,13 +2,13 @@
 //! key) and the draft shown over the stored item.
 
 use chrono::{DateTime, Utc};
-use sea_orm::QueryResult;
+use sea_orm::{DbBackend, QueryResult};
 use serde_json::Value as Json;
 
 use super::{ItemObject, ItemSelect, reference_key, timestamp};
-use crate::domain::FieldKind;
 use crate::domain::model::COMMON_FIELDS;
 use crate::domain::rich_text::TextFormat;
+use crate::domain::{Collection, FieldKind};
 use crate::error::Result;
 use crate::service::sql::required;
 
@@ -100,3 +100,51 @@ impl ItemSelect {
         }
     }
 }
+
+/// The expression preview statements filter and sort an item's `column` by (the item `t`,
+/// its draft joined as `dr`): the draft's value where the item has one, as the item reads.
+/// Columns a draft does not hold (timestamps it keeps as text, server-kept dates, renditions)
+/// read the row.
+pub fn draft_aware(collection: Collection, column: &str, backend: DbBackend) -> String {
+    let row = format!("t.{column}");
+    match column {
+        "status" | "updated_at" => return format!("COALESCE(dr.{column}, {row})"),
+        "slug" => return with_draft(&row, &json_text(backend, "slug")),
+        _ => {}
+    }
+    let Some(field) = collection.fields().iter().find(|f| f.column == column) else {
+        return row;
+    };
+    let value = json_text(backend, field.name);
+    match (field.kind, backend) {
+        (FieldKind::Text | FieldKind::Enum(_), _) => with_draft(&row, &value),
+        (FieldKind::Integer, DbBackend::Postgres) => {
+            with_draft(&row, &format!("CAST({value} AS BIGINT)"))
+        }
+        // SQLite's `json_extract` reads a JSON number as an integer.
+        (FieldKind::Integer, _) => with_draft(&row, &value),
+        (FieldKind::Reference(target), _) => with_draft(
+            &row,
+            &format!(
+                "(SELECT x.id FROM {} x WHERE x.slug = {value})",
+                target.table()
+            ),
+        ),
+        _ => row,
+    }
+}
+
+fn with_draft(row: &str, draft: &str) -> String {
+    format!("CASE WHEN dr.item_id IS NULL THEN {row} ELSE {draft} END")
+}
+
+/// The draft document's scalar at key `name` (a field of the content model), as text.
+fn json_text(backend: DbBackend, name: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("(dr.document ->> '{name}')"),
+        _ => format!("json_extract(dr.document, '$.{name}')"),
+    }
+}
+
+/// Joins an item's draft (`dr`) to `t`, for [`draft_aware`] expressions.
+pub const DRAFT_JOIN: &str = " LEFT JOIN drafts dr ON dr.item_id = t.id";

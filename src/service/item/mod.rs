@@ -20,7 +20,7 @@ use crate::service::sql::{SqlBuilder, column, required};
 
 mod draft;
 use draft::DRAFT_COLUMNS;
-pub use draft::DraftRow;
+pub use draft::{DRAFT_JOIN, DraftRow, draft_aware};
 
 /// An item as a JSON object with every field (null when absent) and its includes.
 pub type ItemObject = BTreeMap<&'static str, Json>;
@@ -273,7 +273,7 @@ impl ItemSelect {
             aliases.push(None);
         }
         if drafts {
-            joins.push_str(" LEFT JOIN drafts dr ON dr.item_id = t.id");
+            joins.push_str(DRAFT_JOIN);
             for (expr, alias) in DRAFT_COLUMNS {
                 exprs.push(expr.to_owned());
                 aliases.push(Some(alias));
