@@ -279,7 +279,7 @@ async fn preview_filters_and_sorts_match_the_drafts(engine: Engine) {
     // The editorial queue: what is in draft, published items' drafts included.
     assert_eq!(
         filtered(&app, Some(write), "status=draft").await,
-        [swedish.clone()]
+        std::slice::from_ref(&swedish)
     );
     let (status, body) = app.step_current(write, item, "submit").await;
     assert_eq!(status, 200, "{body}");
