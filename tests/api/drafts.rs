@@ -52,6 +52,8 @@ async fn editing_a_published_item_leaves_readers_unchanged_until_published(engin
     let keys = app.keys().await;
     let (write, publish) = (&keys["write"], &keys["publish"]);
     published_technique(&app, publish).await;
+    // The publications' invalidations arrive through the change feed: let them land.
+    app.settle().await;
     let before = as_reader(&app).await;
     assert_eq!(before.0, "Original");
     assert_eq!(

@@ -177,7 +177,29 @@ async fn a_gtin_is_unique_whatever_its_form(engine: Engine) {
     );
 }
 
+/// A draft of a published product is checked as any edit is: its SKU and GTIN may not
+/// be another product's, though the draft is not published yet.
+async fn a_drafts_identifiers_are_unique(engine: Engine) {
+    let (app, _db) = spawn_app(engine).await;
+    let keys = app.keys().await;
+    let item = "/v1/products/textured-foam-roller";
+    for (edit, pointer) in [
+        (json!({ "sku": "DEMO-FR-SMOOTH" }), "/sku"),
+        (json!({ "gtin": "02001234000017" }), "/gtin"),
+    ] {
+        let (status, body) = app.patch_current(&keys["write"], item, edit).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(pointers(&body), [pointer], "{body}");
+    }
+    let (status, body) = app
+        .patch_current(&keys["write"], item, json!({ "sku": "DEMO-FR-NEW" }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["status"], "draft", "{body}");
+}
+
 engine_tests!(
     products_are_found_by_any_form_of_their_gtin,
     a_gtin_is_unique_whatever_its_form,
+    a_drafts_identifiers_are_unique,
 );

@@ -90,6 +90,21 @@ pub fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// The fields and link sets that differ between two documents.
+pub fn differing(
+    collection: Collection,
+    before: &Document,
+    after: &Document,
+) -> HashSet<&'static str> {
+    collection
+        .fields()
+        .iter()
+        .map(|field| field.name)
+        .chain(link_relations(collection).iter().map(|r| r.name))
+        .filter(|name| before.get(*name) != after.get(*name))
+        .collect()
+}
+
 /// Applies an RFC 7396 merge patch at the top level (no field of a document is an
 /// object, so deeper merging never applies): `null` clears a field or empties a link set.
 pub fn merge(document: &mut Document, patch: &Document) {

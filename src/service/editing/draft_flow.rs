@@ -3,34 +3,21 @@
 //! publication's blockers), `unpublish` and `archive` keep its content on the item they
 //! take offline, and `discard` drops it.
 
-use std::collections::HashSet;
-
 use sea_orm::ConnectionTrait;
 use serde_json::{Value as Json, json};
 
-use super::document::{self, Current, Document, document_of, load_links, validate};
+use super::document::{self, Current, Document, document_of, load_links};
 use super::drafts::{self, Draft, NewDraft};
 use super::links::write_links;
 use super::resolve::resolve;
 use super::workflow::Transition;
-use super::write::{check_unique, slug_of, stored_slug};
+use super::write::{slug_of, stored_slug};
 use super::{Editor, Precondition, Written, audit, check_precondition, current, history, now};
 use crate::domain::webhook::EventType;
 use crate::domain::{Collection, Scope, Status};
 use crate::error::{AppError, Result};
 use crate::service::sql::SqlBuilder;
 use crate::service::webhooks::ItemRef;
-
-/// The fields and link sets that differ between two documents.
-fn differing<'a>(collection: Collection, before: &Document, after: &Document) -> HashSet<&'a str> {
-    collection
-        .fields()
-        .iter()
-        .map(|field| field.name)
-        .chain(document::link_relations(collection).iter().map(|r| r.name))
-        .filter(|name| before.get(*name) != after.get(*name))
-        .collect()
-}
 
 /// 412 unless the row of `stored` is still at the version read (locked until the end
 /// of the transaction on PostgreSQL; SQLite's write transaction holds the database).
@@ -106,19 +93,8 @@ impl Editor<'_> {
         mut after: Document,
         action: &str,
     ) -> Result<Written> {
-        let mut errors = validate(collection, &mut after);
-        if errors.is_empty() && before.get("slug") != after.get("slug") {
-            errors = check_unique(self.db, collection, &after, Some(stored.id)).await?;
-        }
-        let differs = differing(collection, &before, &after);
-        match resolve(self.db, collection, &after, Some(stored.id), Some(&differs)).await? {
-            Ok(_) if errors.is_empty() => {}
-            Ok(_) => return Err(AppError::Validation(errors)),
-            Err(found) => {
-                errors.extend(found);
-                return Err(AppError::Validation(errors));
-            }
-        }
+        self.check_edit(collection, stored.id, &before, &mut after)
+            .await?;
         let slug = stored_slug(&stored);
         if after == before {
             return super::written(self.db, collection, &slug).await;
@@ -236,7 +212,7 @@ impl Editor<'_> {
             _ => "unpublish_at",
         };
         after.insert(fulfilled.into(), Json::Null);
-        let differs = differing(collection, &before, &after);
+        let differs = document::differing(collection, &before, &after);
         let resolved =
             match resolve(&*txn, collection, &after, Some(stored.id), Some(&differs)).await? {
                 Ok(resolved) => resolved,

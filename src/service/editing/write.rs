@@ -10,7 +10,7 @@ use super::document::{
     self, Document, check_keys, document_of, link_relation, load_links, merge, validate,
 };
 use super::links::write_links;
-use super::resolve::resolve;
+use super::resolve::{Resolved, resolve};
 use super::{Editor, Precondition, Written, audit, check_precondition, current, history, now};
 use crate::domain::model::UniqueField;
 use crate::domain::webhook::EventType;
@@ -167,6 +167,35 @@ impl Editor<'_> {
         self.update(collection, slug, patch, precondition).await
     }
 
+    /// Checks `after` as an edit of the item `id`, whose document was `before`: its fields,
+    /// the unique values it changes, and what its changed references and link sets name.
+    /// Only what differs is looked up (and then rewritten): the resolved document, and
+    /// the fields and link sets that differ.
+    pub(super) async fn check_edit(
+        &self,
+        collection: Collection,
+        id: Uuid,
+        before: &Document,
+        after: &mut Document,
+    ) -> Result<(Resolved, HashSet<&'static str>)> {
+        let mut errors = validate(collection, after);
+        let renamed = std::iter::once("slug")
+            .chain(collection.unique_fields().iter().map(|u| u.field))
+            .any(|column| before.get(column) != after.get(column));
+        if errors.is_empty() && renamed {
+            errors = check_unique(self.db, collection, after, Some(id)).await?;
+        }
+        let differs = document::differing(collection, before, after);
+        match resolve(self.db, collection, after, Some(id), Some(&differs)).await? {
+            Ok(resolved) if errors.is_empty() => Ok((resolved, differs)),
+            Ok(_) => Err(invalid(errors)),
+            Err(found) => {
+                errors.extend(found);
+                Err(invalid(errors))
+            }
+        }
+    }
+
     /// Validates `after` and stores it over `stored` (whose document is `before`) as one
     /// new version, with a revision and an audit entry; only link sets named in
     /// `changed` are rewritten. A published item's content changes go to its draft
@@ -191,30 +220,9 @@ impl Editor<'_> {
                 .replace_draft(collection, stored, before, after, action)
                 .await;
         }
-        let mut errors = validate(collection, &mut after);
-        let renamed = std::iter::once("slug")
-            .chain(collection.unique_fields().iter().map(|u| u.field))
-            .any(|column| before.get(column) != after.get(column));
-        if errors.is_empty() && renamed {
-            errors = check_unique(self.db, collection, &after, Some(stored.id)).await?;
-        }
-        // Only what differs is looked up and rewritten; the rest of the row stands.
-        let differs: HashSet<&str> = collection
-            .fields()
-            .iter()
-            .map(|field| field.name)
-            .chain(document::link_relations(collection).iter().map(|r| r.name))
-            .filter(|name| before.get(*name) != after.get(*name))
-            .collect();
-        let resolved =
-            match resolve(self.db, collection, &after, Some(stored.id), Some(&differs)).await? {
-                Ok(resolved) if errors.is_empty() => resolved,
-                Ok(_) => return Err(invalid(errors)),
-                Err(found) => {
-                    errors.extend(found);
-                    return Err(invalid(errors));
-                }
-            };
+        let (resolved, differs) = self
+            .check_edit(collection, stored.id, &before, &mut after)
+            .await?;
         let slug = slug_of(&after);
         if after == before {
             return super::written(self.db, collection, &slug).await;
