@@ -46,7 +46,15 @@ fn page(summary: &str, key: &str, key_description: &str, operation: &str) -> Val
                     "application/problem+json": { "schema": schema_ref("Problem") },
                 },
             },
-            "401": page_error("Reads need a key (`--no-public-read`), or the key is unknown, expired or revoked."),
+            "401": {
+                "description": "Reads need a key (`--no-public-read`), or the key is unknown, expired or \
+                    revoked (an HTML page); `version=draft` without a key is refused before routing \
+                    (problem+json).",
+                "content": {
+                    "text/html": { "schema": { "type": "string" } },
+                    "application/problem+json": { "schema": schema_ref("Problem") },
+                },
+            },
             "403": problem("`version=draft` with a key that lacks the `preview` scope."),
             "404": page_error("No such item the caller may see."),
             "503": page_error("The database is unavailable; retry after `Retry-After` seconds."),
