@@ -31,6 +31,7 @@ mod m20261207_000022_formatted_references;
 mod m20261207_000023_reviews;
 mod m20261207_000024_schedules;
 mod m20261207_000025_drafts;
+mod m20261207_000026_draft_reviews;
 pub mod names;
 pub mod schema;
 
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000023_reviews::Migration),
             Box::new(m20261207_000024_schedules::Migration),
             Box::new(m20261207_000025_drafts::Migration),
+            Box::new(m20261207_000026_draft_reviews::Migration),
         ]
     }
 }

@@ -44,6 +44,8 @@ pub struct NewReview<'a> {
     pub note: Option<&'a str>,
     pub version: i64,
     pub recorded_at: DateTime<Utc>,
+    /// A review of the item's draft: out of its history until the draft is published.
+    pub draft: bool,
 }
 
 /// Records `review`, with the reviewer's name and credentials as they are now. An item
@@ -69,7 +71,7 @@ pub async fn record(conn: &impl ConnectionTrait, review: &NewReview<'_>) -> Resu
     let mut sql = SqlBuilder::new(backend);
     sql.push(
         "INSERT INTO reviews (id, collection, item_id, reviewer_id, reviewer_name, \
-         reviewer_credentials, reviewed_at, note, version, recorded_at) SELECT ",
+         reviewer_credentials, reviewed_at, note, version, recorded_at, draft) SELECT ",
     )
     .bind(Uuid::new_v4())
     .push(", ")
@@ -84,6 +86,8 @@ pub async fn record(conn: &impl ConnectionTrait, review: &NewReview<'_>) -> Resu
     .bind(review.version)
     .push(", ")
     .bind(review.recorded_at)
+    .push(", ")
+    .bind(review.draft)
     .push(" FROM authors a WHERE a.id = ")
     .bind(review.reviewer);
     conn.execute_raw(sql.build()).await?;
@@ -97,6 +101,46 @@ pub async fn forget(conn: &impl ConnectionTrait, collection: Collection, item: U
         .bind(collection.as_str())
         .push(" AND item_id = ")
         .bind(item);
+    conn.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// Makes the reviews of an item's draft reviews of the item (its draft is being written
+/// over it): the latest one's date, if there were any.
+pub async fn publish_draft_reviews(
+    conn: &impl ConnectionTrait,
+    item: Uuid,
+) -> Result<Option<DateTime<Utc>>> {
+    let backend = conn.get_database_backend();
+    let mut sql = SqlBuilder::new(backend);
+    sql.push("SELECT MAX(reviewed_at) AS latest FROM reviews WHERE item_id = ")
+        .bind(item)
+        .push(" AND draft = ")
+        .bind(true);
+    let latest: Option<DateTime<Utc>> = match conn.query_one_raw(sql.build()).await? {
+        Some(row) => row.try_get("", "latest")?,
+        None => None,
+    };
+    if latest.is_some() {
+        let mut sql = SqlBuilder::new(backend);
+        sql.push("UPDATE reviews SET draft = ")
+            .bind(false)
+            .push(" WHERE item_id = ")
+            .bind(item)
+            .push(" AND draft = ")
+            .bind(true);
+        conn.execute_raw(sql.build()).await?;
+    }
+    Ok(latest)
+}
+
+/// Drops the reviews of an item's draft, with the draft (the audit log keeps them).
+pub async fn discard_draft_reviews(conn: &impl ConnectionTrait, item: Uuid) -> Result<()> {
+    let mut sql = SqlBuilder::new(conn.get_database_backend());
+    sql.push("DELETE FROM reviews WHERE item_id = ")
+        .bind(item)
+        .push(" AND draft = ")
+        .bind(true);
     conn.execute_raw(sql.build()).await?;
     Ok(())
 }
@@ -151,7 +195,9 @@ pub async fn history(
     ))
     .bind(collection.as_str())
     .push(" AND r.item_id = ")
-    .bind(id);
+    .bind(id)
+    .push(" AND r.draft = ")
+    .bind(false);
     if let Some(before) = before {
         sql.push(" AND r.reviewed_at < ").bind(before);
     }
@@ -199,6 +245,8 @@ pub async fn histories(
     .bind(collection.as_str())
     .push(" AND r.item_id IN ")
     .bind_list(items.iter().copied())
+    .push(" AND r.draft = ")
+    .bind(false)
     .push(" ORDER BY r.item_id, r.reviewed_at DESC");
     for row in conn.query_all_raw(sql.build()).await? {
         let item: Uuid = row.try_get("", "item_id")?;

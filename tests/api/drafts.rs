@@ -353,6 +353,18 @@ async fn imported_drafts_follow_the_rules(engine: Engine) {
         );
     }
     std::fs::write(dir.join("drafts.ndjson"), format!("{good}\n")).unwrap();
+    // A review of a draft stands beside one.
+    let review = |item: &str| {
+        format!(
+            r#"{{"collection":"techniques","item":"{item}","reviewed_at":"2026-01-03T00:00:00Z","reviewer":"maryann-depietro","reviewer_name":"MaryAnn DePietro","reviewer_credentials":"CRT","note":null,"version":null,"draft":true}}"#
+        )
+    };
+    std::fs::write(dir.join("reviews.ndjson"), review("swedish-massage") + "\n").unwrap();
+    let output = db.cli(&["import", dir.to_str().unwrap()]);
+    let error = stderr(&output);
+    assert!(!output.status.success());
+    assert!(error.contains("reviews.ndjson:1: draft: "), "{error}");
+    std::fs::write(dir.join("reviews.ndjson"), review("foam-rolling") + "\n").unwrap();
     let output = db.cli(&["import", dir.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     let app = TestApp::spawn(settings(&db.url)).await;
@@ -369,6 +381,12 @@ async fn imported_drafts_follow_the_rules(engine: Engine) {
     assert_eq!(
         app.json("/v1/techniques/foam-rolling").await["data"]["name"],
         "Foam rolling"
+    );
+    let history = app.json("/v1/techniques/foam-rolling/reviews").await;
+    assert_eq!(
+        history["data"],
+        json!([]),
+        "the draft's review waits for it"
     );
 }
 

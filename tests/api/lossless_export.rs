@@ -110,6 +110,14 @@ async fn editorial_order_and_mention_notes_survive_a_round_trip(engine: Engine) 
         .put_links(publish, &format!("{technique}/conditions"), json!([]))
         .await;
     assert_eq!(status, 200, "{answer}");
+    // …and its review, which joins the history when the draft is published.
+    review(
+        &app,
+        publish,
+        technique,
+        json!({ "reviewed_at": "2025-09-01T08:00:00Z", "note": "The draft, reviewed." }),
+    )
+    .await;
     let draft = app
         .get_with_key(technique, publish)
         .await
@@ -137,6 +145,8 @@ async fn editorial_order_and_mention_notes_survive_a_round_trip(engine: Engine) 
         assert!(a == b, "{name} differs after a round trip");
     }
     assert!(names.contains(&"drafts.ndjson".to_owned()), "{names:?}");
+    let reviews = std::fs::read_to_string(first.join("reviews.ndjson")).unwrap();
+    assert!(reviews.contains("\"draft\":true"), "{reviews}");
     let restored = TestApp::spawn(settings(&empty.url)).await;
     assert_eq!(story_reads(&restored).await, before);
     let key = restored

@@ -12,6 +12,7 @@ mod claims;
 mod contract;
 mod csl_import;
 mod draft_preview;
+mod draft_reviews;
 mod drafts;
 mod editing;
 mod embed;

@@ -16,6 +16,7 @@ use super::{Editor, Precondition, Written, audit, check_precondition, current, h
 use crate::domain::webhook::EventType;
 use crate::domain::{Collection, Scope, Status};
 use crate::error::{AppError, Result};
+use crate::service::reviews;
 use crate::service::sql::SqlBuilder;
 use crate::service::webhooks::ItemRef;
 
@@ -158,6 +159,7 @@ impl Editor<'_> {
                 collection.singular()
             )));
         };
+        reviews::discard_draft_reviews(&*txn, stored.id).await?;
         drafts::remove(&*txn, stored.id, draft.version).await?;
         let end = End {
             action: "discard",
@@ -230,6 +232,22 @@ impl Editor<'_> {
         sql.push(", updated_at = ").bind(at);
         if step == Transition::Publish {
             sql.push(", schedule_error = NULL");
+        }
+        // The draft's text becomes the item's, and so do the reviews of it.
+        if let Some(latest) = reviews::publish_draft_reviews(&*txn, stored.id).await? {
+            let interval = i64::from(self.review.review_interval_days);
+            let due = latest + chrono::Duration::days(interval);
+            let newer = "WHEN last_reviewed_at IS NULL OR last_reviewed_at < ";
+            sql.push(&format!(", next_review_due = CASE {newer}"))
+                .bind(latest)
+                .push(" THEN ")
+                .bind(due)
+                .push(" ELSE next_review_due END");
+            sql.push(&format!(", last_reviewed_at = CASE {newer}"))
+                .bind(latest)
+                .push(" THEN ")
+                .bind(latest)
+                .push(" ELSE last_reviewed_at END");
         }
         super::update_to_version(
             &*txn,

@@ -247,20 +247,28 @@ impl Editor<'_> {
         };
         let due = reviewed_at + chrono::Duration::days(i64::from(self.review.review_interval_days));
         let at = now();
-        let mut sql = SqlBuilder::new(txn.get_database_backend());
-        sql.push(&format!("UPDATE {} SET reviewer_id = ", collection.table()))
-            .bind(reviewer);
-        sql.push(", last_reviewed_at = ").bind(reviewed_at);
-        sql.push(", next_review_due = ").bind(due);
-        sql.push(", updated_at = ").bind(at);
-        super::update_at_version(&*txn, sql, stored.id, stored.row_version, "the review").await?;
-        let version = stored.row_version + 1;
-        if let Some(draft) = &stored.draft {
-            // The draft names the reviewer too, so publishing it keeps the review's.
-            let field = ("reviewer", Json::from(reviewer_slug.clone()));
-            super::drafts::set_field(&*txn, (collection, stored.id), draft, field, self.actor())
-                .await?;
-        }
+        let (version, status) = match &stored.draft {
+            // A review of the draft's text: the draft names the reviewer; the item's dates
+            // and public history take the review when the draft is published.
+            Some(draft) => {
+                let field = ("reviewer", Json::from(reviewer_slug.clone()));
+                let item = (collection, stored.id);
+                super::drafts::set_field(&*txn, item, draft, field, self.actor()).await?;
+                (draft.version + 1, draft.status)
+            }
+            None => {
+                let mut sql = SqlBuilder::new(txn.get_database_backend());
+                sql.push(&format!("UPDATE {} SET reviewer_id = ", collection.table()))
+                    .bind(reviewer);
+                sql.push(", last_reviewed_at = ").bind(reviewed_at);
+                sql.push(", next_review_due = ").bind(due);
+                sql.push(", updated_at = ").bind(at);
+                let what = "the review";
+                super::update_at_version(&*txn, sql, stored.id, stored.row_version, what).await?;
+                (stored.row_version + 1, stored.status)
+            }
+        };
+        let on_draft = stored.draft.is_some();
         let review = crate::service::reviews::NewReview {
             collection,
             item: stored.id,
@@ -269,6 +277,7 @@ impl Editor<'_> {
             note: note.as_deref(),
             version,
             recorded_at: at,
+            draft: on_draft,
         };
         crate::service::reviews::record(&*txn, &review).await?;
         let detail = json!({
@@ -277,6 +286,7 @@ impl Editor<'_> {
             "next_review_due": crate::service::item::timestamp(Some(due)),
             "note": note,
             "version": version,
+            "draft": on_draft,
         });
         audit::record(
             &*txn,
@@ -288,26 +298,30 @@ impl Editor<'_> {
             detail,
         )
         .await?;
-        let mut tags = vec![
-            crate::service::cache::item_tag(collection.singular(), slug),
-            crate::service::cache::list_tag(collection.as_str()),
-        ];
-        let reviewers = [
-            stored.item.get("reviewer").and_then(Json::as_str),
-            reviewer_slug.as_deref(),
-        ];
-        for reviewer in reviewers.into_iter().flatten() {
-            tags.push(crate::service::cache::item_tag("author", reviewer));
+        let mut tags = Vec::new();
+        if !on_draft {
+            tags.push(crate::service::cache::item_tag(collection.singular(), slug));
+            tags.push(crate::service::cache::list_tag(collection.as_str()));
+            let reviewers = [
+                stored.item.get("reviewer").and_then(Json::as_str),
+                reviewer_slug.as_deref(),
+            ];
+            for reviewer in reviewers.into_iter().flatten() {
+                tags.push(crate::service::cache::item_tag("author", reviewer));
+            }
         }
         let item = ItemRef {
             collection,
             id: stored.id,
             slug,
-            status: stored.status,
+            status,
             version,
         };
-        self.finish(txn, &tags, EventType::ReviewRecorded, Some(item))
-            .await?;
+        let event = match on_draft {
+            true => EventType::DraftUpdated,
+            false => EventType::ReviewRecorded,
+        };
+        self.finish(txn, &tags, event, Some(item)).await?;
         super::written(self.db, collection, slug).await
     }
 }

@@ -299,11 +299,12 @@ impl Importer<'_> {
                 return Ok(());
             }
         }
-        self.import_rows::<super::reviews::Reviews>(source).await?;
+        // Drafts first: a review of a draft stands beside one.
+        self.import_rows::<super::drafts::Drafts>(source).await?;
         if !self.errors.is_empty() {
             return Ok(());
         }
-        self.import_rows::<super::drafts::Drafts>(source).await?;
+        self.import_rows::<super::reviews::Reviews>(source).await?;
         if !self.errors.is_empty() {
             return Ok(());
         }

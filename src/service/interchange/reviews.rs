@@ -1,6 +1,7 @@
 //! `reviews.ndjson`: the medical review history of reviewed items, one review per line
 //! (`{collection, item, reviewed_at, reviewer, reviewer_name, reviewer_credentials, note,
-//! version}`), ordered by collection, item and date; an item has one review per instant.
+//! version}`, and `draft: true` for a review of the item's draft), ordered by collection,
+//! item and date; an item has one review per instant.
 
 use std::collections::BTreeMap;
 
@@ -34,7 +35,7 @@ pub(super) async fn export(
             let mut sql = SqlBuilder::new(txn.get_database_backend());
             sql.push(&format!(
                 "SELECT t.slug AS item, r.reviewed_at, r.note, r.version, r.reviewer_name, \
-                 r.reviewer_credentials, a.slug AS reviewer FROM reviews r \
+                 r.reviewer_credentials, r.draft, a.slug AS reviewer FROM reviews r \
                  JOIN {} t ON t.id = r.item_id LEFT JOIN authors a ON a.id = r.reviewer_id \
                  WHERE r.collection = ",
                 collection.table()
@@ -69,6 +70,9 @@ pub(super) async fn export(
                 line.insert("note", text("note")?);
                 let version: Option<i64> = row.try_get("", "version")?;
                 line.insert("version", version.map_or(Json::Null, Json::from));
+                if row.try_get::<bool>("", "draft")? {
+                    line.insert("draft", Json::Bool(true));
+                }
                 write(&line)?;
             }
             total += rows.len() as u64;
@@ -95,6 +99,9 @@ pub(super) struct Line {
     reviewer_credentials: Option<String>,
     note: Option<String>,
     version: Option<i64>,
+    /// A review of the item's draft (which the import must hold).
+    #[serde(default)]
+    draft: bool,
 }
 
 /// A line checked against the file's rules and the database.
@@ -168,6 +175,13 @@ impl Importer<'_> {
                 line.item
             )));
         };
+        if line.draft && !self.has_draft(item).await? {
+            return Ok(Err(format!(
+                "draft: the {} {:?} has no draft in drafts.ndjson to have been reviewed",
+                collection.singular(),
+                line.item
+            )));
+        }
         let reviewer = match &line.reviewer {
             Some(slug) => match self.id_of(Collection::Authors, slug).await? {
                 Some(id) => Some(id),
@@ -195,12 +209,19 @@ impl Importer<'_> {
         Ok(row.map(|r| r.try_get("", "id")).transpose()?)
     }
 
+    async fn has_draft(&self, item: Uuid) -> ImportResult<bool> {
+        let mut sql = SqlBuilder::new(self.backend);
+        sql.push("SELECT 1 AS found FROM drafts WHERE item_id = ")
+            .bind(item);
+        Ok(self.txn.query_one_raw(sql.build()).await?.is_some())
+    }
+
     /// Adds or changes the review; false when it was already as the file says.
     async fn store_review(&self, review: &Checked) -> ImportResult<bool> {
         let line = &review.line;
         let mut sql = SqlBuilder::new(self.backend);
         sql.push(
-            "SELECT reviewer_id, reviewer_name, reviewer_credentials, note, version \
+            "SELECT reviewer_id, reviewer_name, reviewer_credentials, note, version, draft \
              FROM reviews WHERE collection = ",
         )
         .bind(review.collection.as_str())
@@ -218,7 +239,8 @@ impl Importer<'_> {
                     && row.try_get::<Option<String>>("", "reviewer_credentials")?
                         == line.reviewer_credentials
                     && row.try_get::<Option<String>>("", "note")? == line.note
-                    && row.try_get::<Option<i64>>("", "version")? == line.version;
+                    && row.try_get::<Option<i64>>("", "version")? == line.version
+                    && row.try_get::<bool>("", "draft")? == line.draft;
                 if same {
                     return Ok(false);
                 }
@@ -232,6 +254,8 @@ impl Importer<'_> {
                     .bind(line.note.clone())
                     .push(", version = ")
                     .bind(line.version)
+                    .push(", draft = ")
+                    .bind(line.draft)
                     .push(" WHERE collection = ")
                     .bind(review.collection.as_str())
                     .push(" AND item_id = ")
@@ -243,7 +267,7 @@ impl Importer<'_> {
                 sql.push(
                     "INSERT INTO reviews (id, collection, item_id, reviewer_id, \
                      reviewer_name, reviewer_credentials, reviewed_at, note, version, \
-                     recorded_at) VALUES (",
+                     recorded_at, draft) VALUES (",
                 )
                 .bind(Uuid::new_v4())
                 .push(", ")
@@ -264,6 +288,8 @@ impl Importer<'_> {
                 .bind(line.version)
                 .push(", ")
                 .bind(super::now())
+                .push(", ")
+                .bind(line.draft)
                 .push(")");
             }
         }
