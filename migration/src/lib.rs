@@ -32,6 +32,7 @@ mod m20261207_000023_reviews;
 mod m20261207_000024_schedules;
 mod m20261207_000025_drafts;
 mod m20261207_000026_draft_reviews;
+mod m20261207_000027_draft_search;
 pub mod names;
 pub mod schema;
 
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000024_schedules::Migration),
             Box::new(m20261207_000025_drafts::Migration),
             Box::new(m20261207_000026_draft_reviews::Migration),
+            Box::new(m20261207_000027_draft_search::Migration),
         ]
     }
 }

@@ -1,12 +1,13 @@
 //! Full-text matching and relevance scores over the indexes prepared by the migrations
 //! (PostgreSQL tsvector + GIN, SQLite FTS5), behind one interface.
 
-use sea_orm::DbBackend;
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
 use crate::db::fts5_rank::QueryStatistics;
 use crate::domain::Collection;
 use crate::domain::listing::SearchTerms;
 use crate::error::{AppError, Result};
+use crate::service::Visibility;
 use crate::service::sql::SqlBuilder;
 
 /// Collections with a full-text index.
@@ -50,6 +51,16 @@ pub struct SearchSql {
     table: &'static str,
     query: String,
     weights: String,
+    /// Preview readers: an item with a draft matches by its draft's text.
+    drafts: Option<DraftMatching>,
+}
+
+/// How drafts are matched for preview readers: through their own index (see the
+/// `draft_search` migration), scored on the same scale as the published matches.
+struct DraftMatching {
+    /// SQLite: the collection's published statistics for the query, so that a draft is
+    /// scored as if it stood in its collection (`None`: the collection is empty).
+    statistics: Option<QueryStatistics>,
 }
 
 impl SearchSql {
@@ -79,7 +90,28 @@ impl SearchSql {
                 _ => fts5_match(terms),
             },
             weights,
+            drafts: None,
         })
+    }
+
+    /// The search as `visibility` reads: for preview readers, items with a draft match
+    /// and score by the draft's text instead of their stored text.
+    pub async fn for_reader(
+        db: &impl ConnectionTrait,
+        visibility: Visibility,
+        collection: Collection,
+        terms: &SearchTerms,
+    ) -> Result<Self> {
+        let backend = db.get_database_backend();
+        let mut search = Self::new(backend, collection, terms)?;
+        if visibility == Visibility::All {
+            let statistics = match backend {
+                DbBackend::Postgres => None,
+                _ => statistics(db, collection, terms).await?,
+            };
+            search.drafts = Some(DraftMatching { statistics });
+        }
+        Ok(search)
     }
 
     /// SQLite: the columns' weights, as the score's arguments (`10.0, 4.0, …`).
@@ -87,52 +119,56 @@ impl SearchSql {
         &self.weights
     }
 
-    /// The FROM clause of a search over the collection, aliased `t`, for matching only.
-    /// On SQLite the FTS5 table drives the join (CROSS JOIN fixes the order): MATCH must be
-    /// answered by the full-text index, never tested row by row.
-    pub fn from(&self) -> String {
-        match self.backend {
-            DbBackend::Postgres => format!("{} t", self.table),
-            _ => format!(
-                "{0}_fts CROSS JOIN {0} t ON t.rowid = {0}_fts.rowid",
-                self.table
-            ),
+    /// Pushes the FROM clause of a search over the collection, aliased `t`, for matching
+    /// only. On SQLite the FTS5 table drives the join (CROSS JOIN fixes the order): MATCH
+    /// must be answered by the full-text index, never tested row by row.
+    pub fn push_from(&self, sql: &mut SqlBuilder) {
+        match (&self.drafts, self.backend) {
+            (Some(drafts), _) => self.push_with_drafts(sql, drafts),
+            (None, DbBackend::Postgres) => {
+                sql.push(&format!("{} t", self.table));
+            }
+            (None, _) => {
+                sql.push(&format!(
+                    "{0}_fts CROSS JOIN {0} t ON t.rowid = {0}_fts.rowid",
+                    self.table
+                ));
+            }
         }
     }
 
-    /// [`SearchSql::from`] for a query that also computes [`SearchSql::push_score`].
-    pub fn scored_from(&self) -> String {
-        match self.backend {
-            DbBackend::Postgres => self.from(),
-            _ => format!(
-                "{} CROSS JOIN {1} t ON t.rowid = {1}_fts.rowid",
-                self.index_from(),
-                self.table
-            ),
+    /// [`SearchSql::push_from`] for a query that also computes [`SearchSql::push_score`].
+    pub fn push_scored_from(&self, sql: &mut SqlBuilder) {
+        match (&self.drafts, self.backend) {
+            (None, DbBackend::Sqlite) => {
+                sql.push(&format!(
+                    "{} CROSS JOIN {1} t ON t.rowid = {1}_fts.rowid",
+                    self.index_from(),
+                    self.table
+                ));
+            }
+            _ => self.push_from(sql),
         }
     }
 
     /// SQLite: the full-text index alone, with each row's size for the score (the
     /// `_docsize` record, read in the query's own loop: see `db::fts5_rank`).
     pub fn index_from(&self) -> String {
-        format!(
-            "{0}_fts CROSS JOIN {0}_fts_docsize {0}_ds ON {0}_ds.id = {0}_fts.rowid",
-            self.table
+        docsize_join(
+            &format!("{}_fts", self.table),
+            &format!("{}_ds", self.table),
         )
     }
 
-    /// The match condition (with [`SearchSql::from`] as the FROM clause).
+    /// The match condition (with [`SearchSql::push_from`] as the FROM clause).
     pub fn push_match(&self, sql: &mut SqlBuilder) {
-        match self.backend {
-            DbBackend::Postgres => {
-                sql.push("t.search @@ to_tsquery('english', ")
-                    .bind(self.query.clone())
-                    .push(")");
+        match (&self.drafts, self.backend) {
+            // The matches are the FROM clause's.
+            (Some(_), _) => {
+                sql.push("1 = 1");
             }
-            _ => {
-                sql.push(&format!("{}_fts MATCH ", self.table))
-                    .bind(self.query.clone());
-            }
+            (None, DbBackend::Postgres) => self.push_tsmatch(sql, "t.search"),
+            (None, _) => self.push_fts5_match(sql, &format!("{}_fts", self.table)),
         }
     }
 
@@ -141,19 +177,19 @@ impl SearchSql {
     pub fn push_scored_matches(&self, sql: &mut SqlBuilder, columns: &str, status_filter: &str) {
         sql.push(&format!("SELECT {columns}, "));
         self.push_score(sql);
-        sql.push(&format!(
-            " AS score FROM {} WHERE {status_filter} AND ",
-            self.scored_from()
-        ));
+        sql.push(" AS score FROM ");
+        self.push_scored_from(sql);
+        sql.push(&format!(" WHERE {status_filter} AND "));
         self.push_match(sql);
     }
 
     /// The relevance of the current row, computed in the same pass as the match (FTS5
     /// `bm25`, through `salve_bm25`; PostgreSQL `ts_rank`); higher is better. On SQLite
-    /// the FROM clause must be [`SearchSql::scored_from`] or [`SearchSql::index_from`]. The query is a bound parameter:
-    /// no text derived from the request is ever written into SQL. (`ts_rank_cd`, cover
-    /// density, made a search over 965 matching techniques 50% slower — 0.84 against
-    /// 0.56 ms — for an order that differs only in how close several query terms sit.)
+    /// the FROM clause must be [`SearchSql::push_scored_from`] or [`SearchSql::index_from`].
+    /// The query is a bound parameter: no text derived from the request is ever written
+    /// into SQL. (`ts_rank_cd`, cover density, made a search over 965 matching techniques
+    /// 50% slower — 0.84 against 0.56 ms — for an order that differs only in how close
+    /// several query terms sit.)
     pub fn push_score(&self, sql: &mut SqlBuilder) {
         self.push_score_given(sql, None);
     }
@@ -161,24 +197,152 @@ impl SearchSql {
     /// [`SearchSql::push_score`], on SQLite with the collection's statistics for this
     /// query where the caller has read them (otherwise the ranking counts them again).
     pub fn push_score_given(&self, sql: &mut SqlBuilder, statistics: Option<&QueryStatistics>) {
+        match (&self.drafts, self.backend) {
+            (Some(_), _) => {
+                sql.push("m.score");
+            }
+            (None, DbBackend::Postgres) => self.push_rank(sql, "t.search"),
+            (None, _) => self.push_bm25(
+                sql,
+                (
+                    &format!("{}_fts", self.table),
+                    &format!("{}_ds", self.table),
+                ),
+                statistics,
+            ),
+        }
+    }
+
+    /// The matches of a preview reader as a derived table `m (id, score)` joined to the
+    /// item `t`: items without a draft by their stored text, items with one by the
+    /// draft's.
+    fn push_with_drafts(&self, sql: &mut SqlBuilder, drafts: &DraftMatching) {
+        let table = self.table;
+        let no_draft = "NOT EXISTS (SELECT 1 FROM drafts d0 WHERE d0.item_id = t0.id)";
+        sql.push("(SELECT t0.id AS id, ");
         match self.backend {
             DbBackend::Postgres => {
-                sql.push("ts_rank(t.search, to_tsquery('english', ")
-                    .bind(self.query.clone())
-                    .push("))::float8");
+                self.push_rank(sql, "t0.search");
+                sql.push(&format!(" AS score FROM {table} t0 WHERE {no_draft} AND "));
+                self.push_tsmatch(sql, "t0.search");
+                sql.push(" UNION ALL SELECT d0.item_id, ");
+                self.push_rank(sql, "d0.search");
+                sql.push(&format!(
+                    " FROM drafts d0 WHERE d0.collection = '{table}' AND "
+                ));
+                self.push_tsmatch(sql, "d0.search");
+                sql.push(&format!(") m JOIN {table} t ON t.id = m.id"));
             }
             _ => {
-                let (function, table) = (crate::db::fts5_rank::FUNCTION, self.table);
+                let (fts, ds) = (format!("{table}_fts"), format!("{table}_ds"));
+                let statistics = drafts.statistics.as_ref();
+                self.push_bm25(sql, (&fts, &ds), statistics);
                 sql.push(&format!(
-                    "-{function}({table}_fts, {table}_ds.sz, {}",
-                    self.weights
+                    " AS score FROM {} CROSS JOIN {table} t0 ON t0.rowid = {fts}.rowid \
+                     WHERE {no_draft} AND ",
+                    docsize_join(&fts, &ds)
                 ));
-                if let Some(statistics) = statistics {
-                    sql.push(", ").bind(statistics.encode());
-                }
-                sql.push(")");
+                self.push_fts5_match(sql, &fts);
+                let (fts, ds) = (format!("{table}_draft_fts"), format!("{table}_dds"));
+                sql.push(" UNION ALL SELECT d0.item_id, ");
+                self.push_bm25(sql, (&fts, &ds), statistics);
+                sql.push(&format!(
+                    " FROM {} CROSS JOIN drafts d0 ON d0.rowid = {fts}.rowid WHERE ",
+                    docsize_join(&fts, &ds)
+                ));
+                self.push_fts5_match(sql, &fts);
+                sql.push(&format!(") m CROSS JOIN {table} t ON t.id = m.id"));
             }
         }
+    }
+
+    fn push_tsmatch(&self, sql: &mut SqlBuilder, vector: &str) {
+        sql.push(&format!("{vector} @@ to_tsquery('english', "))
+            .bind(self.query.clone())
+            .push(")");
+    }
+
+    fn push_rank(&self, sql: &mut SqlBuilder, vector: &str) {
+        sql.push(&format!("ts_rank({vector}, to_tsquery('english', "))
+            .bind(self.query.clone())
+            .push("))::float8");
+    }
+
+    fn push_fts5_match(&self, sql: &mut SqlBuilder, fts: &str) {
+        sql.push(&format!("{fts} MATCH ")).bind(self.query.clone());
+    }
+
+    /// `salve_bm25` over the FTS5 table `fts`, its `_docsize` joined as `ds`.
+    fn push_bm25(
+        &self,
+        sql: &mut SqlBuilder,
+        (fts, ds): (&str, &str),
+        statistics: Option<&QueryStatistics>,
+    ) {
+        let function = crate::db::fts5_rank::FUNCTION;
+        sql.push(&format!("-{function}({fts}, {ds}.sz, {}", self.weights));
+        if let Some(statistics) = statistics {
+            sql.push(", ").bind(statistics.encode());
+        }
+        sql.push(")");
+    }
+}
+
+/// An FTS5 table with its rows' sizes (`<fts>_docsize` aliased `ds`).
+fn docsize_join(fts: &str, ds: &str) -> String {
+    format!("{fts} CROSS JOIN {fts}_docsize {ds} ON {ds}.id = {fts}.rowid")
+}
+
+/// SQLite: each word of `terms` as its own MATCH text (the phrases `bm25` counts).
+pub fn phrases(terms: &SearchTerms) -> Vec<String> {
+    terms.each().map(|term| fts5_match(&term)).collect()
+}
+
+/// SQLite: select-list items that read the statistics of the `n`th collection of a
+/// statement for `phrases` (FTS5's own averages record, and each phrase's matching rows);
+/// [`read_statistics`] reads them back.
+pub fn push_statistics(sql: &mut SqlBuilder, n: usize, collection: Collection, phrases: &[String]) {
+    let fts = format!("{}_fts", collection.table());
+    sql.push(&format!(
+        "(SELECT block FROM {fts}_data WHERE id = 1) AS rows_{n}"
+    ));
+    for (i, phrase) in phrases.iter().enumerate() {
+        sql.push(&format!(", (SELECT COUNT(*) FROM {fts} WHERE {fts} MATCH "))
+            .bind(phrase.clone())
+            .push(&format!(") AS hits_{n}_{i}"));
+    }
+}
+
+/// The statistics [`push_statistics`] read for the `n`th collection (`None`: empty).
+pub fn read_statistics(
+    row: &QueryResult,
+    n: usize,
+    phrases: usize,
+) -> Result<Option<QueryStatistics>> {
+    let averages: Option<Vec<u8>> = row.try_get("", &format!("rows_{n}"))?;
+    let mut hits = Vec::with_capacity(phrases);
+    for i in 0..phrases {
+        let count: i64 = row.try_get("", &format!("hits_{n}_{i}"))?;
+        hits.push(u64::try_from(count).unwrap_or(0));
+    }
+    Ok(averages
+        .as_deref()
+        .and_then(|record| QueryStatistics::from_averages(record, hits)))
+}
+
+/// SQLite: one collection's statistics for `terms`.
+async fn statistics(
+    db: &impl ConnectionTrait,
+    collection: Collection,
+    terms: &SearchTerms,
+) -> Result<Option<QueryStatistics>> {
+    let phrases = phrases(terms);
+    let mut sql = SqlBuilder::new(DbBackend::Sqlite);
+    sql.push("SELECT ");
+    push_statistics(&mut sql, 0, collection, &phrases);
+    match db.query_one_raw(sql.build()).await? {
+        Some(row) => read_statistics(&row, 0, phrases.len()),
+        None => Ok(None),
     }
 }
 

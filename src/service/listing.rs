@@ -58,11 +58,10 @@ pub async fn list(
     params: &ListParams,
 ) -> Result<Page> {
     let backend = db.get_database_backend();
-    let search = params
-        .search
-        .as_ref()
-        .map(|terms| SearchSql::new(backend, collection, terms))
-        .transpose()?;
+    let search = match &params.search {
+        Some(terms) => Some(SearchSql::for_reader(db, visibility, collection, terms).await?),
+        None => None,
+    };
     let fingerprint = fingerprint(collection, visibility, params);
     let cursor = decode_cursor(codec, &fingerprint, params)?;
     let select = syndication::read_with(
@@ -87,11 +86,9 @@ pub async fn list(
                 keys.join(", "),
             ));
             search.push_score(&mut sql);
-            sql.push(&format!(
-                " AS {RELEVANCE} FROM {}{}",
-                search.scored_from(),
-                columns.join()
-            ));
+            sql.push(&format!(" AS {RELEVANCE} FROM "));
+            search.push_scored_from(&mut sql);
+            sql.push(columns.join());
             push_conditions(&mut sql, columns, params, Some(search));
             sql.push(") hits WHERE 1 = 1");
             "hits"
@@ -228,11 +225,14 @@ async fn count(
     let backend = db.get_database_backend();
     let columns = Columns::new(collection, visibility, backend);
     let mut sql = SqlBuilder::new(backend);
-    let from = search.map_or_else(|| format!("{} t", collection.table()), SearchSql::from);
-    sql.push(&format!(
-        "SELECT COUNT(*) AS n FROM {from}{}",
-        columns.join()
-    ));
+    sql.push("SELECT COUNT(*) AS n FROM ");
+    match search {
+        Some(search) => search.push_from(&mut sql),
+        None => {
+            sql.push(&format!("{} t", collection.table()));
+        }
+    }
+    sql.push(columns.join());
     push_conditions(&mut sql, columns, params, search);
     let row = db.query_one_raw(sql.build()).await?;
     Ok(row

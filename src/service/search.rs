@@ -195,7 +195,8 @@ async fn rank_in_one_statement(
     let mut sql = SqlBuilder::new(backend);
     sql.push("SELECT kind, id, score FROM (");
     for (n, collection) in wanted.types.iter().enumerate() {
-        let search = SearchSql::new(backend, *collection, wanted.terms)?;
+        let search =
+            SearchSql::for_reader(db, wanted.visibility, *collection, wanted.terms).await?;
         if n > 0 {
             sql.push(" UNION ALL ");
         }
@@ -248,8 +249,10 @@ pub async fn search(
         want: limit as usize + 1,
         after: after.as_ref(),
     };
-    let mut ranked = match backend {
-        DbBackend::Sqlite => pruned::rank(db, &wanted).await?,
+    // The pruned ranking and the postings read the published index only.
+    let mut ranked = match (visibility, backend) {
+        (Visibility::All, _) => rank_in_one_statement(db, &wanted).await?,
+        (_, DbBackend::Sqlite) => pruned::rank(db, &wanted).await?,
         _ => match postings::rank(db, &wanted).await? {
             Some(ranked) => ranked,
             None => rank_in_one_statement(db, &wanted).await?,

@@ -230,7 +230,7 @@ async fn preview_filters_and_sorts_match_the_drafts(engine: Engine) {
     let keys = app.keys().await;
     let write = keys["write"].as_str();
     let item = "/v1/techniques/swedish-massage";
-    let edit = json!({ "name": "Zen stroke", "kind": "self" });
+    let edit = json!({ "name": "Zen stroke massage", "kind": "self" });
     let (status, body) = app.patch_current(write, item, edit).await;
     assert_eq!(status, 200, "{body}");
     let swedish = "swedish-massage".to_owned();

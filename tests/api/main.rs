@@ -13,6 +13,7 @@ mod contract;
 mod csl_import;
 mod draft_preview;
 mod draft_reviews;
+mod draft_search;
 mod drafts;
 mod editing;
 mod embed;

@@ -20,7 +20,7 @@ use crate::db::fts5_rank::QueryStatistics;
 use crate::domain::Collection;
 use crate::domain::listing::SearchTerms;
 use crate::error::Result;
-use crate::service::fulltext::{SearchSql, fts5_match};
+use crate::service::fulltext::{self, SearchSql};
 use crate::service::sql::SqlBuilder;
 
 /// The hits `wanted`, best first.
@@ -49,38 +49,21 @@ async fn score_bounds(
     terms: &SearchTerms,
     types: &[Collection],
 ) -> Result<Vec<(Collection, f64, QueryStatistics)>> {
-    let phrases: Vec<String> = terms.each().map(|term| fts5_match(&term)).collect();
+    let phrases = fulltext::phrases(terms);
     let mut sql = SqlBuilder::new(DbBackend::Sqlite);
     sql.push("SELECT ");
     for (n, collection) in types.iter().enumerate() {
-        let fts = format!("{}_fts", collection.table());
         if n > 0 {
             sql.push(", ");
         }
-        sql.push(&format!(
-            "(SELECT block FROM {fts}_data WHERE id = 1) AS rows_{n}"
-        ));
-        for (i, phrase) in phrases.iter().enumerate() {
-            sql.push(&format!(", (SELECT COUNT(*) FROM {fts} WHERE {fts} MATCH "))
-                .bind(phrase.clone())
-                .push(&format!(") AS hits_{n}_{i}"));
-        }
+        fulltext::push_statistics(&mut sql, n, *collection, &phrases);
     }
     let Some(row) = db.query_one_raw(sql.build()).await? else {
         return Ok(Vec::new());
     };
     let mut bounds = Vec::with_capacity(types.len());
     for (n, collection) in types.iter().enumerate() {
-        let averages: Option<Vec<u8>> = row.try_get("", &format!("rows_{n}"))?;
-        let mut hits = Vec::with_capacity(phrases.len());
-        for i in 0..phrases.len() {
-            let count: i64 = row.try_get("", &format!("hits_{n}_{i}"))?;
-            hits.push(u64::try_from(count).unwrap_or(0));
-        }
-        let Some(statistics) = averages
-            .as_deref()
-            .and_then(|record| QueryStatistics::from_averages(record, hits))
-        else {
+        let Some(statistics) = fulltext::read_statistics(&row, n, phrases.len())? else {
             continue;
         };
         if statistics.hits.contains(&0) {
