@@ -25,6 +25,10 @@ pub struct Review {
     pub version: Option<i64>,
     /// Null when the reviewer is no longer an author the reader may see.
     pub reviewer: Option<Reviewer>,
+    /// A review of the item's draft, pending its publication (shown to preview readers
+    /// only); left out of REST histories when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
 }
 
 /// Who reviewed, as they were when they reviewed.
@@ -156,8 +160,15 @@ pub struct History {
     pub tags: Vec<String>,
 }
 
-const COLUMNS: &str = "r.item_id, r.reviewed_at, r.note, r.version, r.reviewer_name, \
+const COLUMNS: &str = "r.item_id, r.reviewed_at, r.note, r.version, r.draft, r.reviewer_name, \
      r.reviewer_credentials, a.slug AS reviewer_slug, a.status AS reviewer_status";
+
+/// Keeps the reviews of drafts out of a history, except for preview readers.
+fn push_shown(sql: &mut SqlBuilder, visibility: Visibility) {
+    if visibility == Visibility::PublishedOnly {
+        sql.push(" AND r.draft = ").bind(false);
+    }
+}
 
 /// The history of the item `slug`, if the caller may see the item: `limit` reviews
 /// reviewed before `before` (a previous page's cursor), newest first.
@@ -195,9 +206,8 @@ pub async fn history(
     ))
     .bind(collection.as_str())
     .push(" AND r.item_id = ")
-    .bind(id)
-    .push(" AND r.draft = ")
-    .bind(false);
+    .bind(id);
+    push_shown(&mut sql, visibility);
     if let Some(before) = before {
         sql.push(" AND r.reviewed_at < ").bind(before);
     }
@@ -244,10 +254,9 @@ pub async fn histories(
     ))
     .bind(collection.as_str())
     .push(" AND r.item_id IN ")
-    .bind_list(items.iter().copied())
-    .push(" AND r.draft = ")
-    .bind(false)
-    .push(" ORDER BY r.item_id, r.reviewed_at DESC");
+    .bind_list(items.iter().copied());
+    push_shown(&mut sql, visibility);
+    sql.push(" ORDER BY r.item_id, r.reviewed_at DESC");
     for row in conn.query_all_raw(sql.build()).await? {
         let item: Uuid = row.try_get("", "item_id")?;
         let (reviews, tags) = found.entry(item).or_default();
@@ -288,6 +297,7 @@ fn review_of(row: &QueryResult, visibility: Visibility) -> Result<Review> {
         note: row.try_get("", "note")?,
         version: row.try_get("", "version")?,
         reviewer,
+        draft: row.try_get("", "draft")?,
     })
 }
 

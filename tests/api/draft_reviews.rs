@@ -28,6 +28,30 @@ async fn notes(app: &TestApp) -> Vec<Value> {
     reviews.map(|r| r["note"].clone()).collect()
 }
 
+/// The history as a preview reader gets it (REST `path`, then GraphQL, which must agree):
+/// (note, draft) of each review.
+async fn previewed(app: &TestApp, key: &str, path: &str) -> Vec<(Value, Value)> {
+    let history: Value = app.get_with_key(path, key).await.json().await.unwrap();
+    let reviews = history["data"].as_array();
+    let reviews = reviews.unwrap_or_else(|| panic!("{history}")).iter();
+    let rest: Vec<(Value, Value)> = reviews
+        .map(|r| (r["note"].clone(), json!(r["draft"] == json!(true))))
+        .collect();
+    let document = r#"{ technique(slug: "foam-rolling") { reviews { note draft } } }"#;
+    let body = app.query(Some(key), document).await;
+    let reviews = body["data"]["technique"]["reviews"]
+        .as_array()
+        .expect("reviews");
+    let graphql: Vec<(Value, Value)> = reviews
+        .iter()
+        .map(|r| (r["note"].clone(), r["draft"].clone()))
+        .collect();
+    if !path.contains("version=published") {
+        assert_eq!(graphql, rest, "GraphQL agrees: {body}");
+    }
+    rest
+}
+
 async fn review(app: &TestApp, key: &str, at: &str, note: &str) {
     let body = json!({ "reviewer": "maryann-depietro", "reviewed_at": at, "note": note });
     let (status, body) = app.call(key, Method::POST, HISTORY, Some(body)).await;
@@ -52,6 +76,19 @@ async fn a_review_of_a_draft_reaches_readers_with_the_draft(engine: Engine) {
         "readers keep the item's review"
     );
     assert_eq!(notes(&app).await, ["Live text checked."]);
+    assert_eq!(
+        previewed(&app, write, HISTORY).await,
+        [
+            (json!("Draft checked."), json!(true)),
+            (json!("Live text checked."), json!(false))
+        ],
+        "preview readers see the draft's pending review"
+    );
+    let published = format!("{HISTORY}?version=published");
+    assert_eq!(
+        previewed(&app, write, &published).await,
+        [(json!("Live text checked."), json!(false))]
+    );
     let preview = app.get_with_key(ITEM, write).await.json::<Value>().await;
     let preview = preview.unwrap();
     assert_eq!(preview["data"]["reviewer"], "maryann-depietro");
@@ -84,6 +121,13 @@ async fn a_review_of_a_draft_reaches_readers_with_the_draft(engine: Engine) {
     assert_eq!(status, 200, "{body}");
     assert_eq!(as_reader(&app).await, before);
     assert_eq!(notes(&app).await, ["Draft checked.", "Live text checked."]);
+    assert_eq!(
+        previewed(&app, write, HISTORY).await,
+        [
+            (json!("Draft checked."), json!(false)),
+            (json!("Live text checked."), json!(false))
+        ]
+    );
 }
 
 engine_tests!(a_review_of_a_draft_reaches_readers_with_the_draft);

@@ -140,6 +140,7 @@ fn review_value(review: &Review) -> Value {
         Value::Object(person)
     });
     out.insert(Name::new("reviewer"), reviewer);
+    out.insert(Name::new("draft"), Value::Boolean(review.draft));
     Value::Object(out)
 }
 
@@ -169,6 +170,12 @@ pub fn types(catalog: &mut Catalog) -> Vec<Object> {
             TypeRef::named("Reviewer"),
             "Who reviewed, as they were then; null when they are no longer an author you \
              may see.",
+        ))
+        .field(value_field(
+            "draft",
+            TypeRef::named_nn(TypeRef::BOOLEAN),
+            "A review of the item's draft, pending its publication (only keys with the \
+             preview scope see these).",
         ));
     let reviewer = Object::new("Reviewer")
         .description("A medical reviewer as they were when they reviewed.")

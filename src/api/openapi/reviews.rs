@@ -59,11 +59,13 @@ fn list_op(collection: Collection) -> Value {
         "summary": format!("List the medical reviews of {}", a(one)),
         "description": "Newest first: who reviewed (with the name and credentials they had \
             then; `null` when they are no longer an author you may see), when, the note, and \
-            the version the review made. Public for published items; drafts need `preview`.",
+            the version the review made. Public for published items; drafts need `preview`, \
+            which also shows reviews of a published item's draft (`draft: true`).",
         "parameters": [
             slug_param(),
             { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } },
             { "name": "cursor", "in": "query", "required": false, "description": "`next_cursor` of the previous page.", "schema": { "type": "string", "format": "date-time" } },
+            super::paths::version_param(),
         ],
         "responses": responses,
         "security": [{}, { "bearer": [] }],
@@ -94,6 +96,7 @@ pub fn add_schemas(schemas: &mut Map<String, Value>) {
                 "note": { "type": ["string", "null"] },
                 "version": { "type": ["integer", "null"], "description": "The item's version the review made (null for reviews recorded before reviews made versions)." },
                 "reviewer": { "oneOf": [schema_ref("Reviewer"), { "type": "null" }] },
+                "draft": { "type": "boolean", "const": true, "description": "Present on a review of the item's draft, pending its publication (only keys with `preview` see these)." },
             },
         }),
     );

@@ -124,6 +124,9 @@ async fn record_review(
 struct ReviewPage {
     limit: Option<PageSize>,
     cursor: Option<String>,
+    /// Read with the caller (`api::auth`): preview readers' `?version=published`.
+    #[serde(rename = "version")]
+    _version: Option<serde::de::IgnoredAny>,
 }
 
 /// An item's review history, newest first: public while the item is published (it is
