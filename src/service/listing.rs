@@ -1,25 +1,26 @@
 //! List queries: filters, full-text search, keyset pagination over any whitelisted sort,
 //! counts and includes — for every collection, shared by REST and GraphQL.
 
-use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 use serde_json::Value as Json;
 
 use crate::domain::Collection;
 use crate::domain::cursor::{Cursor, CursorCodec};
 use crate::domain::filters::Filter;
 use crate::domain::listing::{ListParams, SortKey, SortValue};
-use crate::domain::relations::RelationKind;
 use crate::error::{AppError, Result};
+use crate::service::Visibility;
 use crate::service::content::retain_fields;
 use crate::service::fulltext::SearchSql;
-use crate::service::item::{DRAFT_JOIN, ItemObject, ItemSelect, draft_aware, item_id};
+use crate::service::item::{ItemObject, ItemSelect, item_id};
 use crate::service::keyset::{self, KeyKind, OrderKey};
-use crate::service::link_rows::LinkRows;
 use crate::service::sql::SqlBuilder;
 use crate::service::syndication;
-use crate::service::{Visibility, claims};
 use crate::service::{include, references_store};
+
+mod conditions;
+
+use conditions::{Columns, push_conditions};
 
 /// One page of a list.
 #[derive(Debug, Clone)]
@@ -288,117 +289,4 @@ fn key_value(key: &ListKey, row: &QueryResult, item: &ItemObject) -> Result<Json
         KeyOutput::Field(name) => item.get(name).cloned().unwrap_or(Json::Null),
         KeyOutput::Relevance => Json::from(row.try_get::<f64>("", RELEVANCE)?),
     })
-}
-
-/// How a list statement names an item's columns (`t`): as stored, or for preview readers
-/// as their drafts read ([`draft_aware`], the draft joined by [`DRAFT_JOIN`]), so that
-/// filters and sorts match what the page shows.
-#[derive(Debug, Clone, Copy)]
-struct Columns {
-    collection: Collection,
-    visibility: Visibility,
-    backend: DbBackend,
-}
-
-impl Columns {
-    fn new(collection: Collection, visibility: Visibility, backend: DbBackend) -> Self {
-        Columns {
-            collection,
-            visibility,
-            backend,
-        }
-    }
-
-    fn expr(self, column: &str) -> String {
-        match self.visibility {
-            Visibility::All => draft_aware(self.collection, column, self.backend),
-            Visibility::PublishedOnly => format!("t.{column}"),
-        }
-    }
-
-    /// What the FROM clause needs for [`Columns::expr`].
-    fn join(self) -> &'static str {
-        match self.visibility {
-            Visibility::All => DRAFT_JOIN,
-            Visibility::PublishedOnly => "",
-        }
-    }
-}
-
-fn push_conditions(
-    sql: &mut SqlBuilder,
-    columns: Columns,
-    params: &ListParams,
-    search: Option<&SearchSql>,
-) {
-    let visibility = columns.visibility;
-    sql.push(&format!(" WHERE {}", visibility.status_filter("t")));
-    if let Some(search) = search {
-        sql.push(" AND ");
-        search.push_match(sql);
-    }
-    for filter in &params.filters {
-        sql.push(" AND ");
-        match filter {
-            Filter::AnyOf { column, values } => {
-                sql.push(&format!("{} IN ", columns.expr(column)));
-                sql.bind_list(values.iter().cloned());
-            }
-            Filter::AtLeast { column, value } => {
-                sql.push(&format!("{} >= ", columns.expr(column)))
-                    .bind(*value);
-            }
-            Filter::AtMost { column, value } => {
-                sql.push(&format!("{} <= ", columns.expr(column)))
-                    .bind(*value);
-            }
-            Filter::DueBy {
-                column,
-                days,
-                strict,
-            } => {
-                let op = if *strict { "<" } else { "<=" };
-                let at = Utc::now() + chrono::Duration::days(*days);
-                let column = columns.expr(column);
-                sql.push(&format!("{column} IS NOT NULL AND {column} {op} "))
-                    .bind(at);
-            }
-            Filter::Related {
-                relation,
-                slug,
-                min_certainty,
-            } => {
-                let other = relation.to.table();
-                let visible = visibility.status_filter("o");
-                match relation.kind {
-                    RelationKind::Link {
-                        parent_column,
-                        child_column,
-                        ..
-                    } => {
-                        let claims = min_certainty
-                            .map(|min| format!("{} AND ", claims::certainty_filter("l", min)))
-                            .unwrap_or_default();
-                        sql.push(&format!(
-                            "t.id IN (SELECT l.{parent_column} FROM {} l JOIN {other} o \
-                             ON o.id = l.{child_column} WHERE {claims}{visible} AND o.slug = ",
-                            LinkRows::for_reader(visibility).source(relation, sql.backend())
-                        ));
-                    }
-                    RelationKind::ToOne { column } => {
-                        sql.push(&format!(
-                            "{} IN (SELECT o.id FROM {other} o WHERE {visible} AND o.slug = ",
-                            columns.expr(column)
-                        ));
-                    }
-                    RelationKind::ToMany { column } => {
-                        sql.push(&format!(
-                            "t.id IN (SELECT o.{column} FROM {other} o WHERE {visible} AND o.slug = "
-                        ));
-                    }
-                }
-                sql.bind(slug.clone()).push(")");
-            }
-        }
-    }
 }

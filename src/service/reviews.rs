@@ -115,25 +115,18 @@ pub async fn publish_draft_reviews(
     conn: &impl ConnectionTrait,
     item: Uuid,
 ) -> Result<Option<DateTime<Utc>>> {
-    let backend = conn.get_database_backend();
-    let mut sql = SqlBuilder::new(backend);
-    sql.push("SELECT MAX(reviewed_at) AS latest FROM reviews WHERE item_id = ")
+    let mut sql = SqlBuilder::new(conn.get_database_backend());
+    sql.push("UPDATE reviews SET draft = ")
+        .bind(false)
+        .push(" WHERE item_id = ")
         .bind(item)
         .push(" AND draft = ")
-        .bind(true);
-    let latest: Option<DateTime<Utc>> = match conn.query_one_raw(sql.build()).await? {
-        Some(row) => row.try_get("", "latest")?,
-        None => None,
-    };
-    if latest.is_some() {
-        let mut sql = SqlBuilder::new(backend);
-        sql.push("UPDATE reviews SET draft = ")
-            .bind(false)
-            .push(" WHERE item_id = ")
-            .bind(item)
-            .push(" AND draft = ")
-            .bind(true);
-        conn.execute_raw(sql.build()).await?;
+        .bind(true)
+        .push(" RETURNING reviewed_at");
+    let mut latest: Option<DateTime<Utc>> = None;
+    for row in conn.query_all_raw(sql.build()).await? {
+        let at: DateTime<Utc> = row.try_get("", "reviewed_at")?;
+        latest = latest.max(Some(at));
     }
     Ok(latest)
 }

@@ -43,20 +43,16 @@ fn links(body: &Value) -> (Option<Claim>, Vec<String>) {
     (claim, products.collect())
 }
 
-async fn read(app: &TestApp, key: Option<&str>, path: &str) -> Value {
-    let response = match key {
-        Some(key) => app.get_with_key(path, key).await,
-        None => app.get(path).await,
-    };
-    assert_eq!(response.status(), 200, "GET {path}");
-    response.json().await.unwrap()
+/// The slugs of a list's page.
+pub fn slugs(page: &Value) -> Vec<String> {
+    let data = page["data"].as_array().expect("a list").iter();
+    data.map(|t| t["slug"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn filtered(app: &TestApp, key: Option<&str>, filter: &str) -> Vec<String> {
-    let body = read(app, key, &format!("/v1/techniques?{filter}&limit=100")).await;
-    let data = body["data"].as_array().expect("a list").iter();
-    data.map(|t| t["slug"].as_str().unwrap().to_owned())
-        .collect()
+    let path = format!("/v1/techniques?{filter}&limit=100");
+    slugs(&app.json_as(key, &path).await)
 }
 
 async fn a_drafts_link_sets_are_what_preview_readers_include(engine: Engine) {
@@ -68,7 +64,7 @@ async fn a_drafts_link_sets_are_what_preview_readers_include(engine: Engine) {
     assert_eq!(status, 200, "{body}");
     let (status, body) = app.publish_current(publish, ITEM).await;
     assert_eq!(status, 200, "{body}");
-    let as_published = links(&read(&app, None, INCLUDED).await);
+    let as_published = links(&app.json_as(None, INCLUDED).await);
     let (claim_read, products) = &as_published;
     let claim_read = claim_read.as_ref().expect("the published claim");
     assert_eq!(claim_read.0, "As published.");
@@ -87,7 +83,7 @@ async fn a_drafts_link_sets_are_what_preview_readers_include(engine: Engine) {
         .await;
     assert_eq!(status, 200, "{body}");
 
-    let preview = links(&read(&app, Some(write), INCLUDED).await);
+    let preview = links(&app.json_as(Some(write), INCLUDED).await);
     let expected_claim = (
         "As drafted.".into(),
         "moderate".into(),
@@ -98,13 +94,13 @@ async fn a_drafts_link_sets_are_what_preview_readers_include(engine: Engine) {
         (Some(expected_claim), vec!["smooth-foam-roller".to_owned()])
     );
     assert_eq!(
-        links(&read(&app, None, INCLUDED).await),
+        links(&app.json_as(None, INCLUDED).await),
         as_published,
         "readers keep the published links"
     );
     let versioned = format!("{INCLUDED}&version=published");
     assert_eq!(
-        links(&read(&app, Some(write), &versioned).await),
+        links(&app.json_as(Some(write), &versioned).await),
         as_published
     );
 
@@ -146,7 +142,7 @@ async fn a_drafts_link_sets_are_what_preview_readers_include(engine: Engine) {
     // A link the draft drops is gone for preview readers only.
     let (status, body) = app.put_links(write, CONDITIONS, json!([])).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(links(&read(&app, Some(write), INCLUDED).await).0, None);
+    assert_eq!(links(&app.json_as(Some(write), INCLUDED).await).0, None);
     let by_condition = "condition=lower-back-pain";
     assert!(
         !filtered(&app, Some(write), by_condition)
@@ -163,7 +159,7 @@ async fn a_drafts_link_sets_are_what_preview_readers_include(engine: Engine) {
     let (status, body) = app.step_current(publish, ITEM, "discard").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        links(&read(&app, Some(write), INCLUDED).await),
+        links(&app.json_as(Some(write), INCLUDED).await),
         as_published
     );
 }
@@ -212,15 +208,14 @@ async fn embeds_show_preview_readers_the_draft(engine: Engine) {
 
 /// Every slug of a list, page by page (`limit=2`), as `key` reads it.
 async fn paged(app: &TestApp, key: Option<&str>, query: &str) -> Vec<String> {
-    let mut slugs = Vec::new();
+    let mut found = Vec::new();
     let mut path = format!("/v1/techniques?{query}&limit=2");
     loop {
-        let body = read(app, key, &path).await;
-        let data = body["data"].as_array().expect("a list").iter();
-        slugs.extend(data.map(|t| t["slug"].as_str().unwrap().to_owned()));
+        let body = app.json_as(key, &path).await;
+        found.extend(slugs(&body));
         match body["page"]["next_cursor"].as_str() {
             Some(cursor) => path = format!("/v1/techniques?{query}&limit=2&cursor={cursor}"),
-            None => return slugs,
+            None => return found,
         }
     }
 }
@@ -250,7 +245,9 @@ async fn preview_filters_and_sorts_match_the_drafts(engine: Engine) {
     assert_eq!(read_by_name.len(), by_name.len());
     let searched = paged(&app, Some(write), "q=massage&sort=name").await;
     assert_eq!(searched.last(), Some(&swedish), "{searched:?}");
-    let counted = read(&app, Some(write), "/v1/techniques?kind=self&count=true").await;
+    let counted = app
+        .json_as(Some(write), "/v1/techniques?kind=self&count=true")
+        .await;
     let shown = counted["data"].as_array().unwrap().len();
     assert_eq!(counted["page"]["total"], json!(shown), "{counted}");
 

@@ -4,33 +4,25 @@
 
 use serde_json::{Value, json};
 
+use crate::draft_preview::slugs;
 use crate::engine_tests;
 use crate::helpers::{Engine, TestApp, spawn_app};
 
 const ITEM: &str = "/v1/techniques/swedish-massage";
 const SLUG: &str = "swedish-massage";
 
-async fn read(app: &TestApp, key: Option<&str>, path: &str) -> Value {
-    let response = match key {
-        Some(key) => app.get_with_key(path, key).await,
-        None => app.get(path).await,
-    };
-    assert_eq!(response.status(), 200, "GET {path}");
-    response.json().await.unwrap()
-}
-
 /// The slugs a technique search finds, and its count.
 async fn listed(app: &TestApp, key: Option<&str>, query: &str) -> (Vec<String>, Value) {
     let path = format!("/v1/techniques?{query}&count=true&limit=100");
-    let body = read(app, key, &path).await;
-    let data = body["data"].as_array().expect("a list").iter();
-    let slugs = data.map(|t| t["slug"].as_str().unwrap().to_owned());
-    (slugs.collect(), body["page"]["total"].clone())
+    let body = app.json_as(key, &path).await;
+    (slugs(&body), body["page"]["total"].clone())
 }
 
 /// The techniques `/v1/search` finds: (slug, name, score).
 async fn across(app: &TestApp, key: Option<&str>, q: &str) -> Vec<(String, String, f64)> {
-    let body = read(app, key, &format!("/v1/search?q={q}&limit=100")).await;
+    let body = app
+        .json_as(key, &format!("/v1/search?q={q}&limit=100"))
+        .await;
     let hits = body["data"].as_array().expect("hits").iter();
     hits.filter(|h| h["type"] == "techniques")
         .map(|h| {

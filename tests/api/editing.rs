@@ -12,12 +12,7 @@ use crate::requests::{Call, pointers};
 
 async fn visible(app: &TestApp, key: Option<&str>, slug: &str) -> Vec<&'static str> {
     let mut seen = Vec::new();
-    let get = |path: String| async move {
-        match key {
-            Some(key) => app.get_with_key(&path, key).await,
-            None => app.get(&path).await,
-        }
-    };
+    let get = |path: String| async move { app.get_as(&path, key).await };
     if get(format!("/v1/techniques/{slug}")).await.status() == 200 {
         seen.push("get");
     }

@@ -241,6 +241,14 @@ impl TestApp {
             .await
             .expect("request")
     }
+
+    /// GETs `path` with `key`, or anonymously.
+    pub async fn get_as(&self, path: &str, key: Option<&str>) -> reqwest::Response {
+        match key {
+            Some(key) => self.get_with_key(path, key).await,
+            None => self.get(path).await,
+        }
+    }
 }
 
 /// The real binary with `args` and `envs`, listening on a free port (`SALVE_BIND`), once

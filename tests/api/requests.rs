@@ -29,7 +29,12 @@ impl TestApp {
 
     /// GETs `path`, which must answer 200, as JSON.
     pub async fn json(&self, path: &str) -> Value {
-        let response = self.get(path).await;
+        self.json_as(None, path).await
+    }
+
+    /// GETs `path` as `key` (or anonymously), which must answer 200, as JSON.
+    pub async fn json_as(&self, key: Option<&str>, path: &str) -> Value {
+        let response = self.get_as(path, key).await;
         assert_eq!(response.status(), 200, "GET {path}");
         response.json().await.unwrap()
     }

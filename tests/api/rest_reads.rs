@@ -402,10 +402,7 @@ async fn drafts_and_links_to_drafts_never_reach_read_consumers(engine: Engine) {
     ];
     for path in paths {
         for key in [None, Some(read.as_str())] {
-            let response = match key {
-                Some(key) => app.get_with_key(path, key).await,
-                None => app.get(path).await,
-            };
+            let response = app.get_as(path, key).await;
             let status = response.status();
             let text = response.text().await.unwrap();
             // The name appears only in the draft's own data (a 404 may echo the asked slug).

@@ -24,10 +24,7 @@ async fn walk(
     let mut hits = Vec::new();
     let mut path = format!("/v1/search?q={query}&limit={limit}");
     loop {
-        let response = match key {
-            Some(key) => app.get_with_key(&path, key).await,
-            None => app.get(&path).await,
-        };
+        let response = app.get_as(&path, key).await;
         assert_eq!(response.status(), 200, "{path}");
         let page: Value = response.json().await.unwrap();
         for hit in page["data"].as_array().unwrap() {
