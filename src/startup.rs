@@ -40,6 +40,7 @@ impl Application {
         crate::service::renditions::refresh(&db).await?;
         crate::service::references_store::refresh(&db).await?;
         let cursors = CursorCodec::new(&crate::db::server_secret(&db, "cursor").await?);
+        crate::db::server_secret(&db, crate::service::fulltext::DATABASE_IDENTITY).await?;
         if !settings.serve.no_demo && interchange::database_is_empty(&db).await? {
             // The demo is the seed article as it was published: it names no medical
             // reviewer, so it is loaded as unreviewed content whatever the policy for new

@@ -1,7 +1,7 @@
 //! Full-text matching and relevance scores over the indexes prepared by the migrations
 //! (PostgreSQL tsvector + GIN, SQLite FTS5), behind one interface.
 
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend};
 
 use crate::db::fts5_rank::QueryStatistics;
 use crate::domain::Collection;
@@ -9,6 +9,10 @@ use crate::domain::listing::SearchTerms;
 use crate::error::{AppError, Result};
 use crate::service::Visibility;
 use crate::service::sql::SqlBuilder;
+
+mod statistics;
+
+pub use statistics::{DATABASE_IDENTITY, phrases, statistics};
 
 /// Collections with a full-text index.
 pub fn searchable() -> impl Iterator<Item = Collection> {
@@ -107,7 +111,7 @@ impl SearchSql {
         if visibility == Visibility::All {
             let statistics = match backend {
                 DbBackend::Postgres => None,
-                _ => statistics(db, collection, terms).await?,
+                _ => statistics(db, &[collection], terms).await?.pop().flatten(),
             };
             search.drafts = Some(DraftMatching { statistics });
         }
@@ -291,59 +295,6 @@ impl SearchSql {
 /// An FTS5 table with its rows' sizes (`<fts>_docsize` aliased `ds`).
 fn docsize_join(fts: &str, ds: &str) -> String {
     format!("{fts} CROSS JOIN {fts}_docsize {ds} ON {ds}.id = {fts}.rowid")
-}
-
-/// SQLite: each word of `terms` as its own MATCH text (the phrases `bm25` counts).
-pub fn phrases(terms: &SearchTerms) -> Vec<String> {
-    terms.each().map(|term| fts5_match(&term)).collect()
-}
-
-/// SQLite: select-list items that read the statistics of the `n`th collection of a
-/// statement for `phrases` (FTS5's own averages record, and each phrase's matching rows);
-/// [`read_statistics`] reads them back.
-pub fn push_statistics(sql: &mut SqlBuilder, n: usize, collection: Collection, phrases: &[String]) {
-    let fts = format!("{}_fts", collection.table());
-    sql.push(&format!(
-        "(SELECT block FROM {fts}_data WHERE id = 1) AS rows_{n}"
-    ));
-    for (i, phrase) in phrases.iter().enumerate() {
-        sql.push(&format!(", (SELECT COUNT(*) FROM {fts} WHERE {fts} MATCH "))
-            .bind(phrase.clone())
-            .push(&format!(") AS hits_{n}_{i}"));
-    }
-}
-
-/// The statistics [`push_statistics`] read for the `n`th collection (`None`: empty).
-pub fn read_statistics(
-    row: &QueryResult,
-    n: usize,
-    phrases: usize,
-) -> Result<Option<QueryStatistics>> {
-    let averages: Option<Vec<u8>> = row.try_get("", &format!("rows_{n}"))?;
-    let mut hits = Vec::with_capacity(phrases);
-    for i in 0..phrases {
-        let count: i64 = row.try_get("", &format!("hits_{n}_{i}"))?;
-        hits.push(u64::try_from(count).unwrap_or(0));
-    }
-    Ok(averages
-        .as_deref()
-        .and_then(|record| QueryStatistics::from_averages(record, hits)))
-}
-
-/// SQLite: one collection's statistics for `terms`.
-async fn statistics(
-    db: &impl ConnectionTrait,
-    collection: Collection,
-    terms: &SearchTerms,
-) -> Result<Option<QueryStatistics>> {
-    let phrases = phrases(terms);
-    let mut sql = SqlBuilder::new(DbBackend::Sqlite);
-    sql.push("SELECT ");
-    push_statistics(&mut sql, 0, collection, &phrases);
-    match db.query_one_raw(sql.build()).await? {
-        Some(row) => read_statistics(&row, 0, phrases.len()),
-        None => Ok(None),
-    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use reqwest::Method;
 use salve::domain::Collection;
 use salve::domain::listing::SearchTerms;
 use salve::service::Visibility;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
 use crate::engine_tests;
@@ -229,6 +230,80 @@ async fn search_follows_every_write(engine: Engine) {
         .await;
     assert!(status.is_success(), "{status} {body}");
     search_matches_the_ranking(&app, preview, &queries, "deleted").await;
+}
+
+/// (type, id, score) of every hit of `query` across collections for `visibility`, as
+/// ranked in one statement.
+async fn ranked(app: &TestApp, visibility: Visibility, query: &str) -> Vec<(String, String, f64)> {
+    let terms = SearchTerms::parse(query).unwrap();
+    let types: Vec<Collection> = salve::service::fulltext::searchable().collect();
+    salve::service::search::rank_all(&app.db, visibility, &terms, &types)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(c, id, score)| (c.as_str().to_owned(), id.to_string(), score))
+        .collect()
+}
+
+/// SQLite keeps phrase counts per database and index structure: two databases in one
+/// process whose technique indexes have the same structure record but different rows
+/// must each score with their own counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn databases_in_one_process_score_with_their_own_counts() {
+    let (first, _first_db) = spawn_app(Engine::Sqlite).await;
+    let (second, _second_db) = spawn_app(Engine::Sqlite).await;
+    for (app, name) in [(&first, "Massage zeta"), (&second, "Quokka zeta")] {
+        let keys = app.keys().await;
+        let (status, _, body) = Call::new(app, Method::POST, "/v1/techniques")
+            .key(&keys["write"])
+            .json(json!({ "slug": "zeta", "name": name, "kind": "self" }))
+            .send()
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let item = "/v1/techniques/zeta";
+        let tag = app.etag(&keys["publish"], item).await;
+        let (status, _, body) = Call::new(app, Method::POST, format!("{item}/publish"))
+            .key(&keys["publish"])
+            .if_match(&tag)
+            .send()
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let structure = "SELECT block FROM techniques_fts_data WHERE id = 10";
+    let read = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(DbBackend::Sqlite, structure))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<Vec<u8>>("", "block").unwrap()
+        }
+    };
+    // The case the counts' key must tell apart (if FTS5 ever writes these differently,
+    // make the two writes alike again).
+    assert_eq!(read(&first).await, read(&second).await);
+    // "quokka" matches no technique of the first database and one of the second.
+    for (query, app) in [("quokka", &first), ("quokka", &second), ("massage", &first)] {
+        let walked = walk(app, None, query, 100, usize::MAX).await;
+        let expected = ranked(app, Visibility::PublishedOnly, query).await;
+        assert_eq!(walked.len(), expected.len(), "{query}: {walked:?}");
+        for (got, want) in walked.iter().zip(&expected) {
+            assert_eq!((&got.0, &got.1), (&want.0, &want.1));
+            assert!(
+                (got.2 - want.2).abs() < 1e-9,
+                "score {} against {}",
+                got.2,
+                want.2
+            );
+        }
+    }
+    assert!(
+        !ranked(&second, Visibility::PublishedOnly, "quokka")
+            .await
+            .is_empty()
+    );
 }
 
 engine_tests!(

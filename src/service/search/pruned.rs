@@ -42,28 +42,16 @@ pub(super) async fn rank(db: &DatabaseConnection, wanted: &Wanted<'_>) -> Result
 }
 
 /// Each collection that can match, with a score no row of it reaches (highest first) and
-/// its statistics for the query. One statement reads every collection's row and token
-/// counts (FTS5's own averages record) and each phrase's number of matching rows.
+/// its statistics for the query (`fulltext::statistics`).
 async fn score_bounds(
     db: &DatabaseConnection,
     terms: &SearchTerms,
     types: &[Collection],
 ) -> Result<Vec<(Collection, f64, QueryStatistics)>> {
-    let phrases = fulltext::phrases(terms);
-    let mut sql = SqlBuilder::new(DbBackend::Sqlite);
-    sql.push("SELECT ");
-    for (n, collection) in types.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
-        fulltext::push_statistics(&mut sql, n, *collection, &phrases);
-    }
-    let Some(row) = db.query_one_raw(sql.build()).await? else {
-        return Ok(Vec::new());
-    };
+    let all = fulltext::statistics(db, types, terms).await?;
     let mut bounds = Vec::with_capacity(types.len());
-    for (n, collection) in types.iter().enumerate() {
-        let Some(statistics) = fulltext::read_statistics(&row, n, phrases.len())? else {
+    for (collection, statistics) in types.iter().zip(all) {
+        let Some(statistics) = statistics else {
             continue;
         };
         if statistics.hits.contains(&0) {
