@@ -14,6 +14,12 @@ mod statistics;
 
 pub use statistics::{DATABASE_IDENTITY, phrases, statistics};
 
+/// Whether a search needs the collection's statistics up front: SQLite scores preview
+/// readers' drafts with the published index's (`ts_rank` needs none).
+fn needs_statistics(visibility: Visibility, backend: DbBackend) -> bool {
+    visibility == Visibility::All && backend != DbBackend::Postgres
+}
+
 /// Collections with a full-text index.
 pub fn searchable() -> impl Iterator<Item = Collection> {
     Collection::ALL
@@ -107,15 +113,40 @@ impl SearchSql {
         terms: &SearchTerms,
     ) -> Result<Self> {
         let backend = db.get_database_backend();
-        let mut search = Self::new(backend, collection, terms)?;
+        let statistics = match needs_statistics(visibility, backend) {
+            true => statistics(db, &[collection], terms).await?.pop().flatten(),
+            false => None,
+        };
+        Ok(Self::new(backend, collection, terms)?.read_by(visibility, statistics))
+    }
+
+    /// [`Self::for_reader`] for each of `collections`, their statistics read together.
+    pub async fn for_readers(
+        db: &impl ConnectionTrait,
+        visibility: Visibility,
+        collections: &[Collection],
+        terms: &SearchTerms,
+    ) -> Result<Vec<Self>> {
+        let backend = db.get_database_backend();
+        let statistics = match needs_statistics(visibility, backend) {
+            true => statistics(db, collections, terms).await?,
+            false => vec![None; collections.len()],
+        };
+        collections
+            .iter()
+            .zip(statistics)
+            .map(|(collection, statistics)| {
+                Ok(Self::new(backend, *collection, terms)?.read_by(visibility, statistics))
+            })
+            .collect()
+    }
+
+    /// Preview readers match drafts, scored with `statistics` on SQLite.
+    fn read_by(mut self, visibility: Visibility, statistics: Option<QueryStatistics>) -> Self {
         if visibility == Visibility::All {
-            let statistics = match backend {
-                DbBackend::Postgres => None,
-                _ => statistics(db, &[collection], terms).await?.pop().flatten(),
-            };
-            search.drafts = Some(DraftMatching { statistics });
+            self.drafts = Some(DraftMatching { statistics });
         }
-        Ok(search)
+        self
     }
 
     /// SQLite: the columns' weights, as the score's arguments (`10.0, 4.0, …`).
@@ -128,7 +159,7 @@ impl SearchSql {
     /// must be answered by the full-text index, never tested row by row.
     pub fn push_from(&self, sql: &mut SqlBuilder) {
         match (&self.drafts, self.backend) {
-            (Some(drafts), _) => self.push_with_drafts(sql, drafts),
+            (Some(drafts), _) => self.push_with_drafts(sql, drafts, false),
             (None, DbBackend::Postgres) => {
                 sql.push(&format!("{} t", self.table));
             }
@@ -144,6 +175,7 @@ impl SearchSql {
     /// [`SearchSql::push_from`] for a query that also computes [`SearchSql::push_score`].
     pub fn push_scored_from(&self, sql: &mut SqlBuilder) {
         match (&self.drafts, self.backend) {
+            (Some(drafts), _) => self.push_with_drafts(sql, drafts, true),
             (None, DbBackend::Sqlite) => {
                 sql.push(&format!(
                     "{} CROSS JOIN {1} t ON t.rowid = {1}_fts.rowid",
@@ -218,19 +250,26 @@ impl SearchSql {
     }
 
     /// The matches of a preview reader as a derived table `m (id, score)` joined to the
-    /// item `t`: items without a draft by their stored text, items with one by the
-    /// draft's.
-    fn push_with_drafts(&self, sql: &mut SqlBuilder, drafts: &DraftMatching) {
+    /// item `t` (`m (id)` unless `scored`): items without a draft by their stored text,
+    /// items with one by the draft's.
+    fn push_with_drafts(&self, sql: &mut SqlBuilder, drafts: &DraftMatching, scored: bool) {
         let table = self.table;
         let no_draft = "NOT EXISTS (SELECT 1 FROM drafts d0 WHERE d0.item_id = t0.id)";
-        sql.push("(SELECT t0.id AS id, ");
+        sql.push("(SELECT t0.id AS id");
         match self.backend {
             DbBackend::Postgres => {
-                self.push_rank(sql, "t0.search");
-                sql.push(&format!(" AS score FROM {table} t0 WHERE {no_draft} AND "));
+                if scored {
+                    sql.push(", ");
+                    self.push_rank(sql, "t0.search");
+                    sql.push(" AS score");
+                }
+                sql.push(&format!(" FROM {table} t0 WHERE {no_draft} AND "));
                 self.push_tsmatch(sql, "t0.search");
-                sql.push(" UNION ALL SELECT d0.item_id, ");
-                self.push_rank(sql, "d0.search");
+                sql.push(" UNION ALL SELECT d0.item_id");
+                if scored {
+                    sql.push(", ");
+                    self.push_rank(sql, "d0.search");
+                }
                 sql.push(&format!(
                     " FROM drafts d0 WHERE d0.collection = '{table}' AND "
                 ));
@@ -238,21 +277,28 @@ impl SearchSql {
                 sql.push(&format!(") m JOIN {table} t ON t.id = m.id"));
             }
             _ => {
-                let (fts, ds) = (format!("{table}_fts"), format!("{table}_ds"));
                 let statistics = drafts.statistics.as_ref();
-                self.push_bm25(sql, (&fts, &ds), statistics);
+                let (fts, ds) = (format!("{table}_fts"), format!("{table}_ds"));
+                if scored {
+                    sql.push(", ");
+                    self.push_bm25(sql, (&fts, &ds), statistics);
+                    sql.push(" AS score");
+                }
                 sql.push(&format!(
-                    " AS score FROM {} CROSS JOIN {table} t0 ON t0.rowid = {fts}.rowid \
+                    " FROM {} CROSS JOIN {table} t0 ON t0.rowid = {fts}.rowid \
                      WHERE {no_draft} AND ",
-                    docsize_join(&fts, &ds)
+                    index_source(&fts, &ds, scored)
                 ));
                 self.push_fts5_match(sql, &fts);
                 let (fts, ds) = (format!("{table}_draft_fts"), format!("{table}_dds"));
-                sql.push(" UNION ALL SELECT d0.item_id, ");
-                self.push_bm25(sql, (&fts, &ds), statistics);
+                sql.push(" UNION ALL SELECT d0.item_id");
+                if scored {
+                    sql.push(", ");
+                    self.push_bm25(sql, (&fts, &ds), statistics);
+                }
                 sql.push(&format!(
                     " FROM {} CROSS JOIN drafts d0 ON d0.rowid = {fts}.rowid WHERE ",
-                    docsize_join(&fts, &ds)
+                    index_source(&fts, &ds, scored)
                 ));
                 self.push_fts5_match(sql, &fts);
                 sql.push(&format!(") m CROSS JOIN {table} t ON t.id = m.id"));
@@ -293,6 +339,14 @@ impl SearchSql {
 }
 
 /// An FTS5 table with its rows' sizes (`<fts>_docsize` aliased `ds`).
+/// SQLite: the full-text index as a FROM item, with each row's size when it is scored.
+fn index_source(fts: &str, ds: &str, scored: bool) -> String {
+    match scored {
+        true => docsize_join(fts, ds),
+        false => fts.to_owned(),
+    }
+}
+
 fn docsize_join(fts: &str, ds: &str) -> String {
     format!("{fts} CROSS JOIN {fts}_docsize {ds} ON {ds}.id = {fts}.rowid")
 }

@@ -194,9 +194,9 @@ async fn rank_in_one_statement(
     let backend = db.get_database_backend();
     let mut sql = SqlBuilder::new(backend);
     sql.push("SELECT kind, id, score FROM (");
-    for (n, collection) in wanted.types.iter().enumerate() {
-        let search =
-            SearchSql::for_reader(db, wanted.visibility, *collection, wanted.terms).await?;
+    let searches =
+        SearchSql::for_readers(db, wanted.visibility, wanted.types, wanted.terms).await?;
+    for (n, (collection, search)) in wanted.types.iter().zip(searches).enumerate() {
         if n > 0 {
             sql.push(" UNION ALL ");
         }

@@ -388,6 +388,11 @@ async fn imported_drafts_follow_the_rules(engine: Engine) {
         json!([]),
         "the draft's review waits for it"
     );
+    // The imported draft is in the drafts' full-text index: found by its words in preview.
+    let search = "/v1/search?q=drafted&type=techniques";
+    let hits = app.json_as(Some(&preview), search).await;
+    assert_eq!(hits["data"][0]["item"]["slug"], "foam-rolling", "{hits}");
+    assert_eq!(app.json_as(None, search).await["data"], json!([]));
 }
 
 engine_tests!(
