@@ -20,6 +20,7 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use uuid::Uuid;
 
 use super::client;
+use super::floor::Floor;
 use super::recorder::{self, Finished};
 use super::{DeliveryRules, STATS, WAKE};
 use crate::db::{BACKGROUND, WriteGate};
@@ -52,6 +53,8 @@ pub struct Dispatcher {
     held: Held,
     /// The enabled endpoints as last read.
     endpoints: Mutex<Option<Vec<Arc<Target>>>>,
+    /// Where reading each endpoint's due deliveries may start.
+    floors: Mutex<HashMap<Uuid, Floor>>,
     slot_free: Notify,
     outcomes: UnboundedSender<Finished>,
 }
@@ -121,6 +124,7 @@ impl Dispatcher {
             queues: Mutex::default(),
             held,
             endpoints: Mutex::default(),
+            floors: Mutex::default(),
             slot_free: Notify::new(),
             outcomes,
         })
@@ -156,6 +160,7 @@ impl Dispatcher {
                     let mut queues = self.queues();
                     let dropped = queues.values_mut().flat_map(|q| q.waiting.drain(..));
                     release(&self.held, dropped.map(|d| (d.endpoint.id, d.id)));
+                    locked(&self.floors).clear();
                 }
                 leading = held;
                 STATS.leading.store(u64::from(held), Ordering::Relaxed);
@@ -231,6 +236,8 @@ impl Dispatcher {
             }
         }
         queues.retain(|_, q| !q.waiting.is_empty() || q.running > 0);
+        // Re-enabled, an endpoint's deliveries are due from where it stopped.
+        locked(&self.floors).retain(|id, _| enabled.iter().any(|e| e.id == *id));
     }
 
     /// Starts `endpoint`'s waiting deliveries within its share and the free slots;
@@ -301,20 +308,38 @@ impl Dispatcher {
         if holding.len() >= MAX_HELD {
             return Ok(Vec::new());
         }
+        let floor = locked(&self.floors).get(&endpoint.id).copied();
+        let start = Floor::start(floor.as_ref(), std::time::Instant::now());
+        let due_by = now();
         let mut sql = SqlBuilder::new(self.db.get_database_backend());
         sql.push(BACKGROUND).push(
-            "SELECT id, attempts, retry_from, payload FROM webhook_deliveries \
-             WHERE endpoint_id = ",
+            "SELECT id, attempts, retry_from, payload, next_attempt_at \
+             FROM webhook_deliveries WHERE endpoint_id = ",
         );
         sql.bind(endpoint.id)
             .push(" AND status = 'pending' AND next_attempt_at <= ")
-            .bind(now());
+            .bind(due_by);
+        if let Some(start) = start {
+            sql.push(" AND next_attempt_at >= ").bind(start);
+        }
         if !holding.is_empty() {
             sql.push(" AND id NOT IN ").bind_list(holding);
         }
         sql.push(" ORDER BY next_attempt_at LIMIT ")
             .bind(room as i64);
         let rows = self.db.query_all_raw(sql.build()).await?;
+        let last = match rows.len() >= room {
+            true => rows.last().map(|row| required(row, 4)).transpose()?,
+            false => None,
+        };
+        let after = Floor::after(
+            floor.as_ref(),
+            start,
+            due_by,
+            last,
+            std::time::Instant::now(),
+        );
+        locked(&self.floors).insert(endpoint.id, after);
         let mut held = locked(&self.held);
         let mut due = Vec::new();
         for row in &rows {

@@ -5,6 +5,7 @@ mod client;
 pub mod deliveries;
 pub mod dispatch;
 pub mod endpoints;
+mod floor;
 pub mod outbox;
 mod recorder;
 
